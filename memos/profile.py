@@ -1,0 +1,33 @@
+"""The resolved server configuration: what flags and MEMOS_* variables decided."""
+from __future__ import annotations
+
+import dataclasses
+
+from memos import __version__
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Everything the server needs to know about how it was started.
+
+    ``data`` is an absolute directory that exists; ``dsn`` is the database
+    source actually used (for SQLite the file path, already defaulted).
+    """
+
+    data: str
+    dsn: str
+    driver: str = "sqlite"
+    addr: str = ""
+    port: int = 8081
+    unix_sock: str = ""
+    instance_url: str = ""
+    demo: bool = False
+    allow_private_webhooks: bool = False
+    log_level: str = "info"
+    version: str = __version__
+    commit: str = "unknown"
+
+    @property
+    def is_public(self) -> bool:
+        """A non-blank instance URL opens the instance to anonymous visitors."""
+        return bool(self.instance_url.strip())

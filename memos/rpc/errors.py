@@ -1,0 +1,102 @@
+"""The one error type services raise, and how each transport names its codes."""
+from __future__ import annotations
+
+import enum
+
+
+class Code(enum.IntEnum):
+    """gRPC status codes; Connect and the REST gateway render the same code."""
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+    @property
+    def connect_name(self) -> str:
+        # Connect spells CANCELLED with one L; every other name is the lower-cased enum name.
+        return "canceled" if self is Code.CANCELLED else self.name.lower()
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS[self]
+
+    @classmethod
+    def from_connect_name(cls, name: str) -> "Code":
+        for code in cls:
+            if code.connect_name == name:
+                return code
+        raise ValueError(f"unknown Connect code {name!r}")
+
+
+_HTTP_STATUS = {
+    Code.OK: 200,
+    Code.CANCELLED: 499,
+    Code.UNKNOWN: 500,
+    Code.INVALID_ARGUMENT: 400,
+    Code.DEADLINE_EXCEEDED: 504,
+    Code.NOT_FOUND: 404,
+    Code.ALREADY_EXISTS: 409,
+    Code.PERMISSION_DENIED: 403,
+    Code.RESOURCE_EXHAUSTED: 429,
+    Code.FAILED_PRECONDITION: 400,
+    Code.ABORTED: 409,
+    Code.OUT_OF_RANGE: 400,
+    Code.UNIMPLEMENTED: 501,
+    Code.INTERNAL: 500,
+    Code.UNAVAILABLE: 503,
+    Code.DATA_LOSS: 500,
+    Code.UNAUTHENTICATED: 401,
+}
+
+# Client errors are logged at INFO; everything else is a server error.
+CLIENT_ERROR_CODES = frozenset(
+    {
+        Code.CANCELLED,
+        Code.INVALID_ARGUMENT,
+        Code.NOT_FOUND,
+        Code.ALREADY_EXISTS,
+        Code.PERMISSION_DENIED,
+        Code.UNAUTHENTICATED,
+        Code.RESOURCE_EXHAUSTED,
+        Code.FAILED_PRECONDITION,
+        Code.ABORTED,
+        Code.OUT_OF_RANGE,
+    }
+)
+
+
+class RpcError(Exception):
+    """A failed call: a status code and a message meant for the client."""
+
+    def __init__(self, code: Code, message: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"RpcError({self.code.name}, {self.message!r})"
+
+
+class AccessRefused(RpcError):
+    """The access policy turned an anonymous caller away before the service ran.
+
+    The REST gateway renders this one differently from a service's own
+    UNAUTHENTICATED (Memos answers it with a fixed plain-text body).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Code.UNAUTHENTICATED, "authentication required")
