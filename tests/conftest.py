@@ -1,0 +1,47 @@
+"""Shared fixtures: a profile on a fresh data directory, the app in-process, the real server process."""
+from __future__ import annotations
+
+import pathlib
+import sys
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from memos.profile import Profile
+from support import build_memos_demo_database, make_profile, running_server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def profile(tmp_path: pathlib.Path) -> Profile:
+    return make_profile(tmp_path / "data")
+
+
+@pytest.fixture
+def client(profile: Profile) -> Iterator[TestClient]:
+    """The whole app in-process, lifespan included (the store is opened and closed)."""
+    from memos.app import create_app
+
+    with TestClient(create_app(profile), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def server_url(tmp_path: pathlib.Path) -> Iterator[str]:
+    """`python -m memos` as a real process on an empty data directory."""
+    with running_server([sys.executable, "-m", "memos"], tmp_path / "data") as url:
+        yield url
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A data directory holding a copy of the Memos v0.30 demo database as memos_prod.db."""
+    data_dir = tmp_path / "memos-demo"
+    data_dir.mkdir()
+    build_memos_demo_database(data_dir / "memos_prod.db")
+    return data_dir

@@ -1,0 +1,111 @@
+"""Helpers shared by the tests: profiles, free ports, the real server process, Connect calls, demo data."""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import pathlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import TypeVar
+
+import httpx
+import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from memos.profile import Profile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CONTRACT_DIR = ROOT.parent / "shared" / "contract"
+
+M = TypeVar("M", bound=Message)
+
+
+def make_profile(data_dir: pathlib.Path, **overrides: object) -> Profile:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fields = {"data": str(data_dir), "dsn": str(data_dir / "memos_prod.db"), **overrides}
+    return Profile(**fields)  # type: ignore[arg-type]
+
+
+def connect_call(client: httpx.Client, procedure: str, request: Message, response_type: type[M], codec: str,
+                 *, gzip_request: bool = False, headers: dict[str, str] | None = None) -> M:
+    """One Connect unary call over ``codec`` ("proto" or "json"); raises on a non-200 answer."""
+    body = request.SerializeToString() if codec == "proto" else json_format.MessageToJson(request).encode()
+    sent_headers = {"content-type": f"application/{codec}", **(headers or {})}
+    if gzip_request:
+        body = gzip.compress(body)
+        sent_headers["content-encoding"] = "gzip"
+    response = client.post(procedure, content=body, headers=sent_headers)
+    assert response.status_code == 200, (response.status_code, response.text)
+    assert response.headers["content-type"] == f"application/{codec}"
+    if codec == "proto":
+        return response_type.FromString(response.content)
+    return json_format.Parse(response.content, response_type())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"server at {base_url} never became healthy")
+
+
+@contextlib.contextmanager
+def running_server(command: list[str], data_dir: pathlib.Path, *extra: str, env: dict | None = None) -> Iterator[str]:
+    """Start the real server process on a free loopback port; yield its base URL; stop it with SIGTERM."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*command, "--addr", "127.0.0.1", "--port", str(port), "--data", str(data_dir), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def build_memos_demo_database(db_path: pathlib.Path) -> None:
+    """A Memos v0.30 data directory as Memos leaves it: v0.30 schema, BASIC stamp, the demo seed."""
+    import apsw
+
+    seed = CONTRACT_DIR / "memos-v0.30-demo-seed.sql"
+    if not seed.is_file():
+        pytest.skip(f"contract directory {CONTRACT_DIR} is not beside the checkout")
+    schema = (ROOT / "memos" / "store" / "migration" / "sqlite" / "LATEST.sql").read_text()
+    connection = apsw.Connection(str(db_path))
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        with connection:
+            connection.execute(schema)
+            connection.execute(
+                "INSERT INTO system_setting (name, value, description) VALUES ('BASIC', ?, '')",
+                ('{"schemaVersion":"0.30.1"}',),
+            )
+            connection.execute(seed.read_text())
+    finally:
+        connection.close()
