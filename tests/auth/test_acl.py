@@ -1,0 +1,74 @@
+"""The access table: which procedures anonymous callers reach, on public and private instances."""
+from __future__ import annotations
+
+import pytest
+from google.protobuf import descriptor_pool
+
+from memos.auth.acl import BOOTSTRAP_METHODS, PUBLIC_METHODS, anonymous_may_call
+from memos.gen.api.v1 import (  # noqa: F401  (registers the services)
+    ai_service_pb2,
+    attachment_service_pb2,
+    auth_service_pb2,
+    idp_service_pb2,
+    instance_service_pb2,
+    memo_service_pb2,
+    shortcut_service_pb2,
+    user_service_pb2,
+)
+
+SERVICES = [
+    "AIService", "AttachmentService", "AuthService", "IdentityProviderService",
+    "InstanceService", "MemoService", "ShortcutService", "UserService",
+]
+
+
+def all_procedures() -> list[str]:
+    pool = descriptor_pool.Default()
+    return [
+        f"/{method.full_name.rsplit('.', 1)[0]}/{method.name}"
+        for name in SERVICES
+        for method in pool.FindServiceByName(f"memos.api.v1.{name}").methods
+    ]
+
+
+def test_the_table_names_only_real_procedures() -> None:
+    procedures = set(all_procedures())
+    assert len(procedures) == 73
+    assert PUBLIC_METHODS <= procedures
+    assert len(PUBLIC_METHODS) == 17 and len(BOOTSTRAP_METHODS) == 8
+    assert BOOTSTRAP_METHODS < PUBLIC_METHODS
+
+
+@pytest.mark.parametrize(
+    "procedure",
+    ["AuthService/SignIn", "UserService/CreateUser", "MemoService/GetSharedMemo", "InstanceService/GetInstanceProfile"],
+)
+def test_bootstrap_methods_are_open_even_on_a_private_instance(procedure: str) -> None:
+    assert anonymous_may_call(f"/memos.api.v1.{procedure}", instance_is_public=False)
+
+
+def test_public_reads_need_a_public_instance() -> None:
+    assert anonymous_may_call("/memos.api.v1.MemoService/ListMemos", instance_is_public=True)
+    assert not anonymous_may_call("/memos.api.v1.MemoService/ListMemos", instance_is_public=False)
+
+
+@pytest.mark.parametrize(
+    "procedure",
+    [
+        "/memos.api.v1.AuthService/GetCurrentUser",
+        "/memos.api.v1.AuthService/SignOut",
+        "/memos.api.v1.MemoService/CreateMemo",
+        "/memos.api.v1.UserService/ListUsers",
+        "/memos.api.v1.NoSuchService/Anything",
+        "",
+    ],
+)
+def test_everything_else_is_protected_everywhere(procedure: str) -> None:
+    assert not anonymous_may_call(procedure, instance_is_public=True)
+    assert not anonymous_may_call(procedure, instance_is_public=False)
+
+
+def test_exactly_seventeen_procedures_are_open_on_a_public_instance() -> None:
+    open_public = [p for p in all_procedures() if anonymous_may_call(p, instance_is_public=True)]
+    open_private = [p for p in all_procedures() if anonymous_may_call(p, instance_is_public=False)]
+    assert len(open_public) == 17 and len(open_private) == 8
