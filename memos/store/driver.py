@@ -1,0 +1,94 @@
+"""What the Store facade needs from a database driver.
+
+Every operation is async: a driver decides where its blocking work runs (the
+SQLite driver uses one writer thread and a small reader pool) so the event loop
+never waits on the database. Drivers speak in the rows of memos.store.models;
+JSON columns are plain text at this level.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Protocol, Sequence
+
+from memos.store.models import SystemSettingRow, User, UserSettingRow
+
+
+class Driver(Protocol):
+    name: str
+    """Dialect name; also the folder of its migration files (``migration/<name>``)."""
+
+    async def close(self) -> None: ...
+
+    # --- schema and migration -------------------------------------------------
+    async def is_initialised(self) -> bool:
+        """Whether the database already holds a Memos schema (a ``memo`` table)."""
+        ...
+
+    async def enable_writes(self) -> None:
+        """Called once the schema checks passed and before the first write.
+
+        Refused opens must leave the file untouched, so anything that changes
+        the file (SQLite: switching to WAL) waits for this call.
+        """
+        ...
+
+    async def create_schema(self, script: str, stamp: SystemSettingRow) -> None:
+        """Run the full schema script and insert the version stamp in one transaction."""
+        ...
+
+    async def apply_migrations(self, scripts: Sequence[str]) -> None:
+        """Run upgrade scripts in order, all in one transaction."""
+        ...
+
+    async def execute_script(self, script: str) -> None:
+        """Run arbitrary SQL (the demo seed) in one transaction."""
+        ...
+
+    async def database_size(self) -> int:
+        """Bytes used by the database, -1 when the dialect cannot tell."""
+        ...
+
+    # --- instance settings ------------------------------------------------------
+    async def list_system_settings(self, name: str | None = None) -> list[SystemSettingRow]: ...
+
+    async def upsert_system_setting(self, row: SystemSettingRow) -> SystemSettingRow: ...
+
+    # --- users --------------------------------------------------------------------
+    async def create_user(self, fields: Mapping[str, object]) -> User:
+        """Insert a user; raises Conflict when the username is taken."""
+        ...
+
+    async def create_user_if_none(self, fields: Mapping[str, object]) -> User | None:
+        """Insert the user only when the table is empty, atomically; None otherwise."""
+        ...
+
+    async def list_users(
+        self,
+        *,
+        id: int | None = None,
+        username: str | None = None,
+        role: str | None = None,
+        row_status: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[User]: ...
+
+    async def count_users(self, *, role: str | None = None) -> int: ...
+
+    async def update_user(self, user_id: int, fields: Mapping[str, object]) -> User | None:
+        """Set only the given columns; None when no such user."""
+        ...
+
+    async def delete_user(self, user_id: int) -> bool: ...
+
+    # --- user settings ------------------------------------------------------------
+    async def list_user_settings(
+        self, *, user_id: int | None = None, key: str | None = None
+    ) -> list[UserSettingRow]: ...
+
+    async def upsert_user_setting(self, row: UserSettingRow) -> UserSettingRow: ...
+
+    async def delete_user_setting(self, user_id: int, key: str) -> bool: ...
+
+    async def find_personal_access_token(self, token_hash: str) -> UserSettingRow | None:
+        """The PERSONAL_ACCESS_TOKENS row holding a token with this hash, if any."""
+        ...
