@@ -1,0 +1,328 @@
+"""The `memos` command: flags and MEMOS_* variables -> Profile -> server.
+
+Precedence for every setting: an explicitly passed flag, then the MEMOS_*
+variable, then the built-in default. A bad value stops the program before
+anything is opened, with one line on stderr that names the flag (or the
+variable it came from) and exit status 2.
+"""
+from __future__ import annotations
+
+import sys
+
+# The shiv extraction belongs to this app alone; without its .pyc files every
+# start recompiles everything (PYTHONDONTWRITEBYTECODE is set on some hosts).
+sys.dont_write_bytecode = False
+
+import argparse  # noqa: E402  (after the bytecode switch on purpose)
+import dataclasses  # noqa: E402
+import datetime  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+from typing import NoReturn, TextIO  # noqa: E402
+
+from memos import __version__  # noqa: E402
+from memos.profile import Profile  # noqa: E402
+
+log = logging.getLogger("memos")
+
+DEFAULT_DATA_DIR = "/var/opt/memos"
+DRIVERS = ("sqlite", "mysql", "postgres")
+LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
+EXIT_BAD_CONFIG = 2
+EXIT_STARTUP_FAILED = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    name: str  # without the leading dashes
+    kind: str  # "str", "int" or "bool"
+    default: str
+    help: str
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name
+
+    @property
+    def env(self) -> str:
+        return "MEMOS_" + self.name.upper().replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("addr", "str", "", "bind host; empty means all interfaces"),
+    Flag("port", "int", "8081", "TCP port"),
+    Flag("unix-sock", "str", "", "listen on this Unix socket instead of TCP (addr and port are ignored)"),
+    Flag("data", "str", "", "data directory; default /var/opt/memos if writable, else the current directory"),
+    Flag("driver", "str", "sqlite", "database driver: sqlite, mysql or postgres"),
+    Flag("dsn", "str", "", "database source; sqlite default <data>/memos_prod.db (memos_demo.db in demo mode)"),
+    Flag("instance-url", "str", "", "public base URL; when set the instance is public"),
+    Flag("demo", "bool", "false", "demo mode: demo database with seed data"),
+    Flag("allow-private-webhooks", "bool", "false", "allow webhook targets on private or reserved IPs"),
+    Flag("log-level", "str", "info", "debug, info, warn or error"),
+)
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; `source` is the flag or variable that gave it."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class _Raw:
+    """One setting as given, before validation, with where it came from."""
+
+    flag: Flag
+    value: str
+    source: str  # "--port", "MEMOS_PORT" or "default"
+
+    @property
+    def label(self) -> str:
+        if self.source == self.flag.env:
+            return f"{self.flag.env} ({self.flag.option})"
+        return self.flag.option
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line, like every other bad value."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_CONFIG, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="memos",
+        description=(
+            "Memos, the self-hosted notes app, as one Python program. "
+            "Every flag can also be set as the MEMOS_* variable shown; a flag beats the variable. "
+            "Subcommand: 'memos version' prints the version."
+        ),
+    )
+    for flag in FLAGS:
+        text = f"{flag.help} (env {flag.env}, default {flag.default or 'empty'})"
+        if flag.kind == "bool":
+            parser.add_argument(
+                flag.option, dest=flag.dest, nargs="?", const="true", default=None,
+                metavar="true|false", help=text,
+            )
+        else:
+            parser.add_argument(flag.option, dest=flag.dest, default=None, metavar=flag.dest.upper(), help=text)
+    return parser
+
+
+def _collect(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, _Raw]:
+    """Pick each setting's raw text: flag, else non-empty variable, else default."""
+    namespace = build_parser().parse_args(list(argv))
+    raw: dict[str, _Raw] = {}
+    for flag in FLAGS:
+        given = getattr(namespace, flag.dest)
+        if given is not None:
+            raw[flag.dest] = _Raw(flag, given, flag.option)
+        elif environ.get(flag.env, ""):
+            # An empty variable counts as unset, so `MEMOS_PORT=` does not break a start.
+            raw[flag.dest] = _Raw(flag, environ[flag.env], flag.env)
+        else:
+            raw[flag.dest] = _Raw(flag, flag.default, "default")
+    return raw
+
+
+def _parse_port(raw: _Raw) -> int:
+    text = raw.value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ConfigError(raw.label, f"invalid port {raw.value!r}: must be a number from 1 to 65535")
+    return int(text)
+
+
+_TRUE = {"1", "t", "true"}
+_FALSE = {"0", "f", "false"}
+
+
+def _parse_bool(raw: _Raw) -> bool:
+    # The same spellings Go's strconv.ParseBool accepts, which is what Memos reads.
+    text = raw.value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(raw.label, f"invalid boolean {raw.value!r}: use true or false")
+
+
+def _parse_driver(raw: _Raw) -> str:
+    if raw.value not in DRIVERS:
+        raise ConfigError(raw.label, f"unknown db driver {raw.value!r}: use one of {', '.join(DRIVERS)}")
+    return raw.value
+
+
+def parse_log_level(value: str) -> str:
+    """Normalise a log level; anything unknown (also empty) becomes info with a warning."""
+    level = value.strip().lower()
+    if level in LOG_LEVELS:
+        return level
+    log.warning("invalid log-level value, defaulting to info", extra={"value": value})
+    return "info"
+
+
+def _default_data_dir(preferred: str) -> str:
+    """The preferred system directory when it exists and takes a probe file, else '.'."""
+    if not os.path.isdir(preferred):
+        return "."
+    probe = os.path.join(preferred, ".write-test")
+    try:
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError:
+        log.warning(f"{preferred} is not writable, using current directory")
+        return "."
+    return preferred
+
+
+def _resolve_data_dir(raw: _Raw, preferred: str) -> str:
+    path = raw.value or _default_data_dir(preferred)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(raw.label, f"data directory {path!r} exists and is not a directory")
+    try:
+        os.makedirs(path, mode=0o770, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(raw.label, f"cannot create data directory {path!r}: {error.strerror}") from None
+    absolute = os.path.abspath(path)  # also drops trailing separators
+    try:
+        os.stat(absolute)
+    except OSError as error:
+        raise ConfigError(raw.label, f"cannot use data directory {absolute!r}: {error.strerror}") from None
+    if not os.access(absolute, os.W_OK | os.X_OK):
+        raise ConfigError(raw.label, f"data directory {absolute!r} is not writable")
+    return absolute
+
+
+def _resolve_dsn(raw: _Raw, driver: str, data: str, demo: bool) -> str:
+    if raw.value:
+        return raw.value
+    if driver != "sqlite":
+        raise ConfigError(raw.label, f"a database source is required for driver {driver}")
+    return os.path.join(data, "memos_demo.db" if demo else "memos_prod.db")
+
+
+def resolve_profile(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    default_data_dir: str = DEFAULT_DATA_DIR,
+) -> Profile:
+    """Turn command-line arguments (without the program name) and an environment into a Profile.
+
+    Raises ConfigError for a value that cannot be used; argparse usage errors
+    exit with status 2 themselves. May create the data directory.
+    """
+    raw = _collect(argv, environ)
+    port = _parse_port(raw["port"])
+    driver = _parse_driver(raw["driver"])
+    demo = _parse_bool(raw["demo"])
+    allow_private_webhooks = _parse_bool(raw["allow_private_webhooks"])
+    log_level = parse_log_level(raw["log_level"].value)
+    data = _resolve_data_dir(raw["data"], default_data_dir)
+    dsn = _resolve_dsn(raw["dsn"], driver, data, demo)
+    return Profile(
+        data=data,
+        dsn=dsn,
+        driver=driver,
+        addr=raw["addr"].value,
+        port=port,
+        unix_sock=raw["unix_sock"].value,
+        instance_url=raw["instance_url"].value,
+        demo=demo,
+        allow_private_webhooks=allow_private_webhooks,
+        log_level=log_level,
+    )
+
+
+# --- logging -----------------------------------------------------------------
+
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_LEVEL_NAMES = {logging.WARNING: "WARN", logging.CRITICAL: "ERROR"}
+
+
+def _kv_value(value: object) -> str:
+    text = str(value)
+    if text == "" or any(c in text for c in ' ="\\') or not text.isprintable():
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`time=... level=INFO msg="..." key=value` lines; `extra={...}` keys become attributes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.datetime.fromtimestamp(record.created).astimezone()
+        parts = [
+            f"time={stamp.isoformat(timespec='milliseconds')}",
+            f"level={_LEVEL_NAMES.get(record.levelno, record.levelname)}",
+            f"msg={_kv_value(record.getMessage())}",
+        ]
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                parts.append(f"{key}={_kv_value(value)}")
+        if record.exc_info:
+            parts.append(f"stack={_kv_value(self.formatException(record.exc_info))}")
+        return " ".join(parts)
+
+
+def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+    """Send every log record to stderr (or `stream`) as one key=value line."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(LOG_LEVELS.get(level, logging.INFO))
+
+
+# --- entry point -------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `memos` command; returns the process exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["version"]:
+        print(__version__)
+        return 0
+    configure_logging()
+    try:
+        profile = resolve_profile(args, os.environ)
+    except ConfigError as error:
+        print(f"memos: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except SystemExit as stop:  # --help, or a usage error already reported by argparse
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_CONFIG
+    logging.getLogger().setLevel(LOG_LEVELS[profile.log_level])
+    if profile.demo:
+        print("Development mode is enabled", file=sys.stderr)
+        print(f"Database: {profile.dsn}", file=sys.stderr)
+
+    # Imported only now: `memos version`, `--help` and bad flags stay fast and light.
+    from memos.server import serve
+
+    try:
+        from memos.app import create_app
+
+        app = create_app(profile)
+    except Exception as error:  # noqa: BLE001  any failure here means no server
+        log.error("failed to create server", extra={"error": error}, exc_info=profile.log_level == "debug")
+        return EXIT_STARTUP_FAILED
+    return serve(profile, app)

@@ -1,0 +1,156 @@
+"""The web UI: static files from the package, cache headers, and the SPA fallback.
+
+Order per request (paths of the API, files, feeds and SEO files are left alone):
+cache headers are chosen from the path alone; an existing file is served
+directly; otherwise the routes answer, and a 404 on `/`, `/index.html` or an
+extension-less path is replaced by `index.html`, so client-side routes such as
+`/memos/abc` load the app. Missing paths with an extension stay 404.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import mimetypes
+import os
+from pathlib import Path
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import FileResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
+IMMUTABLE = {"Cache-Control": "public, max-age=2592000, immutable"}
+ONE_HOUR = {"Cache-Control": "public, max-age=3600"}
+
+_EXCLUDED_EXACT = frozenset({"/api", "/file", "/memos.api.v1", "/robots.txt", "/sitemap.xml"})
+_EXCLUDED_PREFIXES = ("/api/", "/file/", "/memos.api.v1.")
+
+# Explicit types for what a web UI ships, so the answer does not depend on the
+# host's /etc/mime.types; charset on text types as Go's mime package gives them.
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/vnd.microsoft.icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".wasm": "application/wasm",
+}
+
+
+def default_static_dir() -> Path:
+    """`memos/static` of the installed package (a real directory, also inside a shiv extraction)."""
+    return Path(str(importlib.resources.files("memos") / "static"))
+
+
+def is_excluded(path: str) -> bool:
+    """Paths that belong to the API, file server, feeds or SEO routes, never to the UI."""
+    return path in _EXCLUDED_EXACT or path.startswith(_EXCLUDED_PREFIXES) or path.endswith("/rss.xml")
+
+
+def extension(path: str) -> str:
+    """The extension of the last path element, including the dot ('' if none)."""
+    last = path.rsplit("/", 1)[-1]
+    dot = last.rfind(".")
+    return last[dot:] if dot >= 0 else ""
+
+
+def is_app_route(path: str) -> bool:
+    """Paths that may fall back to index.html when nothing else answers them."""
+    return path in ("/", "/index.html") or extension(path) == ""
+
+
+def cache_headers(path: str) -> dict[str, str]:
+    """Cache headers for a non-excluded path; decided before knowing if the file exists."""
+    if is_excluded(path):
+        return {}
+    if is_app_route(path):
+        return NO_CACHE
+    if path.startswith("/assets/"):
+        return IMMUTABLE
+    return ONE_HOUR
+
+
+def content_type(name: str) -> str:
+    ext = extension(name).lower()
+    return _CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+class FrontendMiddleware:
+    """ASGI middleware serving the UI around the routes (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, static_dir: str | os.PathLike[str] | None = None) -> None:
+        self.app = app
+        self.root = Path(static_dir) if static_dir is not None else default_static_dir()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_excluded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        headers = cache_headers(path)
+        readable = scope["method"] in ("GET", "HEAD")
+        found = self.find(path) if readable else None
+        if found is not None:
+            await self._send_file(found, headers, scope, receive, send)
+            return
+        index = self.root / "index.html"
+        may_fall_back = readable and is_app_route(path) and index.is_file()
+        interceptor = _Interceptor(send, headers, may_fall_back)
+        await self.app(scope, receive, interceptor.send)
+        if interceptor.swallowed_404:
+            await self._send_file(index, headers, scope, receive, send)
+
+    def find(self, path: str) -> Path | None:
+        """The bundled file for a URL path (a directory means its index.html), if any."""
+        parts = [part for part in path.split("/") if part]
+        if any(part in (".", "..") or "\\" in part or "\x00" in part for part in parts):
+            return None
+        candidate = self.root.joinpath(*parts)
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+    @staticmethod
+    async def _send_file(file: Path, headers: dict[str, str], scope: Scope, receive: Receive, send: Send) -> None:
+        response = FileResponse(file, headers=headers, media_type=content_type(file.name), stat_result=file.stat())
+        # The bundle's file times say nothing about the UI version; Memos sends none.
+        del response.headers["last-modified"]
+        await response(scope, receive, send)
+
+
+class _Interceptor:
+    """Adds the cache headers to a route's answer, or holds back a 404 for the fallback."""
+
+    def __init__(self, send: Send, headers: dict[str, str], may_fall_back: bool) -> None:
+        self._send = send
+        self._headers = headers
+        self._may_fall_back = may_fall_back
+        self.swallowed_404 = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            if self._may_fall_back and message["status"] == 404:
+                self.swallowed_404 = True
+                return
+            response_headers = MutableHeaders(scope=message)
+            for name, value in self._headers.items():
+                # A route that chose its own caching keeps it.
+                if name not in response_headers:
+                    response_headers[name] = value
+        elif self.swallowed_404:
+            return
+        await self._send(message)
