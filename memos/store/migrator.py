@@ -61,14 +61,18 @@ def _migration_root(driver_name: str) -> Traversable:
     return importlib.resources.files("memos.store").joinpath("migration", driver_name)
 
 
-def latest_schema(driver_name: str) -> str:
-    return _migration_root(driver_name).joinpath("LATEST.sql").read_text(encoding="utf-8")
+def latest_schema(driver_name: str, root: Traversable | None = None) -> str:
+    root = root or _migration_root(driver_name)
+    return root.joinpath("LATEST.sql").read_text(encoding="utf-8")
 
 
-def upgrade_files(driver_name: str) -> list[UpgradeFile]:
-    """All shipped upgrade steps of a driver, oldest first."""
+def upgrade_files(driver_name: str, root: Traversable | None = None) -> list[UpgradeFile]:
+    """All shipped upgrade steps of a driver, oldest first.
+
+    ``root`` replaces the packaged ``migration/<driver>`` folder (tests use it).
+    """
     found = []
-    for folder in _migration_root(driver_name).iterdir():
+    for folder in (root or _migration_root(driver_name)).iterdir():
         folder_match = _FOLDER.match(folder.name)
         if not folder_match or not folder.is_dir():
             continue
@@ -80,9 +84,9 @@ def upgrade_files(driver_name: str) -> list[UpgradeFile]:
     return sorted(found, key=lambda step: (step.version, step.path))
 
 
-def target_version(driver_name: str) -> Version:
+def target_version(driver_name: str, root: Traversable | None = None) -> Version:
     """This build's schema version: the newest upgrade file, never below LATEST's."""
-    versions = [step.version for step in upgrade_files(driver_name)]
+    versions = [step.version for step in upgrade_files(driver_name, root)]
     return max([parse_version(LATEST_SCHEMA_VERSION), *versions])
 
 
@@ -112,13 +116,13 @@ async def stored_basic_setting(driver: Driver) -> instance_setting_pb2.InstanceB
     return codec.decode_instance_setting("BASIC", rows[0].value).basic_setting
 
 
-async def migrate(driver: Driver) -> None:
+async def migrate(driver: Driver, root: Traversable | None = None) -> None:
     """Bring the database to this build's schema, or raise MigrationError having written nothing."""
-    target = target_version(driver.name)
+    target = target_version(driver.name, root)
     if not await driver.is_initialised():
         await driver.enable_writes()
         stamp = instance_setting_pb2.InstanceBasicSetting(schema_version=format_version(target))
-        await driver.create_schema(latest_schema(driver.name), SystemSettingRow("BASIC", codec.to_json(stamp)))
+        await driver.create_schema(latest_schema(driver.name, root), SystemSettingRow("BASIC", codec.to_json(stamp)))
         return
 
     basic = await stored_basic_setting(driver)
@@ -135,7 +139,7 @@ async def migrate(driver: Driver) -> None:
     await driver.enable_writes()
     if current == target:
         return
-    pending = [step.sql for step in upgrade_files(driver.name) if current < step.version <= target]
+    pending = [step.sql for step in upgrade_files(driver.name, root) if current < step.version <= target]
     await driver.apply_migrations(pending)
     basic.schema_version = format_version(target)
     await driver.upsert_system_setting(SystemSettingRow("BASIC", codec.to_json(basic)))

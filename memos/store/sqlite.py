@@ -59,7 +59,8 @@ def regexp(pattern: Any, value: Any) -> int:
     try:
         compiled = _compiled(pattern)
     except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        # apsw hands this exception, unchanged, to whoever ran the statement.
+        raise InvalidValue(f"invalid regular expression {pattern!r}: {exc}") from None
     return 1 if compiled.search(value) else 0
 
 
