@@ -1,0 +1,154 @@
+"""Message encodings of the two transports.
+
+Connect speaks binary protobuf or canonical protobuf JSON that leaves out
+default values. The REST gateway speaks protobuf JSON that prints every field
+(see ``gateway_json_encode``). Decoding failures always become
+INVALID_ARGUMENT with a readable message: bad input is the client's problem.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+
+from memos.rpc.errors import Code, RpcError
+
+M = TypeVar("M", bound=Message)
+
+_WELL_KNOWN_PREFIX = "google.protobuf."
+
+
+def binary_decode(data: bytes, message_class: type[M]) -> M:
+    try:
+        return message_class.FromString(data)
+    except (DecodeError, ValueError, TypeError) as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"unmarshal into {message_class.DESCRIPTOR.full_name}: {exc}") from None
+
+
+def binary_encode(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def connect_json_encode(message: Message) -> bytes:
+    """Canonical protobuf JSON: fields at their default are left out, set optionals kept."""
+    return _dump(json_format.MessageToDict(message))
+
+
+def connect_json_decode(data: bytes, message_class: type[M]) -> M:
+    """Canonical protobuf JSON into a new message; unknown fields are ignored."""
+    if not data.strip():
+        # An empty body is not a JSON object (Connect peers reject it the same way).
+        raise RpcError(
+            Code.INVALID_ARGUMENT,
+            f"unmarshal into {message_class.DESCRIPTOR.full_name}: zero-length payload is not a valid JSON object",
+        )
+    message = message_class()
+    merge_json(load_json(data), message)
+    return message
+
+
+def gateway_json_encode(message: Message) -> bytes:
+    """The gateway rendering: every field printed, unset singular messages as null.
+
+    Fields with explicit presence that are unset (members of a oneof, proto3
+    ``optional`` fields) stay out, exactly as the Go gateway prints them.
+    """
+    rendered = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    _add_nulls(message, rendered)
+    return _dump(rendered)
+
+
+def gateway_json_decode(data: bytes, message_class: type[M]) -> M:
+    """A whole request message from a REST body; an empty body gives an empty message."""
+    message = message_class()
+    value = load_json(data)
+    if value is not None:
+        merge_json(value, message)
+    return message
+
+
+def load_json(data: bytes) -> Any:
+    """Parse a JSON body; None for an empty one. Malformed text is INVALID_ARGUMENT."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RpcError(Code.INVALID_ARGUMENT, "request body is not valid UTF-8") from None
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid JSON in request body: {exc}") from None
+
+
+def merge_json(value: Any, message: Message) -> None:
+    """Merge parsed protobuf JSON into ``message`` (either field spelling; unknown keys ignored)."""
+    if not isinstance(value, dict) and not message.DESCRIPTOR.full_name.startswith(_WELL_KNOWN_PREFIX):
+        raise RpcError(
+            Code.INVALID_ARGUMENT,
+            f"{message.DESCRIPTOR.full_name} must be a JSON object, not {type(value).__name__}",
+        )
+    try:
+        json_format.ParseDict(value, message, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, str(exc)) from None
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        # json_format lets some shape mismatches through as plain Python errors.
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid value for {message.DESCRIPTOR.full_name}: {exc}") from None
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _is_well_known(descriptor: Descriptor) -> bool:
+    return descriptor.full_name.startswith(_WELL_KNOWN_PREFIX)
+
+
+def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
+    """Put null for unset singular message fields, recursing into nested messages."""
+    if _is_well_known(message.DESCRIPTOR):
+        return
+    for field in message.DESCRIPTOR.fields:
+        if field.message_type is None:
+            continue
+        if _is_map(field):
+            value_field = field.message_type.fields_by_name["value"]
+            if value_field.message_type is not None and not _is_well_known(value_field.message_type):
+                entries = rendered.get(field.json_name, {})
+                for key, item in getattr(message, field.name).items():
+                    _add_nulls(item, entries[_map_key_text(key)])
+        elif _is_repeated(field):
+            if not _is_well_known(field.message_type):
+                for item, item_rendered in zip(getattr(message, field.name), rendered.get(field.json_name, [])):
+                    _add_nulls(item, item_rendered)
+        elif message.HasField(field.name):
+            if isinstance(rendered.get(field.json_name), dict):
+                _add_nulls(getattr(message, field.name), rendered[field.json_name])
+        elif field.containing_oneof is None:
+            rendered[field.json_name] = None
+    # Field-number order, as the Go gateway prints; clients must not rely on it.
+    ordered = {f.json_name: rendered[f.json_name] for f in message.DESCRIPTOR.fields if f.json_name in rendered}
+    rendered.clear()
+    rendered.update(ordered)
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    return field.is_repeated
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return (
+        field.is_repeated
+        and field.message_type is not None
+        and field.message_type.GetOptions().map_entry
+    )
+
+
+def _map_key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)

@@ -1,0 +1,57 @@
+"""Starlette routes for both RPC transports of one method table.
+
+Typical wiring::
+
+    table = MethodTable.from_package("memos.api.v1")   # after importing the *_pb2 modules
+    table.bind([InstanceService(...), ...])
+    routes = rpc_routes(table, [*standard_interceptors(), auth_interceptor])
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from memos.rpc.connect import ConnectEndpoint
+from memos.rpc.context import Interceptor
+from memos.rpc.gateway import GatewayEndpoint
+from memos.rpc.methods import MethodTable
+from memos.rpc.transport import PeerIpOf, default_peer_ip
+
+
+class _AsgiEndpoint:
+    """An ASGI app around a request handler, so the Route lets every HTTP method through
+    (the transports answer 405/501 themselves)."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def rpc_routes(
+    table: MethodTable,
+    interceptors: Sequence[Interceptor],
+    peer_ip_of: PeerIpOf | None = None,
+    *,
+    package: str = "memos.api.v1",
+    rest_prefix: str = "/api/v1",
+) -> list[BaseRoute]:
+    """Connect under ``/<package>.*`` and the REST gateway under ``<rest_prefix>/*``.
+
+    ``interceptors`` is the whole chain, outermost first; both transports run
+    it. ``peer_ip_of`` tells the client IP of a request (default: the socket
+    peer), used for ``ctx.peer`` and the gateway's x-forwarded-for.
+    """
+    peer = peer_ip_of or default_peer_ip
+    connect = ConnectEndpoint(table, interceptors, peer)
+    gateway = GatewayEndpoint(table, interceptors, peer)
+    return [
+        Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect)),
+        Route(f"{rest_prefix}/{{rest:path}}", _AsgiEndpoint(gateway)),
+    ]
