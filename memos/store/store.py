@@ -212,7 +212,7 @@ class Store:
     async def count_users(self, *, role: str | None = None) -> int:
         return await self.driver.count_users(role=role)
 
-    async def update_user(self, id: int, **fields: Any) -> User:
+    async def update_user(self, id: int, /, **fields: Any) -> User:
         """Set only the given columns (updated_ts is not bumped implicitly); NotFound if absent."""
         user = await self.driver.update_user(id, fields)
         if user is None:

@@ -136,6 +136,11 @@ async def test_in_memory_databases_are_refused() -> None:
         await SqliteDriver.open(":memory:")
 
 
+async def test_an_unopenable_path_is_a_store_error(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(StoreError, match="cannot open SQLite database"):
+        await SqliteDriver.open(str(tmp_path / "missing-dir" / "memos_prod.db"))
+
+
 async def test_a_closed_driver_says_so(tmp_path: pathlib.Path) -> None:
     store = await Store.open("sqlite", str(tmp_path / "memos_prod.db"))
     await store.close()
