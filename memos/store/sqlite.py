@@ -120,8 +120,9 @@ class SqliteDriver:
         if dsn.strip() in ("", ":memory:") or "mode=memory" in dsn:
             raise StoreError("the SQLite database must be a file; in-memory databases are not supported")
         self.dsn = dsn
-        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="memos-sqlite-writer")
-        self._readers = concurrent.futures.ThreadPoolExecutor(READER_THREADS, thread_name_prefix="memos-sqlite-reader")
+        pool = concurrent.futures.ThreadPoolExecutor
+        self._writer = pool(1, thread_name_prefix="memos-sqlite-writer")
+        self._readers = pool(READER_THREADS, thread_name_prefix="memos-sqlite-reader")
         self._writer_conn: apsw.Connection | None = None
         self._reader_local = threading.local()
         self._reader_conns: list[apsw.Connection] = []
@@ -247,19 +248,22 @@ class SqliteDriver:
         return await self.run_read(query)
 
     async def enable_writes(self) -> None:
-        def switch(_: object = None) -> None:
-            conn = self._writer_conn
-            assert conn is not None
-            if not self._wal_enabled:
-                try:
-                    mode = _first(conn, "PRAGMA journal_mode = WAL")
-                except apsw.Error as exc:
-                    raise _translate(exc) from exc
-                if not mode or str(mode[0]).lower() != "wal":
-                    raise StoreError(f"cannot switch the database to WAL mode (got {mode and mode[0]})")
-                self._wal_enabled = True
+        await self._submit(self._writer, self._switch_to_wal)
 
-        await self._submit(self._writer, switch)
+    def _switch_to_wal(self) -> None:
+        # journal_mode is stored in the file, so this is the first change a
+        # successful open makes; refused opens never get here.
+        conn = self._writer_conn
+        assert conn is not None
+        if self._wal_enabled:
+            return
+        try:
+            mode = _first(conn, "PRAGMA journal_mode = WAL")
+        except apsw.Error as exc:
+            raise _translate(exc) from exc
+        if not mode or str(mode[0]).lower() != "wal":
+            raise StoreError(f"cannot switch the database to WAL mode (got {mode and mode[0]})")
+        self._wal_enabled = True
 
     async def create_schema(self, script: str, stamp: SystemSettingRow) -> None:
         def create(conn: apsw.Connection) -> None:
@@ -436,6 +440,7 @@ def _upsert_system_setting(conn: apsw.Connection, row: SystemSettingRow) -> Syst
 def _insert_user(conn: apsw.Connection, fields: Mapping[str, object]) -> User:
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
-    row = _first(conn, f"INSERT INTO user ({columns}) VALUES ({marks}) RETURNING {_USER_COLUMNS}", list(fields.values()))
+    sql = f"INSERT INTO user ({columns}) VALUES ({marks}) RETURNING {_USER_COLUMNS}"
+    row = _first(conn, sql, list(fields.values()))
     assert row is not None
     return User(*row)

@@ -75,14 +75,18 @@ def test_storage_read_defaults() -> None:
     assert effective.filepath_template == "assets/{timestamp}_{uuid}_{filename}"
     kept = pb.InstanceSetting(
         key=pb.STORAGE,
-        storage_setting=pb.InstanceStorageSetting(storage_type=pb.InstanceStorageSetting.DATABASE, upload_size_limit_mb=5),
+        storage_setting=pb.InstanceStorageSetting(
+            storage_type=pb.InstanceStorageSetting.DATABASE, upload_size_limit_mb=5
+        ),
     )
     effective = codec.with_read_defaults(kept).storage_setting
     assert (effective.storage_type, effective.upload_size_limit_mb) == (pb.InstanceStorageSetting.DATABASE, 5)
 
 
 def test_memo_related_defaults_raise_the_length_floor_and_fill_reactions() -> None:
-    low = pb.InstanceSetting(key=pb.MEMO_RELATED, memo_related_setting=pb.InstanceMemoRelatedSetting(content_length_limit=100))
+    low = pb.InstanceSetting(
+        key=pb.MEMO_RELATED, memo_related_setting=pb.InstanceMemoRelatedSetting(content_length_limit=100)
+    )
     effective = codec.with_read_defaults(low).memo_related_setting
     assert effective.content_length_limit == 8192
     assert list(effective.reactions) == ["👍", "👎", "❤️", "🎉", "😄", "😕", "😢", "😡"]

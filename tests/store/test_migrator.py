@@ -46,7 +46,8 @@ async def test_latest_schema_has_the_v030_tables_and_columns(
     await driver.close()
     expected = _contract_columns(contract_dir)
     assert len(expected) == 11
-    tables = {name for (name,) in _rows(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    listed = _rows(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    tables = {name for (name,) in listed}
     assert tables == set(expected)
     for table, columns in expected.items():
         assert {row[1] for row in _rows(path, f"PRAGMA table_info({table})")} == columns, table
@@ -147,7 +148,12 @@ def _migration_folder(tmp_path: pathlib.Path, files: dict[str, str]) -> pathlib.
 def test_upgrade_files_are_found_and_versioned(tmp_path: pathlib.Path) -> None:
     root = _migration_folder(
         tmp_path,
-        {"0.31/01__second.sql": "SELECT 2;", "0.31/00__first.sql": "SELECT 1;", "0.31/notes.txt": "", "seed/01__demo.sql": ""},
+        {
+            "0.31/01__second.sql": "SELECT 2;",
+            "0.31/00__first.sql": "SELECT 1;",
+            "0.31/notes.txt": "",
+            "seed/01__demo.sql": "",
+        },
     )
     steps = migrator.upgrade_files("sqlite", root)
     assert [(step.version, step.path) for step in steps] == [
@@ -183,7 +189,10 @@ async def test_a_failing_upgrade_leaves_the_schema_and_stamp_alone(
 ) -> None:
     root = _migration_folder(
         tmp_path,
-        {"0.31/00__ok.sql": "CREATE TABLE upgrade_note (text TEXT);", "0.31/01__bad.sql": "INSERT INTO nowhere VALUES (1);"},
+        {
+            "0.31/00__ok.sql": "CREATE TABLE upgrade_note (text TEXT);",
+            "0.31/01__bad.sql": "INSERT INTO nowhere VALUES (1);",
+        },
     )
     path = tmp_path / "memos_prod.db"
     build_database(path, basic={"schemaVersion": "0.30.1"})

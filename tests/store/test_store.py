@@ -148,7 +148,8 @@ async def test_returned_settings_are_copies(store: Store) -> None:
 
 
 async def test_list_instance_settings_returns_stored_rows(store: Store) -> None:
-    await store.upsert_instance_setting(pb.InstanceSetting(key=pb.GENERAL, general_setting=pb.InstanceGeneralSetting()))
+    general = pb.InstanceSetting(key=pb.GENERAL, general_setting=pb.InstanceGeneralSetting())
+    await store.upsert_instance_setting(general)
     names = [pb.InstanceSettingKey.Name(s.key) for s in await store.list_instance_settings()]
     assert names == ["BASIC", "GENERAL"]
 
