@@ -42,38 +42,54 @@ def _demo_seed_scripts(driver_name: str) -> list[str]:
 
 
 class Store:
-    def __init__(self, driver: Driver, *, demo: bool = False) -> None:
-        """Wrap an open, migrated driver; normally obtained from ``await Store.open(...)``."""
-        self.driver = driver
+    def __init__(self, driver: str, dsn: str, *, demo: bool = False) -> None:
+        """Describe the database; nothing is opened until ``await start()`` (or use ``Store.open``)."""
+        self.driver_name = driver
+        self.dsn = dsn
         self.demo = demo
+        self._driver: Driver | None = None
         self._instance_settings: TTLCache[str, InstanceSetting] = TTLCache()
         self._users: TTLCache[int, User] = TTLCache()
         self._user_settings: TTLCache[str, UserSetting] = TTLCache()
 
     @classmethod
     async def open(cls, driver: str, dsn: str, *, demo: bool = False) -> Store:
+        """A started store: opened, migrated, seeded in demo mode, BASIC with a secret."""
+        store = cls(driver, dsn, demo=demo)
+        await store.start()
+        return store
+
+    @property
+    def driver(self) -> Driver:
+        if self._driver is None:
+            raise StoreError("the store is closed (or not started yet)")
+        return self._driver
+
+    async def start(self) -> None:
         """Open the database, migrate it, seed it in demo mode and make sure BASIC has a secret.
 
         Raises MigrationError (nothing written) when the schema cannot be used.
         """
-        opened = await open_driver(driver, dsn)
+        opened = await open_driver(self.driver_name, self.dsn)
         try:
             await migrator.migrate(opened)
-            if demo:
+            if self.demo:
                 for script in _demo_seed_scripts(opened.name):
                     await opened.execute_script(script)
-            store = cls(opened, demo=demo)
-            await store._ensure_secret_key()
+            self._driver = opened
+            await self._ensure_secret_key()
         except BaseException:
+            self._driver = None
             await opened.close()
             raise
-        return store
 
     async def close(self) -> None:
         self._instance_settings.clear()
         self._users.clear()
         self._user_settings.clear()
-        await self.driver.close()
+        if self._driver is not None:
+            driver, self._driver = self._driver, None
+            await driver.close()
 
     async def database_size(self) -> int:
         return await self.driver.database_size()
