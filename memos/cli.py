@@ -282,14 +282,34 @@ class KeyValueFormatter(logging.Formatter):
         return " ".join(parts)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the moment of each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+_handler: logging.Handler | None = None
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Send every log record to stderr (or `stream`) as one key=value line."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
+    """Send every log record to stderr (or `stream`) as one key=value line.
+
+    Calling it again replaces the handler it installed before and leaves other
+    handlers (a test runner's, say) in place.
+    """
+    global _handler
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    if _handler is not None:
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    _handler.setFormatter(KeyValueFormatter())
+    root.addHandler(_handler)
     root.setLevel(LOG_LEVELS.get(level, logging.INFO))
 
 
