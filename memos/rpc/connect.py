@@ -14,7 +14,7 @@ from memos.rpc import codec
 from memos.rpc.context import CallContext, Interceptor
 from memos.rpc.errors import Code, RpcError
 from memos.rpc.methods import Method, MethodTable
-from memos.rpc.transport import BodyTooLarge, PeerIpOf, default_peer_ip, gunzip, read_body, run_call
+from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, PeerIpOf, default_peer_ip, gunzip, read_body, run_call
 
 PROTO = "application/proto"
 JSON = "application/json"
@@ -44,10 +44,12 @@ class ConnectEndpoint:
         table: MethodTable,
         interceptors: Sequence[Interceptor],
         peer_ip_of: PeerIpOf = default_peer_ip,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.table = table
         self.interceptors = list(interceptors)
         self.peer_ip_of = peer_ip_of
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Response:
         method = self.table.get(request.scope["path"])
@@ -69,9 +71,9 @@ class ConnectEndpoint:
         timeout = _timeout_of(request)
         compressed = _request_is_gzipped(request)
         try:
-            body = await read_body(request)
+            body = await read_body(request, self.max_body_bytes)
             if compressed:
-                body = gunzip(body)
+                body = gunzip(body, self.max_body_bytes)
         except BodyTooLarge as exc:
             raise RpcError(Code.RESOURCE_EXHAUSTED, str(exc)) from None
         message = _decode(body, method.input, content_type)

@@ -20,7 +20,7 @@ from memos.rpc import codec
 from memos.rpc.context import CallContext, Interceptor
 from memos.rpc.errors import AccessRefused, Code, RpcError
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, MethodTable, RestMatch
-from memos.rpc.transport import BodyTooLarge, PeerIpOf, default_peer_ip, read_body, run_call
+from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, PeerIpOf, default_peer_ip, read_body, run_call
 
 METADATA_PREFIX = "grpc-metadata-"
 PERMANENT_PREFIX = "grpcgateway-"
@@ -102,10 +102,12 @@ class GatewayEndpoint:
         table: MethodTable,
         interceptors: Sequence[Interceptor],
         peer_ip_of: PeerIpOf = default_peer_ip,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.table = table
         self.interceptors = list(interceptors)
         self.peer_ip_of = peer_ip_of
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Response:
         path = request.scope["path"]
@@ -116,7 +118,7 @@ class GatewayEndpoint:
                 return status_response(Code.UNIMPLEMENTED, "Method Not Allowed")
             return status_response(Code.NOT_FOUND, "Not Found")
         try:
-            message = await build_request(request, match)
+            message = await build_request(request, match, self.max_body_bytes)
             ctx = CallContext(
                 procedure=match.method.procedure,
                 transport="rest",
@@ -191,14 +193,14 @@ def forwarded_headers(request: Request, peer_ip: str | None) -> dict[str, str]:
     return headers
 
 
-async def build_request(request: Request, match: RestMatch) -> Message:
+async def build_request(request: Request, match: RestMatch, max_body_bytes: int = MAX_BODY_BYTES) -> Message:
     """The RPC request message: body, then path values, then query parameters."""
     binding = match.binding
     message = match.method.input()
     form_values: list[tuple[str, str]] = []
     if binding.body or _reads_form(request, binding):
         try:
-            body = await read_body(request)
+            body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
             raise RpcError(Code.INVALID_ARGUMENT, "http: request body too large") from None
         if binding.body:

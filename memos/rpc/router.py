@@ -19,7 +19,7 @@ from memos.rpc.connect import ConnectEndpoint
 from memos.rpc.context import Interceptor
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
-from memos.rpc.transport import PeerIpOf, default_peer_ip
+from memos.rpc.transport import MAX_BODY_BYTES, PeerIpOf, default_peer_ip
 
 
 class _AsgiEndpoint:
@@ -41,16 +41,19 @@ def rpc_routes(
     *,
     package: str = "memos.api.v1",
     rest_prefix: str = "/api/v1",
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> list[BaseRoute]:
     """Connect under ``/<package>.*`` and the REST gateway under ``<rest_prefix>/*``.
 
     ``interceptors`` is the whole chain, outermost first; both transports run
     it. ``peer_ip_of`` tells the client IP of a request (default: the socket
     peer), used for ``ctx.peer`` and the gateway's x-forwarded-for.
+    Bodies over ``max_body_bytes`` fail: Connect with resource_exhausted,
+    REST with INVALID_ARGUMENT.
     """
     peer = peer_ip_of or default_peer_ip
-    connect = ConnectEndpoint(table, interceptors, peer)
-    gateway = GatewayEndpoint(table, interceptors, peer)
+    connect = ConnectEndpoint(table, interceptors, peer, max_body_bytes)
+    gateway = GatewayEndpoint(table, interceptors, peer, max_body_bytes)
     return [
         Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect)),
         Route(f"{rest_prefix}/{{rest:path}}", _AsgiEndpoint(gateway)),
