@@ -40,10 +40,13 @@ def rpc_routes(
     peer_ip_of: PeerIpOf | None = None,
     *,
     package: str = "memos.api.v1",
-    rest_prefix: str = "/api/v1",
+    rest_prefixes: Sequence[str] = ("/api/v1",),
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> list[BaseRoute]:
-    """Connect under ``/<package>.*`` and the REST gateway under ``<rest_prefix>/*``.
+    """Connect under ``/<package>.*`` and the REST gateway under each of ``rest_prefixes``.
+
+    Bindings keep their full paths (``/api/v1/...``); another prefix such as
+    ``/file`` only hands its requests to the gateway, which answers its 404.
 
     ``interceptors`` is the whole chain, outermost first; both transports run
     it. ``peer_ip_of`` tells the client IP of a request (default: the socket
@@ -54,7 +57,6 @@ def rpc_routes(
     peer = peer_ip_of or default_peer_ip
     connect = ConnectEndpoint(table, interceptors, peer, max_body_bytes)
     gateway = GatewayEndpoint(table, interceptors, peer, max_body_bytes)
-    return [
-        Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect)),
-        Route(f"{rest_prefix}/{{rest:path}}", _AsgiEndpoint(gateway)),
-    ]
+    routes: list[BaseRoute] = [Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect))]
+    routes.extend(Route(f"{prefix.rstrip('/')}/{{rest:path}}", _AsgiEndpoint(gateway)) for prefix in rest_prefixes)
+    return routes

@@ -143,7 +143,7 @@ class UserService:
 
     async def BatchGetUsers(self, request: Message, ctx: CallContext) -> Message:
         self.recorder.calls.append((request, ctx))
-        return user_pb.BatchGetUsersResponse(users=[user_pb.User(name=name) for name in request.names])
+        return user_pb.BatchGetUsersResponse(users=[user_pb.User(username=name) for name in request.usernames])
 
 
 async def refuse_anonymous(request: Message, ctx: CallContext, call_next: Handler) -> Message:
