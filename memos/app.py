@@ -10,7 +10,13 @@ from memos.api.instance_service import InstanceService
 from memos.auth.interceptor import AuthInterceptor
 from memos.profile import Profile
 from memos.rpc.context import CallContext
+from memos.rpc.interceptors import standard_interceptors
+from memos.rpc.methods import MethodTable
+from memos.rpc.router import rpc_routes
 from memos.store.store import Store
+from memos.web import echo_exception_handlers, web_middleware, web_routes
+
+API_PACKAGE = "memos.api.v1"
 
 
 async def _nobody(ctx: CallContext) -> None:
@@ -18,10 +24,10 @@ async def _nobody(ctx: CallContext) -> None:
     return None
 
 
-def create_app(profile: Profile) -> Starlette:
-    """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
-    # Imported here so that memos.app stays cheap to import for the CLI's --help.
-    from memos.gen.api.v1 import (  # noqa: F401  (registers every file descriptor)
+def _load_api_descriptors() -> None:
+    # Importing the generated modules registers their files in the descriptor pool
+    # that the method table is computed from.
+    from memos.gen.api.v1 import (  # noqa: F401
         ai_service_pb2,
         attachment_service_pb2,
         auth_service_pb2,
@@ -31,18 +37,16 @@ def create_app(profile: Profile) -> Starlette:
         shortcut_service_pb2,
         user_service_pb2,
     )
-    from memos.rpc.interceptors import logging_interceptor, metadata_interceptor, recovery_interceptor
-    from memos.rpc.methods import MethodTable
-    from memos.rpc.router import rpc_routes
-    from memos.web.routes import web_routes, with_web_middleware
 
+
+def create_app(profile: Profile) -> Starlette:
+    """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
+    _load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo)
-    services = [InstanceService(store, profile)]
-    table = MethodTable.from_package("memos.api.v1").bind(services)
+    table = MethodTable.from_package(API_PACKAGE)
+    table.bind([InstanceService(store, profile)])
     chain = [
-        metadata_interceptor,
-        logging_interceptor,
-        recovery_interceptor,
+        *standard_interceptors(demo=profile.demo),
         AuthInterceptor(_nobody, instance_is_public=profile.is_public),
     ]
 
@@ -54,7 +58,12 @@ def create_app(profile: Profile) -> Starlette:
         finally:
             await store.close()
 
-    app = Starlette(routes=[*rpc_routes(table, chain), *web_routes(profile)], lifespan=lifespan)
+    app = Starlette(
+        routes=[*rpc_routes(table, chain, package=API_PACKAGE), *web_routes(profile)],
+        middleware=web_middleware(profile),
+        exception_handlers=echo_exception_handlers(),
+        lifespan=lifespan,
+    )
     app.state.store = store
     app.state.profile = profile
-    return with_web_middleware(app, profile)
+    return app
