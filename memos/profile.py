@@ -26,6 +26,9 @@ class Profile:
     log_level: str = "info"
     version: str = __version__
     commit: str = "unknown"
+    # Memos reads deployment files (identity providers, instance settings) from
+    # here; not a flag, but tests point it at a directory of their own.
+    deployment_dir: str = "/etc/secrets"
 
     @property
     def is_public(self) -> bool:
