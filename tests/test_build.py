@@ -1,0 +1,170 @@
+"""build_zipapp.py: the pyz builds reproducibly, runs on an empty data dir, cleans old extractions.
+
+Needs pip to reach a package index (or its cache) for the dependency wheels,
+and memos.app for the serving test.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("build_zipapp", ROOT / "build_zipapp.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_zipapp", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(output: Path) -> Path:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return output
+
+
+@pytest.fixture(scope="module")
+def pyz(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("dist") / "memos.pyz")
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMOS_", "PYTHON"))}
+    env["SHIV_ROOT"] = str(tmp_path / "shiv")
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_build_is_reproducible(pyz: Path, tmp_path: Path) -> None:
+    again = build(tmp_path / "again.pyz")
+    assert again.read_bytes() == pyz.read_bytes()
+
+
+def test_archive_layout(pyz: Path) -> None:
+    assert pyz.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(pyz) as archive:
+        names = archive.namelist()
+    assert "site-packages/memos/cli.py" in names
+    assert "site-packages/memos/static/index.html" in names
+    assert "site-packages/bin/memos_preamble.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    for project in ("starlette", "hypercorn", "google/protobuf", "apsw"):
+        assert any(n.startswith(f"site-packages/{project}/") for n in names), project
+
+
+def test_pyz_serves_on_an_empty_data_dir(pyz: Path, tmp_path: Path, clean_env: dict[str, str]) -> None:
+    data = tmp_path / "data"
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(pyz), "--addr", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env, cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "no /healthz within 60 s"
+                time.sleep(0.1)
+        assert (health.status_code, health.text) == (200, "Service ready.")
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert home.status_code == 200 and "<!doctype html>" in home.text.lower()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Happy note-taking!" in out
+    assert (data / "memos_prod.db").is_file()
+
+
+def test_preamble_removes_older_extractions_only(pyz: Path, tmp_path: Path, clean_env: dict[str, str]) -> None:
+    root = Path(clean_env["SHIV_ROOT"])
+    old = root / "memos.pyz_0123456789abcdef"
+    (old / "site-packages").mkdir(parents=True)
+    (root / ".memos.pyz_0123456789abcdef_lock").write_text("")
+    unrelated = root / "other.pyz_0123456789abcdef"
+    unrelated.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(pyz), "version"], capture_output=True, text=True, env=clean_env, timeout=120
+    )
+    assert done.stdout == "0.30.0\n", done.stderr
+    assert not old.exists()
+    assert not (root / ".memos.pyz_0123456789abcdef_lock").exists()
+    assert unrelated.exists()
+    assert len(list(root.glob("memos.pyz_*"))) == 1
+
+
+def test_pyz_refuses_a_python_it_was_not_built_for(pyz: Path, clean_env: dict[str, str]) -> None:
+    others = [f"python3.{minor}" for minor in (10, 12, 13) if minor != sys.version_info[1]]
+    others += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[0-9].*/bin/python3"))
+    found = [name for name in others if _runs(name) and not _same_minor(name)]
+    if not found:
+        pytest.skip("no other Python 3 on PATH")
+    done = subprocess.run([found[0], str(pyz), "version"], capture_output=True, text=True, env=clean_env, timeout=120)
+    assert done.returncode == 1
+    assert "was built for" in done.stderr and done.stdout == ""
+
+
+def _same_minor(command: str) -> bool:
+    probe = subprocess.run([command, "-c", "import sys; print(sys.version_info[1])"], capture_output=True, text=True)
+    return probe.stdout.strip() == str(sys.version_info[1])
+
+
+def _runs(command: str) -> bool:
+    try:
+        return subprocess.run([command, "-c", "pass"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def test_targets_and_layout_rules() -> None:
+    builder = load_builder()
+    target = builder.parse_target("arm64:3.12")
+    assert (target.cpu, target.python) == ("aarch64", "3.12")
+    assert "--platform" in target.pip_options()
+    for bad in ("riscv64:3.11", "x86_64", "x86_64:3.10", "x86_64:three"):
+        with pytest.raises(Exception):
+            builder.parse_target(bad)
+    wheel = builder.Wheel
+    pure = wheel(Path("starlette-1.10.0-py3-none-any.whl"))
+    abi3 = wheel(Path("protobuf-7.36.2-cp310-abi3-manylinux2014_aarch64.whl"))
+    per_version = wheel(Path("apsw-3.54.1.0-cp312-cp312-manylinux_2_28_aarch64.whl"))
+    assert builder.arch_folder(pure, target) == ""
+    assert builder.arch_folder(abi3, target) == "_arch/aarch64-linux-gnu"
+    assert builder.arch_folder(per_version, target) == "_arch/aarch64-linux-gnu-cp312"
+    assert "starlette>=0.46" in builder.runtime_dependencies()
+
+
+def test_differing_versions_between_targets_are_refused() -> None:
+    builder = load_builder()
+    a, b = builder.Target("x86_64", "3.11"), builder.Target("aarch64", "3.11")
+    wheels = {
+        a: [builder.Wheel(Path("idna-3.20-py3-none-any.whl"))],
+        b: [builder.Wheel(Path("idna-3.10-py3-none-any.whl"))],
+    }
+    with pytest.raises(builder.BuildError, match="idna"):
+        builder.check_versions(wheels)
