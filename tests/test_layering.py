@@ -25,9 +25,11 @@ ALLOWED: dict[str, set[str]] = {
     "memos.filter": LOWER | DATA,
     "memos.storage": LOWER | DATA,
     "memos.auth": LOWER | DATA,
-    "memos.api": LOWER | DATA | {"memos.auth"},
+    # Outgoing delivery (SMTP, webhooks, the private-address guard): beside auth.
+    "memos.notify": LOWER | DATA,
+    "memos.api": LOWER | DATA | {"memos.auth", "memos.notify"},
     "memos.rpc": set(),
-    "memos.web": LOWER | DATA | {"memos.auth", "memos.api"},
+    "memos.web": LOWER | DATA | {"memos.auth", "memos.api", "memos.notify"},
 }
 # The store knows nothing of calls, not even their status type.
 NO_SHARED_RPC = {"memos.gen", "memos.store", "memos.markdown", "memos.filter", "memos.storage"}
