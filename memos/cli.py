@@ -176,16 +176,23 @@ def parse_log_level(value: str) -> str:
     return "info"
 
 
-def _default_data_dir(preferred: str) -> str:
-    """The preferred system directory when it exists and takes a probe file, else '.'."""
-    if not os.path.isdir(preferred):
-        return "."
-    probe = os.path.join(preferred, ".write-test")
+def _takes_probe_file(directory: str) -> bool:
+    """Whether a file can really be created there (permission bits lie to root and on read-only mounts)."""
+    probe = os.path.join(directory, ".write-test")
     try:
         with open(probe, "w"):
             pass
         os.remove(probe)
     except OSError:
+        return False
+    return True
+
+
+def _default_data_dir(preferred: str) -> str:
+    """The preferred system directory when it exists and takes a probe file, else '.'."""
+    if not os.path.isdir(preferred):
+        return "."
+    if not _takes_probe_file(preferred):
         log.warning(f"{preferred} is not writable, using current directory")
         return "."
     return preferred
@@ -204,7 +211,7 @@ def _resolve_data_dir(raw: _Raw, preferred: str) -> str:
         os.stat(absolute)
     except OSError as error:
         raise ConfigError(raw.label, f"cannot use data directory {absolute!r}: {error.strerror}") from None
-    if not os.access(absolute, os.W_OK | os.X_OK):
+    if not _takes_probe_file(absolute):
         raise ConfigError(raw.label, f"data directory {absolute!r} is not writable")
     return absolute
 
