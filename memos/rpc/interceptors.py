@@ -55,8 +55,8 @@ class LoggingInterceptor:
 
     INFO "OK" on success, INFO "client error" for codes the caller caused,
     ERROR "server error" for other codes, ERROR "unknown error" for failures
-    without a status. The fields are also attached as record attributes
-    (rpc_method, rpc_code, duration_ms) for structured handlers.
+    without a status. The message is the summary; method, code, duration_ms
+    (and error) are record attributes, which the key=value formatter prints.
     """
 
     def __init__(self, with_stack: bool = False) -> None:
@@ -76,7 +76,7 @@ class LoggingInterceptor:
         return response
 
     def _log(self, ctx: CallContext, started: float, code: Code | None, error: Exception | None) -> None:
-        duration_ms = (time.perf_counter() - started) * 1000
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         if code is Code.OK:
             level, summary = logging.INFO, "OK"
         elif code is None:
@@ -86,15 +86,10 @@ class LoggingInterceptor:
         else:
             level, summary = logging.ERROR, "server error"
         code_name = code.connect_name if code is not None else "unknown"
-        text = f"{summary} method={ctx.procedure} code={code_name} duration_ms={duration_ms:.1f}"
+        fields: dict[str, object] = {"method": ctx.procedure, "code": code_name, "duration_ms": duration_ms}
         if error is not None:
-            text += f" error={_error_text(error)!r}"
-        logger.log(
-            level,
-            text,
-            exc_info=error if (self.with_stack and error is not None) else None,
-            extra={"rpc_method": ctx.procedure, "rpc_code": code_name, "duration_ms": duration_ms},
-        )
+            fields["error"] = _error_text(error)
+        logger.log(level, summary, exc_info=error if (self.with_stack and error is not None) else None, extra=fields)
 
 
 class RecoveryInterceptor:
