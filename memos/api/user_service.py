@@ -1,0 +1,690 @@
+"""memos.api.v1.UserService: users, their settings, tokens, webhooks, identities, stats and inbox.
+
+Who may call what follows the per-RPC table of the access spec: the access
+layer has already turned away anonymous callers of protected RPCs, so the
+checks here are the role and ownership rules (self, self-or-admin, admin).
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import datetime as dt
+import logging
+import pathlib
+import re
+import secrets
+import time
+import uuid
+from typing import Any
+
+from google.protobuf import empty_pb2
+from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from memos.api.convert.user import user_to_message
+from memos.api.convert.user_setting import (
+    API_SETTING_KEYS,
+    StoreSetting,
+    StoreWebhook,
+    default_setting,
+    personal_access_token_to_message,
+    setting_to_message,
+    tags_to_store,
+    webhook_to_message,
+)
+from memos.auth import cookies, sessions, tokens
+from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
+from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
+from memos.auth.sso import is_writable_username
+from memos.gen.api.v1 import common_pb2
+from memos.gen.api.v1 import user_service_pb2 as api
+from memos.gen.store import user_setting_pb2 as store_pb
+from memos.notify.netguard import validate_webhook_url
+from memos.profile import Profile
+from memos.rpc.context import CallContext
+from memos.rpc.errors import Code, RpcError
+from memos.store.errors import Conflict, NotFound
+from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
+
+log = logging.getLogger("memos.api.users")
+
+USERS_PREFIX = "users/"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_BATCH_USERNAMES = 100
+ALLOWED_AVATAR_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp")
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+# ListUsers accepts exactly one filter shape: username == "<name>", either way round.
+_QUOTED = r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+_USERNAME_FILTER = re.compile(rf"\s*(?:username\s*==\s*{_QUOTED}|{_QUOTED}\s*==\s*username)\s*")
+_DATA_URI = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
+
+
+# --- callers and names --------------------------------------------------------------
+
+
+def _require_caller(ctx: CallContext) -> User:
+    if ctx.principal is None:
+        raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
+    return ctx.principal
+
+
+def _is_admin(user: User | None) -> bool:
+    return user is not None and user.role == ROLE_ADMIN
+
+
+def _require_self_or_admin(ctx: CallContext, owner: User) -> User:
+    caller = _require_caller(ctx)
+    if caller.id != owner.id and not _is_admin(caller):
+        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+    return caller
+
+
+def _require_self(ctx: CallContext, owner: User) -> User:
+    """Owner-only RPCs: admins are refused like anyone else."""
+    caller = _require_caller(ctx)
+    if caller.id != owner.id:
+        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+    return caller
+
+
+def parse_user_name(name: str) -> str:
+    """``users/{username}`` -> username (case kept; legacy names with ``@`` or ``_`` included)."""
+    parts = name.split("/")
+    if len(parts) != 2 or parts[0] != "users" or not parts[1]:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid user name: {name}")
+    return parts[1]
+
+
+def parse_child_name(name: str, collection: str, what: str) -> tuple[str, str]:
+    """``users/{username}/{collection}/{id}`` -> (username, id); INVALID_ARGUMENT naming ``what`` otherwise."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not parts[1] or not parts[3]:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid {what} name: {name}")
+    return parts[1], parts[3]
+
+
+def _now_timestamp() -> Timestamp:
+    stamp = Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
+
+
+# --- ListUsers paging and filter ------------------------------------------------------
+
+
+def _normalized_page_size(size: int) -> int:
+    if size <= 0:
+        return DEFAULT_PAGE_SIZE
+    return min(size, MAX_PAGE_SIZE)
+
+
+def decode_page_token(token: str) -> tuple[int, int]:
+    """(limit, offset) of a base64 PageToken; INVALID_ARGUMENT when it is not one."""
+    try:
+        raw = base64.b64decode(token, validate=True)
+        decoded = common_pb2.PageToken.FromString(raw)
+    except (binascii.Error, ValueError, DecodeError) as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid page token: {exc}") from None
+    return _normalized_page_size(decoded.limit), max(decoded.offset, 0)
+
+
+def encode_page_token(limit: int, offset: int) -> str:
+    return base64.b64encode(common_pb2.PageToken(limit=limit, offset=offset).SerializeToString()).decode("ascii")
+
+
+def parse_username_filter(text: str) -> str | None:
+    """The username of ``username == "x"`` (None for an empty filter); anything else is refused."""
+    if not text.strip():
+        return None
+    match = _USERNAME_FILTER.fullmatch(text)
+    if match is None:
+        raise RpcError(Code.INVALID_ARGUMENT, f'invalid filter: only username == "<name>" is supported, got {text!r}')
+    literal = match.group(1) or match.group(2)
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError) as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
+    if not isinstance(value, str) or not value:
+        raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: the username must be a non-empty string")
+    return value
+
+
+# --- field validation ---------------------------------------------------------------------
+
+
+def check_writable_username(username: str) -> None:
+    if not is_writable_username(username):
+        raise RpcError(Code.INVALID_ARGUMENT, f'invalid username "{username}"')
+
+
+def check_avatar(avatar_url: str) -> None:
+    """An avatar is uploaded as a base64 data URI of a raster image type (or emptied)."""
+    if not avatar_url:
+        return
+    match = _DATA_URI.fullmatch(avatar_url)
+    if match is None:
+        raise RpcError(Code.INVALID_ARGUMENT, "invalid avatar format: expected data:<type>;base64,<data>")
+    image_type = match.group(1)
+    if image_type not in ALLOWED_AVATAR_TYPES:
+        raise RpcError(
+            Code.INVALID_ARGUMENT,
+            f"invalid avatar image type: {image_type}. Only PNG, JPEG, GIF, and WebP are allowed",
+        )
+    try:
+        base64.b64decode(match.group(2), validate=True)
+    except binascii.Error as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid avatar format: {exc}") from None
+
+
+def generate_signing_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def check_signing_secret(secret: str) -> None:
+    """Printable ASCII only; a ``whsec_`` secret must carry standard base64 after the prefix."""
+    if any(not (0x20 <= ord(char) <= 0x7E) for char in secret):
+        raise RpcError(Code.INVALID_ARGUMENT, "signing secret contains invalid character")
+    if secret.startswith(WEBHOOK_SECRET_PREFIX):
+        try:
+            base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX):], validate=True)
+        except binascii.Error as exc:
+            raise RpcError(
+                Code.INVALID_ARGUMENT, f"signing secret has whsec_ prefix but is not valid base64: {exc}"
+            ) from None
+
+
+def _role_of(role: int) -> str:
+    return ROLE_ADMIN if role == api.User.ADMIN else ROLE_USER
+
+
+class UserService:
+    SERVICE_NAME = "memos.api.v1.UserService"
+
+    def __init__(self, store: Any, profile: Profile) -> None:
+        self._store = store
+        self._profile = profile
+
+    # --- lookups ---------------------------------------------------------------------
+
+    async def _user_named(self, name: str) -> User:
+        """The user of ``users/{username}``; NOT_FOUND when there is none."""
+        user = await self._store.get_user(username=parse_user_name(name))
+        if user is None:
+            raise RpcError(Code.NOT_FOUND, "user not found")
+        return user
+
+    async def _owner(self, username: str) -> User:
+        """The owner of a settings/inbox resource: an unknown one is a bad argument, not a 404."""
+        user = await self._store.get_user(username=username)
+        if user is None:
+            raise RpcError(Code.INVALID_ARGUMENT, f"user not found: {username}")
+        return user
+
+    async def _general_setting(self) -> Any:
+        return (await self._store.get_instance_setting("GENERAL")).general_setting
+
+    # --- users -------------------------------------------------------------------------
+
+    async def ListUsers(self, request: api.ListUsersRequest, ctx: CallContext) -> api.ListUsersResponse:
+        caller = _require_caller(ctx)
+        if not _is_admin(caller):
+            raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+        username = parse_username_filter(request.filter)
+        if request.page_token:
+            limit, offset = decode_page_token(request.page_token)
+        else:
+            limit, offset = _normalized_page_size(request.page_size), 0
+        # One row more than the page tells whether another page exists.
+        users = await self._store.list_users(username=username, limit=limit + 1, offset=offset)
+        response = api.ListUsersResponse(users=[user_to_message(u, caller) for u in users[:limit]])
+        if len(users) > limit:
+            response.next_page_token = encode_page_token(limit, offset + limit)
+        return response
+
+    async def BatchGetUsers(self, request: api.BatchGetUsersRequest, ctx: CallContext) -> api.BatchGetUsersResponse:
+        wanted = [name.strip() for name in request.usernames if name.strip()]
+        if len(wanted) > MAX_BATCH_USERNAMES:
+            raise RpcError(Code.INVALID_ARGUMENT, f"too many usernames (max {MAX_BATCH_USERNAMES})")
+        found = []
+        for username in dict.fromkeys(wanted):
+            user = await self._store.get_user(username=username)
+            if user is not None and user.row_status == ROW_STATUS_NORMAL:
+                found.append(user)
+        # Memos answers in its list order (newest first), not in the order asked.
+        found.sort(key=lambda user: (user.created_ts, user.id), reverse=True)
+        return api.BatchGetUsersResponse(users=[user_to_message(u, ctx.principal) for u in found])
+
+    async def GetUser(self, request: api.GetUserRequest, ctx: CallContext) -> api.User:
+        return user_to_message(await self._user_named(request.name), ctx.principal)
+
+    async def CreateUser(self, request: api.CreateUserRequest, ctx: CallContext) -> api.User:
+        if not request.HasField("user"):
+            raise RpcError(Code.INVALID_ARGUMENT, "user is required")
+        wanted = request.user
+        if request.user_id and request.user_id != wanted.username:
+            raise RpcError(Code.INVALID_ARGUMENT, "user_id must match user.username")
+        check_writable_username(wanted.username)
+        if not wanted.password:
+            raise RpcError(Code.INVALID_ARGUMENT, EMPTY_PASSWORD_MESSAGE)
+        caller = ctx.principal
+        if request.validate_only:
+            role = await self._role_for_new_user(caller, wanted.role)
+            return api.User(
+                username=wanted.username, email=wanted.email, display_name=wanted.display_name, role=_ROLE_ENUM[role]
+            )
+        password_hash = await hash_password(wanted.password)
+        fields = dict(
+            username=wanted.username, password_hash=password_hash, email=wanted.email, nickname=wanted.display_name
+        )
+        try:
+            created = await self._create_user(caller, wanted.role, fields)
+        except Conflict as exc:
+            # Memos has no pre-check here: the UNIQUE constraint answers, as an internal error.
+            raise RpcError(Code.INTERNAL, f"failed to create user: {exc}") from None
+        return user_to_message(created, created)
+
+    async def _create_user(self, caller: User | None, requested_role: int, fields: dict[str, Any]) -> User:
+        if _is_admin(caller):
+            role = _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
+            return await self._store.create_user(role=role, **fields)
+        if await self._store.count_users() == 0:
+            # The store re-checks "no users yet" atomically: of racing sign-ups exactly one wins.
+            first = await self._store.create_first_user(role=ROLE_ADMIN, **fields)
+            if first is not None:
+                return first
+        await self._check_registration_open()
+        return await self._store.create_user(role=ROLE_USER, **fields)
+
+    async def _role_for_new_user(self, caller: User | None, requested_role: int) -> str:
+        """The role CreateUser would assign (for validate_only), running the same gates."""
+        if _is_admin(caller):
+            return _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
+        if await self._store.count_users() == 0:
+            return ROLE_ADMIN
+        await self._check_registration_open()
+        return ROLE_USER
+
+    async def _check_registration_open(self) -> None:
+        general = await self._general_setting()
+        if general.disallow_user_registration:
+            raise RpcError(Code.PERMISSION_DENIED, "user registration is not allowed")
+        if general.disallow_password_auth:
+            raise RpcError(Code.PERMISSION_DENIED, "password signup is not allowed")
+
+    async def UpdateUser(self, request: api.UpdateUserRequest, ctx: CallContext) -> api.User:
+        if not request.HasField("user"):
+            raise RpcError(Code.INVALID_ARGUMENT, "user is required")
+        if not request.HasField("update_mask") or not request.update_mask.paths:
+            raise RpcError(Code.INVALID_ARGUMENT, "update mask is empty")
+        target = await self._user_named(request.user.name)
+        caller = _require_self_or_admin(ctx, target)
+        changes = await self._user_changes(request.user, list(request.update_mask.paths), caller)
+        changes["updated_ts"] = int(time.time())
+        try:
+            updated = await self._store.update_user(target.id, **changes)
+        except Conflict:
+            raise RpcError(Code.ALREADY_EXISTS, f"username {changes.get('username')!r} is already taken") from None
+        except NotFound:
+            raise RpcError(Code.NOT_FOUND, "user not found") from None
+        if "password_hash" in changes:
+            await self._end_other_sessions(ctx, caller, updated)
+        return user_to_message(updated, caller)
+
+    async def _user_changes(self, user: api.User, paths: list[str], caller: User) -> dict[str, Any]:
+        """The columns a masked update writes; the first invalid path aborts before anything is written."""
+        changes: dict[str, Any] = {}
+        for path in paths:
+            if path == "username":
+                if (await self._general_setting()).disallow_change_username:
+                    raise RpcError(Code.PERMISSION_DENIED, "permission denied: disallow change username")
+                check_writable_username(user.username)
+                changes["username"] = user.username
+            elif path == "display_name":
+                if (await self._general_setting()).disallow_change_nickname:
+                    raise RpcError(Code.PERMISSION_DENIED, "permission denied: disallow change nickname")
+                changes["nickname"] = user.display_name
+            elif path == "email":
+                changes["email"] = user.email
+            elif path == "avatar_url":
+                check_avatar(user.avatar_url)
+                changes["avatar_url"] = user.avatar_url
+            elif path == "description":
+                changes["description"] = user.description
+            elif path == "role":
+                if not _is_admin(caller):
+                    raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+                changes["role"] = _role_of(user.role)
+            elif path == "password":
+                if not user.password:
+                    raise RpcError(Code.INVALID_ARGUMENT, EMPTY_PASSWORD_MESSAGE)
+                changes["password_hash"] = await hash_password(user.password)
+            elif path == "state":
+                if not _is_admin(caller):
+                    raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+                changes["row_status"] = ROW_STATUS_ARCHIVED if user.state == common_pb2.ARCHIVED else ROW_STATUS_NORMAL
+            else:
+                raise RpcError(Code.INVALID_ARGUMENT, f"invalid update path: {path}")
+        return changes
+
+    async def _end_other_sessions(self, ctx: CallContext, caller: User, user: User) -> None:
+        """After a password change only the session making the change survives (Memos keeps them all)."""
+        keep_tid = None
+        if caller.id == user.id:
+            keep_tid = await self._refresh_token_id_of_request(ctx, user.id)
+        await sessions.revoke_other_refresh_tokens(self._store, user.id, keep_tid)
+
+    async def _refresh_token_id_of_request(self, ctx: CallContext, user_id: int) -> str | None:
+        raw = _cookie_header(ctx)
+        token = cookies.read_cookie(raw) if raw else None
+        if not token:
+            return None
+        try:
+            claims = tokens.parse_refresh_token(token, await tokens.signing_key(self._store))
+        except tokens.InvalidToken:
+            return None
+        return claims.token_id if claims.user_id == user_id else None
+
+    async def DeleteUser(self, request: api.DeleteUserRequest, ctx: CallContext) -> empty_pb2.Empty:
+        target = await self._user_named(request.name)
+        caller = _require_self_or_admin(ctx, target)
+        removed = await self._store.delete_user_cascade(target.id)
+        if caller.id == target.id:
+            ctx.response_headers.append(("Set-Cookie", cookies.clearing_cookie(secure=cookies.is_secure_request(ctx.headers))))
+        self._clean_up_attachment_storage(removed)
+        return empty_pb2.Empty()
+
+    def _clean_up_attachment_storage(self, attachments: list[Any]) -> None:
+        failures = remove_attachment_files(self._profile.data, attachments)
+        if failures:
+            first_id, error = failures[0]
+            raise RpcError(
+                Code.INTERNAL,
+                f"user was deleted but attachment storage cleanup failed for {len(failures)} attachment(s), "
+                f"first attachment_id={first_id}: {error}",
+            )
+
+    # --- settings ------------------------------------------------------------------------
+
+    async def _setting_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "users" or parts[2] != "settings" or not parts[1]:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting name: {name}")
+        owner = await self._owner(parts[1])
+        _require_self(ctx, owner)
+        key = parts[3]
+        if key not in API_SETTING_KEYS:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting key: unknown setting key: {key}")
+        return owner, key
+
+    async def _read_setting(self, owner: User, key: str) -> api.UserSetting:
+        stored = await self._store.get_user_setting(owner.id, key)
+        if stored is None:
+            return default_setting(owner.username, key)
+        return setting_to_message(owner.username, stored)
+
+    async def GetUserSetting(self, request: api.GetUserSettingRequest, ctx: CallContext) -> api.UserSetting:
+        owner, key = await self._setting_target(request.name, ctx)
+        return await self._read_setting(owner, key)
+
+    async def ListUserSettings(
+        self, request: api.ListUserSettingsRequest, ctx: CallContext
+    ) -> api.ListUserSettingsResponse:
+        owner = await self._owner(parse_user_name(request.parent))
+        _require_self(ctx, owner)
+        stored = [
+            s for s in await self._store.list_user_settings(owner.id) if StoreSetting.Key.Name(s.key) in API_SETTING_KEYS
+        ]
+        settings = [setting_to_message(owner.username, s) for s in stored]
+        if not any(s.key == StoreSetting.GENERAL for s in stored):
+            settings.insert(0, default_setting(owner.username, "GENERAL"))
+        return api.ListUserSettingsResponse(settings=settings)
+
+    async def UpdateUserSetting(self, request: api.UpdateUserSettingRequest, ctx: CallContext) -> api.UserSetting:
+        owner, key = await self._setting_target(request.setting.name, ctx)
+        paths = list(request.update_mask.paths)
+        if not paths:
+            raise RpcError(Code.INVALID_ARGUMENT, "update mask is empty")
+        if key == "GENERAL":
+            await self._update_general(owner, request.setting, paths)
+        elif key == "TAGS":
+            await self._update_tags(owner, request.setting, paths)
+        else:
+            raise RpcError(Code.INVALID_ARGUMENT, f"setting type {key} should not be updated via UpdateUserSetting")
+        return await self._read_setting(owner, key)
+
+    async def _update_general(self, owner: User, setting: api.UserSetting, paths: list[str]) -> None:
+        if not setting.HasField("general_setting"):
+            raise RpcError(Code.INVALID_ARGUMENT, "general setting is required")
+        # Memos merges into the stored values, or into empty strings when there is no row (not the defaults).
+        stored = await self._store.get_user_setting(owner.id, "GENERAL")
+        general = stored.general if stored is not None else store_pb.GeneralUserSetting()
+        for path in paths:
+            if path in ("locale", "memo_visibility", "theme"):
+                setattr(general, path, getattr(setting.general_setting, path))
+        await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.GENERAL, general=general))
+
+    async def _update_tags(self, owner: User, setting: api.UserSetting, paths: list[str]) -> None:
+        for path in paths:
+            if path != "tags":
+                raise RpcError(Code.INVALID_ARGUMENT, f"unsupported update mask path for tags setting: {path}")
+        if not setting.HasField("tags_setting"):
+            raise RpcError(Code.INVALID_ARGUMENT, "tags setting is required")
+        check_tags(setting.tags_setting)
+        tags = tags_to_store(setting.tags_setting)
+        await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.TAGS, tags=tags))
+
+    # --- personal access tokens ----------------------------------------------------------------
+
+    async def _personal_access_tokens(self, owner: User) -> store_pb.PersonalAccessTokensUserSetting:
+        stored = await self._store.get_user_setting(owner.id, "PERSONAL_ACCESS_TOKENS")
+        return stored.personal_access_tokens if stored is not None else store_pb.PersonalAccessTokensUserSetting()
+
+    async def ListPersonalAccessTokens(
+        self, request: api.ListPersonalAccessTokensRequest, ctx: CallContext
+    ) -> api.ListPersonalAccessTokensResponse:
+        owner = await self._user_named(request.parent)
+        _require_self_or_admin(ctx, owner)
+        stored = await self._personal_access_tokens(owner)
+        return api.ListPersonalAccessTokensResponse(
+            personal_access_tokens=[personal_access_token_to_message(owner.username, t) for t in stored.tokens]
+        )
+
+    async def CreatePersonalAccessToken(
+        self, request: api.CreatePersonalAccessTokenRequest, ctx: CallContext
+    ) -> api.CreatePersonalAccessTokenResponse:
+        owner = await self._user_named(request.parent)
+        _require_self(ctx, owner)
+        token = generate_personal_access_token()
+        now = dt.datetime.now(dt.timezone.utc)
+        entry = StorePersonalAccessTokenEntry(
+            token_id=str(uuid.uuid4()), token_hash=hash_personal_access_token(token), description=request.description
+        )
+        entry.created_at.FromDatetime(now)
+        if request.expires_in_days > 0:
+            entry.expires_at.FromDatetime(now + dt.timedelta(days=request.expires_in_days))
+        stored = await self._personal_access_tokens(owner)
+        stored.tokens.append(entry)
+        await self._store.upsert_user_setting(
+            StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
+        )
+        return api.CreatePersonalAccessTokenResponse(
+            personal_access_token=personal_access_token_to_message(owner.username, entry), token=token
+        )
+
+    async def DeletePersonalAccessToken(
+        self, request: api.DeletePersonalAccessTokenRequest, ctx: CallContext
+    ) -> empty_pb2.Empty:
+        parts = request.name.split("/")
+        if len(parts) != 4 or parts[0] != "users" or parts[2] != "personalAccessTokens" or not parts[1]:
+            raise RpcError(Code.INVALID_ARGUMENT, "invalid personal access token name")
+        owner = await self._user_named(USERS_PREFIX + parts[1])
+        _require_self(ctx, owner)
+        stored = await self._personal_access_tokens(owner)
+        kept = [t for t in stored.tokens if t.token_id != parts[3]]
+        if len(kept) != len(stored.tokens):
+            del stored.tokens[:]
+            stored.tokens.extend(kept)
+            await self._store.upsert_user_setting(
+                StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
+            )
+        return empty_pb2.Empty()
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    async def _webhooks(self, owner: User) -> store_pb.WebhooksUserSetting:
+        stored = await self._store.get_user_setting(owner.id, "WEBHOOKS")
+        return stored.webhooks if stored is not None else store_pb.WebhooksUserSetting()
+
+    async def _save_webhooks(self, owner: User, webhooks: store_pb.WebhooksUserSetting) -> None:
+        await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.WEBHOOKS, webhooks=webhooks))
+
+    async def _webhook_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "users" or parts[2] != "webhooks" or not parts[1] or not parts[3]:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid webhook name: {name}")
+        owner = await self._user_named(USERS_PREFIX + parts[1])
+        _require_self_or_admin(ctx, owner)
+        return owner, parts[3]
+
+    async def _checked_url(self, url: str) -> str:
+        """The trimmed URL, once it is http(s) and resolves to no private address (unless allowed)."""
+        return await validate_webhook_url(url, allow_private=self._profile.allow_private_webhooks)
+
+    async def ListUserWebhooks(
+        self, request: api.ListUserWebhooksRequest, ctx: CallContext
+    ) -> api.ListUserWebhooksResponse:
+        owner = await self._user_named(request.parent)
+        _require_self_or_admin(ctx, owner)
+        webhooks = await self._webhooks(owner)
+        return api.ListUserWebhooksResponse(webhooks=[webhook_to_message(owner.username, w) for w in webhooks.webhooks])
+
+    async def CreateUserWebhook(self, request: api.CreateUserWebhookRequest, ctx: CallContext) -> api.UserWebhook:
+        owner = await self._user_named(request.parent)
+        _require_self_or_admin(ctx, owner)
+        wanted = request.webhook
+        if not wanted.url.strip():
+            raise RpcError(Code.INVALID_ARGUMENT, "webhook URL is required")
+        url = await self._checked_url(wanted.url)
+        secret = wanted.signing_secret.strip()
+        if secret:
+            check_signing_secret(secret)
+        webhook = StoreWebhook(
+            id=secrets.token_hex(8), title=wanted.display_name, url=url, signing_secret=secret or generate_signing_secret()
+        )
+        webhooks = await self._webhooks(owner)
+        webhooks.webhooks.append(webhook)
+        await self._save_webhooks(owner, webhooks)
+        return webhook_to_message(owner.username, webhook)
+
+    async def UpdateUserWebhook(self, request: api.UpdateUserWebhookRequest, ctx: CallContext) -> api.UserWebhook:
+        if not request.HasField("webhook"):
+            raise RpcError(Code.INVALID_ARGUMENT, "webhook is required")
+        owner, webhook_id = await self._webhook_target(request.webhook.name, ctx)
+        webhooks = await self._webhooks(owner)
+        stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
+        if stored is None:
+            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        wanted = request.webhook
+        if request.HasField("update_mask"):
+            paths = set(request.update_mask.paths)
+            if "url" in paths and wanted.url.strip():
+                stored.url = await self._checked_url(wanted.url)
+            if "display_name" in paths:
+                stored.title = wanted.display_name
+            if "signing_secret" in paths:
+                # An empty secret is allowed here: it switches signing off.
+                check_signing_secret(wanted.signing_secret.strip())
+                stored.signing_secret = wanted.signing_secret.strip()
+        else:
+            if wanted.url.strip():
+                stored.url = await self._checked_url(wanted.url)
+            stored.title = wanted.display_name
+            if wanted.signing_secret.strip():
+                check_signing_secret(wanted.signing_secret.strip())
+                stored.signing_secret = wanted.signing_secret.strip()
+        await self._save_webhooks(owner, webhooks)
+        return webhook_to_message(owner.username, stored)
+
+    async def DeleteUserWebhook(self, request: api.DeleteUserWebhookRequest, ctx: CallContext) -> empty_pb2.Empty:
+        owner, webhook_id = await self._webhook_target(request.name, ctx)
+        webhooks = await self._webhooks(owner)
+        kept = [w for w in webhooks.webhooks if w.id != webhook_id]
+        if len(kept) == len(webhooks.webhooks):
+            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        del webhooks.webhooks[:]
+        webhooks.webhooks.extend(kept)
+        await self._save_webhooks(owner, webhooks)
+        return empty_pb2.Empty()
+
+    async def GetUserWebhookSigningSecret(
+        self, request: api.GetUserWebhookSigningSecretRequest, ctx: CallContext
+    ) -> api.GetUserWebhookSigningSecretResponse:
+        owner, webhook_id = await self._webhook_target(request.name, ctx)
+        webhooks = await self._webhooks(owner)
+        stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
+        if stored is None:
+            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        return api.GetUserWebhookSigningSecretResponse(signing_secret=stored.signing_secret)
+
+
+StorePersonalAccessTokenEntry = store_pb.PersonalAccessTokensUserSetting.PersonalAccessToken
+
+_ROLE_ENUM = {ROLE_ADMIN: api.User.ADMIN, ROLE_USER: api.User.USER}
+
+
+def remove_attachment_files(data_dir: str, attachments: list[Any]) -> list[tuple[int, str]]:
+    """Delete what the removed attachment rows pointed at; (attachment id, error) for each failure.
+
+    LOCAL files are named by absolute paths (v0.30) or paths relative to the data
+    directory (older rows); a file already gone is fine. Thumbnail and motion
+    caches are keyed by the attachment uid.
+    """
+    data = pathlib.Path(data_dir)
+    failures = []
+    for attachment in attachments:
+        targets = [
+            data / ".thumbnail_cache" / f"{attachment.uid}.jpeg",
+            data / ".thumbnail_cache" / f"{attachment.uid}.v2.jpeg",
+            data / ".motion_cache" / f"{attachment.uid}.mp4",
+        ]
+        if attachment.storage_type == "LOCAL" and attachment.reference:
+            targets.insert(0, data / attachment.reference)  # an absolute reference replaces the data dir
+        try:
+            for target in targets:
+                target.unlink(missing_ok=True)
+        except OSError as exc:
+            failures.append((attachment.id, str(exc)))
+    return failures
+
+
+def _cookie_header(ctx: CallContext) -> str | None:
+    # Connect sees the browser's Cookie header; the REST gateway forwards it as grpcgateway-cookie.
+    return ctx.headers.get("cookie") or ctx.headers.get("grpcgateway-cookie")
+
+
+def check_tags(tags: api.UserSetting.TagsSetting) -> None:
+    """Every key a non-blank regular expression, every colour component a finite number in [0, 1]."""
+    for pattern, metadata in tags.tags.items():
+        if not pattern.strip():
+            raise RpcError(Code.INVALID_ARGUMENT, "invalid user tags setting: tag pattern must not be blank")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid user tags setting: invalid tag pattern {pattern!r}: {exc}") from None
+        if metadata.HasField("background_color"):
+            _check_color(pattern, metadata.background_color)
+
+
+def _check_color(pattern: str, color: Any) -> None:
+    components = {"red": color.red, "green": color.green, "blue": color.blue}
+    if color.HasField("alpha"):
+        components["alpha"] = color.alpha.value
+    for component, value in components.items():
+        if not 0.0 <= value <= 1.0:  # also false for NaN
+            raise RpcError(
+                Code.INVALID_ARGUMENT,
+                f"invalid user tags setting: {component} of tag {pattern!r} must be within [0, 1], got {value}",
+            )
