@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from memos.api.instance_service import InstanceService
+from memos.api.user_service import UserService
 from memos.auth.interceptor import AuthInterceptor
 from memos.profile import Profile
 from memos.rpc.context import CallContext
@@ -45,6 +46,7 @@ def create_app(profile: Profile) -> Starlette:
     store = Store(profile.driver, profile.dsn, demo=profile.demo)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([InstanceService(store, profile)])
+    table.bind([UserService(store, profile)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(_nobody, instance_is_public=profile.is_public),
