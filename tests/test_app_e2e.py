@@ -81,3 +81,16 @@ def test_a_second_start_keeps_the_secret_and_the_data(tmp_path: pathlib.Path) ->
     with running_server(command, data_dir):
         pass
     assert basic_row() == first and '"secretKey"' in first and '"schemaVersion":"0.30.1"' in first.replace(" ", "")
+
+
+def test_connectrpc_client_reads_the_profile_from_the_real_server(server_url: str) -> None:
+    from support import connect_method, connect_peer
+
+    method = connect_method(
+        "memos.api.v1.InstanceService", "GetInstanceProfile", api.GetInstanceProfileRequest, api.InstanceProfile
+    )
+    answers = []
+    for codec_name in ("proto", "json"):
+        with connect_peer(server_url, codec_name, gzip_requests=True) as client:
+            answers.append(client.execute_unary(request=api.GetInstanceProfileRequest(), method=method))
+    assert answers[0] == answers[1] and answers[0].version == "0.30.0" and answers[0].needs_setup

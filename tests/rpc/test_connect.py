@@ -11,6 +11,7 @@ import memos.gen.api.v1.auth_service_pb2 as auth_pb
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 from memos.rpc.connect import canonical_content_type
+from support import connect_method, connect_peer
 
 PROFILE = "/memos.api.v1.InstanceService/GetInstanceProfile"
 SETTING = "/memos.api.v1.InstanceService/GetInstanceSetting"
@@ -218,33 +219,11 @@ def test_service_headers_are_sent_on_success_only(rpc_client: TestClient) -> Non
 # --- an independent Connect peer over real HTTP ---------------------------------------------
 
 
-def _method_info(service: str, name: str, input_class: type, output_class: type):
-    from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
-
-    return MethodInfo(
-        name=name,
-        service_name=service,
-        input=input_class,
-        output=output_class,
-        idempotency_level=IdempotencyLevel.UNKNOWN,
-        stream_type=StreamType.UNARY,
-    )
-
-
-def _client(url: str, codec_name: str, gzip_requests: bool):
-    from connectrpc.client import ConnectClientSync
-    from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
-    from connectrpc.compression.gzip import GzipCompression
-
-    codec = google_protobuf_binary_codec() if codec_name == "proto" else google_protobuf_json_codec()
-    return ConnectClientSync(url, codec=codec, send_compression=GzipCompression() if gzip_requests else None)
-
-
 @pytest.mark.parametrize("codec_name", ["proto", "json"])
 @pytest.mark.parametrize("gzip_requests", [False, True])
 def test_a_connect_client_calls_the_server(live_url: str, codec_name: str, gzip_requests: bool) -> None:
-    get_memo = _method_info("memos.api.v1.MemoService", "GetMemo", memo_pb.GetMemoRequest, memo_pb.Memo)
-    with _client(live_url, codec_name, gzip_requests) as client:
+    get_memo = connect_method("memos.api.v1.MemoService", "GetMemo", memo_pb.GetMemoRequest, memo_pb.Memo)
+    with connect_peer(live_url, codec_name, gzip_requests) as client:
         memo = client.execute_unary(request=memo_pb.GetMemoRequest(name="memos/42"), method=get_memo)
     assert memo == memo_pb.Memo(name="memos/42")
 
@@ -254,10 +233,10 @@ def test_a_connect_client_sees_code_and_message(live_url: str, codec_name: str) 
     from connectrpc.code import Code as ClientCode
     from connectrpc.errors import ConnectError
 
-    get_setting = _method_info(
+    get_setting = connect_method(
         "memos.api.v1.InstanceService", "GetInstanceSetting", instance_pb.GetInstanceSettingRequest, instance_pb.InstanceSetting
     )
-    with _client(live_url, codec_name, True) as client, pytest.raises(ConnectError) as raised:
+    with connect_peer(live_url, codec_name, True) as client, pytest.raises(ConnectError) as raised:
         client.execute_unary(request=instance_pb.GetInstanceSettingRequest(), method=get_setting)
     assert raised.value.code == ClientCode.INVALID_ARGUMENT
     assert raised.value.message == 'invalid username "Bad Name"'
