@@ -191,3 +191,61 @@ def connect_peer(url: str, codec_name: str, gzip_requests: bool):  # noqa: ANN20
 
     codec = google_protobuf_binary_codec() if codec_name == "proto" else google_protobuf_json_codec()
     return ConnectClientSync(url, codec=codec, send_compression=GzipCompression() if gzip_requests else None)
+
+
+# --- users and credentials (for tests of any service) ------------------------------------
+
+# bcrypt of "pw" at cost 4: hashing at the real cost 10 for every test user would be slow,
+# and any cost verifies the same way.
+_HASHES: dict[str, str] = {}
+
+
+def password_hash(password: str) -> str:
+    """A bcrypt hash of ``password`` (cost 4, cached: test users are many)."""
+    import bcrypt
+
+    if password not in _HASHES:
+        _HASHES[password] = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
+    return _HASHES[password]
+
+
+def create_user_row(target: object, username: str, role: str = "USER", password: str = "pw", **columns: object) -> int:
+    """Insert a user straight into the database; returns its id.
+
+    ``target`` is a TestClient of the app (its store is used), a Store, or the path
+    of a SQLite file. Extra ``columns`` (email, nickname, row_status, ...) are set as given.
+    """
+    import asyncio
+
+    store = getattr(getattr(getattr(target, "app", None), "state", None), "store", None)
+    if store is None and hasattr(target, "create_user"):
+        store = target
+    fields = {"username": username, "password_hash": password_hash(password), "role": role, **columns}
+    if store is not None:
+        portal = getattr(target, "portal", None)
+        coro_fn = lambda: store.create_user(**fields)  # noqa: E731
+        user = portal.call(coro_fn) if portal is not None else asyncio.run(coro_fn())
+        return user.id
+    import apsw
+
+    connection = apsw.Connection(str(target))
+    try:
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        with connection:
+            connection.execute(f"INSERT INTO user ({names}) VALUES ({marks})", tuple(fields.values()))
+        return connection.last_insert_rowid()
+    finally:
+        connection.close()
+
+
+def sign_in(client: httpx.Client, username: str, password: str = "pw") -> str:
+    """Password sign-in over REST; returns the access token (fails the test on any error)."""
+    response = client.post("/api/v1/auth/signin", json={"passwordCredentials": {"username": username, "password": password}})
+    assert response.status_code == 200, (response.status_code, response.text)
+    return response.json()["accessToken"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Request headers presenting ``token`` (access token or PAT)."""
+    return {"Authorization": f"Bearer {token}"}
