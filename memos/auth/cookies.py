@@ -1,0 +1,90 @@
+"""The ``memos_refresh`` cookie: how it is written, cleared and read."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from memos.rpc.context import CallContext
+
+REFRESH_COOKIE = "memos_refresh"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def http_date(moment: dt.datetime) -> str:
+    """``Thu, 01 Jan 1970 00:00:00 GMT`` (RFC 7231 IMF-fixdate, always UTC, English names)."""
+    moment = moment.astimezone(dt.timezone.utc)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[moment.weekday()]
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[moment.month - 1]
+    return f"{day}, {moment.day:02d} {month} {moment.year:04d} {moment:%H:%M:%S} GMT"
+
+
+def _cookie(value: str, expires: dt.datetime, secure: bool) -> str:
+    parts = [f"{REFRESH_COOKIE}={value}", "Path=/", "HttpOnly", f"Expires={http_date(expires)}", "SameSite=Lax"]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def refresh_cookie(token: str, expires_at: dt.datetime, *, secure: bool) -> str:
+    """The Set-Cookie value carrying a refresh token until its expiry."""
+    return _cookie(token, expires_at, secure)
+
+
+def clearing_cookie(*, secure: bool) -> str:
+    """The Set-Cookie value that makes a browser drop the refresh cookie."""
+    return _cookie("", _EPOCH, secure)
+
+
+def is_secure_request(headers: Mapping[str, str]) -> bool:
+    """Whether to mark the cookie ``Secure``, judged from proxy and browser headers as Memos does.
+
+    The TLS state is not visible behind a reverse proxy, so these headers are all there is.
+    """
+    proto = headers.get("x-forwarded-proto", "")
+    if any(part.strip().lower() == "https" for part in proto.split(",")):
+        return True
+    if "proto=https" in headers.get("forwarded", "").lower():
+        return True
+    return headers.get("origin", "").lower().startswith("https://")
+
+
+def read_cookie(cookie_header: str | None, name: str = REFRESH_COOKIE) -> str | None:
+    """The first cookie called ``name`` in a Cookie header (surrounding double quotes removed)."""
+    if not cookie_header:
+        return None
+    for pair in cookie_header.split(";"):
+        key, sep, value = pair.strip().partition("=")
+        if sep and key.strip() == name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
+    return None
+
+
+# --- the cookie on each transport ------------------------------------------------
+# Connect answers carry a real Set-Cookie. On REST every response header becomes
+# Grpc-Metadata-<name>, which scripts can read, so the refresh token itself is never
+# sent there (safer than Memos); the clearing cookie holds no secret and is sent as Memos does.
+
+
+def attach_refresh_cookie(ctx: CallContext, token: str, expires_at: dt.datetime) -> None:
+    if ctx.transport == "connect":
+        ctx.response_headers.append(("Set-Cookie", refresh_cookie(token, expires_at, secure=is_secure_request(ctx.headers))))
+
+
+def attach_clearing_cookie(ctx: CallContext) -> None:
+    """Tell the browser to drop its refresh cookie (SignOut, a user deleting themself)."""
+    ctx.response_headers.append(("Set-Cookie", clearing_cookie(secure=is_secure_request(ctx.headers))))
+
+
+def request_refresh_cookie(ctx: CallContext) -> str | None:
+    """The refresh cookie sent with this call.
+
+    Connect: the Cookie header. REST: the Grpc-Metadata-Cookie header Memos reads
+    there, and also the plain Cookie header (which Memos ignores on REST).
+    """
+    found = read_cookie(ctx.headers.get("cookie"))
+    if found is None and ctx.transport == "rest":
+        found = read_cookie(ctx.headers.get("grpcgateway-cookie"))
+    return found

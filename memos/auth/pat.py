@@ -1,0 +1,73 @@
+"""Personal access tokens: ``memos_pat_`` + 32 random characters, stored only as a SHA-256 hash."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from memos.store.models import ROW_STATUS_NORMAL
+
+logger = logging.getLogger("memos.auth")
+
+PAT_PREFIX = "memos_pat_"
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_RANDOM_LENGTH = 32
+
+# Keeps the fire-and-forget "last used" updates alive until they finish.
+_pending_touches: set[asyncio.Task[None]] = set()
+
+
+def generate_personal_access_token() -> str:
+    """A fresh token; its plaintext is shown to the owner once and never stored."""
+    return PAT_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_LENGTH))
+
+
+def hash_personal_access_token(token: str) -> str:
+    """Lower-case hex SHA-256 of the whole token, prefix included (what Memos stores)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def is_personal_access_token(token: str) -> bool:
+    return token.startswith(PAT_PREFIX)
+
+
+def _expired(token: Any, now: dt.datetime) -> bool:
+    if not token.HasField("expires_at"):
+        return False  # no expiry: valid until deleted
+    return token.expires_at.ToDatetime(tzinfo=dt.timezone.utc) < now
+
+
+async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
+    """The NORMAL user owning this unexpired PAT, or None; records the use in the background."""
+    if not is_personal_access_token(token):
+        return None
+    found = await store.find_personal_access_token(hash_personal_access_token(token))
+    if found is None:
+        return None
+    user_id, stored = found
+    if _expired(stored, dt.datetime.now(dt.timezone.utc)):
+        return None
+    user = await store.get_user(id=user_id)
+    if user is None or user.row_status != ROW_STATUS_NORMAL:
+        return None
+    _touch_later(store, user_id, stored.token_id)
+    return user
+
+
+def _touch_later(store: Any, user_id: int, token_id: str) -> None:
+    touch = getattr(store, "touch_personal_access_token", None)
+    if touch is None:
+        return  # this store cannot record last use yet
+
+    async def run() -> None:
+        try:
+            await touch(user_id, token_id)
+        except Exception:  # best effort: never affects the request that used the token
+            logger.warning("failed to record the last use of a personal access token", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _pending_touches.add(task)
+    task.add_done_callback(_pending_touches.discard)

@@ -1,0 +1,156 @@
+"""Refresh-token sessions, kept in the user's REFRESH_TOKENS setting as Memos keeps them.
+
+Every change is a read-modify-write of the whole list, so changes for one
+user are serialised by a per-user lock (otherwise a sign-in racing a
+revocation could write revoked entries back). Safer than Memos: every write
+also drops entries whose expiry has passed, so the list cannot grow forever.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import uuid
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from memos.auth import tokens
+from memos.gen.store import user_setting_pb2
+from memos.store.models import ROW_STATUS_ARCHIVED, User
+
+UserSetting = user_setting_pb2.UserSetting
+RefreshToken = user_setting_pb2.RefreshTokensUserSetting.RefreshToken
+ClientInfo = user_setting_pb2.RefreshTokensUserSetting.ClientInfo
+
+REFRESH_TOKENS_KEY = "REFRESH_TOKENS"
+
+# store -> user id -> lock. Weak so a closed store's locks go with it.
+_locks: weakref.WeakKeyDictionary[Any, dict[int, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+class InvalidRefreshToken(Exception):
+    """A refresh token that cannot start or continue a session; the message is the reason."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    user: User
+    refresh: tokens.IssuedToken
+    token_id: str
+
+
+def _lock(store: Any, user_id: int) -> asyncio.Lock:
+    per_user = _locks.setdefault(store, {})
+    return per_user.setdefault(user_id, asyncio.Lock())
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _timestamp(moment: dt.datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _expired(entry: RefreshToken, now: dt.datetime) -> bool:
+    return entry.HasField("expires_at") and entry.expires_at.ToDatetime(tzinfo=dt.timezone.utc) < now
+
+
+async def list_refresh_tokens(store: Any, user_id: int) -> list[RefreshToken]:
+    setting = await store.get_user_setting(user_id, REFRESH_TOKENS_KEY)
+    return list(setting.refresh_tokens.refresh_tokens) if setting is not None else []
+
+
+async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken]], list[RefreshToken]]) -> None:
+    """Apply ``change`` to the stored list, pruning expired entries, under the user's lock."""
+    async with _lock(store, user_id):
+        now = _utc_now()
+        kept = [entry for entry in change(await list_refresh_tokens(store, user_id)) if not _expired(entry, now)]
+        setting = UserSetting(user_id=user_id, key=UserSetting.REFRESH_TOKENS)
+        setting.refresh_tokens.SetInParent()
+        setting.refresh_tokens.refresh_tokens.extend(kept)
+        await store.upsert_user_setting(setting)
+
+
+def _entry(token_id: str, expires_at: dt.datetime, client_info: ClientInfo) -> RefreshToken:
+    return RefreshToken(
+        token_id=token_id,
+        expires_at=_timestamp(expires_at),
+        created_at=_timestamp(_utc_now()),
+        client_info=client_info,
+    )
+
+
+async def add_refresh_token(
+    store: Any, user_id: int, token_id: str, expires_at: dt.datetime, client_info: ClientInfo
+) -> None:
+    entry = _entry(token_id, expires_at, client_info)
+    await _rewrite(store, user_id, lambda entries: [*entries, entry])
+
+
+async def remove_refresh_token(store: Any, user_id: int, token_id: str) -> None:
+    await _rewrite(store, user_id, lambda entries: [e for e in entries if e.token_id != token_id])
+
+
+async def revoke_other_refresh_tokens(store: Any, user_id: int, keep_tid: str | None) -> None:
+    """End every session of the user except ``keep_tid`` (None: all), e.g. after a password change."""
+    await _rewrite(store, user_id, lambda entries: [e for e in entries if keep_tid and e.token_id == keep_tid])
+
+
+def new_refresh_token(user: User, key: bytes) -> tuple[str, tokens.IssuedToken]:
+    """A fresh token id and the refresh JWT naming it (not recorded yet)."""
+    token_id = str(uuid.uuid4())
+    return token_id, tokens.issue_refresh_token(user.id, token_id, key)
+
+
+async def start_session(store: Any, user: User, client_info: ClientInfo) -> Session:
+    """Issue a refresh token and record it; the caller sets the cookie."""
+    token_id, refresh = new_refresh_token(user, await tokens.signing_key(store))
+    await add_refresh_token(store, user.id, token_id, refresh.expires_at, client_info)
+    return Session(user, refresh, token_id)
+
+
+async def validate_refresh_token(store: Any, token: str) -> tuple[User, tokens.RefreshClaims]:
+    """The user and claims of a usable refresh token; InvalidRefreshToken(reason) otherwise."""
+    try:
+        claims = tokens.parse_refresh_token(token, await tokens.signing_key(store))
+    except tokens.InvalidToken as exc:
+        raise InvalidRefreshToken(str(exc)) from None
+    _check_entry(await list_refresh_tokens(store, claims.user_id), claims.token_id)
+    user = await store.get_user(id=claims.user_id)
+    if user is None:
+        raise InvalidRefreshToken("user not found")
+    if user.row_status == ROW_STATUS_ARCHIVED:
+        raise InvalidRefreshToken("user is archived")
+    return user, claims
+
+
+def _check_entry(entries: list[RefreshToken], token_id: str) -> None:
+    entry = next((e for e in entries if e.token_id == token_id), None)
+    if entry is None:
+        raise InvalidRefreshToken("refresh token revoked")
+    if _expired(entry, _utc_now()):
+        raise InvalidRefreshToken("refresh token expired")
+
+
+async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Session:
+    """Swap a valid refresh token for a new one.
+
+    The old entry is replaced by the new one in a single locked write, so two
+    concurrent refreshes with the same token cannot both succeed.
+    """
+    user, claims = await validate_refresh_token(store, token)
+    token_id, refresh = new_refresh_token(user, await tokens.signing_key(store))
+    new_entry = _entry(token_id, refresh.expires_at, client_info)
+
+    def replace(entries: list[RefreshToken]) -> list[RefreshToken]:
+        _check_entry(entries, claims.token_id)  # again, now under the lock
+        return [*(e for e in entries if e.token_id != claims.token_id), new_entry]
+
+    await _rewrite(store, user.id, replace)
+    return Session(user, refresh, token_id)

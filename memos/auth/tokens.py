@@ -1,0 +1,176 @@
+"""The access and refresh JWTs (HS256, signed with the instance secret).
+
+Claims, their order and the header are those Memos v0.30 emits, so tokens
+are interchangeable with it. Verification follows its rules: header kid
+``v1``, issuer ``memos``, the audience of the token kind, zero leeway on
+``exp``, ``iat`` unchecked, and the ``type`` claim must match.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import time
+from typing import Any
+
+import jwt
+from jwt.algorithms import HMACAlgorithm
+
+ISSUER = "memos"
+KEY_ID = "v1"
+ACCESS_AUDIENCE = "user.access-token"
+REFRESH_AUDIENCE = "user.refresh-token"
+ACCESS_TOKEN_TTL = dt.timedelta(minutes=15)
+REFRESH_TOKEN_TTL = dt.timedelta(days=30)
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+class InvalidToken(Exception):
+    """The token cannot be used; the message says why (it may reach the client)."""
+
+
+class _Hs256(HMACAlgorithm):
+    # The key is whatever secret the instance already has (Memos generates a 36-byte
+    # UUID); warning about its length on every request would help nobody.
+    def check_key_length(self, key: bytes) -> str | None:
+        return None
+
+
+_jws = jwt.PyJWS(algorithms=[])
+_jws.register_algorithm("HS256", _Hs256(HMACAlgorithm.SHA256))
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: dt.datetime  # full precision, as returned to the client
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RefreshClaims:
+    user_id: int
+    token_id: str
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _sign(claims: dict[str, Any], key: bytes) -> str:
+    # Serialised by hand so the claim order is exactly the one Memos emits.
+    payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")
+    return _jws.encode(payload, key, algorithm="HS256", headers={"kid": KEY_ID})
+
+
+def issue_access_token(user: Any, key: bytes, now: dt.datetime | None = None) -> IssuedToken:
+    """A 15-minute access token for a store user (role/status/username are informational)."""
+    now = now or _now()
+    expires_at = now + ACCESS_TOKEN_TTL
+    claims = {
+        "type": "access",
+        "role": user.role,
+        "status": user.row_status,
+        "username": user.username,
+        "iss": ISSUER,
+        "sub": str(user.id),
+        "aud": [ACCESS_AUDIENCE],
+        "exp": int(expires_at.timestamp()),
+        "iat": int(now.timestamp()),
+    }
+    return IssuedToken(_sign(claims, key), expires_at)
+
+
+def issue_refresh_token(user_id: int, token_id: str, key: bytes, now: dt.datetime | None = None) -> IssuedToken:
+    """A 30-day refresh token; ``token_id`` names its entry in the user's REFRESH_TOKENS."""
+    now = now or _now()
+    expires_at = now + REFRESH_TOKEN_TTL
+    claims = {
+        "type": "refresh",
+        "tid": token_id,
+        "iss": ISSUER,
+        "sub": str(user_id),
+        "aud": [REFRESH_AUDIENCE],
+        "exp": int(expires_at.timestamp()),
+        "iat": int(now.timestamp()),
+    }
+    return IssuedToken(_sign(claims, key), expires_at)
+
+
+def _verified_claims(token: str, key: bytes, audience: str, kind: str) -> dict[str, Any]:
+    try:
+        header = _jws.get_unverified_header(token)
+        if header.get("alg") != "HS256" or header.get("kid") != KEY_ID:
+            raise InvalidToken("unexpected signing method or key id")
+        payload = _jws.decode(token, key, algorithms=["HS256"])
+        claims = json.loads(payload)
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken(str(exc) or "malformed token") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidToken("malformed token claims") from None
+    if not isinstance(claims, dict):
+        raise InvalidToken("malformed token claims")
+    if claims.get("iss") != ISSUER:
+        raise InvalidToken("invalid issuer")
+    if audience not in _audiences(claims.get("aud")):
+        raise InvalidToken("invalid audience")
+    _check_expiry(claims.get("exp"))
+    if claims.get("type") != kind:
+        raise InvalidToken(f"not a{'n' if kind == 'access' else ''} {kind} token")
+    return claims
+
+
+def _audiences(value: Any) -> list[Any]:
+    # RFC 7519 allows a single string as well as an array.
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+
+
+def _check_expiry(exp: Any) -> None:
+    if exp is None:
+        return
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        raise InvalidToken("invalid exp claim")
+    if time.time() >= exp:
+        raise InvalidToken("token has expired")
+
+
+def _user_id(claims: dict[str, Any]) -> int:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not _DECIMAL.fullmatch(subject):
+        raise InvalidToken("invalid subject")
+    user_id = int(subject)
+    if not _INT32_MIN <= user_id <= _INT32_MAX:
+        raise InvalidToken("invalid subject")
+    return user_id
+
+
+def parse_access_token(token: str, key: bytes) -> AccessClaims:
+    """The claims of a valid access token; InvalidToken otherwise (user existence is the caller's check)."""
+    claims = _verified_claims(token, key, ACCESS_AUDIENCE, "access")
+    return AccessClaims(_user_id(claims))
+
+
+def parse_refresh_token(token: str, key: bytes) -> RefreshClaims:
+    """The claims of a cryptographically valid refresh token (revocation is checked elsewhere)."""
+    claims = _verified_claims(token, key, REFRESH_AUDIENCE, "refresh")
+    token_id = claims.get("tid")
+    if not isinstance(token_id, str) or not token_id:
+        raise InvalidToken("missing token id")
+    return RefreshClaims(_user_id(claims), token_id)
+
+
+async def signing_key(store: Any) -> bytes:
+    """The HMAC key: the BASIC secret as stored.
+
+    Safer than Memos: demo mode signs with this per-instance secret too, never
+    with the public string Memos uses there (anyone could forge tokens with it).
+    """
+    basic = await store.basic_setting()
+    return basic.secret_key.encode("utf-8")

@@ -1,0 +1,51 @@
+"""bcrypt hashes as Memos writes and reads them."""
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from memos.auth import passwords
+from memos.rpc.errors import Code, RpcError
+
+
+def test_hash_is_written_like_memos_and_verifies() -> None:
+    hashed = passwords.hash_password_blocking("secret")
+    assert hashed.startswith("$2a$10$") and len(hashed) == 60
+    assert passwords.verify_password_blocking("secret", hashed)
+    assert not passwords.verify_password_blocking("Secret", hashed)
+
+
+@pytest.mark.parametrize("prefix", ["$2a$", "$2b$", "$2y$"])
+def test_every_bcrypt_prefix_verifies(prefix: str) -> None:
+    hashed = prefix + bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode()[4:]
+    assert passwords.verify_password_blocking("pw", hashed)
+    assert not passwords.verify_password_blocking("pw2", hashed)
+
+
+def test_empty_password_is_refused() -> None:
+    with pytest.raises(RpcError) as caught:
+        passwords.hash_password_blocking("")
+    assert caught.value.code is Code.INVALID_ARGUMENT and caught.value.message == "password must not be empty"
+
+
+def test_password_over_72_bytes_cannot_be_hashed() -> None:
+    with pytest.raises(RpcError) as caught:
+        passwords.hash_password_blocking("é" * 37)  # 74 bytes
+    assert caught.value.code is Code.INTERNAL
+    assert caught.value.message == "failed to generate password hash: bcrypt: password length exceeds 72 bytes"
+    assert passwords.hash_password_blocking("x" * 72)
+
+
+def test_verification_ignores_bytes_past_72_like_go() -> None:
+    hashed = bcrypt.hashpw(b"x" * 72, bcrypt.gensalt(4)).decode()
+    assert passwords.verify_password_blocking("x" * 72 + "anything", hashed)
+
+
+@pytest.mark.parametrize("bad", ["", "plain", "$2a$10$short", "$1$md5crypt$abc"])
+def test_malformed_hashes_never_match(bad: str) -> None:
+    assert not passwords.verify_password_blocking("pw", bad)
+
+
+def test_random_password_alphabet() -> None:
+    value = passwords.random_password()
+    assert len(value) == 20 and value.isascii() and value.isalnum()
