@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from memos.api.auth_service import AuthService
 from memos.api.instance_service import InstanceService
 from memos.api.user_service import UserService
+from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
 from memos.profile import Profile
-from memos.rpc.context import CallContext
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
@@ -18,11 +19,6 @@ from memos.store.store import Store
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 
 API_PACKAGE = "memos.api.v1"
-
-
-async def _nobody(ctx: CallContext) -> None:
-    """Until credentials exist every caller is anonymous."""
-    return None
 
 
 def _load_api_descriptors() -> None:
@@ -45,11 +41,11 @@ def create_app(profile: Profile) -> Starlette:
     _load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo)
     table = MethodTable.from_package(API_PACKAGE)
-    table.bind([InstanceService(store, profile)])
+    table.bind([InstanceService(store, profile), AuthService(store)])
     table.bind([UserService(store, profile)])
     chain = [
         *standard_interceptors(demo=profile.demo),
-        AuthInterceptor(_nobody, instance_is_public=profile.is_public),
+        AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
     ]
 
     @contextlib.asynccontextmanager
