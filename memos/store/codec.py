@@ -7,13 +7,15 @@ behind by other Memos versions are ignored.
 from __future__ import annotations
 
 import json
+import re
 from typing import TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from memos.gen.store import instance_setting_pb2, user_setting_pb2
+from memos.gen.store import attachment_pb2, idp_pb2, inbox_pb2, instance_setting_pb2, memo_pb2, user_setting_pb2
 from memos.store.errors import InvalidValue, StoreError
+from memos.store.models import IdpRow
 
 M = TypeVar("M", bound=Message)
 
@@ -158,3 +160,69 @@ def with_read_defaults(setting: InstanceSetting) -> InstanceSetting:
     elif name == "NOTIFICATION":
         effective.notification_setting.email.SetInParent()
     return effective
+
+
+# --- identity providers, inbox messages, memo and attachment payloads ----------------------
+
+IdentityProvider = idp_pb2.IdentityProvider
+
+# 1-36 ASCII letters, digits and hyphens, starting and ending with a letter or digit.
+_UID_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,34}[A-Za-z0-9])?")
+
+
+def is_valid_uid(uid: str) -> bool:
+    """The uid rule shared by memos, attachments and identity providers."""
+    return _UID_PATTERN.fullmatch(uid) is not None
+
+
+def check_uid(uid: str) -> str:
+    if not is_valid_uid(uid):
+        raise InvalidValue(f"invalid uid: {uid!r}")
+    return uid
+
+
+def encode_idp(provider: IdentityProvider) -> dict[str, str]:
+    """The writable ``idp`` columns; ``config`` holds the OAuth2Config itself, as Memos writes it."""
+    type_name = IdentityProvider.Type.Name(provider.type)
+    if type_name != "OAUTH2":
+        raise InvalidValue(f"unsupported identity provider type: {type_name}")
+    return {
+        "uid": check_uid(provider.uid),
+        "name": provider.name,
+        "type": type_name,
+        "identifier_filter": provider.identifier_filter,
+        "config": to_json(provider.config.oauth2_config),
+    }
+
+
+def decode_idp(row: IdpRow) -> IdentityProvider:
+    provider = IdentityProvider(
+        id=row.id, uid=row.uid, name=row.name, identifier_filter=row.identifier_filter
+    )
+    if row.type in IdentityProvider.Type.keys():
+        provider.type = IdentityProvider.Type.Value(row.type)
+    where = f"identity provider {row.uid}"
+    try:
+        stored = json.loads(row.config or "{}")
+    except ValueError as exc:
+        raise StoreError(f"stored value of {where} is not valid JSON: {exc}") from exc
+    if isinstance(stored, dict) and "oauth2Config" in stored:
+        # Rows written by other tools may wrap the config in IdentityProviderConfig.
+        from_json(row.config, provider.config, where=where)
+    else:
+        from_json(row.config, provider.config.oauth2_config, where=where)
+    # Memos crashes on a config without fieldMapping; here it reads as an empty mapping.
+    provider.config.oauth2_config.field_mapping.SetInParent()
+    return provider
+
+
+def decode_inbox_message(text: str, *, where: str) -> inbox_pb2.InboxMessage:
+    return from_json(text, inbox_pb2.InboxMessage(), where=where)
+
+
+def decode_memo_payload(text: str, *, where: str) -> memo_pb2.MemoPayload:
+    return from_json(text, memo_pb2.MemoPayload(), where=where)
+
+
+def decode_attachment_payload(text: str, *, where: str) -> attachment_pb2.AttachmentPayload:
+    return from_json(text, attachment_pb2.AttachmentPayload(), where=where)

@@ -7,9 +7,21 @@ JSON columns are plain text at this level.
 """
 from __future__ import annotations
 
-from typing import Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from memos.store.models import SystemSettingRow, User, UserSettingRow
+from memos.store.models import (
+    AttachmentRef,
+    IdpRow,
+    InboxRow,
+    MemoStatRow,
+    SystemSettingRow,
+    User,
+    UserIdentity,
+    UserSettingRow,
+)
+
+# (current GENERAL value or None, identity-provider rows) -> raises to refuse a write.
+AuthConfigCheck = Callable[[str | None, list[IdpRow]], None]
 
 
 class Driver(Protocol):
@@ -91,4 +103,86 @@ class Driver(Protocol):
 
     async def find_personal_access_token(self, token_hash: str) -> UserSettingRow | None:
         """The PERSONAL_ACCESS_TOKENS row holding a token with this hash, if any."""
+        ...
+
+    async def modify_user_setting(
+        self, user_id: int, key: str, change: Callable[[str | None], str | None]
+    ) -> str | None:
+        """Read-modify-write of one setting in one write transaction; returns the value written."""
+        ...
+
+    # --- identity providers and the authentication configuration ----------------------
+    async def create_idp(self, fields: Mapping[str, object]) -> IdpRow:
+        """Insert (uid, name, type, identifier_filter, config); Conflict on a taken uid."""
+        ...
+
+    async def list_idps(self, *, id: int | None = None, uid: str | None = None) -> list[IdpRow]:
+        """In id order."""
+        ...
+
+    async def update_idp(self, uid: str, fields: Mapping[str, object]) -> IdpRow | None: ...
+
+    async def delete_idp_checked(self, uid: str, check: AuthConfigCheck | None = None) -> bool:
+        """``check(GENERAL value, remaining providers)`` runs in the deleting transaction."""
+        ...
+
+    async def upsert_system_setting_checked(self, row: SystemSettingRow, check: AuthConfigCheck) -> SystemSettingRow:
+        """``check(current value of row.name, providers)`` runs in the writing transaction."""
+        ...
+
+    # --- linked identities ------------------------------------------------------------------
+    async def create_user_identity(self, user_id: int, provider: str, extern_uid: str) -> UserIdentity: ...
+
+    async def list_user_identities(
+        self,
+        *,
+        id: int | None = None,
+        user_id: int | None = None,
+        provider: str | None = None,
+        extern_uid: str | None = None,
+    ) -> list[UserIdentity]: ...
+
+    async def delete_user_identities(
+        self, *, id: int | None = None, user_id: int | None = None, provider: str | None = None
+    ) -> int: ...
+
+    async def create_user_with_identity(
+        self, user_fields: Mapping[str, object], provider: str, extern_uid: str
+    ) -> tuple[User, UserIdentity]:
+        """Both inserts in one transaction; Conflict (nothing written) on any UNIQUE violation."""
+        ...
+
+    # --- inbox ----------------------------------------------------------------------------------
+    async def create_inbox(self, fields: Mapping[str, object]) -> InboxRow: ...
+
+    async def list_inboxes(
+        self,
+        *,
+        id: int | None = None,
+        receiver_id: int | None = None,
+        sender_id: int | None = None,
+        status: str | None = None,
+    ) -> list[InboxRow]:
+        """Newest first: created_ts DESC, id DESC."""
+        ...
+
+    async def update_inbox(self, id: int, status: str) -> InboxRow | None: ...
+
+    async def delete_inbox(self, id: int) -> bool: ...
+
+    # --- memos ---------------------------------------------------------------------------------
+    async def list_memo_stat_rows(
+        self,
+        *,
+        creator_id: int | None = None,
+        row_status: str | None = None,
+        visibilities: Sequence[str] | None = None,
+        or_creator_id: int | None = None,
+        exclude_comments: bool = True,
+        filter_sql: tuple[str, Sequence[Any]] | None = None,
+    ) -> list[MemoStatRow]: ...
+
+    async def delete_user_cascade(self, user_id: int) -> list[AttachmentRef] | None:
+        """Remove a user with their memos, comment subtrees and dependent rows in one
+        transaction; the removed attachments, or None when there is no such user."""
         ...

@@ -11,7 +11,16 @@ class NotFound(StoreError):
 
 
 class Conflict(StoreError):
-    """The write would break a UNIQUE constraint (e.g. a taken username)."""
+    """The write would break a UNIQUE constraint (e.g. a taken username).
+
+    ``columns`` names the constraint's columns as ``table.column`` (empty when
+    unknown), so a caller can tell a taken username from an identity that
+    another request linked first.
+    """
+
+    def __init__(self, message: str, columns: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.columns = columns
 
 
 class InvalidValue(StoreError):
@@ -20,3 +29,15 @@ class InvalidValue(StoreError):
 
 class MigrationError(StoreError):
     """The database schema cannot be brought to this build's version; nothing was written."""
+
+
+class DeploymentError(StoreError):
+    """A deployment configuration file (or the state it produces) is unusable; startup stops."""
+
+
+class DeploymentManaged(StoreError):
+    """The setting or identity provider comes from a deployment file and cannot be changed here."""
+
+
+class GuardRefused(StoreError):
+    """A guarded write was refused because the caller's safety check said no; nothing was written."""

@@ -6,6 +6,7 @@ that every driver stores byte-compatible values.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 ROLE_ADMIN = "ADMIN"
 ROLE_USER = "USER"
@@ -58,3 +59,88 @@ class SystemSettingRow:
     name: str
     value: str
     description: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IdpRow:
+    """An ``idp`` row as stored; ``config`` is JSON text (of OAuth2Config in v0.30 rows)."""
+
+    id: int
+    uid: str
+    name: str
+    type: str
+    identifier_filter: str
+    config: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserIdentity:
+    """A link between a user and an account at an identity provider (provider = the IdP uid)."""
+
+    id: int
+    user_id: int
+    provider: str
+    extern_uid: str
+    created_ts: int
+    updated_ts: int
+
+
+INBOX_UNREAD = "UNREAD"
+INBOX_ARCHIVED = "ARCHIVED"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboxRow:
+    """An ``inbox`` row as stored; ``message`` is JSON text."""
+
+    id: int
+    created_ts: int
+    sender_id: int
+    receiver_id: int
+    status: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """An inbox row with its message decoded (a ``memos.store.InboxMessage``)."""
+
+    id: int
+    created_ts: int
+    sender_id: int
+    receiver_id: int
+    status: str
+    message: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemoStatRow:
+    """The columns of a memo that user statistics need (no content).
+
+    ``payload`` is JSON text at the driver level and a ``memos.store.MemoPayload``
+    once the facade has decoded it.
+    """
+
+    id: int
+    uid: str
+    creator_id: int
+    created_ts: int
+    updated_ts: int
+    pinned: bool
+    visibility: str
+    payload: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentRef:
+    """Where a removed attachment's content lived, so its file or object can be deleted after commit.
+
+    ``payload`` is JSON text at the driver level and a ``memos.store.AttachmentPayload``
+    from the facade.
+    """
+
+    id: int
+    uid: str
+    storage_type: str
+    reference: str
+    payload: Any

@@ -20,6 +20,7 @@ import apsw
 
 from memos.store.errors import Conflict, InvalidValue, StoreError
 from memos.store.models import USER_WRITABLE_FIELDS, SystemSettingRow, User, UserSettingRow
+from memos.store.sqlite_identity import SqliteIdentityQueries
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ def _pragma(conn: apsw.Connection, statement: str) -> None:
 def _translate(exc: apsw.Error) -> StoreError:
     if isinstance(exc, apsw.ConstraintError) and "UNIQUE" in str(exc):
         columns = str(exc).rsplit(":", 1)[-1].strip()
-        return Conflict(f"already exists: {columns}")
+        return Conflict(f"already exists: {columns}", tuple(c.strip() for c in columns.split(",")))
     if isinstance(exc, apsw.BusyError):
         return StoreError("the database stayed locked by another writer for too long")
     return StoreError(f"database error: {exc}")
@@ -112,7 +113,7 @@ def _limit_clause(limit: int | None, offset: int | None) -> tuple[str, list[int]
 # --- the driver --------------------------------------------------------------------
 
 
-class SqliteDriver:
+class SqliteDriver(SqliteIdentityQueries):
     name = "sqlite"
 
     def __init__(self, dsn: str) -> None:
