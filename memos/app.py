@@ -39,7 +39,7 @@ def _load_api_descriptors() -> None:
 def create_app(profile: Profile) -> Starlette:
     """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
     _load_api_descriptors()
-    store = Store(profile.driver, profile.dsn, demo=profile.demo)
+    store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([InstanceService(store, profile), AuthService(store)])
     table.bind([UserService(store, profile)])
