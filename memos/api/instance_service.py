@@ -1,16 +1,26 @@
-"""memos.api.v1.InstanceService: the instance profile and its settings."""
+"""memos.api.v1.InstanceService: the instance profile, its settings, stats and the test e-mail."""
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from typing import Any
 
-from memos.api.convert.instance_setting import SETTING_PREFIX, setting_to_message
+from google.protobuf import empty_pb2, timestamp_pb2
+
+from memos.api import instance_setting_rules as rules
+from memos.api.convert.instance_setting import SETTING_PREFIX, setting_from_message, setting_to_message
 from memos.api.convert.user import user_to_message
 from memos.gen.api.v1 import instance_service_pb2 as api
+from memos.gen.store import instance_setting_pb2 as store_pb
+from memos.notify import email as mail
 from memos.profile import Profile
 from memos.rpc.context import CallContext
 from memos.rpc.errors import Code, RpcError
+from memos.store.errors import StoreError
 
 MAX_BATCH_NAMES = 100
+STATS_TTL_SECONDS = 60.0
 
 # Who may read each key; BASIC is readable but shows nothing but its name.
 _ANYONE = frozenset({"GENERAL", "MEMO_RELATED", "TAGS", "BASIC"})
@@ -28,8 +38,23 @@ def parse_setting_name(name: str) -> str:
     return key
 
 
+def parse_updatable_key(name: str) -> str:
+    """Like parse_setting_name, but BASIC (the JWT secret) can never be written through the API."""
+    key = parse_setting_name(name)
+    if key == "BASIC":
+        raise RpcError(Code.INVALID_ARGUMENT, f"unsupported instance setting key: {key}")
+    return key
+
+
 def _is_admin(caller: Any) -> bool:
     return caller is not None and caller.role == "ADMIN"
+
+
+def _require_admin(caller: Any) -> None:
+    if caller is None:
+        raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
+    if not _is_admin(caller):
+        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
 
 
 def _check_read_access(key: str, caller: Any) -> None:
@@ -47,6 +72,9 @@ class InstanceService:
     def __init__(self, store: Any, profile: Profile) -> None:
         self._store = store
         self._profile = profile
+        self._stats: api.InstanceStats | None = None
+        self._stats_expiry = 0.0
+        self._stats_lock = asyncio.Lock()
 
     async def GetInstanceProfile(self, request: api.GetInstanceProfileRequest, ctx: CallContext) -> api.InstanceProfile:
         profile = api.InstanceProfile(
@@ -79,3 +107,134 @@ class InstanceService:
             return api.InstanceSetting(name=SETTING_PREFIX + key)
         setting = await self._store.get_instance_setting(key)
         return setting_to_message(setting, viewer_is_admin=_is_admin(caller))
+
+    # --- updates -------------------------------------------------------------------
+
+    async def UpdateInstanceSetting(
+        self, request: api.UpdateInstanceSettingRequest, ctx: CallContext
+    ) -> api.InstanceSetting:
+        _require_admin(ctx.principal)
+        if not request.HasField("setting"):
+            raise RpcError(Code.INVALID_ARGUMENT, "instance setting is required")
+        key = parse_updatable_key(request.setting.name)
+        if await self._is_deployment_setting(key):
+            raise RpcError(Code.FAILED_PRECONDITION, f'instance setting "{key}" is configured by the deployment')
+        if key == "TAGS" and request.setting.WhichOneof("value") is None:
+            raise RpcError(Code.INVALID_ARGUMENT, "invalid instance setting: tags setting is required")
+        # update_mask is ignored on purpose: Memos replaces the whole group.
+        try:
+            incoming = setting_from_message(request.setting, key)
+        except ValueError as exc:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting: {exc}") from exc
+        current = await self._store.get_instance_setting(key)
+        rules.prepare_update(incoming, current)
+        if key == "GENERAL":
+            stored = await self._write_general(incoming, current)
+        else:
+            stored = await self._store.upsert_instance_setting(incoming)
+        return setting_to_message(stored, viewer_is_admin=True)
+
+    async def _is_deployment_setting(self, key: str) -> bool:
+        check = getattr(self._store, "is_deployment_setting", None)
+        return bool(check(key)) if check is not None else False
+
+    async def _write_general(self, incoming: store_pb.InstanceSetting, current: store_pb.InstanceSetting) -> Any:
+        """Write GENERAL unless it would lock regular users out (password auth off and no IdP)."""
+        turning_unsafe = (
+            incoming.general_setting.disallow_password_auth and not current.general_setting.disallow_password_auth
+        )
+        if turning_unsafe and await self._identity_provider_count() == 0:
+            raise RpcError(Code.FAILED_PRECONDITION, rules.LOCKOUT_MESSAGE)
+        return await self._store.upsert_instance_setting(incoming)
+
+    async def _identity_provider_count(self) -> int:
+        lister = getattr(self._store, "list_identity_providers", None)
+        return len(await lister()) if lister is not None else 0
+
+    # --- test e-mail ----------------------------------------------------------------
+
+    async def TestInstanceEmailSetting(
+        self, request: api.TestInstanceEmailSettingRequest, ctx: CallContext
+    ) -> empty_pb2.Empty:
+        _require_admin(ctx.principal)
+        stored = (await self._store.get_instance_setting("NOTIFICATION")).notification_setting.email
+        if request.HasField("email"):
+            setting = store_pb.InstanceNotificationSetting.EmailSetting()
+            setting.ParseFromString(request.email.SerializeToString())
+            rules.keep_smtp_password(setting, stored)
+        else:
+            setting = stored
+        recipient = request.recipient_email.strip() or (ctx.principal.email or "").strip()
+        if not recipient:
+            raise RpcError(Code.INVALID_ARGUMENT, "recipient email is required")
+        config = mail.SmtpConfig.from_setting(setting)
+        try:
+            config.validate()
+        except mail.EmailConfigError as exc:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid notification email setting: {exc}") from exc
+        try:
+            await mail.send_email(config, mail.instance_test_email(recipient))
+        except (mail.EmailSendError, mail.EmailConfigError) as exc:
+            raise RpcError(Code.INTERNAL, f"failed to send test email: {exc}; {_smtp_hint(config)}") from exc
+        return empty_pb2.Empty()
+
+    # --- stats ------------------------------------------------------------------------
+
+    async def GetInstanceStats(self, request: api.GetInstanceStatsRequest, ctx: CallContext) -> api.InstanceStats:
+        _require_admin(ctx.principal)
+        async with self._stats_lock:
+            if self._stats is None or time.monotonic() >= self._stats_expiry:
+                self._stats = await self._compute_stats()
+                self._stats_expiry = time.monotonic() + STATS_TTL_SECONDS
+            stats = api.InstanceStats()
+            stats.CopyFrom(self._stats)
+            return stats
+
+    async def _compute_stats(self) -> api.InstanceStats:
+        try:
+            size = await self._store.database_size()
+        except (StoreError, OSError):
+            size = -1
+        local_bytes = await asyncio.to_thread(_tree_size, self._profile.data)
+        if size < 0 and local_bytes < 0:
+            raise RpcError(Code.INTERNAL, "failed to compute instance stats")
+        generated = timestamp_pb2.Timestamp()
+        generated.GetCurrentTime()
+        return api.InstanceStats(
+            database=api.InstanceStats.DatabaseStats(driver=self._profile.driver, size_bytes=size),
+            local_storage_bytes=local_bytes,
+            generated_time=generated,
+        )
+
+
+def _smtp_hint(config: mail.SmtpConfig) -> str:
+    mode = "SSL" if config.use_ssl else "STARTTLS" if config.use_tls else "no encryption"
+    return (
+        f"check the SMTP port and encryption ({mode} on port {config.port}); "
+        "port 465 usually needs SSL and port 587 STARTTLS"
+    )
+
+
+def _tree_size(root: str) -> int:
+    """Bytes in regular files under ``root``, symlinks not followed, unreadable entries skipped; -1 on failure."""
+    total = 0
+    pending = [root]
+    try:
+        os.stat(root)
+    except OSError:
+        return -1
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total

@@ -56,3 +56,20 @@ def api_key_hint(key: str) -> str:
     if len(key) <= 8:
         return "..."
     return f"{key[:4]}...{key[-4:]}"
+
+
+def setting_from_message(message: api.InstanceSetting, key: str) -> store.InstanceSetting:
+    """The store form of the group an update carries for ``key`` (an absent group is an empty one).
+
+    Raises ValueError when the message carries the group of another key.
+    """
+    store_field, api_field = _GROUPS[key]
+    carried = message.WhichOneof("value")
+    if carried not in (None, api_field):
+        raise ValueError(f"setting {key} cannot carry {carried}")
+    setting = store.InstanceSetting(key=store.InstanceSettingKey.Value(key))
+    group = getattr(setting, store_field)
+    group.ParseFromString(getattr(message, api_field).SerializeToString())
+    # Output-only API fields (api_key_set, api_key_hint) have no place in the store.
+    group.DiscardUnknownFields()
+    return setting
