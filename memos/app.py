@@ -6,11 +6,15 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.instance_service import InstanceService
 from memos.api.user_service import UserService
 from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
+from memos.notify.email import Mailer
+from memos.notify.netguard import AddressGuard
+from memos.notify.webhooks import WebhookDispatcher
 from memos.profile import Profile
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
@@ -43,6 +47,9 @@ def create_app(profile: Profile) -> Starlette:
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([InstanceService(store, profile), AuthService(store)])
     table.bind([UserService(store, profile)])
+    table.bind([AIService(store)])
+    webhooks = WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks))
+    mailer = Mailer()
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -54,6 +61,8 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
+            await webhooks.close()
+            await mailer.close()
             await store.close()
 
     app = Starlette(
@@ -64,4 +73,6 @@ def create_app(profile: Profile) -> Starlette:
     )
     app.state.store = store
     app.state.profile = profile
+    app.state.webhooks = webhooks
+    app.state.mailer = mailer
     return app
