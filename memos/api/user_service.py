@@ -390,7 +390,7 @@ class UserService:
     async def DeleteUser(self, request: api.DeleteUserRequest, ctx: CallContext) -> empty_pb2.Empty:
         target = await self._user_named(request.name)
         caller = _require_self_or_admin(ctx, target)
-        removed = await self._store.delete_user_cascade(target.id)
+        removed = await self._store.delete_user(target.id)
         if caller.id == target.id:
             ctx.response_headers.append(("Set-Cookie", cookies.clearing_cookie(secure=cookies.is_secure_request(ctx.headers))))
         self._clean_up_attachment_storage(removed)
