@@ -8,10 +8,12 @@ from starlette.applications import Starlette
 
 from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
+from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.user_service import UserService
 from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
+from memos.auth.sso import SsoSignIn
 from memos.notify.email import Mailer
 from memos.notify.netguard import AddressGuard
 from memos.notify.webhooks import WebhookDispatcher
@@ -45,9 +47,10 @@ def create_app(profile: Profile) -> Starlette:
     _load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     table = MethodTable.from_package(API_PACKAGE)
-    table.bind([InstanceService(store, profile), AuthService(store)])
+    table.bind([InstanceService(store, profile), AuthService(store, sso=SsoSignIn(store))])
     table.bind([UserService(store, profile)])
     table.bind([AIService(store)])
+    table.bind([IdentityProviderService(store)])
     webhooks = WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks))
     mailer = Mailer()
     chain = [
