@@ -219,7 +219,10 @@ def _setting_problem(setting: InstanceSetting) -> str | None:
     expected = codec.INSTANCE_SETTING_FIELDS[key]
     chosen = setting.WhichOneof("value")
     if chosen != expected:
-        return f"key {key} needs a {expected} value, got {chosen or 'none'}"
+        # Named as the file spells them (JSON names), not as Python does.
+        fields = InstanceSetting.DESCRIPTOR.fields_by_name
+        got = fields[chosen].json_name if chosen else "no value"
+        return f"key {key} needs a {fields[expected].json_name} value, got {got}"
     check = _SETTING_CHECKS.get(key)
     return check(setting) if check else None
 
