@@ -10,6 +10,7 @@ import ast
 import base64
 import binascii
 import datetime as dt
+import json
 import logging
 import pathlib
 import re
@@ -22,6 +23,9 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.convert.notification import notification_memo_ids, notification_to_message
+from memos.api.convert.linked_identity import linked_identity_to_message
+from memos.api.convert.stats import user_stats_message
 from memos.api.convert.user import user_to_message
 from memos.api.convert.user_setting import (
     API_SETTING_KEYS,
@@ -33,7 +37,7 @@ from memos.api.convert.user_setting import (
     tags_to_store,
     webhook_to_message,
 )
-from memos.auth import cookies, sessions, tokens
+from memos.auth import cookies, sessions, sso, tokens
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
 from memos.auth.sso import is_writable_username
@@ -629,10 +633,185 @@ class UserService:
             raise RpcError(Code.NOT_FOUND, "webhook not found")
         return api.GetUserWebhookSigningSecretResponse(signing_secret=stored.signing_secret)
 
+    # --- linked identities ---------------------------------------------------------------------
+
+    async def _identity_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
+        username, provider = parse_child_name(name, "linkedIdentities", "linked identity")
+        owner = await self._user_named(USERS_PREFIX + username)
+        _require_self_or_admin(ctx, owner)
+        return owner, provider
+
+    async def ListLinkedIdentities(
+        self, request: api.ListLinkedIdentitiesRequest, ctx: CallContext
+    ) -> api.ListLinkedIdentitiesResponse:
+        owner = await self._user_named(request.parent)
+        _require_self_or_admin(ctx, owner)
+        links = await self._store.list_user_identities(user_id=owner.id)
+        return api.ListLinkedIdentitiesResponse(linked_identities=[linked_identity_to_message(owner.username, i) for i in links])
+
+    async def GetLinkedIdentity(self, request: api.GetLinkedIdentityRequest, ctx: CallContext) -> api.LinkedIdentity:
+        owner, provider = await self._identity_target(request.name, ctx)
+        link = await self._store.get_user_identity(user_id=owner.id, provider=provider)
+        if link is None:
+            raise RpcError(Code.NOT_FOUND, "linked identity not found")
+        return linked_identity_to_message(owner.username, link)
+
+    async def DeleteLinkedIdentity(self, request: api.DeleteLinkedIdentityRequest, ctx: CallContext) -> empty_pb2.Empty:
+        owner, provider = await self._identity_target(request.name, ctx)
+        try:
+            await self._store.delete_user_identity(user_id=owner.id, provider=provider)
+        except NotFound:
+            raise RpcError(Code.NOT_FOUND, "linked identity not found") from None
+        return empty_pb2.Empty()
+
+    async def CreateLinkedIdentity(
+        self, request: api.CreateLinkedIdentityRequest, ctx: CallContext
+    ) -> api.LinkedIdentity:
+        owner = await self._user_named(request.parent)
+        _require_self(ctx, owner)
+        identity = await sso.exchange_identity(
+            self._store, request.idp_name, request.code, request.redirect_uri, request.code_verifier
+        )
+        link = await self._existing_link(owner, identity.idp_uid, identity.subject)
+        if link is None:
+            try:
+                link = await self._store.create_user_identity(
+                    user_id=owner.id, provider=identity.idp_uid, extern_uid=identity.subject
+                )
+            except Conflict:
+                # Another request linked first: answer as if it had been there all along.
+                link = await self._existing_link(owner, identity.idp_uid, identity.subject)
+                if link is None:
+                    raise RpcError(Code.ABORTED, "linked identity changed concurrently, try again") from None
+        return linked_identity_to_message(owner.username, link)
+
+    async def _existing_link(self, owner: User, provider: str, subject: str) -> Any | None:
+        """The identical link if it exists; ALREADY_EXISTS when either side is linked elsewhere."""
+        by_subject = await self._store.get_user_identity(provider=provider, extern_uid=subject)
+        if by_subject is not None and by_subject.user_id != owner.id:
+            raise RpcError(Code.ALREADY_EXISTS, "identity provider account is already linked to another user")
+        if by_subject is not None:
+            return by_subject
+        mine = await self._store.get_user_identity(user_id=owner.id, provider=provider)
+        if mine is not None:
+            raise RpcError(
+                Code.ALREADY_EXISTS, "identity provider is already linked to another external account for this user"
+            )
+        return None
+
+    # --- stats -------------------------------------------------------------------------------------
+
+    async def GetUserStats(self, request: api.GetUserStatsRequest, ctx: CallContext) -> api.UserStats:
+        target = await self._user_named(request.name)
+        caller = ctx.principal
+        if caller is None:
+            visibilities: list[str] | None = ["PUBLIC"]
+        elif caller.id == target.id:
+            visibilities = None  # one's own memos count whatever their visibility
+        else:
+            visibilities = ["PUBLIC", "PROTECTED"]  # admins get no bypass here
+        memos = await self._store.list_memos_for_stats(creator_id=target.id, visibilities=visibilities)
+        return user_stats_message(target.username, memos)
+
+    async def ListAllUserStats(
+        self, request: api.ListAllUserStatsRequest, ctx: CallContext
+    ) -> api.ListAllUserStatsResponse:
+        caller = ctx.principal
+        if request.filter.strip():
+            # The memo filter language belongs to the memo filter compiler, which does not exist yet.
+            raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: memo filters are not supported yet")
+        if request.state == common_pb2.ARCHIVED:
+            if caller is None:
+                return api.ListAllUserStatsResponse()
+            memos = await self._store.list_memos_for_stats(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
+        elif caller is None:
+            memos = await self._store.list_memos_for_stats(visibilities=["PUBLIC"])
+        else:
+            memos = await self._store.list_memos_for_stats(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=caller.id)
+        by_creator: dict[int, list[Any]] = {}
+        for memo in memos:
+            by_creator.setdefault(memo.creator_id, []).append(memo)
+        stats = []
+        for creator_id, own in by_creator.items():
+            creator = await self._store.get_user(id=creator_id)
+            if creator is not None:
+                stats.append(user_stats_message(creator.username, own))
+        return api.ListAllUserStatsResponse(stats=stats)
+
+    # --- notifications ---------------------------------------------------------------------------
+
+    async def _notification_target(self, name: str, ctx: CallContext) -> tuple[User, int]:
+        username, raw_id = parse_child_name(name, "notifications", "notification")
+        if not raw_id.isdigit():
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid notification name: {name}")
+        owner = await self._owner(username)
+        _require_self(ctx, owner)
+        row = await self._store.get_inbox(int(raw_id))
+        if row is None:
+            raise RpcError(Code.NOT_FOUND, "notification not found")
+        if row.receiver_id != owner.id:
+            raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+        return owner, row.id
+
+    async def ListUserNotifications(
+        self, request: api.ListUserNotificationsRequest, ctx: CallContext
+    ) -> api.ListUserNotificationsResponse:
+        owner = await self._owner(parse_user_name(request.parent))
+        caller = _require_self(ctx, owner)
+        rows = [r for r in await self._store.list_inboxes(receiver_id=owner.id) if r.message.type != 0]
+        memo_ids = {i for r in rows for i in notification_memo_ids(r.message)}
+        memos = {m.id: m for m in await self._memos_by_id(memo_ids)}
+        notifications = []
+        for row in rows:
+            sender = await self._store.get_user(id=row.sender_id)
+            if sender is None:
+                continue  # Memos skips rows whose sender is gone
+            notifications.append(notification_to_message(owner, sender, caller, row, memos))
+        return api.ListUserNotificationsResponse(notifications=notifications)
+
+    async def _memos_by_id(self, ids: set[int]) -> list[Any]:
+        if not ids:
+            return []
+        # Until the memo store can read memos by id, the stats read narrowed to these ids
+        # gives what the payload check needs (creator, visibility, uid).
+        return await self._store.list_memos_for_stats(
+            row_status=None, exclude_comments=False,
+            filter_sql=("id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(ids))]),
+        )
+
+    async def UpdateUserNotification(
+        self, request: api.UpdateUserNotificationRequest, ctx: CallContext
+    ) -> api.UserNotification:
+        if not request.HasField("notification"):
+            raise RpcError(Code.INVALID_ARGUMENT, "notification is required")
+        owner, inbox_id = await self._notification_target(request.notification.name, ctx)
+        status = None
+        for path in request.update_mask.paths:
+            if path != "status":
+                raise RpcError(Code.INVALID_ARGUMENT, f"invalid update path: {path}")
+            status = _INBOX_STATUS.get(request.notification.status)
+            if status is None:
+                raise RpcError(Code.INVALID_ARGUMENT, "invalid status")
+        row = await self._store.update_inbox(inbox_id, status=status) if status else await self._store.get_inbox(inbox_id)
+        sender = await self._store.get_user(id=row.sender_id)
+        memos = {m.id: m for m in await self._memos_by_id(set(notification_memo_ids(row.message)))}
+        return notification_to_message(owner, sender, ctx.principal, row, memos)
+
+    async def DeleteUserNotification(
+        self, request: api.DeleteUserNotificationRequest, ctx: CallContext
+    ) -> empty_pb2.Empty:
+        _, inbox_id = await self._notification_target(request.name, ctx)
+        try:
+            await self._store.delete_inbox(inbox_id)
+        except NotFound:
+            raise RpcError(Code.NOT_FOUND, "notification not found") from None
+        return empty_pb2.Empty()
+
 
 StorePersonalAccessTokenEntry = store_pb.PersonalAccessTokensUserSetting.PersonalAccessToken
 
 _ROLE_ENUM = {ROLE_ADMIN: api.User.ADMIN, ROLE_USER: api.User.USER}
+_INBOX_STATUS = {api.UserNotification.UNREAD: "UNREAD", api.UserNotification.ARCHIVED: "ARCHIVED"}
 
 
 def remove_attachment_files(data_dir: str, attachments: list[Any]) -> list[tuple[int, str]]:

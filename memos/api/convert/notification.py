@@ -1,0 +1,79 @@
+"""Inbox rows -> memos.api.v1.UserNotification, with payloads only the viewer may see."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from memos.api.convert.user import user_to_message
+from memos.gen.api.v1 import user_service_pb2 as api
+from memos.gen.store import inbox_pb2
+
+_STATUS = {"UNREAD": api.UserNotification.UNREAD, "ARCHIVED": api.UserNotification.ARCHIVED}
+
+
+def notification_memo_ids(message: inbox_pb2.InboxMessage) -> list[int]:
+    """The memo ids a stored inbox message refers to (zero ids left out)."""
+    payload = _payload(message)
+    if payload is None:
+        return []
+    return [i for i in (payload.memo_id, payload.related_memo_id) if i]
+
+
+def _payload(message: inbox_pb2.InboxMessage) -> Any:
+    if message.type == inbox_pb2.InboxMessage.MEMO_COMMENT and message.HasField("memo_comment"):
+        return message.memo_comment
+    if message.type == inbox_pb2.InboxMessage.MEMO_MENTION and message.HasField("memo_mention"):
+        return message.memo_mention
+    return None
+
+
+def can_see(memo: Any, viewer: Any) -> bool:
+    """Whether ``viewer`` may still read the memo a notification points at."""
+    if memo is None:
+        return False
+    if viewer is not None and viewer.role == "ADMIN":
+        return True
+    if memo.visibility == "PUBLIC":
+        return True
+    if memo.visibility == "PROTECTED":
+        return viewer is not None
+    return viewer is not None and viewer.id == memo.creator_id
+
+
+def notification_to_message(
+    receiver: Any, sender: Any, viewer: Any, row: Any, memos: Mapping[int, Any]
+) -> api.UserNotification:
+    """``row`` is a store inbox row; ``memos`` maps memo ids to rows with uid, creator_id, visibility."""
+    message = row.message
+    notification = api.UserNotification(
+        name=f"users/{receiver.username}/notifications/{row.id}",
+        sender=f"users/{sender.username}" if sender is not None else "",
+        status=_STATUS.get(row.status, api.UserNotification.STATUS_UNSPECIFIED),
+        create_time=Timestamp(seconds=row.created_ts),
+        type=int(message.type),
+    )
+    if sender is not None:
+        notification.sender_user.CopyFrom(user_to_message(sender, viewer))
+    payload = _payload(message)
+    if payload is None:
+        return notification
+    memo, related = memos.get(payload.memo_id), memos.get(payload.related_memo_id)
+    if message.type == inbox_pb2.InboxMessage.MEMO_COMMENT:
+        # A comment notification shows nothing unless both the comment and its memo are visible.
+        if can_see(memo, viewer) and can_see(related, viewer):
+            notification.memo_comment.CopyFrom(_payload_message(api.UserNotification.MemoCommentPayload, memo, related))
+    elif can_see(memo, viewer):
+        shown_related = related if can_see(related, viewer) else None
+        notification.memo_mention.CopyFrom(_payload_message(api.UserNotification.MemoMentionPayload, memo, shown_related))
+    return notification
+
+
+def _payload_message(kind: type, memo: Any, related: Any | None) -> Any:
+    # Snippets need the memo content and the markdown snippet rules; both arrive with
+    # the memo issue, so they stay empty until then.
+    payload = kind(memo=f"memos/{memo.uid}")
+    if related is not None:
+        payload.related_memo = f"memos/{related.uid}"
+    return payload
