@@ -43,8 +43,8 @@ _BLOCKED_V4 = (
 _BLOCKED_V6 = (
     "::/128",
     "::1/128",
-    "::/96",  # IPv4-compatible (deprecated); also checked through the embedded IPv4
-    "::ffff:0:0/96",  # IPv4-mapped; also checked through the embedded IPv4
+    # IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses are
+    # judged by the IPv4 address they carry (is_blocked).
     "64:ff9b::/96",  # NAT64, well-known prefix
     "64:ff9b:1::/48",  # NAT64, local-use prefix
     "100::/64",  # discard-only
