@@ -7,6 +7,7 @@ checks here are the role and ownership rules (self, self-or-admin, admin).
 from __future__ import annotations
 
 import ast
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -210,6 +211,12 @@ class UserService:
     def __init__(self, store: Any, profile: Profile) -> None:
         self._store = store
         self._profile = profile
+        # Token and webhook lists are read, changed and written whole; one lock per
+        # (user, key) keeps two concurrent edits from dropping each other's change.
+        self._setting_locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+    def _setting_lock(self, user_id: int, key: str) -> asyncio.Lock:
+        return self._setting_locks.setdefault((user_id, key), asyncio.Lock())
 
     # --- lookups ---------------------------------------------------------------------
 
@@ -509,11 +516,12 @@ class UserService:
         entry.created_at.FromDatetime(now)
         if request.expires_in_days > 0:
             entry.expires_at.FromDatetime(now + dt.timedelta(days=request.expires_in_days))
-        stored = await self._personal_access_tokens(owner)
-        stored.tokens.append(entry)
-        await self._store.upsert_user_setting(
-            StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
-        )
+        async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
+            stored = await self._personal_access_tokens(owner)
+            stored.tokens.append(entry)
+            await self._store.upsert_user_setting(
+                StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
+            )
         return api.CreatePersonalAccessTokenResponse(
             personal_access_token=personal_access_token_to_message(owner.username, entry), token=token
         )
@@ -526,14 +534,15 @@ class UserService:
             raise RpcError(Code.INVALID_ARGUMENT, "invalid personal access token name")
         owner = await self._user_named(USERS_PREFIX + parts[1])
         _require_self(ctx, owner)
-        stored = await self._personal_access_tokens(owner)
-        kept = [t for t in stored.tokens if t.token_id != parts[3]]
-        if len(kept) != len(stored.tokens):
-            del stored.tokens[:]
-            stored.tokens.extend(kept)
-            await self._store.upsert_user_setting(
-                StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
-            )
+        async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
+            stored = await self._personal_access_tokens(owner)
+            kept = [t for t in stored.tokens if t.token_id != parts[3]]
+            if len(kept) != len(stored.tokens):
+                del stored.tokens[:]
+                stored.tokens.extend(kept)
+                await self._store.upsert_user_setting(
+                    StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
+                )
         return empty_pb2.Empty()
 
     # --- webhooks --------------------------------------------------------------------------
@@ -578,15 +587,22 @@ class UserService:
         webhook = StoreWebhook(
             id=secrets.token_hex(8), title=wanted.display_name, url=url, signing_secret=secret or generate_signing_secret()
         )
-        webhooks = await self._webhooks(owner)
-        webhooks.webhooks.append(webhook)
-        await self._save_webhooks(owner, webhooks)
+        async with self._setting_lock(owner.id, "WEBHOOKS"):
+            webhooks = await self._webhooks(owner)
+            webhooks.webhooks.append(webhook)
+            await self._save_webhooks(owner, webhooks)
         return webhook_to_message(owner.username, webhook)
 
     async def UpdateUserWebhook(self, request: api.UpdateUserWebhookRequest, ctx: CallContext) -> api.UserWebhook:
         if not request.HasField("webhook"):
             raise RpcError(Code.INVALID_ARGUMENT, "webhook is required")
         owner, webhook_id = await self._webhook_target(request.webhook.name, ctx)
+        async with self._setting_lock(owner.id, "WEBHOOKS"):
+            return await self._update_webhook(owner, webhook_id, request)
+
+    async def _update_webhook(
+        self, owner: User, webhook_id: str, request: api.UpdateUserWebhookRequest
+    ) -> api.UserWebhook:
         webhooks = await self._webhooks(owner)
         stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
         if stored is None:
@@ -614,13 +630,14 @@ class UserService:
 
     async def DeleteUserWebhook(self, request: api.DeleteUserWebhookRequest, ctx: CallContext) -> empty_pb2.Empty:
         owner, webhook_id = await self._webhook_target(request.name, ctx)
-        webhooks = await self._webhooks(owner)
-        kept = [w for w in webhooks.webhooks if w.id != webhook_id]
-        if len(kept) == len(webhooks.webhooks):
-            raise RpcError(Code.NOT_FOUND, "webhook not found")
-        del webhooks.webhooks[:]
-        webhooks.webhooks.extend(kept)
-        await self._save_webhooks(owner, webhooks)
+        async with self._setting_lock(owner.id, "WEBHOOKS"):
+            webhooks = await self._webhooks(owner)
+            kept = [w for w in webhooks.webhooks if w.id != webhook_id]
+            if len(kept) == len(webhooks.webhooks):
+                raise RpcError(Code.NOT_FOUND, "webhook not found")
+            del webhooks.webhooks[:]
+            webhooks.webhooks.extend(kept)
+            await self._save_webhooks(owner, webhooks)
         return empty_pb2.Empty()
 
     async def GetUserWebhookSigningSecret(
