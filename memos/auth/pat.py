@@ -48,23 +48,22 @@ async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
     if found is None:
         return None
     user_id, stored = found
-    if _expired(stored, dt.datetime.now(dt.timezone.utc)):
+    now = dt.datetime.now(dt.timezone.utc)
+    if _expired(stored, now):
         return None
     user = await store.get_user(id=user_id)
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None
-    _touch_later(store, user_id, stored.token_id)
+    _touch_later(store, user_id, stored.token_id, now)
     return user
 
 
-def _touch_later(store: Any, user_id: int, token_id: str) -> None:
-    touch = getattr(store, "touch_personal_access_token", None)
-    if touch is None:
-        return  # this store cannot record last use yet
+def _touch_later(store: Any, user_id: int, token_id: str, used_at: dt.datetime) -> None:
+    """Record the use without making the request wait for the write."""
 
     async def run() -> None:
         try:
-            await touch(user_id, token_id)
+            await store.touch_personal_access_token(user_id, token_id, used_at)
         except Exception:  # best effort: never affects the request that used the token
             logger.warning("failed to record the last use of a personal access token", exc_info=True)
 

@@ -429,6 +429,24 @@ def test_pat_authenticates_on_a_private_instance(client: TestClient) -> None:  #
     assert connect.status_code == 200
 
 
+def test_pat_use_is_recorded_in_the_background(client: TestClient) -> None:  # 12
+    user_id = create_user_row(client, "alice")
+    _add_pat(client, user_id, PAT)
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    assert client.get(ME, headers=bearer(PAT)).status_code == 200
+
+    def last_used() -> dt.datetime | None:
+        setting = _run(client, lambda: _store(client).get_user_setting(user_id, "PERSONAL_ACCESS_TOKENS"))
+        (token,) = setting.personal_access_tokens.tokens
+        return token.last_used_at.ToDatetime(dt.timezone.utc) if token.HasField("last_used_at") else None
+
+    deadline = time.monotonic() + 1.5
+    while last_used() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    used = last_used()
+    assert used is not None and used >= before
+
+
 def test_expired_pat_and_pat_of_archived_user_are_rejected(client: TestClient) -> None:  # 11
     alice = create_user_row(client, "alice")
     bob = create_user_row(client, "bob")
