@@ -17,7 +17,7 @@ from memos.notify import email as mail
 from memos.profile import Profile
 from memos.rpc.context import CallContext
 from memos.rpc.errors import Code, RpcError
-from memos.store.errors import StoreError
+from memos.store.errors import DeploymentManaged, GuardRefused, StoreError
 
 MAX_BATCH_NAMES = 100
 STATS_TTL_SECONDS = 60.0
@@ -117,7 +117,7 @@ class InstanceService:
         if not request.HasField("setting"):
             raise RpcError(Code.INVALID_ARGUMENT, "instance setting is required")
         key = parse_updatable_key(request.setting.name)
-        if await self._is_deployment_setting(key):
+        if self._store.is_deployment_setting(key):
             raise RpcError(Code.FAILED_PRECONDITION, f'instance setting "{key}" is configured by the deployment')
         if key == "TAGS" and request.setting.WhichOneof("value") is None:
             raise RpcError(Code.INVALID_ARGUMENT, "invalid instance setting: tags setting is required")
@@ -129,27 +129,19 @@ class InstanceService:
         current = await self._store.get_instance_setting(key)
         rules.prepare_update(incoming, current)
         if key == "GENERAL":
-            stored = await self._write_general(incoming, current)
+            stored = await self._write_general(incoming)
         else:
             stored = await self._store.upsert_instance_setting(incoming)
         return setting_to_message(stored, viewer_is_admin=True)
 
-    async def _is_deployment_setting(self, key: str) -> bool:
-        check = getattr(self._store, "is_deployment_setting", None)
-        return bool(check(key)) if check is not None else False
-
-    async def _write_general(self, incoming: store_pb.InstanceSetting, current: store_pb.InstanceSetting) -> Any:
-        """Write GENERAL unless it would lock regular users out (password auth off and no IdP)."""
-        turning_unsafe = (
-            incoming.general_setting.disallow_password_auth and not current.general_setting.disallow_password_auth
-        )
-        if turning_unsafe and await self._identity_provider_count() == 0:
-            raise RpcError(Code.FAILED_PRECONDITION, rules.LOCKOUT_MESSAGE)
-        return await self._store.upsert_instance_setting(incoming)
-
-    async def _identity_provider_count(self) -> int:
-        lister = getattr(self._store, "list_identity_providers", None)
-        return len(await lister()) if lister is not None else 0
+    async def _write_general(self, incoming: store_pb.InstanceSetting) -> Any:
+        """Write GENERAL unless it would newly lock regular users out; check and write are one transaction."""
+        try:
+            return await self._store.update_general_setting_guarded(incoming.general_setting, _general_is_safe)
+        except GuardRefused as exc:
+            raise RpcError(Code.FAILED_PRECONDITION, rules.LOCKOUT_MESSAGE) from exc
+        except DeploymentManaged as exc:
+            raise RpcError(Code.FAILED_PRECONDITION, 'instance setting "GENERAL" is configured by the deployment') from exc
 
     # --- test e-mail ----------------------------------------------------------------
 
@@ -205,6 +197,15 @@ class InstanceService:
             local_storage_bytes=local_bytes,
             generated_time=generated,
         )
+
+
+def _general_is_safe(current: Any, proposed: Any, providers: list[Any]) -> bool:
+    """The lock-out rule is about transitions: only turning password sign-in off with no IdP is refused.
+
+    An already-unsafe stored state (from older versions) does not block other edits.
+    """
+    turning_off = proposed.disallow_password_auth and not current.disallow_password_auth
+    return not turning_off or bool(providers)
 
 
 def _smtp_hint(config: mail.SmtpConfig) -> str:
