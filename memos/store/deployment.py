@@ -160,7 +160,10 @@ def _idp_problem(provider: IdentityProvider, document: dict) -> str | None:
     if "id" in document:
         return "id must not be set (providers are addressed by uid)"
     if not codec.is_valid_uid(provider.uid):
-        return f"invalid uid {provider.uid!r}: 1-36 letters, digits or hyphens, starting and ending with a letter or digit"
+        return (
+            f"invalid uid {provider.uid!r}: 1-36 letters, digits or hyphens,"
+            " starting and ending with a letter or digit"
+        )
     if not provider.name.strip():
         return "name must not be blank"
     if provider.type != IdentityProvider.OAUTH2:

@@ -281,7 +281,9 @@ class SqliteIdentityQueries:
 
     # --- read-modify-write of one user setting -----------------------------------------------------
 
-    async def modify_user_setting(self, user_id: int, key: str, change: Callable[[str | None], str | None]) -> str | None:
+    async def modify_user_setting(
+        self, user_id: int, key: str, change: Callable[[str | None], str | None]
+    ) -> str | None:
         """``change(stored value or None)`` returns the new value, or None to leave the row alone.
 
         Returns the value written (None when nothing was). Read and write share one
