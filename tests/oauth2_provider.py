@@ -48,6 +48,10 @@ class ProviderState:
     # userinfo: (status, body) to answer instead of the claims; None = the claims.
     userinfo_override: tuple[int, bytes] | None = None
     userinfo_delay: float = 0.0
+    # userinfo holds every answer until this many userinfo requests have arrived
+    # (lines concurrent sign-ins up so they reach the server's user lookup together).
+    userinfo_gate: int = 0
+    userinfo_arrivals: int = 0
     # token endpoint: answer form-encoded (as GitHub does without Accept: application/json).
     token_as_form: bool = False
     token_requests: list[TokenRequest] = dataclasses.field(default_factory=list)
@@ -142,6 +146,12 @@ def build_app(state: ProviderState) -> Starlette:
     async def userinfo(request: Request) -> Response:
         if state.userinfo_delay:
             await asyncio.sleep(state.userinfo_delay)
+        if state.userinfo_gate:
+            with state.lock:
+                state.userinfo_arrivals += 1
+            deadline = time.monotonic() + 10
+            while state.userinfo_arrivals < state.userinfo_gate and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
         if state.userinfo_override is not None:
             status, body = state.userinfo_override
             return Response(body, status_code=status, media_type="application/json")
