@@ -124,6 +124,9 @@ class IdentityProviderService:
             elif path == "identifier_filter":
                 idp.identifier_filter = given.identifier_filter
             elif path == "config" and given.type == api.IdentityProvider.OAUTH2:
+                if not given.config.HasField("oauth2_config"):
+                    # Replacing the config with nothing would leave a provider nobody can sign in with.
+                    raise RpcError(Code.INVALID_ARGUMENT, "oauth2 config is required")
                 self._replace_config(idp, given.config)
             # Any other path is ignored, as Memos does.
         try:

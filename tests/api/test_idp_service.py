@@ -343,3 +343,46 @@ def test_file_backed_provider_signs_users_in(deployed: Instance, provider: OAuth
         "redirectUri": "http://memos.test/auth/callback"}})
     assert response.status_code == 200, response.text
     assert response.json()["user"]["username"] == "dana" and response.json()["user"]["displayName"] == "Dana"
+
+
+def test_update_of_config_without_an_oauth2_config_is_refused(instance: Instance, provider: OAuth2Provider) -> None:
+    instance.create(provider)
+    response = instance.client.patch(f"{REST}/test", params={"updateMask": "config"}, headers=instance.admin,
+                                     json={"type": "OAUTH2", "config": {}})
+    _assert_error(response, 400, 3, "oauth2 config is required")
+    assert instance.stored_config("test")["clientId"] == provider.client_id
+
+
+# --- rows written by Memos ----------------------------------------------------------------------------
+
+
+def test_rows_as_memos_writes_them_are_served(tmp_path: pathlib.Path, demo_data_dir: pathlib.Path,
+                                              provider: OAuth2Provider) -> None:
+    """Memos v0.30 rows: loose JSON spacing, an unknown key, and one provider without a field mapping."""
+    config = provider.oauth2_config(display_name="name")
+    with_spaces = json.dumps({**config, "legacyKey": 1}, indent=2)
+    no_mapping = json.dumps({key: value for key, value in config.items() if key != "fieldMapping"})
+    connection = apsw.Connection(str(demo_data_dir / "memos_prod.db"))
+    with connection:
+        connection.execute("INSERT INTO idp (uid, name, type, identifier_filter, config) VALUES "
+                           "('legacy', 'Legacy', 'OAUTH2', '', ?), ('bare', 'Bare', 'OAUTH2', '', ?)",
+                           (with_spaces, no_mapping))
+    connection.close()
+    profile = make_profile(demo_data_dir, instance_url="http://memos.test")
+    with TestClient(create_app(profile), raise_server_exceptions=False) as client:
+        listed = client.get(REST).json()["identityProviders"]
+        assert [(idp["name"], idp["title"]) for idp in listed] == [
+            ("identity-providers/legacy", "Legacy"), ("identity-providers/bare", "Bare")]
+        assert listed[1]["config"]["oauth2Config"]["fieldMapping"]["identifier"] == ""
+        assert all(idp["config"]["oauth2Config"]["clientSecret"] == "" for idp in listed)
+
+        def sso(uid: str):  # noqa: ANN202
+            return client.post("/api/v1/auth/signin", json={"ssoCredentials": {
+                "idpName": f"identity-providers/{uid}", "code": provider.issue_code({"sub": "zoe", "name": "Zoe"}),
+                "redirectUri": "http://memos.test/auth/callback"}})
+
+        signed_in = sso("legacy")
+        assert signed_in.status_code == 200 and signed_in.json()["user"]["displayName"] == "Zoe"
+        unusable = sso("bare")
+        assert unusable.status_code == 500
+        assert unusable.json()["message"].startswith("failed to create oauth2 identity provider, error: ")

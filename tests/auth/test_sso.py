@@ -9,9 +9,11 @@ import concurrent.futures
 import json
 import pathlib
 import re
+import sys
 from collections.abc import Iterator
 
 import apsw
+import httpx
 import pytest
 from google.protobuf import json_format
 from starlette.testclient import TestClient
@@ -20,7 +22,7 @@ from memos.app import create_app
 from memos.gen.api.v1 import auth_service_pb2
 from memos.profile import Profile
 from oauth2_provider import OAuth2Provider, serve_provider
-from support import bearer, create_user_row, make_profile, sign_in
+from support import bearer, create_user_row, make_profile, running_server, sign_in
 
 SIGNIN = "/api/v1/auth/signin"
 CONNECT_SIGNIN = "/memos.api.v1.AuthService/SignIn"
@@ -326,3 +328,20 @@ def test_linking_a_subject_someone_else_has_is_already_exists(instance: Instance
     assert _link(instance, "ken", ken, "ken-1").status_code == 200
     assert _link(instance, "ken", ken, "ken-2").status_code == 409
     assert instance.links() == [("taken", "test", "taken"), ("ken", "test", "ken-1")]
+
+
+# --- the real server process ------------------------------------------------------------------------------
+
+
+def test_sso_against_the_real_server_process(tmp_path: pathlib.Path, provider: OAuth2Provider) -> None:
+    with running_server([sys.executable, "-m", "memos"], tmp_path / "real") as url, httpx.Client(base_url=url) as http:
+        created = http.post("/api/v1/users", json={"username": "owner", "password": "pw"})
+        assert created.status_code == 200 and created.json()["role"] == "ADMIN"
+        admin = bearer(sign_in(http, "owner"))
+        body = {"title": "Loopback", "type": "OAUTH2", "config": {"oauth2Config": provider.oauth2_config()}}
+        assert http.post("/api/v1/identity-providers", params={"identityProviderId": "lo"}, json=body,
+                         headers=admin).status_code == 200
+        response = http.post(SIGNIN, json={"ssoCredentials": {
+            "idpName": "identity-providers/lo", "code": provider.issue_code("olga"), "redirectUri": REDIRECT}})
+        assert response.status_code == 200, response.text
+        assert response.json()["user"]["name"] == "users/olga" and response.json()["user"]["role"] == "USER"
