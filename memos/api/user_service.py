@@ -11,7 +11,6 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
-import json
 import logging
 import pathlib
 import re
@@ -46,6 +45,7 @@ from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
 from memos.notify.netguard import validate_webhook_url
+from memos.notify.webhooks import generate_signing_secret, validate_signing_secret
 from memos.profile import Profile
 from memos.rpc.context import CallContext
 from memos.rpc.errors import Code, RpcError
@@ -59,7 +59,6 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_BATCH_USERNAMES = 100
 ALLOWED_AVATAR_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp")
-WEBHOOK_SECRET_PREFIX = "whsec_"
 
 # ListUsers accepts exactly one filter shape: username == "<name>", either way round.
 _QUOTED = r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
@@ -182,23 +181,6 @@ def check_avatar(avatar_url: str) -> None:
         base64.b64decode(match.group(2), validate=True)
     except binascii.Error as exc:
         raise RpcError(Code.INVALID_ARGUMENT, f"invalid avatar format: {exc}") from None
-
-
-def generate_signing_secret() -> str:
-    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def check_signing_secret(secret: str) -> None:
-    """Printable ASCII only; a ``whsec_`` secret must carry standard base64 after the prefix."""
-    if any(not (0x20 <= ord(char) <= 0x7E) for char in secret):
-        raise RpcError(Code.INVALID_ARGUMENT, "signing secret contains invalid character")
-    if secret.startswith(WEBHOOK_SECRET_PREFIX):
-        try:
-            base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX):], validate=True)
-        except binascii.Error as exc:
-            raise RpcError(
-                Code.INVALID_ARGUMENT, f"signing secret has whsec_ prefix but is not valid base64: {exc}"
-            ) from None
 
 
 def _role_of(role: int) -> str:
@@ -388,8 +370,7 @@ class UserService:
         await sessions.revoke_other_refresh_tokens(self._store, user.id, keep_tid)
 
     async def _refresh_token_id_of_request(self, ctx: CallContext, user_id: int) -> str | None:
-        raw = _cookie_header(ctx)
-        token = cookies.read_cookie(raw) if raw else None
+        token = cookies.request_refresh_cookie(ctx)
         if not token:
             return None
         try:
@@ -403,7 +384,7 @@ class UserService:
         caller = _require_self_or_admin(ctx, target)
         removed = await self._store.delete_user(target.id)
         if caller.id == target.id:
-            ctx.response_headers.append(("Set-Cookie", cookies.clearing_cookie(secure=cookies.is_secure_request(ctx.headers))))
+            cookies.attach_clearing_cookie(ctx)
         self._clean_up_attachment_storage(removed)
         return empty_pb2.Empty()
 
@@ -581,9 +562,7 @@ class UserService:
         if not wanted.url.strip():
             raise RpcError(Code.INVALID_ARGUMENT, "webhook URL is required")
         url = await self._checked_url(wanted.url)
-        secret = wanted.signing_secret.strip()
-        if secret:
-            check_signing_secret(secret)
+        secret = validate_signing_secret(wanted.signing_secret)
         webhook = StoreWebhook(
             id=secrets.token_hex(8), title=wanted.display_name, url=url, signing_secret=secret or generate_signing_secret()
         )
@@ -616,14 +595,14 @@ class UserService:
                 stored.title = wanted.display_name
             if "signing_secret" in paths:
                 # An empty secret is allowed here: it switches signing off.
-                check_signing_secret(wanted.signing_secret.strip())
+                validate_signing_secret(wanted.signing_secret)
                 stored.signing_secret = wanted.signing_secret.strip()
         else:
             if wanted.url.strip():
                 stored.url = await self._checked_url(wanted.url)
             stored.title = wanted.display_name
             if wanted.signing_secret.strip():
-                check_signing_secret(wanted.signing_secret.strip())
+                validate_signing_secret(wanted.signing_secret)
                 stored.signing_secret = wanted.signing_secret.strip()
         await self._save_webhooks(owner, webhooks)
         return webhook_to_message(owner.username, stored)
@@ -789,12 +768,8 @@ class UserService:
     async def _memos_by_id(self, ids: set[int]) -> list[Any]:
         if not ids:
             return []
-        # Until the memo store can read memos by id, the stats read narrowed to these ids
-        # gives what the payload check needs (creator, visibility, uid).
-        return await self._store.list_memos_for_stats(
-            row_status=None, exclude_comments=False,
-            filter_sql=("id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(ids))]),
-        )
+        # The payload check needs only creator, visibility and uid: the stats rows carry them.
+        return await self._store.list_memos_for_stats(ids=sorted(ids), row_status=None, exclude_comments=False)
 
     async def UpdateUserNotification(
         self, request: api.UpdateUserNotificationRequest, ctx: CallContext
@@ -854,11 +829,6 @@ def remove_attachment_files(data_dir: str, attachments: list[Any]) -> list[tuple
         except OSError as exc:
             failures.append((attachment.id, str(exc)))
     return failures
-
-
-def _cookie_header(ctx: CallContext) -> str | None:
-    # Connect sees the browser's Cookie header; the REST gateway forwards it as grpcgateway-cookie.
-    return ctx.headers.get("cookie") or ctx.headers.get("grpcgateway-cookie")
 
 
 def check_tags(tags: api.UserSetting.TagsSetting) -> None:

@@ -174,6 +174,7 @@ class Driver(Protocol):
     async def list_memo_stat_rows(
         self,
         *,
+        ids: Sequence[int] | None = None,
         creator_id: int | None = None,
         row_status: str | None = None,
         visibilities: Sequence[str] | None = None,

@@ -242,6 +242,7 @@ class SqliteIdentityQueries:
     async def list_memo_stat_rows(
         self,
         *,
+        ids: Sequence[int] | None = None,
         creator_id: int | None = None,
         row_status: str | None = None,
         visibilities: Sequence[str] | None = None,
@@ -250,6 +251,9 @@ class SqliteIdentityQueries:
         filter_sql: tuple[str, Sequence[Any]] | None = None,
     ) -> list[MemoStatRow]:
         where, args = _where([("creator_id", creator_id), ("row_status", row_status)])
+        if ids is not None:
+            where += f" AND id {_IN_IDS}"
+            args.append(json.dumps(list(ids)))
         if visibilities is not None:
             # The caller's own memos may count whatever their visibility.
             own = " OR creator_id = ?" if or_creator_id is not None else ""

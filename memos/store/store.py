@@ -651,6 +651,7 @@ class Store:
     async def list_memos_for_stats(
         self,
         *,
+        ids: Sequence[int] | None = None,
         creator_id: int | None = None,
         row_status: str | None = "NORMAL",
         visibilities: Sequence[str] | None = None,
@@ -660,14 +661,14 @@ class Store:
     ) -> list[MemoStatRow]:
         """Memos (without content) newest first: created_ts DESC, id DESC.
 
-        ``visibilities`` limits the visibilities counted, except for memos of
+        ``ids`` narrows the list to those memo ids. ``visibilities`` limits the visibilities counted, except for memos of
         ``or_creator_id`` (the caller's own memos count whatever their visibility).
         ``exclude_comments`` drops memos that are a COMMENT on another memo.
         ``filter_sql`` is a trusted SQL condition on the ``memo`` table with its
         arguments, as the memo filter compiler produces it. Payloads come decoded.
         """
         rows = await self.driver.list_memo_stat_rows(
-            creator_id=creator_id, row_status=row_status, visibilities=visibilities,
+            ids=ids, creator_id=creator_id, row_status=row_status, visibilities=visibilities,
             or_creator_id=or_creator_id, exclude_comments=exclude_comments, filter_sql=filter_sql,
         )
         return [

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from starlette.testclient import TestClient
 
 from memos.app import create_app
