@@ -123,3 +123,33 @@ def test_short_legacy_secret_signs_without_warnings() -> None:
     # warnings are errors in this suite: a short stored secret must not trigger one
     issued = tokens.issue_access_token(USER, b"short")
     assert tokens.parse_access_token(issued.token, b"short").user_id == 3
+
+
+# --- interoperability with an independent implementation (PyJWT) ---------------------------
+
+
+def test_pyjwt_verifies_our_access_token() -> None:
+    import jwt
+
+    token = tokens.issue_access_token(USER, KEY).token
+    claims = jwt.decode(token, KEY, algorithms=["HS256"], audience="user.access-token", issuer="memos")
+    assert claims["sub"] == "3" and claims["type"] == "access"
+    assert jwt.get_unverified_header(token) == HEADER
+
+
+def test_we_verify_a_pyjwt_token_and_refuse_its_tampered_twin() -> None:
+    import jwt
+
+    token = jwt.encode(_access_claims(), KEY, algorithm="HS256", headers={"kid": "v1"})
+    assert tokens.parse_access_token(token, KEY).user_id == 3
+    header, _, signature = token.split(".")
+    other_claims = _forge(HEADER, _access_claims(sub="1")).split(".")[1]
+    tampered = f"{header}.{other_claims}.{signature}"
+    with pytest.raises(tokens.InvalidToken):
+        tokens.parse_access_token(tampered, KEY)
+
+
+@pytest.mark.parametrize("odd", ["é.é.é", "a.b", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9.e30.!!"])
+def test_odd_token_text_is_invalid_not_an_error(odd: str) -> None:
+    with pytest.raises(tokens.InvalidToken):
+        tokens.parse_access_token(odd, KEY)
