@@ -65,21 +65,31 @@ def memory_kib(pid: int) -> dict[str, int]:
     return fields
 
 
+def interpreter_baseline_kib(python: str) -> int:
+    """What the interpreter alone holds, with this machine's site-packages start-up files."""
+    script = "print(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])"
+    return int(subprocess.run([python, "-c", script], capture_output=True, text=True, check=True).stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--pyz", type=Path, default=ROOT / "dist" / "memos.pyz", help="default dist/memos.pyz")
     source.add_argument("--module", action="store_true", help="run `python -m memos` from this checkout")
+    parser.add_argument(
+        "--python", default=sys.executable,
+        help="interpreter to run the pyz with (e.g. a clean venv's, to leave out site-packages .pth files of this machine)",
+    )
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to idle before measuring")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of warm-up requests")
     args = parser.parse_args()
 
     if args.module:
-        command = [sys.executable, "-m", "memos"]
+        command = [args.python, "-m", "memos"]
     else:
         if not args.pyz.is_file():
             raise SystemExit(f"{args.pyz} does not exist: run build_zipapp.py first, or use --module")
-        command = [sys.executable, str(args.pyz)]
+        command = [args.python, str(args.pyz)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMOS_")}
     env["PYTHONPATH"] = str(ROOT) if args.module else ""
     port = free_port()
@@ -101,7 +111,8 @@ def main() -> int:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
     rss = memory["VmRSS"] / 1024
-    print(f"source: {' '.join(command[1:])}")
+    print(f"source: {' '.join(command)}")
+    print(f"the bare interpreter ({args.python} -c pass): {interpreter_baseline_kib(args.python) / 1024:.1f} MiB")
     print(f"first /healthz after {startup:.2f} s; warm-up answers: {statuses}")
     print(f"idle RSS: {rss:.1f} MiB (peak {memory['VmHWM'] / 1024:.1f} MiB); target <= {TARGET_MIB} MiB: "
           f"{'met' if rss <= TARGET_MIB else 'MISSED'}")
