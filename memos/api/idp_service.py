@@ -7,12 +7,12 @@ deployment files are read like stored ones but cannot be changed through the API
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from google.protobuf import empty_pb2
 
 from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
+from memos.api.ids import short_uuid
 from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store_pb
@@ -26,21 +26,8 @@ INVALID_UID_MESSAGE = (
     "invalid UID: must be 1-36 characters, contain only letters, digits, or hyphens, "
     "and start and end with a letter or digit"
 )
-# Generated ids look like Memos' shortuuid ones: a UUIDv4 written in this 57-letter alphabet.
-_SHORT_UUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_SHORT_UUID_LENGTH = 22
 NOT_FOUND_MESSAGE = "identity provider not found"
 
-
-
-def short_uuid() -> str:
-    number = uuid.uuid4().int
-    digits = []
-    while number:
-        number, digit = divmod(number, len(_SHORT_UUID_ALPHABET))
-        digits.append(_SHORT_UUID_ALPHABET[digit])
-    # Pad with the zero digit to the fixed length, most significant digit first.
-    return "".join(reversed(digits)).rjust(_SHORT_UUID_LENGTH, _SHORT_UUID_ALPHABET[0])
 
 
 def _leaves_a_way_to_sign_in(general: Any, remaining_providers: list[Any]) -> bool:

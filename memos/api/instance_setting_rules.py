@@ -8,8 +8,8 @@ send them back).
 from __future__ import annotations
 
 import re
-import secrets
 
+from memos.api.ids import short_uuid
 from memos.gen.store import instance_setting_pb2 as store
 from memos.rpc.errors import Code, RpcError
 
@@ -29,14 +29,8 @@ MAX_LANGUAGE_BYTES = 32
 MAX_PROMPT_BYTES = 4096
 
 # The shortuuid alphabet: no 0/O, 1/I/l look-alikes.
-_SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # Constructs Python's re accepts but RE2 (what Memos compiles tag patterns with) does not.
 _NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
-
-
-def new_provider_id() -> str:
-    """22 random characters from the shortuuid alphabet, like the ids Memos generates."""
-    return "".join(secrets.choice(_SHORTUUID_ALPHABET) for _ in range(22))
 
 
 def prepare_update(incoming: store.InstanceSetting, current: store.InstanceSetting) -> None:
@@ -110,7 +104,7 @@ def _prepare_ai(incoming: store.InstanceAISetting, current: store.InstanceAISett
     stored_keys = {provider.id: provider.api_key for provider in current.providers}
     seen: set[str] = set()
     for provider in incoming.providers:
-        provider.id = provider.id.strip() or new_provider_id()
+        provider.id = provider.id.strip() or short_uuid()
         if provider.id in seen:
             raise _invalid_ai(f'duplicate provider id "{provider.id}"')
         seen.add(provider.id)
