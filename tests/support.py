@@ -191,3 +191,32 @@ def connect_peer(url: str, codec_name: str, gzip_requests: bool):  # noqa: ANN20
 
     codec = google_protobuf_binary_codec() if codec_name == "proto" else google_protobuf_json_codec()
     return ConnectClientSync(url, codec=codec, send_compression=GzipCompression() if gzip_requests else None)
+
+
+API_SERVICES = (
+    "AIService", "AttachmentService", "AuthService", "IdentityProviderService",
+    "InstanceService", "MemoService", "ShortcutService", "UserService",
+)
+
+
+def all_procedures() -> list[str]:
+    """Every RPC of memos.api.v1 as "/memos.api.v1.<Service>/<Method>", read from the compiled descriptors."""
+    from google.protobuf import descriptor_pool
+
+    from memos.gen.api.v1 import (  # noqa: F401  (registers the services)
+        ai_service_pb2,
+        attachment_service_pb2,
+        auth_service_pb2,
+        idp_service_pb2,
+        instance_service_pb2,
+        memo_service_pb2,
+        shortcut_service_pb2,
+        user_service_pb2,
+    )
+
+    pool = descriptor_pool.Default()
+    return [
+        f"/memos.api.v1.{name}/{method.name}"
+        for name in API_SERVICES
+        for method in pool.FindServiceByName(f"memos.api.v1.{name}").methods
+    ]

@@ -2,34 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from google.protobuf import descriptor_pool
-
 from memos.auth.acl import BOOTSTRAP_METHODS, PUBLIC_METHODS, anonymous_may_call
-from memos.gen.api.v1 import (  # noqa: F401  (registers the services)
-    ai_service_pb2,
-    attachment_service_pb2,
-    auth_service_pb2,
-    idp_service_pb2,
-    instance_service_pb2,
-    memo_service_pb2,
-    shortcut_service_pb2,
-    user_service_pb2,
-)
-
-SERVICES = [
-    "AIService", "AttachmentService", "AuthService", "IdentityProviderService",
-    "InstanceService", "MemoService", "ShortcutService", "UserService",
-]
-
-
-def all_procedures() -> list[str]:
-    pool = descriptor_pool.Default()
-    return [
-        f"/{method.full_name.rsplit('.', 1)[0]}/{method.name}"
-        for name in SERVICES
-        for method in pool.FindServiceByName(f"memos.api.v1.{name}").methods
-    ]
-
+from support import all_procedures
 
 def test_the_table_names_only_real_procedures() -> None:
     procedures = set(all_procedures())
