@@ -23,6 +23,7 @@ from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
 from memos.store.store import Store
 from memos.web import echo_exception_handlers, web_middleware, web_routes
+from memos.web.files import file_routes
 
 API_PACKAGE = "memos.api.v1"
 
@@ -69,7 +70,12 @@ def create_app(profile: Profile) -> Starlette:
             await store.close()
 
     app = Starlette(
-        routes=[*rpc_routes(table, chain, package=API_PACKAGE), *web_routes(profile)],
+        routes=[
+            # The specific file routes first: the gateway's /file catch-all answers every other /file path.
+            *file_routes(store, profile),
+            *rpc_routes(table, chain, package=API_PACKAGE, rest_prefixes=("/api/v1", "/file")),
+            *web_routes(profile),
+        ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),
         lifespan=lifespan,
