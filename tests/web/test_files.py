@@ -147,9 +147,8 @@ def test_private_instance_accepts_another_users_credential(client: TestClient) -
 
 def test_private_instance_accepts_a_personal_access_token(client: TestClient) -> None:
     _alice(client)
-    created = client.post(
-        "/api/v1/users/alice/personalAccessTokens", json={"description": "img"}, headers=bearer(sign_in(client, "alice"))
-    )
+    alice = bearer(sign_in(client, "alice"))
+    created = client.post("/api/v1/users/alice/personalAccessTokens", json={"description": "img"}, headers=alice)
     assert created.status_code == 200, created.text
     _assert_avatar(_get(client, headers=bearer(created.json()["token"])))
 
@@ -202,7 +201,8 @@ def _malformed(client: TestClient, bob_id: int) -> str:
 def _wrong_signature(client: TestClient, bob_id: int) -> str:
     claims = {"type": "refresh", "tid": "t", "iss": "memos", "sub": str(bob_id), "aud": ["user.refresh-token"],
               "exp": int(time.time()) + 3600}
-    return "memos_refresh=" + jwt.encode(claims, "not the instance secret, but long enough", algorithm="HS256", headers={"kid": "v1"})
+    forged = jwt.encode(claims, "not the instance secret, but long enough", algorithm="HS256", headers={"kid": "v1"})
+    return "memos_refresh=" + forged
 
 
 def _access_token_as_cookie(client: TestClient, bob_id: int) -> str:
@@ -233,7 +233,7 @@ def _stored_entry_expired(client: TestClient, bob_id: int) -> str:
 
 def _token_expired(client: TestClient, bob_id: int) -> str:
     # The stored entry is still valid; only the JWT's own exp has passed.
-    cookie = _refresh_cookie(client, "bob")
+    _refresh_cookie(client, "bob")
     (entry,) = _stored_entries(client, bob_id)
     return "memos_refresh=" + _refresh_jwt(client, bob_id, entry.token_id, exp=int(time.time()) - 5)
 
@@ -383,7 +383,7 @@ def test_other_file_paths_get_the_gateways_not_found(client: TestClient) -> None
 
 
 def test_avatar_on_the_real_server(tmp_path: pathlib.Path) -> None:
-    """Private instance served by `python -m memos`: the first user signs in over Connect; the cookie opens the avatar."""
+    """`python -m memos`, private: the first user signs in over Connect and the cookie opens the avatar."""
     with running_server([sys.executable, "-m", "memos"], tmp_path / "data") as url, httpx.Client(base_url=url) as http:
         created = http.post("/api/v1/users", json={"username": "alice", "password": "pw"})
         assert created.status_code == 200, created.text
