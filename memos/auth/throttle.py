@@ -55,9 +55,8 @@ class SignInThrottle:
         wait = max((self._wait(key, now) for key in self.keys(username, address) if key), default=0.0)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise RpcError(
-                Code.RESOURCE_EXHAUSTED, f"too many failed sign-in attempts; retry in {seconds} seconds"
-            )
+            unit = "second" if seconds == 1 else "seconds"
+            raise RpcError(Code.RESOURCE_EXHAUSTED, f"too many failed sign-in attempts; retry in {seconds} {unit}")
 
     def record_failure(self, username: str, address: str | None) -> None:
         now = self._clock()

@@ -32,7 +32,7 @@ def test_account_waits_double_after_the_threshold() -> None:
         throttle.record_failure("alice", "a1")
         assert _refused(throttle, "alice", "a1") is None
     throttle.record_failure("alice", "a1")
-    assert _refused(throttle, "alice", "a2") == "too many failed sign-in attempts; retry in 1 seconds"
+    assert _refused(throttle, "alice", "a2") == "too many failed sign-in attempts; retry in 1 second"
     clock.now += 1
     assert _refused(throttle, "alice", "a2") is None
     throttle.record_failure("alice", "a2")
@@ -52,7 +52,7 @@ def test_waits_are_capped_and_forgotten_after_a_quiet_period() -> None:
     clock.now += 61
     assert _refused(throttle, "alice", None) is None
     throttle.record_failure("alice", None)  # counting starts again from one
-    assert _refused(throttle, "alice", None) == "too many failed sign-in attempts; retry in 1 seconds"
+    assert _refused(throttle, "alice", None) == "too many failed sign-in attempts; retry in 1 second"
 
 
 def test_address_threshold_spans_accounts() -> None:
