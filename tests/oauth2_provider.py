@@ -19,15 +19,12 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from support import free_port
+from support import serve_on_loopback
 
 CLIENT_ID = "memos-client"
 CLIENT_SECRET = "s3cret/with:odd+chars"
@@ -172,35 +169,6 @@ def build_app(state: ProviderState) -> Starlette:
 def serve_provider() -> Iterator[OAuth2Provider]:
     """Run the provider on a free 127.0.0.1 port for the duration of the block."""
     state = ProviderState()
-    port = free_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    loop = asyncio.new_event_loop()
-    stopping = asyncio.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(serve(build_app(state), config, shutdown_trigger=stopping.wait))
-        loop.close()
-
-    thread = threading.Thread(target=run, name="oauth2-provider", daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_listening(base_url)
+    with serve_on_loopback(build_app(state)) as base_url:
         yield OAuth2Provider(base_url, state)
-    finally:
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout=10)
 
-
-def _wait_until_listening(base_url: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(f"{base_url}/userinfo", timeout=1)
-            return
-        time.sleep(0.02)
-    raise RuntimeError(f"the test OAuth2 provider at {base_url} never started")

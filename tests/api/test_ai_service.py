@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from memos.api.ai_service import gemini_base_and_version, sniff_media_type
 from memos.gen.api.v1 import ai_service_pb2 as api
-from notify.loopback import serve_on_loopback
+from support import serve_on_loopback
 from support import bearer, connect_call, create_user_row, free_port, sign_in
 
 TRANSCRIBE = "/api/v1/ai:transcribe"

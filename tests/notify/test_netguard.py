@@ -19,7 +19,7 @@ from memos.notify.netguard import (
     validate_webhook_url,
 )
 from memos.rpc.errors import Code, RpcError
-from notify.loopback import serve_on_loopback
+from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio
 

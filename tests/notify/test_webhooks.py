@@ -29,7 +29,7 @@ from memos.notify.webhooks import (
     validate_signing_secret,
 )
 from memos.rpc.errors import Code, RpcError
-from notify.loopback import serve_on_loopback
+from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio
 

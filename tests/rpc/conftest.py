@@ -1,10 +1,6 @@
 """Fixtures for the RPC layer: small implementations of real services behind both transports."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +24,7 @@ from memos.rpc.errors import AccessRefused, Code, RpcError
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
+from support import serve_on_loopback
 
 PROTECTED = {"/memos.api.v1.InstanceService/GetInstanceStats", "/memos.api.v1.AuthService/SignOut"}
 SMALL_BODY_CAP = 4096
@@ -177,55 +174,10 @@ def rpc_client(rpc_app: Starlette) -> Iterator[TestClient]:
         yield test_client
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Starlette) -> Iterator[str]:
-    """Run ``app`` under hypercorn on a free local port; yields its base URL."""
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    config = Config()
-    port = _free_port()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    started = threading.Event()
-
-    async def main() -> None:
-        started.set()
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    started.wait(5)
-    _wait_until_listening(port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
-
-
-def _wait_until_listening(port: int) -> None:
-    for _ in range(200):
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.1):
-            return
-        threading.Event().wait(0.025)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
 @pytest.fixture
 def live_url(rpc_app: Starlette) -> Iterator[str]:
     """The same app served over real HTTP/1.1 (for independent Connect clients)."""
-    with serve_in_thread(rpc_app) as url:
+    with serve_on_loopback(rpc_app) as url:
         yield url
 
 
