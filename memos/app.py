@@ -28,9 +28,8 @@ from memos.web.files import file_routes
 API_PACKAGE = "memos.api.v1"
 
 
-def _load_api_descriptors() -> None:
-    # Importing the generated modules registers their files in the descriptor pool
-    # that the method table is computed from.
+def load_api_descriptors() -> None:
+    """Register every memos.api.v1 file in the descriptor pool the method table is computed from."""
     from memos.gen.api.v1 import (  # noqa: F401
         ai_service_pb2,
         attachment_service_pb2,
@@ -45,7 +44,7 @@ def _load_api_descriptors() -> None:
 
 def create_app(profile: Profile) -> Starlette:
     """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
-    _load_api_descriptors()
+    load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([InstanceService(store, profile), AuthService(store, sso=SsoSignIn(store))])

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from memos.profile import Profile
+from oauth2_provider import OAuth2Provider, serve_provider
 from support import build_memos_demo_database, make_profile, running_server
 
 
@@ -45,3 +46,17 @@ def demo_data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
     data_dir.mkdir()
     build_memos_demo_database(data_dir / "memos_prod.db")
     return data_dir
+
+
+@pytest.fixture(scope="module")
+def running_provider() -> Iterator[OAuth2Provider]:
+    """The loopback OAuth2 provider, one per test module."""
+    with serve_provider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def provider(running_provider: OAuth2Provider) -> Iterator[OAuth2Provider]:
+    """The provider with its switches and issued codes reset for this test."""
+    running_provider.reset()
+    yield running_provider

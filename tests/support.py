@@ -203,17 +203,9 @@ def all_procedures() -> list[str]:
     """Every RPC of memos.api.v1 as "/memos.api.v1.<Service>/<Method>", read from the compiled descriptors."""
     from google.protobuf import descriptor_pool
 
-    from memos.gen.api.v1 import (  # noqa: F401  (registers the services)
-        ai_service_pb2,
-        attachment_service_pb2,
-        auth_service_pb2,
-        idp_service_pb2,
-        instance_service_pb2,
-        memo_service_pb2,
-        shortcut_service_pb2,
-        user_service_pb2,
-    )
+    from memos.app import load_api_descriptors
 
+    load_api_descriptors()
     pool = descriptor_pool.Default()
     return [
         f"/memos.api.v1.{name}/{method.name}"

@@ -4,17 +4,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Sequence
 
 from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from memos.rpc import codec
-from memos.rpc.context import CallContext, Interceptor
+from memos.rpc.context import CallContext
 from memos.rpc.errors import Code, RpcError
-from memos.rpc.methods import Method, MethodTable
-from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, PeerIpOf, default_peer_ip, gunzip, read_body, run_call
+from memos.rpc.methods import Method
+from memos.rpc.transport import BodyTooLarge, Endpoint, gunzip, read_body, run_call
 
 PROTO = "application/proto"
 JSON = "application/json"
@@ -36,20 +35,8 @@ FORWARDED_HEADERS = (
 _TIMEOUT = re.compile(r"[0-9]{1,10}")
 
 
-class ConnectEndpoint:
+class ConnectEndpoint(Endpoint):
     """A Starlette endpoint serving every procedure of a method table."""
-
-    def __init__(
-        self,
-        table: MethodTable,
-        interceptors: Sequence[Interceptor],
-        peer_ip_of: PeerIpOf = default_peer_ip,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
-        self.table = table
-        self.interceptors = list(interceptors)
-        self.peer_ip_of = peer_ip_of
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Response:
         method = self.table.get(request.scope["path"])

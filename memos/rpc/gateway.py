@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from memos.rpc import codec
-from memos.rpc.context import CallContext, Interceptor
+from memos.rpc.context import CallContext
 from memos.rpc.errors import AccessRefused, Code, RpcError
-from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, MethodTable, RestMatch
-from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, PeerIpOf, default_peer_ip, read_body, run_call
+from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
+from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, Endpoint, read_body, run_call
 
 METADATA_PREFIX = "grpc-metadata-"
 PERMANENT_PREFIX = "grpcgateway-"
@@ -94,20 +94,8 @@ _WRAPPERS = {
 }
 
 
-class GatewayEndpoint:
+class GatewayEndpoint(Endpoint):
     """A Starlette endpoint serving every http binding of a method table."""
-
-    def __init__(
-        self,
-        table: MethodTable,
-        interceptors: Sequence[Interceptor],
-        peer_ip_of: PeerIpOf = default_peer_ip,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
-        self.table = table
-        self.interceptors = list(interceptors)
-        self.peer_ip_of = peer_ip_of
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Response:
         path = request.scope["path"]

@@ -1,6 +1,7 @@
 """What the Connect and REST transports share: body limits and running one call."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import zlib
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from memos.rpc.context import CallContext, Interceptor
 from memos.rpc.errors import Code, RpcError
 from memos.rpc.interceptors import build_chain
-from memos.rpc.methods import Method
+from memos.rpc.methods import Method, MethodTable
 
 logger = logging.getLogger("memos.rpc")
 
@@ -27,6 +28,17 @@ class BodyTooLarge(Exception):
 
 def default_peer_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+@dataclasses.dataclass
+class Endpoint:
+    """What both transports hold: the method table, the call chain, how to tell the
+    client's address, and the request body cap."""
+
+    table: MethodTable
+    interceptors: Sequence[Interceptor]
+    peer_ip_of: PeerIpOf = default_peer_ip
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

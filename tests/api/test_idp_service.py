@@ -13,24 +13,12 @@ from starlette.testclient import TestClient
 from memos.app import create_app
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.profile import Profile
-from oauth2_provider import OAuth2Provider, serve_provider
+from oauth2_provider import OAuth2Provider
 from support import bearer, connect_call, create_user_row, make_profile, sign_in
 
 REST = "/api/v1/identity-providers"
 CONNECT = "/memos.api.v1.IdentityProviderService/"
 SHORTUUID_ALPHABET = set("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
-
-
-@pytest.fixture(scope="module")
-def running_provider() -> Iterator[OAuth2Provider]:
-    with serve_provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def provider(running_provider: OAuth2Provider) -> Iterator[OAuth2Provider]:
-    running_provider.reset()
-    yield running_provider
 
 
 class Instance:

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from memos.app import create_app
 from memos.gen.store import idp_pb2, inbox_pb2
-from oauth2_provider import OAuth2Provider, serve_provider
+from oauth2_provider import OAuth2Provider
 from support import bearer, create_user_row, make_profile, sign_in
 
 CONNECT = "/memos.api.v1.UserService/"
@@ -21,12 +21,6 @@ CONNECT = "/memos.api.v1.UserService/"
 def public(tmp_path: pathlib.Path) -> Iterator[TestClient]:
     with TestClient(create_app(make_profile(tmp_path / "pub", instance_url="http://memos.test"))) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OAuth2Provider]:
-    with serve_provider() as running:
-        yield running
 
 
 def users(client: TestClient) -> tuple[str, str, str]:

@@ -1,28 +1,15 @@
 """The OAuth2 client against the loopback test provider: exchange, userinfo, mapping, filter."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
 from memos.auth.oauth2 import OAuth2Client, authenticate, check_identifier_filter, map_claims
 from memos.gen.store import idp_pb2
 from memos.rpc.errors import Code, RpcError
-from oauth2_provider import OAuth2Provider, serve_provider
+from oauth2_provider import OAuth2Provider
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def running_provider() -> Iterator[OAuth2Provider]:
-    with serve_provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def provider(running_provider: OAuth2Provider) -> Iterator[OAuth2Provider]:
-    running_provider.reset()
-    yield running_provider
 
 
 def make_idp(provider: OAuth2Provider, *, identifier_filter: str = "", **mapping: str) -> idp_pb2.IdentityProvider:

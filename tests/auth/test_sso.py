@@ -10,7 +10,6 @@ import json
 import pathlib
 import re
 import sys
-from collections.abc import Iterator
 
 import apsw
 import httpx
@@ -21,25 +20,13 @@ from starlette.testclient import TestClient
 from memos.app import create_app
 from memos.gen.api.v1 import auth_service_pb2
 from memos.profile import Profile
-from oauth2_provider import OAuth2Provider, serve_provider
+from oauth2_provider import OAuth2Provider
 from support import bearer, create_user_row, make_profile, running_server, sign_in
 
 SIGNIN = "/api/v1/auth/signin"
 CONNECT_SIGNIN = "/memos.api.v1.AuthService/SignIn"
 REDIRECT = "http://memos.test/auth/callback"
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-
-
-@pytest.fixture(scope="module")
-def running_provider() -> Iterator[OAuth2Provider]:
-    with serve_provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def provider(running_provider: OAuth2Provider) -> Iterator[OAuth2Provider]:
-    running_provider.reset()
-    yield running_provider
 
 
 class Instance:
