@@ -440,3 +440,43 @@ def test_admin_deletes_another_user_without_touching_cookies(client: TestClient)
     response = client.delete("/api/v1/users/alice", headers=bearer(root))
     assert response.status_code == 200 and "grpc-metadata-set-cookie" not in response.headers
     assert client.delete("/api/v1/users/alice", headers=bearer(root)).status_code == 404
+
+
+def _add_local_attachment(client: TestClient, uid: str, owner: str, reference: str) -> None:
+    import apsw
+
+    profile = client.app.state.profile
+    connection = apsw.Connection(profile.dsn)
+    try:
+        with connection:
+            connection.execute(
+                "INSERT INTO attachment (uid, creator_id, filename, type, size, storage_type, reference)"
+                " SELECT ?, id, 'f.txt', 'text/plain', 2, 'LOCAL', ? FROM user WHERE username = ?",
+                (uid, reference, owner),
+            )
+    finally:
+        connection.close()
+
+
+def test_delete_removes_the_users_local_files(client: TestClient) -> None:
+    root, _ = admin_and_user(client)
+    data = pathlib.Path(client.app.state.profile.data)
+    (data / "assets").mkdir()
+    (data / "assets" / "mine.txt").write_text("hi")
+    (data / ".thumbnail_cache").mkdir()
+    (data / ".thumbnail_cache" / "att1.v2.jpeg").write_bytes(b"jpg")
+    _add_local_attachment(client, "att1", "alice", str(data / "assets" / "mine.txt"))
+    response = client.delete("/api/v1/users/alice", headers=bearer(root))
+    assert response.status_code == 200, response.text
+    assert not (data / "assets" / "mine.txt").exists() and not (data / ".thumbnail_cache" / "att1.v2.jpeg").exists()
+
+
+def test_delete_whose_file_cleanup_fails_reports_it_and_stays_deleted(client: TestClient) -> None:
+    root, _ = admin_and_user(client)
+    # Nobody, root included, can remove a file from /proc: the cleanup must fail.
+    _add_local_attachment(client, "stuck", "alice", "/proc/version")
+    response = client.delete("/api/v1/users/alice", headers=bearer(root))
+    assert response.status_code == 500
+    message = response.json()["message"]
+    assert "attachment storage cleanup failed for 1 attachment(s)" in message and "attachment_id=" in message
+    assert client.get("/api/v1/users/alice", headers=bearer(root)).status_code == 404
