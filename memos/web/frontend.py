@@ -8,13 +8,15 @@ extension-less path is replaced by `index.html`, so client-side routes such as
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import mimetypes
 import os
+import re
 from pathlib import Path
 
-from starlette.datastructures import MutableHeaders
-from starlette.responses import FileResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
@@ -89,12 +91,54 @@ def content_type(name: str) -> str:
     return _CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+_SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+class BundleFile:
+    """One file of the UI bundle, held in memory: the bundle is small and never changes
+    while the server runs, so it is read once instead of through a file-reading thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.content = path.read_bytes()
+        self.etag = f'"{hashlib.sha256(self.content).hexdigest()[:16]}"'
+        self.content_type = content_type(path.name)
+
+    def response(self, request_headers: Headers, extra: dict[str, str], method: str) -> Response:
+        """200, 206 for one satisfiable byte range, 416 for an unsatisfiable one, 304 for a matching ETag."""
+        headers = {**extra, "ETag": self.etag, "Accept-Ranges": "bytes", "Content-Type": self.content_type}
+        if self.etag in request_headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        status, body = 200, self.content
+        wanted = _SINGLE_RANGE.fullmatch(request_headers.get("range", "").replace(" ", ""))
+        if wanted and (wanted.group(1) or wanted.group(2)):
+            span = _byte_span(wanted.group(1), wanted.group(2), len(self.content))
+            if span is None:
+                headers["Content-Range"] = f"bytes */{len(self.content)}"
+                return Response(status_code=416, headers=headers)
+            start, end = span
+            status, body = 206, self.content[start : end + 1]
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(self.content)}"
+        headers["Content-Length"] = str(len(body))
+        return Response(b"" if method == "HEAD" else body, status_code=status, headers=headers)
+
+
+def _byte_span(first: str, last: str, size: int) -> tuple[int, int] | None:
+    """The inclusive byte span of ``first-last`` in a body of ``size`` bytes; None when unsatisfiable."""
+    if not first:  # a suffix: the last N bytes
+        count = int(last)
+        return (max(size - count, 0), size - 1) if count and size else None
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end and start < size else None
+
+
 class FrontendMiddleware:
     """ASGI middleware serving the UI around the routes (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, static_dir: str | os.PathLike[str] | None = None) -> None:
         self.app = app
         self.root = Path(static_dir) if static_dir is not None else default_static_dir()
+        self._files: dict[Path, BundleFile] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_excluded(scope["path"]):
@@ -124,11 +168,12 @@ class FrontendMiddleware:
             candidate = candidate / "index.html"
         return candidate if candidate.is_file() else None
 
-    @staticmethod
-    async def _send_file(file: Path, headers: dict[str, str], scope: Scope, receive: Receive, send: Send) -> None:
-        response = FileResponse(file, headers=headers, media_type=content_type(file.name), stat_result=file.stat())
-        # The bundle's file times say nothing about the UI version; Memos sends none.
-        del response.headers["last-modified"]
+    async def _send_file(self, file: Path, headers: dict[str, str], scope: Scope, receive: Receive, send: Send) -> None:
+        bundled = self._files.get(file)
+        if bundled is None:
+            bundled = self._files[file] = BundleFile(file)
+        # No Last-Modified: the bundle's file times say nothing about the UI version (Memos sends none).
+        response = bundled.response(Headers(scope=scope), headers, scope["method"])
         await response(scope, receive, send)
 
 

@@ -169,3 +169,39 @@ def test_cache_headers_for_excluded_paths_are_empty() -> None:
 def test_packaged_placeholder_index_is_html() -> None:
     text = (default_static_dir() / "index.html").read_text()
     assert text.lower().startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    ("wanted", "status", "body", "content_range"),
+    [
+        ("bytes=0-4", 206, b"expor", "bytes 0-4/{size}"),
+        ("bytes=-3", 206, None, "bytes {last3}/{size}"),
+        ("bytes=7-", 206, None, "bytes 7-{end}/{size}"),
+        ("bytes=7-999999", 206, None, "bytes 7-{end}/{size}"),
+        ("bytes=999999-", 416, b"", "bytes */{size}"),
+        ("bytes=5-2", 416, b"", "bytes */{size}"),
+        ("pages=1-2", 200, None, None),
+    ],
+)
+def test_byte_ranges(client: TestClient, wanted: str, status: int, body: bytes | None, content_range: str | None) -> None:
+    whole = client.get("/assets/index-deadbeef.js").content
+    size = len(whole)
+    response = client.get("/assets/index-deadbeef.js", headers={"Range": wanted})
+    assert response.status_code == status
+    if content_range is None:
+        assert "content-range" not in response.headers and response.content == whole
+        return
+    expected_range = content_range.format(size=size, end=size - 1, last3=f"{size - 3}-{size - 1}")
+    assert response.headers["content-range"] == expected_range
+    if status == 206:
+        first, last = (int(n) for n in expected_range.split(" ")[1].split("/")[0].split("-"))
+        assert response.content == (body if body is not None else whole[first : last + 1])
+
+
+def test_a_matching_etag_gets_304(client: TestClient) -> None:
+    first = client.get("/assets/index-deadbeef.js")
+    again = client.get("/assets/index-deadbeef.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["cache-control"] == "public, max-age=2592000, immutable"
+    changed = client.get("/assets/index-deadbeef.js", headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200
