@@ -68,12 +68,16 @@ def create_app(profile: Profile) -> Starlette:
             await mailer.close()
             await store.close()
 
+    async def public_memo_uids() -> list[str]:
+        memos = await store.list_memo_summaries(visibilities=["PUBLIC"], row_status=None, exclude_comments=False)
+        return [memo.uid for memo in memos]
+
     app = Starlette(
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
             *rpc_routes(table, chain, package=API_PACKAGE, rest_prefixes=("/api/v1", "/file")),
-            *web_routes(profile),
+            *web_routes(profile, public_memo_uids=public_memo_uids),
         ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),

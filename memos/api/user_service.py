@@ -706,7 +706,7 @@ class UserService:
             visibilities = None  # one's own memos count whatever their visibility
         else:
             visibilities = ["PUBLIC", "PROTECTED"]  # admins get no bypass here
-        memos = await self._store.list_memos_for_stats(creator_id=target.id, visibilities=visibilities)
+        memos = await self._store.list_memo_summaries(creator_id=target.id, visibilities=visibilities)
         return user_stats_message(target.username, memos)
 
     async def ListAllUserStats(
@@ -719,11 +719,11 @@ class UserService:
         if request.state == common_pb2.ARCHIVED:
             if caller is None:
                 return api.ListAllUserStatsResponse()
-            memos = await self._store.list_memos_for_stats(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
+            memos = await self._store.list_memo_summaries(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
         elif caller is None:
-            memos = await self._store.list_memos_for_stats(visibilities=["PUBLIC"])
+            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC"])
         else:
-            memos = await self._store.list_memos_for_stats(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=caller.id)
+            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=caller.id)
         by_creator: dict[int, list[Any]] = {}
         for memo in memos:
             by_creator.setdefault(memo.creator_id, []).append(memo)
@@ -769,7 +769,7 @@ class UserService:
         if not ids:
             return []
         # The payload check needs only creator, visibility and uid: the stats rows carry them.
-        return await self._store.list_memos_for_stats(ids=sorted(ids), row_status=None, exclude_comments=False)
+        return await self._store.list_memo_summaries(ids=sorted(ids), row_status=None, exclude_comments=False)
 
     async def UpdateUserNotification(
         self, request: api.UpdateUserNotificationRequest, ctx: CallContext

@@ -11,7 +11,7 @@ from memos.store.errors import (
     NotFound,
     StoreError,
 )
-from memos.store.models import AttachmentRef, InboxMessage, MemoStatRow, User, UserIdentity
+from memos.store.models import AttachmentRef, InboxMessage, MemoSummary, User, UserIdentity
 from memos.store.store import Store
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "GuardRefused",
     "InboxMessage",
     "InvalidValue",
-    "MemoStatRow",
+    "MemoSummary",
     "MigrationError",
     "NotFound",
     "Store",

@@ -13,7 +13,7 @@ from memos.store.models import (
     AttachmentRef,
     IdpRow,
     InboxRow,
-    MemoStatRow,
+    MemoSummary,
     SystemSettingRow,
     User,
     UserIdentity,
@@ -171,7 +171,7 @@ class Driver(Protocol):
     async def delete_inbox(self, id: int) -> bool: ...
 
     # --- memos ---------------------------------------------------------------------------------
-    async def list_memo_stat_rows(
+    async def list_memo_summary_rows(
         self,
         *,
         ids: Sequence[int] | None = None,
@@ -181,7 +181,7 @@ class Driver(Protocol):
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
         filter_sql: tuple[str, Sequence[Any]] | None = None,
-    ) -> list[MemoStatRow]: ...
+    ) -> list[MemoSummary]: ...
 
     async def delete_user_cascade(self, user_id: int) -> list[AttachmentRef] | None:
         """Remove a user with their memos, comment subtrees and dependent rows in one

@@ -114,8 +114,8 @@ class InboxMessage:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class MemoStatRow:
-    """The columns of a memo that user statistics need (no content).
+class MemoSummary:
+    """A memo without its content: what statistics, notification checks and the sitemap need.
 
     ``payload`` is JSON text at the driver level and a ``memos.store.MemoPayload``
     once the facade has decoded it.

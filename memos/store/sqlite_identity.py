@@ -16,7 +16,7 @@ from memos.store.models import (
     AttachmentRef,
     IdpRow,
     InboxRow,
-    MemoStatRow,
+    MemoSummary,
     SystemSettingRow,
     User,
     UserIdentity,
@@ -25,7 +25,7 @@ from memos.store.models import (
 _IDP_COLUMNS = "id, uid, name, type, identifier_filter, config"
 _IDENTITY_COLUMNS = "id, user_id, provider, extern_uid, created_ts, updated_ts"
 _INBOX_COLUMNS = "id, created_ts, sender_id, receiver_id, status, message"
-_MEMO_STAT_COLUMNS = "id, uid, creator_id, created_ts, updated_ts, pinned, visibility, payload"
+_MEMO_SUMMARY_COLUMNS = "id, uid, creator_id, created_ts, updated_ts, pinned, visibility, payload"
 _IDP_WRITABLE = frozenset({"uid", "name", "type", "identifier_filter", "config"})
 
 # Both payload kinds of an inbox message name memos; a row goes with a user's
@@ -239,7 +239,7 @@ class SqliteIdentityQueries:
 
     # --- memo reads for statistics ------------------------------------------------------------
 
-    async def list_memo_stat_rows(
+    async def list_memo_summary_rows(
         self,
         *,
         ids: Sequence[int] | None = None,
@@ -249,7 +249,7 @@ class SqliteIdentityQueries:
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
         filter_sql: tuple[str, Sequence[Any]] | None = None,
-    ) -> list[MemoStatRow]:
+    ) -> list[MemoSummary]:
         where, args = _where([("creator_id", creator_id), ("row_status", row_status)])
         if ids is not None:
             where += f" AND id {_IN_IDS}"
@@ -270,10 +270,10 @@ class SqliteIdentityQueries:
         if filter_sql is not None:
             where += f" AND ({filter_sql[0]})"
             args.extend(filter_sql[1])
-        sql = f"SELECT {_MEMO_STAT_COLUMNS} FROM memo WHERE {where} ORDER BY created_ts DESC, id DESC"
+        sql = f"SELECT {_MEMO_SUMMARY_COLUMNS} FROM memo WHERE {where} ORDER BY created_ts DESC, id DESC"
 
-        def query(conn: apsw.Connection) -> list[MemoStatRow]:
-            return [MemoStatRow(*row[:5], bool(row[5]), *row[6:]) for row in _rows(conn, sql, args)]
+        def query(conn: apsw.Connection) -> list[MemoSummary]:
+            return [MemoSummary(*row[:5], bool(row[5]), *row[6:]) for row in _rows(conn, sql, args)]
 
         return await self.run_read(query)
 

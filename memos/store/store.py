@@ -33,7 +33,7 @@ from memos.store.models import (
     IdpRow,
     InboxMessage,
     InboxRow,
-    MemoStatRow,
+    MemoSummary,
     SystemSettingRow,
     User,
     UserIdentity,
@@ -648,7 +648,7 @@ class Store:
 
     # --- memo reads for user statistics ----------------------------------------------------------
 
-    async def list_memos_for_stats(
+    async def list_memo_summaries(
         self,
         *,
         ids: Sequence[int] | None = None,
@@ -658,7 +658,7 @@ class Store:
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
         filter_sql: tuple[str, Sequence[Any]] | None = None,
-    ) -> list[MemoStatRow]:
+    ) -> list[MemoSummary]:
         """Memos (without content) newest first: created_ts DESC, id DESC.
 
         ``ids`` narrows the list to those memo ids. ``visibilities`` limits the visibilities counted, except for memos of
@@ -667,12 +667,12 @@ class Store:
         ``filter_sql`` is a trusted SQL condition on the ``memo`` table with its
         arguments, as the memo filter compiler produces it. Payloads come decoded.
         """
-        rows = await self.driver.list_memo_stat_rows(
+        rows = await self.driver.list_memo_summary_rows(
             ids=ids, creator_id=creator_id, row_status=row_status, visibilities=visibilities,
             or_creator_id=or_creator_id, exclude_comments=exclude_comments, filter_sql=filter_sql,
         )
         return [
-            MemoStatRow(
+            MemoSummary(
                 row.id, row.uid, row.creator_id, row.created_ts, row.updated_ts, row.pinned, row.visibility,
                 codec.decode_memo_payload(row.payload, where=f"memo {row.uid}"),
             )

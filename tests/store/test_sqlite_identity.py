@@ -320,21 +320,21 @@ async def test_stat_rows_are_newest_first_without_comments(store: Store) -> None
     await _insert_memo(store, "comment", 1, created_ts=500, comment_on=base)
     await _insert_memo(store, "other", 2, created_ts=200, visibility="PROTECTED")
 
-    rows = await store.list_memos_for_stats(creator_id=1)
+    rows = await store.list_memo_summaries(creator_id=1)
     assert [row.uid for row in rows] == ["newest", "same-time", "base"]
     base_row = rows[-1]
     assert (base_row.created_ts, base_row.updated_ts) == (100, 105)
     assert (base_row.pinned, base_row.visibility) == (True, "PUBLIC")
     assert list(base_row.payload.tags) == ["go"] and base_row.payload.property.has_code
 
-    public = await store.list_memos_for_stats(creator_id=1, visibilities=["PUBLIC"])
+    public = await store.list_memo_summaries(creator_id=1, visibilities=["PUBLIC"])
     assert [row.uid for row in public] == ["base"]
-    mine_and_shared = await store.list_memos_for_stats(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=1)
+    mine_and_shared = await store.list_memo_summaries(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=1)
     assert [row.uid for row in mine_and_shared] == ["newest", "other", "same-time", "base"]
-    assert [row.uid for row in await store.list_memos_for_stats(creator_id=1, row_status="ARCHIVED")] == ["archived"]
-    with_comments = await store.list_memos_for_stats(creator_id=1, exclude_comments=False)
+    assert [row.uid for row in await store.list_memo_summaries(creator_id=1, row_status="ARCHIVED")] == ["archived"]
+    with_comments = await store.list_memo_summaries(creator_id=1, exclude_comments=False)
     assert [row.uid for row in with_comments][0] == "comment"
-    filtered = await store.list_memos_for_stats(filter_sql=("memo.visibility = ?", ["PROTECTED"]))
+    filtered = await store.list_memo_summaries(filter_sql=("memo.visibility = ?", ["PROTECTED"]))
     assert [row.uid for row in filtered] == ["newest", "other"]
 
 
@@ -346,7 +346,7 @@ async def test_stat_rows_of_the_demo_database(v030_database: pathlib.Path, tmp_p
     )
     store = await Store.open("sqlite", str(v030_database), deployment_dir=None)
     try:
-        rows = await store.list_memos_for_stats(creator_id=2)
+        rows = await store.list_memo_summaries(creator_id=2)
         plan = await store.driver.run_read(
             lambda conn: conn.execute(
                 "EXPLAIN QUERY PLAN SELECT id FROM memo WHERE creator_id = 2 AND NOT EXISTS (SELECT 1 FROM"
