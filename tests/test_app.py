@@ -4,6 +4,7 @@ from __future__ import annotations
 import pathlib
 
 import apsw
+import pytest
 from starlette.testclient import TestClient
 
 from memos.app import create_app
@@ -36,3 +37,34 @@ def test_no_sitemap_without_an_instance_url(client: TestClient) -> None:
     response = client.get("/sitemap.xml")
     assert response.status_code == 404
     assert response.json() == {"message": "instance URL is not configured"}
+
+
+@pytest.mark.anyio
+async def test_the_app_through_httpx_asgi_transport(tmp_path: pathlib.Path) -> None:
+    """httpx's own in-process transport (an independent ASGI client) sees both transports and their errors."""
+    import gzip
+
+    import httpx
+
+    from memos.gen.api.v1 import instance_service_pb2 as api
+
+    app = create_app(make_profile(tmp_path / "data"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://memos.test") as client:
+            rest = await client.get("/api/v1/instance/settings/MEMO_RELATED")
+            binary = await client.post(
+                "/memos.api.v1.InstanceService/GetInstanceSetting",
+                content=gzip.compress(api.GetInstanceSettingRequest(name="instance/settings/MEMO_RELATED").SerializeToString()),
+                headers={"content-type": "application/proto", "content-encoding": "gzip", "accept-encoding": "gzip"},
+            )
+            refused = await client.get("/api/v1/users")
+            unknown = await client.post("/memos.api.v1.InstanceService/Nope", json={})
+            bad = await client.post("/memos.api.v1.InstanceService/GetInstanceSetting", json={"name": 5})
+    assert rest.status_code == 200 and rest.json()["memoRelatedSetting"]["contentLengthLimit"] == 8192
+    assert binary.status_code == 200 and binary.headers["content-encoding"] == "gzip"
+    setting = api.InstanceSetting.FromString(binary.content)  # httpx undoes the gzip
+    assert setting.memo_related_setting.content_length_limit == 8192
+    assert (refused.status_code, refused.text) == (401, '{"code": 16, "message": "authentication required"}\n')
+    assert (unknown.status_code, unknown.text) == (404, "404 page not found")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_argument"
