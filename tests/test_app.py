@@ -66,5 +66,5 @@ async def test_the_app_through_httpx_asgi_transport(tmp_path: pathlib.Path) -> N
     setting = api.InstanceSetting.FromString(binary.content)  # httpx undoes the gzip
     assert setting.memo_related_setting.content_length_limit == 8192
     assert (refused.status_code, refused.text) == (401, '{"code": 16, "message": "authentication required"}\n')
-    assert (unknown.status_code, unknown.text) == (404, "404 page not found")
+    assert (unknown.status_code, unknown.text) == (404, "404 page not found\n")  # as Go writes it
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_argument"
