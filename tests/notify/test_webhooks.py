@@ -187,7 +187,7 @@ async def test_slow_receiver_times_out_and_never_blocks_the_submitter() -> None:
     with serve_on_loopback(receiver.app()) as base:
         started = time.monotonic()
         assert dispatcher.submit(Delivery(f"{base}/hook", b"{}"))
-        assert time.monotonic() - started < 0.05
+        assert time.monotonic() - started < 1.0  # far below the 3 s the receiver takes
         result = await dispatcher.deliver(Delivery(f"{base}/hook", b"{}"))
         await dispatcher.close()
     assert not result.ok and "Timeout" in result.detail
