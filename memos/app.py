@@ -14,9 +14,6 @@ from memos.api.user_service import UserService
 from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
-from memos.notify.email import Mailer
-from memos.notify.netguard import AddressGuard
-from memos.notify.webhooks import WebhookDispatcher
 from memos.profile import Profile
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
@@ -47,12 +44,13 @@ def create_app(profile: Profile) -> Starlette:
     load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     table = MethodTable.from_package(API_PACKAGE)
-    table.bind([InstanceService(store, profile), AuthService(store, sso=SsoSignIn(store))])
-    table.bind([UserService(store, profile)])
-    table.bind([AIService(store)])
-    table.bind([IdentityProviderService(store)])
-    webhooks = WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks))
-    mailer = Mailer()
+    table.bind([
+        InstanceService(store, profile),
+        AuthService(store, sso=SsoSignIn(store)),
+        UserService(store, profile),
+        AIService(store),
+        IdentityProviderService(store),
+    ])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -64,8 +62,6 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
-            await webhooks.close()
-            await mailer.close()
             await store.close()
 
     async def public_memo_uids() -> list[str]:
@@ -85,6 +81,4 @@ def create_app(profile: Profile) -> Starlette:
     )
     app.state.store = store
     app.state.profile = profile
-    app.state.webhooks = webhooks
-    app.state.mailer = mailer
     return app
