@@ -7,7 +7,7 @@ JSON columns are plain text at this level.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from memos.store.models import (
     AttachmentRef,
@@ -180,7 +180,6 @@ class Driver(Protocol):
         visibilities: Sequence[str] | None = None,
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
-        filter_sql: tuple[str, Sequence[Any]] | None = None,
     ) -> list[MemoSummary]: ...
 
     async def delete_user_cascade(self, user_id: int) -> list[AttachmentRef] | None:

@@ -248,7 +248,6 @@ class SqliteIdentityQueries:
         visibilities: Sequence[str] | None = None,
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
-        filter_sql: tuple[str, Sequence[Any]] | None = None,
     ) -> list[MemoSummary]:
         where, args = _where([("creator_id", creator_id), ("row_status", row_status)])
         if ids is not None:
@@ -267,9 +266,6 @@ class SqliteIdentityQueries:
                 " AND NOT EXISTS (SELECT 1 FROM memo_relation AS relation"
                 " WHERE relation.memo_id = memo.id AND relation.type = 'COMMENT')"
             )
-        if filter_sql is not None:
-            where += f" AND ({filter_sql[0]})"
-            args.extend(filter_sql[1])
         sql = f"SELECT {_MEMO_SUMMARY_COLUMNS} FROM memo WHERE {where} ORDER BY created_ts DESC, id DESC"
 
         def query(conn: apsw.Connection) -> list[MemoSummary]:

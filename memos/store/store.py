@@ -657,19 +657,16 @@ class Store:
         visibilities: Sequence[str] | None = None,
         or_creator_id: int | None = None,
         exclude_comments: bool = True,
-        filter_sql: tuple[str, Sequence[Any]] | None = None,
     ) -> list[MemoSummary]:
         """Memos (without content) newest first: created_ts DESC, id DESC.
 
         ``ids`` narrows the list to those memo ids. ``visibilities`` limits the visibilities counted, except for memos of
         ``or_creator_id`` (the caller's own memos count whatever their visibility).
-        ``exclude_comments`` drops memos that are a COMMENT on another memo.
-        ``filter_sql`` is a trusted SQL condition on the ``memo`` table with its
-        arguments, as the memo filter compiler produces it. Payloads come decoded.
+        ``exclude_comments`` drops memos that are a COMMENT on another memo. Payloads come decoded.
         """
         rows = await self.driver.list_memo_summary_rows(
             ids=ids, creator_id=creator_id, row_status=row_status, visibilities=visibilities,
-            or_creator_id=or_creator_id, exclude_comments=exclude_comments, filter_sql=filter_sql,
+            or_creator_id=or_creator_id, exclude_comments=exclude_comments,
         )
         return [
             MemoSummary(

@@ -334,8 +334,6 @@ async def test_stat_rows_are_newest_first_without_comments(store: Store) -> None
     assert [row.uid for row in await store.list_memo_summaries(creator_id=1, row_status="ARCHIVED")] == ["archived"]
     with_comments = await store.list_memo_summaries(creator_id=1, exclude_comments=False)
     assert [row.uid for row in with_comments][0] == "comment"
-    filtered = await store.list_memo_summaries(filter_sql=("memo.visibility = ?", ["PROTECTED"]))
-    assert [row.uid for row in filtered] == ["newest", "other"]
 
 
 async def test_stat_rows_of_the_demo_database(v030_database: pathlib.Path, tmp_path: pathlib.Path) -> None:
