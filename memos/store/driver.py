@@ -90,8 +90,6 @@ class Driver(Protocol):
         """Set only the given columns; None when no such user."""
         ...
 
-    async def delete_user(self, user_id: int) -> bool: ...
-
     # --- user settings ------------------------------------------------------------
     async def list_user_settings(
         self, *, user_id: int | None = None, key: str | None = None

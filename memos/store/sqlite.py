@@ -371,13 +371,6 @@ class SqliteDriver(SqliteIdentityQueries):
 
         return await self.run_write(update)
 
-    async def delete_user(self, user_id: int) -> bool:
-        def delete(conn: apsw.Connection) -> bool:
-            conn.execute("DELETE FROM user WHERE id = ?", (user_id,))
-            return conn.changes() > 0
-
-        return await self.run_write(delete)
-
     # --- user settings --------------------------------------------------------------------------
 
     async def list_user_settings(
