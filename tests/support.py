@@ -169,6 +169,24 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def refresh_token_entries(client: Any, user_id: int) -> list[Any]:
+    """The user's stored REFRESH_TOKENS entries, read through the app's store (TestClient)."""
+    store = client.app.state.store
+    setting = client.portal.call(lambda: store.get_user_setting(user_id, "REFRESH_TOKENS"))
+    return list(setting.refresh_tokens.refresh_tokens) if setting else []
+
+
+def write_refresh_token_entries(client: Any, user_id: int, entries: list[Any]) -> None:
+    """Replace the user's REFRESH_TOKENS entries through the app's store (TestClient)."""
+    from memos.gen.store.user_setting_pb2 import UserSetting
+
+    setting = UserSetting(user_id=user_id, key=UserSetting.REFRESH_TOKENS)
+    setting.refresh_tokens.SetInParent()
+    setting.refresh_tokens.refresh_tokens.extend(entries)
+    store = client.app.state.store
+    client.portal.call(lambda: store.upsert_user_setting(setting))
+
+
 def connect_method(service: str, name: str, input_class: type, output_class: type):  # noqa: ANN201
     """connectrpc's description of one unary method of ours, for calling it without generated stubs."""
     from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
