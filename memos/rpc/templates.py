@@ -47,6 +47,21 @@ class PathTemplate:
 
     segments: tuple[Segment, ...]
     verb: str = ""
+    # (pattern, variable field path or None) per path component, and where "**" sits:
+    # worked out once here, since every REST request tries templates in turn.
+    _flat: tuple[tuple[str, str | None], ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _deep: int | None = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flat: list[tuple[str, str | None]] = []
+        for segment in self.segments:
+            if isinstance(segment, Variable):
+                flat.extend((part, segment.field_path) for part in segment.segments)
+            else:
+                flat.append((segment, None))
+        deep = [index for index, (pattern, _) in enumerate(flat) if pattern == DOUBLE_STAR]
+        object.__setattr__(self, "_flat", tuple(flat))
+        object.__setattr__(self, "_deep", deep[0] if deep else None)
 
     def __str__(self) -> str:
         text = "/" + "/".join(str(segment) for segment in self.segments)
@@ -68,29 +83,19 @@ class PathTemplate:
             if not last.endswith(suffix) or len(last) == len(suffix):
                 return None
             components[-1] = last[: -len(suffix)]
-        return _match_segments(self._flat(), components)
-
-    def _flat(self) -> list[tuple[str, str | None]]:
-        """(pattern, variable field path or None) per path component."""
-        flat: list[tuple[str, str | None]] = []
-        for segment in self.segments:
-            if isinstance(segment, Variable):
-                flat.extend((part, segment.field_path) for part in segment.segments)
-            else:
-                flat.append((segment, None))
-        return flat
+        return _match_segments(self._flat, self._deep, components)
 
 
-def _match_segments(flat: list[tuple[str, str | None]], components: list[str]) -> dict[str, str] | None:
-    deep = [index for index, (pattern, _) in enumerate(flat) if pattern == DOUBLE_STAR]
-    if deep:
+def _match_segments(
+    flat: tuple[tuple[str, str | None], ...], deep: int | None, components: list[str]
+) -> dict[str, str] | None:
+    if deep is not None:
         # "**" swallows whatever lies between the fixed parts before and after it.
-        index = deep[0]
-        tail = len(flat) - index - 1
+        tail = len(flat) - deep - 1
         if len(components) < len(flat) - 1:
             return None
         end = len(components) - tail
-        grouped = components[:index] + ["/".join(components[index:end])] + components[end:]
+        grouped = components[:deep] + ["/".join(components[deep:end])] + components[end:]
     else:
         if len(components) != len(flat):
             return None
@@ -109,9 +114,10 @@ def parse_template(template: str) -> PathTemplate:
     if not template.startswith("/"):
         raise TemplateError(f"path template {template!r} must start with '/'")
     body, verb = _split_verb(template)
-    segments = tuple(_parse_segments(body[1:], template, inside_variable=False))
-    _check_double_star(segments, template)
-    return PathTemplate(segments=segments, verb=verb)
+    parsed = PathTemplate(segments=tuple(_parse_segments(body[1:], template, inside_variable=False)), verb=verb)
+    if [pattern for pattern, _ in parsed._flat].count(DOUBLE_STAR) > 1:
+        raise TemplateError(f"path template {template!r} uses '**' more than once")
+    return parsed
 
 
 def _split_verb(template: str) -> tuple[str, str]:
@@ -187,8 +193,3 @@ def _parse_variable(inner: str, template: str) -> Variable:
     parts = _parse_segments(pattern, template, inside_variable=True)
     return Variable(field_path, tuple(str(part) for part in parts))
 
-
-def _check_double_star(segments: tuple[Segment, ...], template: str) -> None:
-    flat = [part for segment in segments for part in (segment.segments if isinstance(segment, Variable) else (segment,))]
-    if flat.count(DOUBLE_STAR) > 1:
-        raise TemplateError(f"path template {template!r} uses '**' more than once")
