@@ -19,18 +19,24 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import apsw
 
 from memos.store.errors import Conflict, InvalidValue, StoreError
-from memos.store.models import USER_WRITABLE_FIELDS, SystemSettingRow, User, UserSettingRow
+from memos.store.models import SystemSettingRow, User, UserSettingRow
 from memos.store.sqlite_identity import SqliteIdentityQueries
+from memos.store.sqlite_sql import (
+    _USER_COLUMNS,
+    _check_user_fields,
+    _first,
+    _insert_user,
+    _rows,
+    _upsert_system_setting,
+    _upsert_user_setting,
+    _where,
+)
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 4
 
-_USER_COLUMNS = (
-    "id, username, role, email, nickname, password_hash, avatar_url, description, "
-    "row_status, created_ts, updated_ts"
-)
 # memos_unicode_lower runs on every row of a case-insensitive search, and
 # filters repeat the same few patterns, so compiled patterns are kept.
 _REGEX_CACHE_SIZE = 512
@@ -73,15 +79,6 @@ def register_functions(conn: apsw.Connection) -> None:
 # --- helpers ----------------------------------------------------------------------
 
 
-def _rows(conn: apsw.Connection, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    return conn.execute(sql, tuple(args)).fetchall()
-
-
-def _first(conn: apsw.Connection, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-    rows = _rows(conn, sql, args)
-    return rows[0] if rows else None
-
-
 def _pragma(conn: apsw.Connection, statement: str) -> None:
     conn.execute(f"PRAGMA {statement}").fetchall()
 
@@ -93,12 +90,6 @@ def _translate(exc: apsw.Error) -> StoreError:
     if isinstance(exc, apsw.BusyError):
         return StoreError("the database stayed locked by another writer for too long")
     return StoreError(f"database error: {exc}")
-
-
-def _check_user_fields(fields: Mapping[str, object]) -> None:
-    unknown = set(fields) - USER_WRITABLE_FIELDS
-    if unknown:
-        raise InvalidValue(f"unknown user fields: {', '.join(sorted(unknown))}")
 
 
 def _limit_clause(limit: int | None, offset: int | None) -> tuple[str, list[int]]:
@@ -337,14 +328,10 @@ class SqliteDriver(SqliteIdentityQueries):
         limit: int | None = None,
         offset: int | None = None,
     ) -> list[User]:
-        where, args = ["1 = 1"], []
-        for column, value in (("id", id), ("username", username), ("role", role), ("row_status", row_status)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where, args = _where([("id", id), ("username", username), ("role", role), ("row_status", row_status)])
         tail, tail_args = _limit_clause(limit, offset)
         sql = (
-            f"SELECT {_USER_COLUMNS} FROM user WHERE {' AND '.join(where)}"
+            f"SELECT {_USER_COLUMNS} FROM user WHERE {where}"
             f" ORDER BY created_ts DESC, row_status DESC, id DESC{tail}"
         )
         return await self.run_read(lambda conn: [User(*row) for row in _rows(conn, sql, args + tail_args)])
@@ -376,22 +363,12 @@ class SqliteDriver(SqliteIdentityQueries):
     async def list_user_settings(
         self, *, user_id: int | None = None, key: str | None = None
     ) -> list[UserSettingRow]:
-        where, args = ["1 = 1"], []
-        if user_id is not None:
-            where.append("user_id = ?")
-            args.append(user_id)
-        if key is not None:
-            where.append("key = ?")
-            args.append(key)
-        sql = f"SELECT user_id, key, value FROM user_setting WHERE {' AND '.join(where)}"
+        where, args = _where([("user_id", user_id), ("key", key)])
+        sql = f"SELECT user_id, key, value FROM user_setting WHERE {where}"
         return await self.run_read(lambda conn: [UserSettingRow(*row) for row in _rows(conn, sql, args)])
 
     async def upsert_user_setting(self, row: UserSettingRow) -> UserSettingRow:
-        sql = (
-            "INSERT INTO user_setting (user_id, key, value) VALUES (?, ?, ?)"
-            " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value"
-        )
-        await self.run_write(lambda conn: _rows(conn, sql, (row.user_id, row.key, row.value)))
+        await self.run_write(lambda conn: _upsert_user_setting(conn, row.user_id, row.key, row.value))
         return row
 
     async def delete_user_setting(self, user_id: int, key: str) -> bool:
@@ -417,24 +394,3 @@ class SqliteDriver(SqliteIdentityQueries):
 
         return await self.run_read(query)
 
-
-def _upsert_system_setting(conn: apsw.Connection, row: SystemSettingRow) -> SystemSettingRow:
-    # An update keeps the stored description: only the value is the caller's.
-    found = _first(
-        conn,
-        "INSERT INTO system_setting (name, value, description) VALUES (?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-        " RETURNING name, value, description",
-        (row.name, row.value, row.description),
-    )
-    assert found is not None
-    return SystemSettingRow(*found)
-
-
-def _insert_user(conn: apsw.Connection, fields: Mapping[str, object]) -> User:
-    columns = ", ".join(fields)
-    marks = ", ".join("?" for _ in fields)
-    sql = f"INSERT INTO user ({columns}) VALUES ({marks}) RETURNING {_USER_COLUMNS}"
-    row = _first(conn, sql, list(fields.values()))
-    assert row is not None
-    return User(*row)

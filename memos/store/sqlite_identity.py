@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import apsw
 
+from memos.store.driver import AuthConfigCheck
 from memos.store.errors import InvalidValue
 from memos.store.models import (
     AttachmentRef,
@@ -20,6 +21,16 @@ from memos.store.models import (
     SystemSettingRow,
     User,
     UserIdentity,
+)
+from memos.store.sqlite_sql import (
+    _check_user_fields,
+    _first,
+    _insert,
+    _insert_user,
+    _rows,
+    _upsert_system_setting,
+    _upsert_user_setting,
+    _where,
 )
 
 _IDP_COLUMNS = "id, uid, name, type, identifier_filter, config"
@@ -54,33 +65,6 @@ SELECT memo.id, memo.uid FROM memo JOIN removed ON memo.id = removed.id
 _IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
-def _rows(conn: apsw.Connection, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    return conn.execute(sql, tuple(args)).fetchall()
-
-
-def _first(conn: apsw.Connection, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-    rows = _rows(conn, sql, args)
-    return rows[0] if rows else None
-
-
-def _where(criteria: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
-    """``1 = 1 AND column = ?...`` for the criteria whose value is not None."""
-    clauses, args = ["1 = 1"], []
-    for column, value in criteria:
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    return " AND ".join(clauses), args
-
-
-def _insert(conn: apsw.Connection, table: str, fields: Mapping[str, object], returning: str) -> tuple[Any, ...]:
-    columns = ", ".join(fields)
-    marks = ", ".join("?" for _ in fields)
-    row = _first(conn, f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {returning}", list(fields.values()))
-    assert row is not None
-    return row
-
-
 def _current_value(conn: apsw.Connection, name: str) -> str | None:
     row = _first(conn, "SELECT value FROM system_setting WHERE name = ?", (name,))
     return row[0] if row else None
@@ -90,12 +74,8 @@ def _all_idps(conn: apsw.Connection) -> list[IdpRow]:
     return [IdpRow(*row) for row in _rows(conn, f"SELECT {_IDP_COLUMNS} FROM idp ORDER BY id ASC")]
 
 
-# (current GENERAL value or None, identity-provider rows) -> raises to refuse the write.
-AuthConfigCheck = Callable[[str | None, list[IdpRow]], None]
-
-
 class SqliteIdentityQueries:
-    """Mixed into SqliteDriver, which provides run_read / run_write and user helpers."""
+    """Mixed into SqliteDriver, which provides run_read / run_write."""
 
     async def run_read(self, fn: Callable[[apsw.Connection], Any]) -> Any: ...  # provided by the driver
 
@@ -145,14 +125,7 @@ class SqliteIdentityQueries:
 
         def upsert(conn: apsw.Connection) -> SystemSettingRow:
             check(_current_value(conn, row.name), _all_idps(conn))
-            found = _first(
-                conn,
-                "INSERT INTO system_setting (name, value, description) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value RETURNING name, value, description",
-                (row.name, row.value, row.description),
-            )
-            assert found is not None
-            return SystemSettingRow(*found)
+            return _upsert_system_setting(conn, row)
 
         return await self.run_write(upsert)
 
@@ -192,8 +165,6 @@ class SqliteIdentityQueries:
     async def create_user_with_identity(
         self, user_fields: Mapping[str, object], provider: str, extern_uid: str
     ) -> tuple[User, UserIdentity]:
-        from memos.store.sqlite import _check_user_fields, _insert_user
-
         _check_user_fields(user_fields)
 
         def create(conn: apsw.Connection) -> tuple[User, UserIdentity]:
@@ -294,11 +265,7 @@ class SqliteIdentityQueries:
             row = _first(conn, "SELECT value FROM user_setting WHERE user_id = ? AND key = ?", (user_id, key))
             new_value = change(row[0] if row else None)
             if new_value is not None:
-                conn.execute(
-                    "INSERT INTO user_setting (user_id, key, value) VALUES (?, ?, ?)"
-                    " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
-                    (user_id, key, new_value),
-                )
+                _upsert_user_setting(conn, user_id, key, new_value)
             return new_value
 
         return await self.run_write(modify)
