@@ -86,8 +86,11 @@ def upgrade_files(driver_name: str, root: Traversable | None = None) -> list[Upg
 
 def target_version(driver_name: str, root: Traversable | None = None) -> Version:
     """This build's schema version: the newest upgrade file, never below LATEST's."""
-    versions = [step.version for step in upgrade_files(driver_name, root)]
-    return max([parse_version(LATEST_SCHEMA_VERSION), *versions])
+    return _newest(upgrade_files(driver_name, root))
+
+
+def _newest(steps: list[UpgradeFile]) -> Version:
+    return max([parse_version(LATEST_SCHEMA_VERSION), *(step.version for step in steps)])
 
 
 def _too_old_message(current: Version, target: Version) -> str:
@@ -118,7 +121,8 @@ async def stored_basic_setting(driver: Driver) -> instance_setting_pb2.InstanceB
 
 async def migrate(driver: Driver, root: Traversable | None = None) -> None:
     """Bring the database to this build's schema, or raise MigrationError having written nothing."""
-    target = target_version(driver.name, root)
+    steps = upgrade_files(driver.name, root)  # read once: they give the target and the pending steps
+    target = _newest(steps)
     if not await driver.is_initialised():
         await driver.enable_writes()
         stamp = instance_setting_pb2.InstanceBasicSetting(schema_version=format_version(target))
@@ -139,7 +143,7 @@ async def migrate(driver: Driver, root: Traversable | None = None) -> None:
     await driver.enable_writes()
     if current == target:
         return
-    pending = [step.sql for step in upgrade_files(driver.name, root) if current < step.version <= target]
+    pending = [step.sql for step in steps if current < step.version <= target]
     await driver.apply_migrations(pending)
     basic.schema_version = format_version(target)
     await driver.upsert_system_setting(SystemSettingRow("BASIC", codec.to_json(basic)))
