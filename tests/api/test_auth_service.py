@@ -24,7 +24,14 @@ from starlette.testclient import TestClient
 from memos.app import create_app
 from memos.auth import passwords
 from memos.gen.store import user_setting_pb2
-from support import bearer, create_user_row, make_profile, sign_in
+from support import (
+    bearer,
+    create_user_row,
+    make_profile,
+    refresh_token_entries,
+    sign_in,
+    write_refresh_token_entries,
+)
 
 SIGNIN = "/api/v1/auth/signin"
 REFRESH = "/api/v1/auth/refresh"
@@ -85,18 +92,6 @@ def _connect_sign_in(client: TestClient, username: str, headers: dict | None = N
     response = _connect(client, "SignIn", _password(username), headers)
     assert response.status_code == 200, response.text
     return response
-
-
-def _refresh_entries(client: TestClient, user_id: int) -> list[Any]:
-    setting = _run(client, lambda: _store(client).get_user_setting(user_id, "REFRESH_TOKENS"))
-    return list(setting.refresh_tokens.refresh_tokens) if setting else []
-
-
-def _write_refresh_entries(client: TestClient, user_id: int, entries: list[Any]) -> None:
-    setting = UserSetting(user_id=user_id, key=UserSetting.REFRESH_TOKENS)
-    setting.refresh_tokens.SetInParent()
-    setting.refresh_tokens.refresh_tokens.extend(entries)
-    _run(client, lambda: _store(client).upsert_user_setting(setting))
 
 
 def _archive(client: TestClient, user_id: int) -> None:
@@ -258,7 +253,7 @@ def test_each_sign_in_appends_one_refresh_entry(client: TestClient) -> None:  # 
     user_id = create_user_row(client, "alice")
     agent = "Mozilla/5.0 (X11; Linux x86_64; rv:119.0) Gecko/20100101 Firefox/119.0"
     first = _connect_sign_in(client, "alice", {"user-agent": agent, "x-forwarded-for": "198.51.100.4, 10.0.0.1"})
-    entries = _refresh_entries(client, user_id)
+    entries = refresh_token_entries(client, user_id)
     assert len(entries) == 1
     assert entries[0].token_id == _claims(_jwt_of(_refresh_cookie(first)))["tid"]
     info = entries[0].client_info
@@ -266,7 +261,7 @@ def test_each_sign_in_appends_one_refresh_entry(client: TestClient) -> None:  # 
         agent, "198.51.100.4", "desktop", "Linux", "Firefox 119.0")
     sign_in(client, "alice")
     _connect_sign_in(client, "alice")
-    assert len(_refresh_entries(client, user_id)) == 3
+    assert len(refresh_token_entries(client, user_id)) == 3
 
 
 @pytest.mark.parametrize(
@@ -481,7 +476,7 @@ def test_pat_reaches_methods_closed_to_anonymous_callers(client: TestClient) -> 
     cookie = _refresh_cookie(_connect_sign_in(client, "alice"))
     response = _connect(client, "SignOut", headers={"authorization": f"Bearer {PAT}", "cookie": cookie})
     assert response.status_code == 200
-    assert len(_refresh_entries(client, user_id)) == 1
+    assert len(refresh_token_entries(client, user_id)) == 1
 
 
 # --- RefreshToken --------------------------------------------------------------------
@@ -502,7 +497,7 @@ def test_connect_refresh_rotates_the_cookie(client: TestClient) -> None:  # 25
     assert _claims(body["accessToken"])["type"] == "access" and body["expiresAt"]
     new = _refresh_cookie(response)
     assert new != old
-    tids = [entry.token_id for entry in _refresh_entries(client, user_id)]
+    tids = [entry.token_id for entry in refresh_token_entries(client, user_id)]
     assert tids == [_claims(_jwt_of(new))["tid"]]
     reused = _connect(client, "RefreshToken", headers={"cookie": old})
     assert reused.status_code == 401 and "revoked" in reused.json()["message"]
@@ -512,9 +507,9 @@ def test_connect_refresh_rotates_the_cookie(client: TestClient) -> None:  # 25
 def test_stored_entry_past_its_expiry_is_rejected(client: TestClient) -> None:  # 26
     user_id = create_user_row(client, "alice")
     cookie = _refresh_cookie(_connect_sign_in(client, "alice"))
-    (entry,) = _refresh_entries(client, user_id)
+    (entry,) = refresh_token_entries(client, user_id)
     entry.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
-    _write_refresh_entries(client, user_id, [entry])
+    write_refresh_token_entries(client, user_id, [entry])
     response = _connect(client, "RefreshToken", headers={"cookie": cookie})
     assert response.status_code == 401 and "expired" in response.json()["message"]
 
@@ -545,7 +540,7 @@ def test_rest_refresh_accepts_a_plain_cookie_and_keeps_it(client: TestClient) ->
         assert _claims(response.json()["accessToken"])["type"] == "access"
         assert "memos_refresh" not in str(response.headers)  # no new refresh token for scripts to read
     # without a way to hand out a successor, REST does not rotate: the cookie stays usable
-    assert len(_refresh_entries(client, user_id)) == 1
+    assert len(refresh_token_entries(client, user_id)) == 1
     assert _connect(client, "RefreshToken", headers={"cookie": cookie}).status_code == 200
 
 
@@ -561,9 +556,9 @@ def test_expired_entries_are_pruned_when_the_list_is_written(client: TestClient)
     stale = user_setting_pb2.RefreshTokensUserSetting.RefreshToken(token_id="stale")
     stale.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
     unexpiring = user_setting_pb2.RefreshTokensUserSetting.RefreshToken(token_id="no-expiry")
-    _write_refresh_entries(client, user_id, [stale, unexpiring])
+    write_refresh_token_entries(client, user_id, [stale, unexpiring])
     _connect_sign_in(client, "alice")
-    tids = [entry.token_id for entry in _refresh_entries(client, user_id)]
+    tids = [entry.token_id for entry in refresh_token_entries(client, user_id)]
     assert "stale" not in tids and "no-expiry" in tids and len(tids) == 2
 
 
@@ -580,13 +575,13 @@ def test_connect_sign_out_revokes_the_cookie_session(client: TestClient) -> None
     signed_in = _connect_sign_in(client, "alice")
     cookie, access = _refresh_cookie(signed_in), signed_in.json()["accessToken"]
     _connect_sign_in(client, "alice")  # a second session that must survive
-    assert len(_refresh_entries(client, user_id)) == 2
+    assert len(refresh_token_entries(client, user_id)) == 2
     response = _connect(client, "SignOut", headers={"authorization": f"Bearer {access}", "cookie": cookie})
     assert response.status_code == 200
     assert response.headers.get_list("set-cookie") == [
         "memos_refresh=; Path=/; HttpOnly; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax"
     ]
-    assert len(_refresh_entries(client, user_id)) == 1
+    assert len(refresh_token_entries(client, user_id)) == 1
     assert _connect(client, "RefreshToken", headers={"cookie": cookie}).status_code == 401
     # the access token stays valid until it expires
     assert client.get(ME, headers=bearer(access)).status_code == 200
@@ -607,7 +602,7 @@ def test_rest_sign_out_with_a_plain_cookie(client: TestClient) -> None:
     client.cookies.clear()
     assert response.status_code == 200 and response.json() == {}
     assert response.headers["grpc-metadata-set-cookie"].startswith("memos_refresh=; ")
-    assert len(_refresh_entries(client, user_id)) == 1  # only the REST sign-in's entry is left
+    assert len(refresh_token_entries(client, user_id)) == 1  # only the REST sign-in's entry is left
 
 
 def test_sign_out_never_touches_another_users_sessions(client: TestClient) -> None:
@@ -617,7 +612,7 @@ def test_sign_out_never_touches_another_users_sessions(client: TestClient) -> No
     alice = sign_in(client, "alice")
     response = _connect(client, "SignOut", headers={"authorization": f"Bearer {alice}", "cookie": bob_cookie})
     assert response.status_code == 200
-    assert len(_refresh_entries(client, bob_id)) == 1
+    assert len(refresh_token_entries(client, bob_id)) == 1
 
 
 def test_cookie_alone_is_not_an_api_credential(client: TestClient) -> None:  # 32

@@ -21,8 +21,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from memos.app import create_app
-from memos.gen.store import user_setting_pb2
-from support import bearer, create_user_row, make_profile, running_server, sign_in
+from support import (
+    bearer,
+    create_user_row,
+    make_profile,
+    refresh_token_entries,
+    running_server,
+    sign_in,
+    write_refresh_token_entries,
+)
 
 AVATAR = "/file/users/alice/avatar"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
@@ -33,7 +40,6 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline';",
 }
 UNAUTHORIZED_BODY = b'{"message":"unauthorized access"}\n'
-UserSetting = user_setting_pb2.UserSetting
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -94,18 +100,6 @@ def _refresh_jwt(client: TestClient, user_id: int, tid: str, *, exp: int) -> str
     claims = {"type": "refresh", "tid": tid, "iss": "memos", "sub": str(user_id), "aud": ["user.refresh-token"],
               "exp": exp, "iat": exp - 3600}
     return jwt.encode(claims, _secret(client), algorithm="HS256", headers={"kid": "v1"})
-
-
-def _stored_entries(client: TestClient, user_id: int) -> list[Any]:
-    setting = _run(client, lambda: _store(client).get_user_setting(user_id, "REFRESH_TOKENS"))
-    return list(setting.refresh_tokens.refresh_tokens) if setting else []
-
-
-def _write_entries(client: TestClient, user_id: int, entries: list[Any]) -> None:
-    setting = UserSetting(user_id=user_id, key=UserSetting.REFRESH_TOKENS)
-    setting.refresh_tokens.SetInParent()
-    setting.refresh_tokens.refresh_tokens.extend(entries)
-    _run(client, lambda: _store(client).upsert_user_setting(setting))
 
 
 def _assert_avatar(response: httpx.Response, content: bytes = PNG, content_type: str = "image/png") -> None:
@@ -215,7 +209,7 @@ def _revoked_by_sign_out(client: TestClient, bob_id: int) -> str:
     assert response.status_code == 200, response.text
     client.cookies.clear()
     tid = jwt.decode(cookie.split("=", 1)[1], options={"verify_signature": False})["tid"]
-    assert tid not in [entry.token_id for entry in _stored_entries(client, bob_id)]
+    assert tid not in [entry.token_id for entry in refresh_token_entries(client, bob_id)]
     return cookie
 
 
@@ -225,16 +219,16 @@ def _never_stored(client: TestClient, bob_id: int) -> str:
 
 def _stored_entry_expired(client: TestClient, bob_id: int) -> str:
     cookie = _refresh_cookie(client, "bob")
-    (entry,) = _stored_entries(client, bob_id)
+    (entry,) = refresh_token_entries(client, bob_id)
     entry.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
-    _write_entries(client, bob_id, [entry])
+    write_refresh_token_entries(client, bob_id, [entry])
     return cookie
 
 
 def _token_expired(client: TestClient, bob_id: int) -> str:
     # The stored entry is still valid; only the JWT's own exp has passed.
     _refresh_cookie(client, "bob")
-    (entry,) = _stored_entries(client, bob_id)
+    (entry,) = refresh_token_entries(client, bob_id)
     return "memos_refresh=" + _refresh_jwt(client, bob_id, entry.token_id, exp=int(time.time()) - 5)
 
 
