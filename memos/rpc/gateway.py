@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -107,11 +108,12 @@ class GatewayEndpoint(Endpoint):
             return status_response(Code.NOT_FOUND, "Not Found")
         try:
             message = await build_request(request, match, self.max_body_bytes)
+            peer = self.peer_ip_of(request)
             ctx = CallContext(
                 procedure=match.method.procedure,
                 transport="rest",
-                headers=forwarded_headers(request, self.peer_ip_of(request)),
-                peer=self.peer_ip_of(request),
+                headers=forwarded_headers(request, peer),
+                peer=peer,
             )
             response = await run_call(match.method, message, ctx, self.interceptors)
         except AccessRefused:
@@ -281,20 +283,27 @@ def _blind_paths(node: Any, prefix: str) -> list[str]:
 
 
 def _field_by_json_key(descriptor: Descriptor, key: str) -> FieldDescriptor | None:
-    for field in descriptor.fields:
-        if field.json_name == key:
-            return field
-    return descriptor.fields_by_name.get(key)
+    return _fields_by_json_key(descriptor).get(key)
 
 
 def _field_by_param_name(descriptor: Descriptor, name: str) -> FieldDescriptor | None:
-    field = descriptor.fields_by_name.get(name)
-    if field is not None:
-        return field
-    for candidate in descriptor.fields:
-        if candidate.json_name == name:
-            return candidate
-    return None
+    return _fields_by_param_name(descriptor).get(name)
+
+
+# Both name lookups are built once per message type (descriptors live as long as
+# the process), not searched field by field for every parameter of every request.
+
+
+@functools.cache
+def _fields_by_json_key(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
+    """A JSON body key: the JSON name wins over an original name, the first field over a later one."""
+    return {**descriptor.fields_by_name, **{field.json_name: field for field in reversed(descriptor.fields)}}
+
+
+@functools.cache
+def _fields_by_param_name(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
+    """A query parameter segment: the original name wins over a JSON name."""
+    return {**{field.json_name: field for field in reversed(descriptor.fields)}, **descriptor.fields_by_name}
 
 
 def apply_query(message: Message, params: list[tuple[str, str]], filters: list[tuple[str, ...]]) -> None:
