@@ -10,6 +10,7 @@ import base64
 import urllib.parse
 from typing import Any
 
+from memos.api.access import require_caller
 from memos.gen.api.v1 import ai_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store
 from memos.rpc.context import CallContext
@@ -96,8 +97,7 @@ class AIService:
         self._store = store_
 
     async def Transcribe(self, request: api.TranscribeRequest, ctx: CallContext) -> api.TranscribeResponse:
-        if ctx.principal is None:
-            raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
+        require_caller(ctx)
         content, filename, media_type = _check_audio(request)
         setting = (await self._store.get_instance_setting("AI")).ai_setting
         transcription = setting.transcription

@@ -11,6 +11,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
+from memos.api.access import require_admin
 from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
 from memos.api.ids import short_uuid
 from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
@@ -33,13 +34,6 @@ NOT_FOUND_MESSAGE = "identity provider not found"
 def _leaves_a_way_to_sign_in(general: Any, remaining_providers: list[Any]) -> bool:
     """The lock-out guard: with password sign-in off for regular users, keep at least one provider."""
     return not general.disallow_password_auth or bool(remaining_providers)
-
-
-def _require_admin(caller: Any) -> None:
-    if caller is None:
-        raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    if caller.role != "ADMIN":
-        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
 
 
 def _deployment_refusal(uid: str) -> RpcError:
@@ -71,7 +65,7 @@ class IdentityProviderService:
     async def CreateIdentityProvider(
         self, request: api.CreateIdentityProviderRequest, ctx: CallContext
     ) -> api.IdentityProvider:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         uid = request.identity_provider_id.strip() or short_uuid()
         if not _UID.fullmatch(uid):
             raise RpcError(Code.INVALID_ARGUMENT, INVALID_UID_MESSAGE)
@@ -97,7 +91,7 @@ class IdentityProviderService:
     async def UpdateIdentityProvider(
         self, request: api.UpdateIdentityProviderRequest, ctx: CallContext
     ) -> api.IdentityProvider:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         if not request.HasField("update_mask") or not request.update_mask.paths:
             raise RpcError(Code.INVALID_ARGUMENT, "update_mask is required")
         given = request.identity_provider
@@ -134,7 +128,7 @@ class IdentityProviderService:
     async def DeleteIdentityProvider(
         self, request: api.DeleteIdentityProviderRequest, ctx: CallContext
     ) -> empty_pb2.Empty:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         uid = parse_idp_name(request.name)
         if self._store.is_deployment_idp(uid):
             raise _deployment_refusal(uid)

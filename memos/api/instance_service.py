@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import empty_pb2, timestamp_pb2
 
 from memos.api import instance_setting_rules as rules
+from memos.api.access import is_admin, require_admin
 from memos.api.convert.instance_setting import SETTING_PREFIX, setting_from_message, setting_to_message
 from memos.api.convert.user import user_to_message
 from memos.gen.api.v1 import instance_service_pb2 as api
@@ -46,23 +47,12 @@ def parse_updatable_key(name: str) -> str:
     return key
 
 
-def _is_admin(caller: Any) -> bool:
-    return caller is not None and caller.role == "ADMIN"
-
-
-def _require_admin(caller: Any) -> None:
-    if caller is None:
-        raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    if not _is_admin(caller):
-        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
-
-
 def _check_read_access(key: str, caller: Any) -> None:
     if key in _ANYONE:
         return
     if caller is None:
         raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    if key in _ADMIN and not _is_admin(caller):
+    if key in _ADMIN and not is_admin(caller):
         raise RpcError(Code.PERMISSION_DENIED, "permission denied")
 
 
@@ -106,14 +96,14 @@ class InstanceService:
         if key == "BASIC":
             return api.InstanceSetting(name=SETTING_PREFIX + key)
         setting = await self._store.get_instance_setting(key)
-        return setting_to_message(setting, viewer_is_admin=_is_admin(caller))
+        return setting_to_message(setting, viewer_is_admin=is_admin(caller))
 
     # --- updates -------------------------------------------------------------------
 
     async def UpdateInstanceSetting(
         self, request: api.UpdateInstanceSettingRequest, ctx: CallContext
     ) -> api.InstanceSetting:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         if not request.HasField("setting"):
             raise RpcError(Code.INVALID_ARGUMENT, "instance setting is required")
         key = parse_updatable_key(request.setting.name)
@@ -148,7 +138,7 @@ class InstanceService:
     async def TestInstanceEmailSetting(
         self, request: api.TestInstanceEmailSettingRequest, ctx: CallContext
     ) -> empty_pb2.Empty:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         stored = (await self._store.get_instance_setting("NOTIFICATION")).notification_setting.email
         if request.HasField("email"):
             setting = store_pb.InstanceNotificationSetting.EmailSetting()
@@ -173,7 +163,7 @@ class InstanceService:
     # --- stats ------------------------------------------------------------------------
 
     async def GetInstanceStats(self, request: api.GetInstanceStatsRequest, ctx: CallContext) -> api.InstanceStats:
-        _require_admin(ctx.principal)
+        require_admin(ctx)
         async with self._stats_lock:
             if self._stats is None or time.monotonic() >= self._stats_expiry:
                 self._stats = await self._compute_stats()

@@ -23,6 +23,7 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.access import is_admin, require_admin, require_self, require_self_or_admin
 from memos.api.convert.notification import notification_memo_ids, notification_to_message
 from memos.api.convert.linked_identity import linked_identity_to_message
 from memos.api.convert.stats import user_stats_message
@@ -67,31 +68,6 @@ _DATA_URI = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
 
 
 # --- callers and names --------------------------------------------------------------
-
-
-def _require_caller(ctx: CallContext) -> User:
-    if ctx.principal is None:
-        raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    return ctx.principal
-
-
-def _is_admin(user: User | None) -> bool:
-    return user is not None and user.role == ROLE_ADMIN
-
-
-def _require_self_or_admin(ctx: CallContext, owner: User) -> User:
-    caller = _require_caller(ctx)
-    if caller.id != owner.id and not _is_admin(caller):
-        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
-    return caller
-
-
-def _require_self(ctx: CallContext, owner: User) -> User:
-    """Owner-only RPCs: admins are refused like anyone else."""
-    caller = _require_caller(ctx)
-    if caller.id != owner.id:
-        raise RpcError(Code.PERMISSION_DENIED, "permission denied")
-    return caller
 
 
 def parse_user_name(name: str) -> str:
@@ -222,9 +198,7 @@ class UserService:
     # --- users -------------------------------------------------------------------------
 
     async def ListUsers(self, request: api.ListUsersRequest, ctx: CallContext) -> api.ListUsersResponse:
-        caller = _require_caller(ctx)
-        if not _is_admin(caller):
-            raise RpcError(Code.PERMISSION_DENIED, "permission denied")
+        caller = require_admin(ctx)
         username = parse_username_filter(request.filter)
         if request.page_token:
             limit, offset = decode_page_token(request.page_token)
@@ -280,7 +254,7 @@ class UserService:
         return user_to_message(created, created)
 
     async def _create_user(self, caller: User | None, requested_role: int, fields: dict[str, Any]) -> User:
-        if _is_admin(caller):
+        if is_admin(caller):
             role = _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
             return await self._store.create_user(role=role, **fields)
         if await self._store.count_users() == 0:
@@ -293,7 +267,7 @@ class UserService:
 
     async def _role_for_new_user(self, caller: User | None, requested_role: int) -> str:
         """The role CreateUser would assign (for validate_only), running the same gates."""
-        if _is_admin(caller):
+        if is_admin(caller):
             return _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
         if await self._store.count_users() == 0:
             return ROLE_ADMIN
@@ -313,7 +287,7 @@ class UserService:
         if not request.HasField("update_mask") or not request.update_mask.paths:
             raise RpcError(Code.INVALID_ARGUMENT, "update mask is empty")
         target = await self._user_named(request.user.name)
-        caller = _require_self_or_admin(ctx, target)
+        caller = require_self_or_admin(ctx, target)
         changes = await self._user_changes(request.user, list(request.update_mask.paths), caller)
         changes["updated_ts"] = int(time.time())
         try:
@@ -347,7 +321,7 @@ class UserService:
             elif path == "description":
                 changes["description"] = user.description
             elif path == "role":
-                if not _is_admin(caller):
+                if not is_admin(caller):
                     raise RpcError(Code.PERMISSION_DENIED, "permission denied")
                 changes["role"] = _role_of(user.role)
             elif path == "password":
@@ -355,7 +329,7 @@ class UserService:
                     raise RpcError(Code.INVALID_ARGUMENT, EMPTY_PASSWORD_MESSAGE)
                 changes["password_hash"] = await hash_password(user.password)
             elif path == "state":
-                if not _is_admin(caller):
+                if not is_admin(caller):
                     raise RpcError(Code.PERMISSION_DENIED, "permission denied")
                 changes["row_status"] = ROW_STATUS_ARCHIVED if user.state == common_pb2.ARCHIVED else ROW_STATUS_NORMAL
             else:
@@ -381,7 +355,7 @@ class UserService:
 
     async def DeleteUser(self, request: api.DeleteUserRequest, ctx: CallContext) -> empty_pb2.Empty:
         target = await self._user_named(request.name)
-        caller = _require_self_or_admin(ctx, target)
+        caller = require_self_or_admin(ctx, target)
         removed = await self._store.delete_user(target.id)
         if caller.id == target.id:
             cookies.attach_clearing_cookie(ctx)
@@ -405,7 +379,7 @@ class UserService:
         if len(parts) != 4 or parts[0] != "users" or parts[2] != "settings" or not parts[1]:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting name: {name}")
         owner = await self._owner(parts[1])
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         key = parts[3]
         if key not in API_SETTING_KEYS:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting key: unknown setting key: {key}")
@@ -425,7 +399,7 @@ class UserService:
         self, request: api.ListUserSettingsRequest, ctx: CallContext
     ) -> api.ListUserSettingsResponse:
         owner = await self._owner(parse_user_name(request.parent))
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         stored = [
             s for s in await self._store.list_user_settings(owner.id) if StoreSetting.Key.Name(s.key) in API_SETTING_KEYS
         ]
@@ -478,7 +452,7 @@ class UserService:
         self, request: api.ListPersonalAccessTokensRequest, ctx: CallContext
     ) -> api.ListPersonalAccessTokensResponse:
         owner = await self._user_named(request.parent)
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         stored = await self._personal_access_tokens(owner)
         return api.ListPersonalAccessTokensResponse(
             personal_access_tokens=[personal_access_token_to_message(owner.username, t) for t in stored.tokens]
@@ -488,7 +462,7 @@ class UserService:
         self, request: api.CreatePersonalAccessTokenRequest, ctx: CallContext
     ) -> api.CreatePersonalAccessTokenResponse:
         owner = await self._user_named(request.parent)
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         token = generate_personal_access_token()
         now = dt.datetime.now(dt.timezone.utc)
         entry = StorePersonalAccessTokenEntry(
@@ -514,7 +488,7 @@ class UserService:
         if len(parts) != 4 or parts[0] != "users" or parts[2] != "personalAccessTokens" or not parts[1]:
             raise RpcError(Code.INVALID_ARGUMENT, "invalid personal access token name")
         owner = await self._user_named(USERS_PREFIX + parts[1])
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
             stored = await self._personal_access_tokens(owner)
             kept = [t for t in stored.tokens if t.token_id != parts[3]]
@@ -540,7 +514,7 @@ class UserService:
         if len(parts) != 4 or parts[0] != "users" or parts[2] != "webhooks" or not parts[1] or not parts[3]:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid webhook name: {name}")
         owner = await self._user_named(USERS_PREFIX + parts[1])
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         return owner, parts[3]
 
     async def _checked_url(self, url: str) -> str:
@@ -551,13 +525,13 @@ class UserService:
         self, request: api.ListUserWebhooksRequest, ctx: CallContext
     ) -> api.ListUserWebhooksResponse:
         owner = await self._user_named(request.parent)
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         webhooks = await self._webhooks(owner)
         return api.ListUserWebhooksResponse(webhooks=[webhook_to_message(owner.username, w) for w in webhooks.webhooks])
 
     async def CreateUserWebhook(self, request: api.CreateUserWebhookRequest, ctx: CallContext) -> api.UserWebhook:
         owner = await self._user_named(request.parent)
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         wanted = request.webhook
         if not wanted.url.strip():
             raise RpcError(Code.INVALID_ARGUMENT, "webhook URL is required")
@@ -634,14 +608,14 @@ class UserService:
     async def _identity_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
         username, provider = parse_child_name(name, "linkedIdentities", "linked identity")
         owner = await self._user_named(USERS_PREFIX + username)
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         return owner, provider
 
     async def ListLinkedIdentities(
         self, request: api.ListLinkedIdentitiesRequest, ctx: CallContext
     ) -> api.ListLinkedIdentitiesResponse:
         owner = await self._user_named(request.parent)
-        _require_self_or_admin(ctx, owner)
+        require_self_or_admin(ctx, owner)
         links = await self._store.list_user_identities(user_id=owner.id)
         return api.ListLinkedIdentitiesResponse(linked_identities=[linked_identity_to_message(owner.username, i) for i in links])
 
@@ -664,7 +638,7 @@ class UserService:
         self, request: api.CreateLinkedIdentityRequest, ctx: CallContext
     ) -> api.LinkedIdentity:
         owner = await self._user_named(request.parent)
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         identity = await sso.exchange_identity(
             self._store, request.idp_name, request.code, request.redirect_uri, request.code_verifier
         )
@@ -741,7 +715,7 @@ class UserService:
         if not raw_id.isdigit():
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid notification name: {name}")
         owner = await self._owner(username)
-        _require_self(ctx, owner)
+        require_self(ctx, owner)
         row = await self._store.get_inbox(int(raw_id))
         if row is None:
             raise RpcError(Code.NOT_FOUND, "notification not found")
@@ -753,7 +727,7 @@ class UserService:
         self, request: api.ListUserNotificationsRequest, ctx: CallContext
     ) -> api.ListUserNotificationsResponse:
         owner = await self._owner(parse_user_name(request.parent))
-        caller = _require_self(ctx, owner)
+        caller = require_self(ctx, owner)
         rows = [r for r in await self._store.list_inboxes(receiver_id=owner.id) if r.message.type != 0]
         memo_ids = {i for r in rows for i in notification_memo_ids(r.message)}
         memos = {m.id: m for m in await self._memos_by_id(memo_ids)}

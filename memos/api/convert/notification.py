@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.access import is_admin
 from memos.api.convert.user import user_to_message
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import inbox_pb2
@@ -33,7 +34,7 @@ def can_see(memo: Any, viewer: Any) -> bool:
     """Whether ``viewer`` may still read the memo a notification points at."""
     if memo is None:
         return False
-    if viewer is not None and viewer.role == "ADMIN":
+    if is_admin(viewer):
         return True
     if memo.visibility == "PUBLIC":
         return True

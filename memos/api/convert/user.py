@@ -5,6 +5,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.access import is_admin
 from memos.gen.api.v1 import common_pb2, user_service_pb2
 
 _ROLES = {"ADMIN": user_service_pb2.User.ADMIN, "USER": user_service_pb2.User.USER}
@@ -21,7 +22,7 @@ def user_name(username: str) -> str:
 
 def viewer_sees_email(user: Any, viewer: Any) -> bool:
     """Only the user themself and admins see an e-mail address."""
-    return viewer is not None and (viewer.id == user.id or viewer.role == "ADMIN")
+    return viewer is not None and (viewer.id == user.id or is_admin(viewer))
 
 
 def user_to_message(user: Any, viewer: Any) -> user_service_pb2.User:
