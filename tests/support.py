@@ -157,6 +157,17 @@ def create_user_row(target: object, username: str, role: str = "USER", password:
         connection.close()
 
 
+def sqlite_rows(path: pathlib.Path, sql: str, args: tuple = ()) -> list[tuple]:
+    """The rows of one query on a database file, read through a connection of its own."""
+    import apsw
+
+    connection = apsw.Connection(str(path))
+    try:
+        return connection.execute(sql, args).fetchall()
+    finally:
+        connection.close()
+
+
 def sign_in(client: httpx.Client, username: str, password: str = "pw") -> str:
     """Password sign-in over REST; returns the access token (fails the test on any error)."""
     response = client.post("/api/v1/auth/signin", json={"passwordCredentials": {"username": username, "password": password}})
