@@ -121,7 +121,7 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
                 entries = rendered.get(field.json_name, {})
                 for key, item in getattr(message, field.name).items():
                     _add_nulls(item, entries[_map_key_text(key)])
-        elif _is_repeated(field):
+        elif field.is_repeated:
             if not _is_well_known(field.message_type):
                 for item, item_rendered in zip(getattr(message, field.name), rendered.get(field.json_name, [])):
                     _add_nulls(item, item_rendered)
@@ -134,10 +134,6 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
     ordered = {f.json_name: rendered[f.json_name] for f in message.DESCRIPTOR.fields if f.json_name in rendered}
     rendered.clear()
     rendered.update(ordered)
-
-
-def _is_repeated(field: FieldDescriptor) -> bool:
-    return field.is_repeated
 
 
 def _is_map(field: FieldDescriptor) -> bool:

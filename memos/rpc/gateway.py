@@ -188,7 +188,7 @@ async def build_request(request: Request, match: RestMatch, max_body_bytes: int 
     binding = match.binding
     message = match.method.input()
     form_values: list[tuple[str, str]] = []
-    if binding.body or _reads_form(request, binding):
+    if binding.body or _reads_form(request):
         try:
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
@@ -208,7 +208,7 @@ async def build_request(request: Request, match: RestMatch, max_body_bytes: int 
     return message
 
 
-def _reads_form(request: Request, binding: HttpBinding) -> bool:
+def _reads_form(request: Request) -> bool:
     # Form fields count as parameters only for bodiless bindings (Go's ParseForm).
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return content_type == FORM_CONTENT_TYPE and request.method.upper() in ("POST", "PUT", "PATCH")

@@ -49,7 +49,6 @@ class Method:
     input: type[Message]
     output: type[Message]
     bindings: list[HttpBinding]
-    descriptor: MethodDescriptor
     implementation: Implementation | None = None
 
     async def invoke(self, request: Message, ctx: CallContext) -> Message:
@@ -138,12 +137,6 @@ class MethodTable:
                     return RestMatch(route.method, route.binding, values, form_fallback=True)
         return None
 
-    def resolve_rest(self, http_method: str, path: str, *, content_type: str = "") -> Method | None:
-        """The procedure a REST request runs (what the access policy judges), or None."""
-        form = content_type.strip().lower() == FORM_CONTENT_TYPE
-        match = self.match_rest(http_method, path, form=form)
-        return match.method if match else None
-
     def path_is_bound(self, path: str) -> bool:
         """Whether any HTTP method has a binding for this path."""
         return any(route.template.match(path) is not None for routes in self._routes.values() for route in routes)
@@ -178,7 +171,6 @@ def _method_of(service: ServiceDescriptor, method: MethodDescriptor) -> Method:
         input=GetMessageClass(method.input_type),
         output=GetMessageClass(method.output_type),
         bindings=_bindings_of(method),
-        descriptor=method,
     )
 
 

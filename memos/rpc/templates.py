@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 STAR = "*"

@@ -18,8 +18,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def _name(table: MethodTable, method: str, path: str, content_type: str = "") -> str | None:
-    found = table.resolve_rest(method, path, content_type=content_type)
-    return found.name if found else None
+    found = table.match_rest(method, path, form=content_type == FORM)
+    return found.method.name if found else None
 
 
 def test_the_table_holds_every_service_and_rpc(table: MethodTable) -> None:
@@ -110,9 +110,9 @@ def test_every_binding_instantiated_resolves_back_to_its_own_procedure(table: Me
     for method in table.methods:
         for binding in method.bindings:
             path = _instantiate(binding.template)
-            found = table.resolve_rest(binding.verb, path)
-            if found is not method:
-                mismatches.append((binding.verb, path, method.name, found and found.name))
+            found = table.match_rest(binding.verb, path)
+            if found is None or found.method is not method:
+                mismatches.append((binding.verb, path, method.name, found and found.method.name))
     assert mismatches == []
 
 
