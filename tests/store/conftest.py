@@ -8,7 +8,7 @@ from typing import Callable
 import apsw
 import pytest
 
-from memos.store import migrator
+from memos.store import Store, migrator
 
 CONTRACT = pathlib.Path("/work/shared/contract")
 
@@ -16,6 +16,14 @@ CONTRACT = pathlib.Path("/work/shared/contract")
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def store(tmp_path: pathlib.Path):
+    """A started Store on a fresh database file, without deployment files."""
+    opened = await Store.open("sqlite", str(tmp_path / "memos_prod.db"), deployment_dir=None)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

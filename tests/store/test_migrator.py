@@ -13,16 +13,9 @@ from memos.store import migrator
 from memos.store.errors import MigrationError
 from memos.store.sqlite import SqliteDriver
 from memos.store.store import Store
+from support import sqlite_rows as _rows
 
 pytestmark = pytest.mark.anyio
-
-
-def _rows(path: pathlib.Path, sql: str) -> list[tuple]:
-    conn = apsw.Connection(str(path))
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def _contract_columns(contract_dir: pathlib.Path) -> dict[str, set[str]]:

@@ -15,13 +15,6 @@ from memos.store.store import Store
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def store(tmp_path: pathlib.Path):
-    opened = await Store.open("sqlite", str(tmp_path / "memos_prod.db"))
-    yield opened
-    await opened.close()
-
-
 async def _read_value(driver: SqliteDriver, sql: str, args: tuple = ()) -> object:
     return await driver.run_read(lambda conn: conn.execute(sql, args).fetchall()[0][0])
 

@@ -14,19 +14,12 @@ from memos.gen.store import idp_pb2, inbox_pb2
 from memos.gen.store import instance_setting_pb2 as settings_pb
 from memos.gen.store import user_setting_pb2
 from memos.store import Conflict, GuardRefused, InvalidValue, NotFound, Store
+from support import sqlite_rows as _rows
 
 pytestmark = pytest.mark.anyio
 
 IdentityProvider = idp_pb2.IdentityProvider
 InboxMessage = inbox_pb2.InboxMessage
-
-
-def _rows(path: pathlib.Path, sql: str, args: tuple = ()) -> list[tuple]:
-    conn = apsw.Connection(str(path))
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def _execute(path: pathlib.Path, sql: str) -> None:

@@ -5,31 +5,16 @@ import hashlib
 import pathlib
 import uuid
 
-import apsw
 import pytest
 
 from memos.gen.store import instance_setting_pb2 as pb
 from memos.gen.store import user_setting_pb2
 from memos.store import Conflict, InvalidValue, NotFound, Store, StoreError
+from support import sqlite_rows as _rows
 
 pytestmark = pytest.mark.anyio
 
 UserSetting = user_setting_pb2.UserSetting
-
-
-def _rows(path: pathlib.Path, sql: str) -> list[tuple]:
-    conn = apsw.Connection(str(path))
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-@pytest.fixture
-async def store(tmp_path: pathlib.Path):
-    opened = await Store.open("sqlite", str(tmp_path / "memos_prod.db"))
-    yield opened
-    await opened.close()
 
 
 # --- opening ----------------------------------------------------------------------
