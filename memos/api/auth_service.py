@@ -83,15 +83,9 @@ class AuthService:
         return await self._sso.resolve_user(credentials, ctx)
 
     async def _issue_session(self, user: User, ctx: CallContext) -> api.SignInResponse:
-        key = await tokens.signing_key(self._store)
-        token_id, refresh = sessions.new_refresh_token(user, key)
-        try:
-            await sessions.add_refresh_token(self._store, user.id, token_id, refresh.expires_at, client_info(ctx.headers))
-        except Exception:
-            # As in Memos the sign-in still succeeds; refreshing will report the token revoked.
-            logger.exception("failed to store the refresh token of user %s", user.id)
-        attach_refresh_cookie(ctx, refresh.token, refresh.expires_at)
-        access = tokens.issue_access_token(user, key)
+        session = await sessions.start_session(self._store, user, client_info(ctx.headers))
+        attach_refresh_cookie(ctx, session.refresh.token, session.refresh.expires_at)
+        access = tokens.issue_access_token(user, await tokens.signing_key(self._store))
         return api.SignInResponse(
             user=user_to_message(user, user),
             access_token=access.token,

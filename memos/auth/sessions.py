@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import logging
 import uuid
 import weakref
 from collections.abc import Callable
@@ -26,6 +27,8 @@ RefreshToken = user_setting_pb2.RefreshTokensUserSetting.RefreshToken
 ClientInfo = user_setting_pb2.RefreshTokensUserSetting.ClientInfo
 
 REFRESH_TOKENS_KEY = "REFRESH_TOKENS"
+
+logger = logging.getLogger("memos.auth")
 
 # store -> user id -> lock. Weak so a closed store's locks go with it.
 _locks: weakref.WeakKeyDictionary[Any, dict[int, asyncio.Lock]] = weakref.WeakKeyDictionary()
@@ -109,9 +112,16 @@ def new_refresh_token(user: User, key: bytes) -> tuple[str, tokens.IssuedToken]:
 
 
 async def start_session(store: Any, user: User, client_info: ClientInfo) -> Session:
-    """Issue a refresh token and record it; the caller sets the cookie."""
+    """Issue a refresh token and record it; the caller sets the cookie.
+
+    As in Memos a failed write does not fail the sign-in: it is logged, and
+    refreshing with the token later reports it revoked.
+    """
     token_id, refresh = new_refresh_token(user, await tokens.signing_key(store))
-    await add_refresh_token(store, user.id, token_id, refresh.expires_at, client_info)
+    try:
+        await add_refresh_token(store, user.id, token_id, refresh.expires_at, client_info)
+    except Exception:
+        logger.exception("failed to store the refresh token of user %s", user.id)
     return Session(user, refresh, token_id)
 
 
