@@ -115,7 +115,7 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
     for field in message.DESCRIPTOR.fields:
         if field.message_type is None:
             continue
-        if _is_map(field):
+        if is_map(field):
             value_field = field.message_type.fields_by_name["value"]
             if value_field.message_type is not None and not _is_well_known(value_field.message_type):
                 entries = rendered.get(field.json_name, {})
@@ -136,7 +136,8 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
     rendered.update(ordered)
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def is_map(field: FieldDescriptor) -> bool:
+    """A map field (a repeated field of generated map-entry messages)."""
     return (
         field.is_repeated
         and field.message_type is not None

@@ -193,7 +193,9 @@ async def build_request(request: Request, match: RestMatch, max_body_bytes: int 
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
             raise RpcError(Code.INVALID_ARGUMENT, "http: request body too large") from None
-        if binding.body:
+        if binding.body == "*":
+            message = codec.gateway_json_decode(body, match.method.input)
+        elif binding.body:
             _apply_body(message, binding, body)
         else:
             form_values = _parse_query(body.decode("utf-8", errors="replace"))
@@ -219,11 +221,8 @@ def _parse_query(text: str) -> list[tuple[str, str]]:
 
 
 def _apply_body(message: Message, binding: HttpBinding, body: bytes) -> None:
+    """A body bound to one top-level field (and, on PATCH, the update mask it implies)."""
     value = codec.load_json(body)
-    if binding.body == "*":
-        if value is not None:
-            codec.merge_json(value, message)
-        return
     field = message.DESCRIPTOR.fields_by_name.get(binding.body)
     if field is None:
         raise RpcError(Code.INTERNAL, f"binding body {binding.body!r} names no field")
@@ -375,9 +374,9 @@ def _is_synthetic(oneof: Any) -> bool:
 
 
 def _set_leaf(message: Message, field: FieldDescriptor, values: list[str], map_key: str | None) -> None:
-    if map_key is not None and not _is_map(field):
+    if map_key is not None and not codec.is_map(field):
         raise RpcError(Code.INVALID_ARGUMENT, f"field {field.name!r} is not a map")
-    if _is_map(field):
+    if codec.is_map(field):
         if map_key is None:
             raise RpcError(Code.INVALID_ARGUMENT, f"map field {field.name!r} needs parameters of the form {field.name}[key]")
         if len(values) != 1:
@@ -405,10 +404,6 @@ def _set_leaf(message: Message, field: FieldDescriptor, values: list[str], map_k
         getattr(message, field.name).CopyFrom(_parse_message(field, values[0]))
     else:
         setattr(message, field.name, parse_scalar(field, values[0]))
-
-
-def _is_map(field: FieldDescriptor) -> bool:
-    return field.is_repeated and field.message_type is not None and field.message_type.GetOptions().map_entry
 
 
 def parse_scalar(field: FieldDescriptor, text: str) -> Any:
