@@ -329,6 +329,16 @@ async def test_stat_rows_are_newest_first_without_comments(store: Store) -> None
     assert [row.uid for row in with_comments][0] == "comment"
 
 
+async def test_summaries_by_id_include_archived_memos_and_comments(store: Store) -> None:
+    base = await _insert_memo(store, "base", 1, created_ts=100)
+    archived = await _insert_memo(store, "archived", 2, created_ts=200, row_status="ARCHIVED")
+    comment = await _insert_memo(store, "comment", 2, created_ts=300, comment_on=base)
+    await _insert_memo(store, "not-asked", 1, created_ts=400)
+
+    rows = await store.list_memo_summaries(ids=[base, archived, comment, 999], row_status=None, exclude_comments=False)
+    assert [row.uid for row in rows] == ["comment", "archived", "base"]
+    assert await store.list_memo_summaries(ids=[]) == []
+
 async def test_stat_rows_of_the_demo_database(v030_database: pathlib.Path, tmp_path: pathlib.Path) -> None:
     expected = _rows(
         v030_database,
