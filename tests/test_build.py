@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,12 +49,6 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMOS_", "PYTHON"))}
     env["SHIV_ROOT"] = str(tmp_path / "shiv")
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_build_is_reproducible(pyz: Path, tmp_path: Path) -> None:

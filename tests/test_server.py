@@ -20,6 +20,7 @@ import pytest
 
 from memos.profile import Profile
 from memos.server import greeting
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,12 +59,6 @@ async def events(request):
 app = Starlette(routes=[Route("/healthz", healthz), Route("/slow", slow), Route("/events", events)], lifespan=lifespan)
 sys.exit(serve(profile, app, on_shutdown_signal=hub_closed.set))
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Running:
