@@ -26,7 +26,7 @@ from memos.auth.oauth2 import ExternalProfile
 from memos.auth.passwords import hash_password, random_password
 from memos.rpc.errors import Code, RpcError
 from memos.store.errors import Conflict
-from memos.store.models import ROLE_USER, ROW_STATUS_ARCHIVED, User
+from memos.store.models import ROLE_USER, User
 
 log = logging.getLogger("memos.auth.sso")
 
@@ -84,14 +84,8 @@ async def exchange_identity(
     return ExternalIdentity(idp_uid=uid, subject=profile.identifier, profile=profile)
 
 
-def _usable(user: User) -> User:
-    if user.row_status == ROW_STATUS_ARCHIVED:
-        raise RpcError(Code.PERMISSION_DENIED, f"user has been archived with username {user.username}")
-    return user
-
-
 class SsoSignIn:
-    """The SSO half of AuthService.SignIn: credentials in, the store user to sign in out."""
+    """The SSO half of AuthService.SignIn: credentials in, the store user out (SignIn refuses archived ones)."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
@@ -111,11 +105,11 @@ class SsoSignIn:
             raise RpcError(Code.INVALID_ARGUMENT, "identity provider returned an empty subject identifier")
         linked = await self._linked_user(identity)
         if linked is not None:
-            return _usable(linked)
+            return linked
         general = (await self._store.get_instance_setting("GENERAL")).general_setting
         if general.disallow_user_registration:
             raise RpcError(Code.PERMISSION_DENIED, "user registration is not allowed")
-        return _usable(await self._provision(identity))
+        return await self._provision(identity)
 
     async def _linked_user(self, identity: ExternalIdentity) -> User | None:
         link = await self._store.get_user_identity(provider=identity.idp_uid, extern_uid=identity.subject)
