@@ -55,7 +55,6 @@ from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_S
 
 log = logging.getLogger("memos.api.users")
 
-USERS_PREFIX = "users/"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_BATCH_USERNAMES = 100
@@ -78,11 +77,14 @@ def parse_user_name(name: str) -> str:
     return parts[1]
 
 
-def parse_child_name(name: str, collection: str, what: str) -> tuple[str, str]:
-    """``users/{username}/{collection}/{id}`` -> (username, id); INVALID_ARGUMENT naming ``what`` otherwise."""
+def parse_child_name(name: str, collection: str, what: str, *, message: str = "") -> tuple[str, str]:
+    """``users/{username}/{collection}/{id}`` -> (username, id).
+
+    Otherwise INVALID_ARGUMENT ``invalid {what} name: {name}``, or ``message`` when the spec words it differently.
+    """
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not parts[1] or not parts[3]:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid {what} name: {name}")
+        raise RpcError(Code.INVALID_ARGUMENT, message or f"invalid {what} name: {name}")
     return parts[1], parts[3]
 
 
@@ -180,7 +182,10 @@ class UserService:
 
     async def _user_named(self, name: str) -> User:
         """The user of ``users/{username}``; NOT_FOUND when there is none."""
-        user = await self._store.get_user(username=parse_user_name(name))
+        return await self._user(parse_user_name(name))
+
+    async def _user(self, username: str) -> User:
+        user = await self._store.get_user(username=username)
         if user is None:
             raise RpcError(Code.NOT_FOUND, "user not found")
         return user
@@ -375,12 +380,9 @@ class UserService:
     # --- settings ------------------------------------------------------------------------
 
     async def _setting_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
-        parts = name.split("/")
-        if len(parts) != 4 or parts[0] != "users" or parts[2] != "settings" or not parts[1]:
-            raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting name: {name}")
-        owner = await self._owner(parts[1])
+        username, key = parse_child_name(name, "settings", "setting")
+        owner = await self._owner(username)
         require_self(ctx, owner)
-        key = parts[3]
         if key not in API_SETTING_KEYS:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid setting key: unknown setting key: {key}")
         return owner, key
@@ -484,14 +486,14 @@ class UserService:
     async def DeletePersonalAccessToken(
         self, request: api.DeletePersonalAccessTokenRequest, ctx: CallContext
     ) -> empty_pb2.Empty:
-        parts = request.name.split("/")
-        if len(parts) != 4 or parts[0] != "users" or parts[2] != "personalAccessTokens" or not parts[1]:
-            raise RpcError(Code.INVALID_ARGUMENT, "invalid personal access token name")
-        owner = await self._user_named(USERS_PREFIX + parts[1])
+        username, token_id = parse_child_name(
+            request.name, "personalAccessTokens", "personal access token", message="invalid personal access token name"
+        )
+        owner = await self._user(username)
         require_self(ctx, owner)
         async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
             stored = await self._personal_access_tokens(owner)
-            kept = [t for t in stored.tokens if t.token_id != parts[3]]
+            kept = [t for t in stored.tokens if t.token_id != token_id]
             if len(kept) != len(stored.tokens):
                 del stored.tokens[:]
                 stored.tokens.extend(kept)
@@ -510,12 +512,10 @@ class UserService:
         await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.WEBHOOKS, webhooks=webhooks))
 
     async def _webhook_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
-        parts = name.split("/")
-        if len(parts) != 4 or parts[0] != "users" or parts[2] != "webhooks" or not parts[1] or not parts[3]:
-            raise RpcError(Code.INVALID_ARGUMENT, f"invalid webhook name: {name}")
-        owner = await self._user_named(USERS_PREFIX + parts[1])
+        username, webhook_id = parse_child_name(name, "webhooks", "webhook")
+        owner = await self._user(username)
         require_self_or_admin(ctx, owner)
-        return owner, parts[3]
+        return owner, webhook_id
 
     async def _checked_url(self, url: str) -> str:
         """The trimmed URL, once it is http(s) and resolves to no private address (unless allowed)."""
@@ -607,7 +607,7 @@ class UserService:
 
     async def _identity_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
         username, provider = parse_child_name(name, "linkedIdentities", "linked identity")
-        owner = await self._user_named(USERS_PREFIX + username)
+        owner = await self._user(username)
         require_self_or_admin(ctx, owner)
         return owner, provider
 

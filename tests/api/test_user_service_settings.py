@@ -229,6 +229,22 @@ def test_pat_name_must_have_four_segments(client: TestClient) -> None:
     assert (response.status_code, response.json()["message"]) == (400, "invalid personal access token name")
 
 
+@pytest.mark.parametrize(
+    ("rpc", "name", "message"),
+    [
+        ("GetUserSetting", "users/alice/settings/", "invalid setting name: users/alice/settings/"),
+        ("GetUserSetting", "users/alice/preferences/GENERAL", "invalid setting name: users/alice/preferences/GENERAL"),
+        ("DeletePersonalAccessToken", "users/alice/personalAccessTokens/", "invalid personal access token name"),
+        ("DeletePersonalAccessToken", "users/alice/tokens/x", "invalid personal access token name"),
+        ("GetUserWebhookSigningSecret", "users/alice/webhooks/", "invalid webhook name: users/alice/webhooks/"),
+    ],
+)
+def test_malformed_child_names(client: TestClient, rpc: str, name: str, message: str) -> None:
+    _, alice, _ = two_users(client)
+    response = client.post(CONNECT + rpc, json={"name": name}, headers=bearer(alice))
+    assert (response.status_code, response.json()["message"]) == (400, message)
+
+
 # --- webhooks --------------------------------------------------------------------------------
 
 

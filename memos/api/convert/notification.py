@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from memos.api.access import is_admin
-from memos.api.convert.user import user_to_message
+from memos.api.convert.user import user_name, user_to_message
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import inbox_pb2
 
@@ -50,7 +50,7 @@ def notification_to_message(
     message = row.message
     notification = api.UserNotification(
         name=f"users/{receiver.username}/notifications/{row.id}",
-        sender=f"users/{sender.username}" if sender is not None else "",
+        sender=user_name(sender.username) if sender is not None else "",
         status=_STATUS.get(row.status, api.UserNotification.STATUS_UNSPECIFIED),
         create_time=Timestamp(seconds=row.created_ts),
         type=int(message.type),
