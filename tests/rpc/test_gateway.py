@@ -178,6 +178,14 @@ def test_form_post_to_a_path_with_a_post_binding_runs_that_binding(rpc_client: T
     assert recorder.last[1].procedure == "/memos.api.v1.MemoService/CreateMemo"
 
 
+def test_a_form_post_may_name_its_method_in_x_http_method_override(rpc_client: TestClient) -> None:
+    overridden = rpc_client.post("/api/v1/memos/abc", content=b"", headers={**FORM, "X-HTTP-Method-Override": "delete"})
+    assert overridden.json()["message"] == "method DeleteMemo not implemented"
+    # Only a form POST is overridden; a JSON POST stays a POST, which this path has no binding for.
+    json_post = rpc_client.post("/api/v1/memos/abc", json={}, headers={"X-HTTP-Method-Override": "DELETE"})
+    assert json_post.json()["message"] == "Method Not Allowed"
+
+
 def test_unknown_path_is_the_gateway_404(rpc_client: TestClient) -> None:
     response = rpc_client.get("/api/v1/definitely/not/here")
     assert response.status_code == 404
