@@ -8,6 +8,7 @@ send them back).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from memos.api.ids import short_uuid
 from memos.gen.store import instance_setting_pb2 as store
@@ -28,7 +29,6 @@ MAX_MODEL_BYTES = 256
 MAX_LANGUAGE_BYTES = 32
 MAX_PROMPT_BYTES = 4096
 
-# The shortuuid alphabet: no 0/O, 1/I/l look-alikes.
 # Constructs Python's re accepts but RE2 (what Memos compiles tag patterns with) does not.
 _NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 
@@ -39,7 +39,9 @@ def prepare_update(incoming: store.InstanceSetting, current: store.InstanceSetti
     if key == "STORAGE":
         _keep_s3_secret(incoming.storage_setting, current.storage_setting)
     elif key == "TAGS":
-        _check_tags(incoming.tags_setting)
+        problem = tag_rule_violation(incoming.tags_setting)
+        if problem:
+            raise _invalid_setting(problem)
     elif key == "NOTIFICATION":
         keep_smtp_password(incoming.notification_setting.email, current.notification_setting.email)
     elif key == "AI":
@@ -73,27 +75,36 @@ def _invalid_setting(reason: str) -> RpcError:
     return RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting: {reason}")
 
 
-def _check_tags(tags: store.InstanceTagsSetting) -> None:
+def tag_rule_violation(tags: Any) -> str | None:
+    """What is wrong with a tag-rule map (the instance or a user TAGS setting), None when nothing is.
+
+    Every key must be a non-blank RE2-compatible regular expression and every
+    background colour component a number in [0, 1].
+    """
     for name, metadata in tags.tags.items():
         if not name.strip():
-            raise _invalid_setting("tag name must not be blank")
+            return "tag name must not be blank"
         if _NOT_RE2.search(name):
-            raise _invalid_setting(f"tag {name!r} is not a valid regular expression: unsupported syntax")
+            return f"tag {name!r} is not a valid regular expression: unsupported syntax"
         try:
             re.compile(name)
         except re.error as exc:
-            raise _invalid_setting(f"tag {name!r} is not a valid regular expression: {exc}") from exc
+            return f"tag {name!r} is not a valid regular expression: {exc}"
         if metadata.HasField("background_color"):
-            _check_color(name, metadata.background_color)
+            problem = _color_violation(name, metadata.background_color)
+            if problem:
+                return problem
+    return None
 
 
-def _check_color(tag: str, color: object) -> None:
-    channels = {"red": color.red, "green": color.green, "blue": color.blue}  # type: ignore[attr-defined]
-    if color.HasField("alpha"):  # type: ignore[attr-defined]
-        channels["alpha"] = color.alpha.value  # type: ignore[attr-defined]
+def _color_violation(tag: str, color: Any) -> str | None:
+    channels = {"red": color.red, "green": color.green, "blue": color.blue}
+    if color.HasField("alpha"):
+        channels["alpha"] = color.alpha.value
     for channel, value in channels.items():
-        if not 0.0 <= value <= 1.0:
-            raise _invalid_setting(f"tag {tag!r} background color {channel} {value:g} is outside [0, 1]")
+        if not 0.0 <= value <= 1.0:  # also false for NaN
+            return f"tag {tag!r} background color {channel} {value:g} is outside [0, 1]"
+    return None
 
 
 def _invalid_ai(reason: str) -> RpcError:

@@ -38,6 +38,7 @@ from memos.api.convert.user_setting import (
     tags_to_store,
     webhook_to_message,
 )
+from memos.api.instance_setting_rules import tag_rule_violation
 from memos.auth import cookies, sessions, sso, tokens
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
@@ -440,7 +441,9 @@ class UserService:
                 raise RpcError(Code.INVALID_ARGUMENT, f"unsupported update mask path for tags setting: {path}")
         if not setting.HasField("tags_setting"):
             raise RpcError(Code.INVALID_ARGUMENT, "tags setting is required")
-        check_tags(setting.tags_setting)
+        problem = tag_rule_violation(setting.tags_setting)
+        if problem:
+            raise RpcError(Code.INVALID_ARGUMENT, f"invalid user tags setting: {problem}")
         tags = tags_to_store(setting.tags_setting)
         await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.TAGS, tags=tags))
 
@@ -803,28 +806,3 @@ def remove_attachment_files(data_dir: str, attachments: list[Any]) -> list[tuple
         except OSError as exc:
             failures.append((attachment.id, str(exc)))
     return failures
-
-
-def check_tags(tags: api.UserSetting.TagsSetting) -> None:
-    """Every key a non-blank regular expression, every colour component a finite number in [0, 1]."""
-    for pattern, metadata in tags.tags.items():
-        if not pattern.strip():
-            raise RpcError(Code.INVALID_ARGUMENT, "invalid user tags setting: tag pattern must not be blank")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise RpcError(Code.INVALID_ARGUMENT, f"invalid user tags setting: invalid tag pattern {pattern!r}: {exc}") from None
-        if metadata.HasField("background_color"):
-            _check_color(pattern, metadata.background_color)
-
-
-def _check_color(pattern: str, color: Any) -> None:
-    components = {"red": color.red, "green": color.green, "blue": color.blue}
-    if color.HasField("alpha"):
-        components["alpha"] = color.alpha.value
-    for component, value in components.items():
-        if not 0.0 <= value <= 1.0:  # also false for NaN
-            raise RpcError(
-                Code.INVALID_ARGUMENT,
-                f"invalid user tags setting: {component} of tag {pattern!r} must be within [0, 1], got {value}",
-            )

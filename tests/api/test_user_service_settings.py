@@ -130,6 +130,7 @@ def test_update_setting_needs_a_mask(client: TestClient) -> None:
         ({"bug": {"backgroundColor": {"red": 1.2}}}, "tags", "invalid user tags setting"),
         ({"bug": {"backgroundColor": {"red": 0.5, "alpha": -0.1}}}, "tags", "invalid user tags setting"),
         ({" ": {}}, "tags", "invalid user tags setting"),
+        ({"(?=look)ahead": {}}, "tags", "invalid user tags setting"),  # Python re accepts it, RE2 does not
         ({"bug": {}}, "locale", "unsupported update mask path for tags setting: locale"),
     ],
 )
