@@ -11,7 +11,6 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
-import logging
 import pathlib
 import re
 import secrets
@@ -21,15 +20,15 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from memos.api.access import is_admin, require_admin, require_self, require_self_or_admin
 from memos.api.convert.notification import notification_memo_ids, notification_to_message
 from memos.api.convert.linked_identity import linked_identity_to_message
 from memos.api.convert.stats import user_stats_message
-from memos.api.convert.user import user_to_message
+from memos.api.convert.user import role_to_message, user_to_message
 from memos.api.convert.user_setting import (
     API_SETTING_KEYS,
+    StorePersonalAccessToken,
     StoreSetting,
     StoreWebhook,
     default_setting,
@@ -53,8 +52,6 @@ from memos.rpc.context import CallContext
 from memos.rpc.errors import Code, RpcError
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
-
-log = logging.getLogger("memos.api.users")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -87,12 +84,6 @@ def parse_child_name(name: str, collection: str, what: str, *, message: str = ""
     if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not parts[1] or not parts[3]:
         raise RpcError(Code.INVALID_ARGUMENT, message or f"invalid {what} name: {name}")
     return parts[1], parts[3]
-
-
-def _now_timestamp() -> Timestamp:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 # --- ListUsers paging and filter ------------------------------------------------------
@@ -163,6 +154,7 @@ def check_avatar(avatar_url: str) -> None:
 
 
 def _role_of(role: int) -> str:
+    """The stored role a requested API role means: anything but ADMIN (unspecified too) is USER."""
     return ROLE_ADMIN if role == api.User.ADMIN else ROLE_USER
 
 
@@ -246,7 +238,7 @@ class UserService:
         if request.validate_only:
             role = await self._role_for_new_user(caller, wanted.role)
             return api.User(
-                username=wanted.username, email=wanted.email, display_name=wanted.display_name, role=_ROLE_ENUM[role]
+                username=wanted.username, email=wanted.email, display_name=wanted.display_name, role=role_to_message(role)
             )
         password_hash = await hash_password(wanted.password)
         fields = dict(
@@ -261,8 +253,7 @@ class UserService:
 
     async def _create_user(self, caller: User | None, requested_role: int, fields: dict[str, Any]) -> User:
         if is_admin(caller):
-            role = _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
-            return await self._store.create_user(role=role, **fields)
+            return await self._store.create_user(role=_role_of(requested_role), **fields)
         if await self._store.count_users() == 0:
             # The store re-checks "no users yet" atomically: of racing sign-ups exactly one wins.
             first = await self._store.create_first_user(role=ROLE_ADMIN, **fields)
@@ -274,7 +265,7 @@ class UserService:
     async def _role_for_new_user(self, caller: User | None, requested_role: int) -> str:
         """The role CreateUser would assign (for validate_only), running the same gates."""
         if is_admin(caller):
-            return _role_of(requested_role) if requested_role != api.User.ROLE_UNSPECIFIED else ROLE_USER
+            return _role_of(requested_role)
         if await self._store.count_users() == 0:
             return ROLE_ADMIN
         await self._check_registration_open()
@@ -470,7 +461,7 @@ class UserService:
         require_self(ctx, owner)
         token = generate_personal_access_token()
         now = dt.datetime.now(dt.timezone.utc)
-        entry = StorePersonalAccessTokenEntry(
+        entry = StorePersonalAccessToken(
             token_id=str(uuid.uuid4()), token_hash=hash_personal_access_token(token), description=request.description
         )
         entry.created_at.FromDatetime(now)
@@ -777,9 +768,6 @@ class UserService:
         return empty_pb2.Empty()
 
 
-StorePersonalAccessTokenEntry = store_pb.PersonalAccessTokensUserSetting.PersonalAccessToken
-
-_ROLE_ENUM = {ROLE_ADMIN: api.User.ADMIN, ROLE_USER: api.User.USER}
 _INBOX_STATUS = {api.UserNotification.UNREAD: "UNREAD", api.UserNotification.ARCHIVED: "ARCHIVED"}
 
 

@@ -12,6 +12,10 @@ _ROLES = {"ADMIN": user_service_pb2.User.ADMIN, "USER": user_service_pb2.User.US
 _STATES = {"NORMAL": common_pb2.NORMAL, "ARCHIVED": common_pb2.ARCHIVED}
 
 
+def role_to_message(role: str) -> int:
+    return _ROLES.get(role, user_service_pb2.User.ROLE_UNSPECIFIED)
+
+
 def seconds_to_timestamp(seconds: int) -> Timestamp:
     return Timestamp(seconds=int(seconds))
 
@@ -33,7 +37,7 @@ def user_to_message(user: Any, viewer: Any) -> user_service_pb2.User:
         avatar = f"/file/users/{user.username}/avatar"
     return user_service_pb2.User(
         name=user_name(user.username),
-        role=_ROLES.get(user.role, user_service_pb2.User.ROLE_UNSPECIFIED),
+        role=role_to_message(user.role),
         username=user.username,
         email=user.email if viewer_sees_email(user, viewer) else "",
         display_name=user.nickname,
