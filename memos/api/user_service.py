@@ -300,14 +300,16 @@ class UserService:
     async def _user_changes(self, user: api.User, paths: list[str], caller: User) -> dict[str, Any]:
         """The columns a masked update writes; the first invalid path aborts before anything is written."""
         changes: dict[str, Any] = {}
+        # Read once for both switches, and only when a path needs it.
+        general = await self._general_setting() if {"username", "display_name"} & set(paths) else None
         for path in paths:
             if path == "username":
-                if (await self._general_setting()).disallow_change_username:
+                if general.disallow_change_username:
                     raise RpcError(Code.PERMISSION_DENIED, "permission denied: disallow change username")
                 check_writable_username(user.username)
                 changes["username"] = user.username
             elif path == "display_name":
-                if (await self._general_setting()).disallow_change_nickname:
+                if general.disallow_change_nickname:
                     raise RpcError(Code.PERMISSION_DENIED, "permission denied: disallow change nickname")
                 changes["nickname"] = user.display_name
             elif path == "email":
