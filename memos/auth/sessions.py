@@ -1,18 +1,16 @@
 """Refresh-token sessions, kept in the user's REFRESH_TOKENS setting as Memos keeps them.
 
-Every change is a read-modify-write of the whole list, so changes for one
-user are serialised by a per-user lock (otherwise a sign-in racing a
-revocation could write revoked entries back). Safer than Memos: every write
+Every change is a read-modify-write of the whole list, done inside one store
+write transaction (otherwise a sign-in racing a revocation could write revoked
+entries back). Safer than Memos: every write
 also drops entries whose expiry has passed, so the list cannot grow forever.
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import logging
 import uuid
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +28,6 @@ REFRESH_TOKENS_KEY = "REFRESH_TOKENS"
 
 logger = logging.getLogger("memos.auth")
 
-# store -> user id -> lock. Weak so a closed store's locks go with it.
-_locks: weakref.WeakKeyDictionary[Any, dict[int, asyncio.Lock]] = weakref.WeakKeyDictionary()
-
 
 class InvalidRefreshToken(Exception):
     """A refresh token that cannot start or continue a session; the message is the reason."""
@@ -43,11 +38,6 @@ class Session:
     user: User
     refresh: tokens.IssuedToken
     token_id: str
-
-
-def _lock(store: Any, user_id: int) -> asyncio.Lock:
-    per_user = _locks.setdefault(store, {})
-    return per_user.setdefault(user_id, asyncio.Lock())
 
 
 def _utc_now() -> dt.datetime:
@@ -70,14 +60,20 @@ async def list_refresh_tokens(store: Any, user_id: int) -> list[RefreshToken]:
 
 
 async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken]], list[RefreshToken]]) -> None:
-    """Apply ``change`` to the stored list, pruning expired entries, under the user's lock."""
-    async with _lock(store, user_id):
-        now = _utc_now()
-        kept = [entry for entry in change(await list_refresh_tokens(store, user_id)) if not _expired(entry, now)]
-        setting = UserSetting(user_id=user_id, key=UserSetting.REFRESH_TOKENS)
-        setting.refresh_tokens.SetInParent()
-        setting.refresh_tokens.refresh_tokens.extend(kept)
-        await store.upsert_user_setting(setting)
+    """Apply ``change`` to the stored list, pruning expired entries, in one write transaction."""
+    now = _utc_now()
+
+    def rewrite(setting: UserSetting) -> bool:
+        entries = setting.refresh_tokens.refresh_tokens
+        current = [RefreshToken() for _ in entries]
+        for copy, entry in zip(current, entries):
+            copy.CopyFrom(entry)  # detached: the repeated field is cleared below
+        kept = [entry for entry in change(current) if not _expired(entry, now)]
+        del entries[:]
+        entries.extend(kept)
+        return True
+
+    await store.modify_user_setting(user_id, REFRESH_TOKENS_KEY, rewrite)
 
 
 def _entry(token_id: str, expires_at: dt.datetime, client_info: ClientInfo) -> RefreshToken:
@@ -151,7 +147,7 @@ def _check_entry(entries: list[RefreshToken], token_id: str) -> None:
 async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Session:
     """Swap a valid refresh token for a new one.
 
-    The old entry is replaced by the new one in a single locked write, so two
+    The old entry is replaced by the new one in a single write transaction, so two
     concurrent refreshes with the same token cannot both succeed.
     """
     user, claims = await validate_refresh_token(store, token)
@@ -159,7 +155,7 @@ async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Ses
     new_entry = _entry(token_id, refresh.expires_at, client_info)
 
     def replace(entries: list[RefreshToken]) -> list[RefreshToken]:
-        _check_entry(entries, claims.token_id)  # again, now under the lock
+        _check_entry(entries, claims.token_id)  # again, now inside the write transaction
         return [*(e for e in entries if e.token_id != claims.token_id), new_entry]
 
     await _rewrite(store, user.id, replace)

@@ -376,6 +376,29 @@ class Store:
                 return row.user_id, token
         return None
 
+    async def modify_user_setting(
+        self, user_id: int, key: str | int, change: Callable[[UserSetting], bool]
+    ) -> UserSetting:
+        """Read-modify-write of one user setting in one write transaction.
+
+        ``change`` gets the stored setting (an empty one when there is no row), edits it
+        in place and returns whether to write it. It runs on the writer thread, so it
+        must not block; an exception it raises leaves the row alone and reaches the caller.
+        Returns the setting as it now is.
+        """
+        name = codec.user_setting_name(key)
+        outcome: list[UserSetting] = []
+
+        def modify(value: str | None) -> str | None:
+            setting = codec.decode_user_setting(user_id, name, value if value is not None else "{}")
+            outcome.append(setting)
+            return codec.encode_user_setting(setting)[2] if change(setting) else None
+
+        written = await self.driver.modify_user_setting(user_id, name, modify)
+        if written is not None:
+            self._user_settings.set(f"{user_id}-{name}", codec.clone(outcome[0]))
+        return codec.clone(outcome[0])
+
     async def touch_personal_access_token(self, user_id: int, token_id: str, when: datetime.datetime) -> bool:
         """Record that a personal access token was used at ``when`` (timezone-aware).
 
@@ -383,31 +406,26 @@ class Store:
         instead of raising when the token is gone or the write fails.
         """
         when = when.astimezone(datetime.timezone.utc)
+        touched: list[bool] = []
 
-        def change(value: str | None) -> str | None:
-            if value is None:
-                return None
-            setting = codec.decode_user_setting(user_id, "PERSONAL_ACCESS_TOKENS", value)
+        def change(setting: UserSetting) -> bool:
             for token in setting.personal_access_tokens.tokens:
                 if token.token_id != token_id:
                     continue
                 last = token.last_used_at
                 if token.HasField("last_used_at") and last.ToDatetime(datetime.timezone.utc) >= when:
-                    return None
+                    return False
                 token.last_used_at.FromDatetime(when)
-                return codec.encode_user_setting(setting)[2]
-            return None
+                touched.append(True)
+                return True
+            return False
 
         try:
-            written = await self.driver.modify_user_setting(user_id, "PERSONAL_ACCESS_TOKENS", change)
+            await self.modify_user_setting(user_id, "PERSONAL_ACCESS_TOKENS", change)
         except StoreError as exc:
             log.warning("could not record the use of personal access token %s: %s", token_id, exc)
             return False
-        if written is None:
-            return False
-        setting = codec.decode_user_setting(user_id, "PERSONAL_ACCESS_TOKENS", written)
-        self._user_settings.set(f"{user_id}-PERSONAL_ACCESS_TOKENS", setting)
-        return True
+        return bool(touched)
 
     # --- deployment configuration ---------------------------------------------------------
 
