@@ -7,7 +7,6 @@ checks here are the role and ownership rules (self, self-or-admin, admin).
 from __future__ import annotations
 
 import ast
-import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -16,6 +15,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -164,12 +164,6 @@ class UserService:
     def __init__(self, store: Any, profile: Profile) -> None:
         self._store = store
         self._profile = profile
-        # Token and webhook lists are read, changed and written whole; one lock per
-        # (user, key) keeps two concurrent edits from dropping each other's change.
-        self._setting_locks: dict[tuple[int, str], asyncio.Lock] = {}
-
-    def _setting_lock(self, user_id: int, key: str) -> asyncio.Lock:
-        return self._setting_locks.setdefault((user_id, key), asyncio.Lock())
 
     # --- lookups ---------------------------------------------------------------------
 
@@ -469,12 +463,12 @@ class UserService:
         entry.created_at.FromDatetime(now)
         if request.expires_in_days > 0:
             entry.expires_at.FromDatetime(now + dt.timedelta(days=request.expires_in_days))
-        async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
-            stored = await self._personal_access_tokens(owner)
-            stored.tokens.append(entry)
-            await self._store.upsert_user_setting(
-                StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
-            )
+
+        def add(setting: StoreSetting) -> bool:
+            setting.personal_access_tokens.tokens.append(entry)
+            return True
+
+        await self._store.modify_user_setting(owner.id, "PERSONAL_ACCESS_TOKENS", add)
         return api.CreatePersonalAccessTokenResponse(
             personal_access_token=personal_access_token_to_message(owner.username, entry), token=token
         )
@@ -487,15 +481,15 @@ class UserService:
         )
         owner = await self._user(username)
         require_self(ctx, owner)
-        async with self._setting_lock(owner.id, "PERSONAL_ACCESS_TOKENS"):
-            stored = await self._personal_access_tokens(owner)
-            kept = [t for t in stored.tokens if t.token_id != token_id]
-            if len(kept) != len(stored.tokens):
-                del stored.tokens[:]
-                stored.tokens.extend(kept)
-                await self._store.upsert_user_setting(
-                    StoreSetting(user_id=owner.id, key=StoreSetting.PERSONAL_ACCESS_TOKENS, personal_access_tokens=stored)
-                )
+
+        def remove(setting: StoreSetting) -> bool:
+            tokens = setting.personal_access_tokens.tokens
+            found = [index for index, token in enumerate(tokens) if token.token_id == token_id]
+            for index in reversed(found):
+                del tokens[index]
+            return bool(found)  # an unknown id deletes quietly
+
+        await self._store.modify_user_setting(owner.id, "PERSONAL_ACCESS_TOKENS", remove)
         return empty_pb2.Empty()
 
     # --- webhooks --------------------------------------------------------------------------
@@ -504,8 +498,29 @@ class UserService:
         stored = await self._store.get_user_setting(owner.id, "WEBHOOKS")
         return stored.webhooks if stored is not None else store_pb.WebhooksUserSetting()
 
-    async def _save_webhooks(self, owner: User, webhooks: store_pb.WebhooksUserSetting) -> None:
-        await self._store.upsert_user_setting(StoreSetting(user_id=owner.id, key=StoreSetting.WEBHOOKS, webhooks=webhooks))
+    async def _stored_webhook(self, owner: User, webhook_id: str) -> StoreWebhook:
+        webhooks = await self._webhooks(owner)
+        stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
+        if stored is None:
+            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        return stored
+
+    async def _modify_webhook(
+        self, owner: User, webhook_id: str, change: Callable[[StoreWebhook], None]
+    ) -> StoreWebhook:
+        """Apply ``change`` to one stored webhook in one write transaction; NOT_FOUND when it is not there."""
+        changed: list[StoreWebhook] = []
+
+        def modify(setting: StoreSetting) -> bool:
+            webhook = next((w for w in setting.webhooks.webhooks if w.id == webhook_id), None)
+            if webhook is None:
+                raise RpcError(Code.NOT_FOUND, "webhook not found")
+            change(webhook)
+            changed.append(webhook)
+            return True
+
+        await self._store.modify_user_setting(owner.id, "WEBHOOKS", modify)
+        return changed[0]
 
     async def _webhook_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
         username, webhook_id = parse_child_name(name, "webhooks", "webhook")
@@ -536,67 +551,58 @@ class UserService:
         webhook = StoreWebhook(
             id=secrets.token_hex(8), title=wanted.display_name, url=url, signing_secret=secret or generate_signing_secret()
         )
-        async with self._setting_lock(owner.id, "WEBHOOKS"):
-            webhooks = await self._webhooks(owner)
-            webhooks.webhooks.append(webhook)
-            await self._save_webhooks(owner, webhooks)
+
+        def add(setting: StoreSetting) -> bool:
+            setting.webhooks.webhooks.append(webhook)
+            return True
+
+        await self._store.modify_user_setting(owner.id, "WEBHOOKS", add)
         return webhook_to_message(owner.username, webhook)
 
     async def UpdateUserWebhook(self, request: api.UpdateUserWebhookRequest, ctx: CallContext) -> api.UserWebhook:
         if not request.HasField("webhook"):
             raise RpcError(Code.INVALID_ARGUMENT, "webhook is required")
         owner, webhook_id = await self._webhook_target(request.webhook.name, ctx)
-        async with self._setting_lock(owner.id, "WEBHOOKS"):
-            return await self._update_webhook(owner, webhook_id, request)
-
-    async def _update_webhook(
-        self, owner: User, webhook_id: str, request: api.UpdateUserWebhookRequest
-    ) -> api.UserWebhook:
-        webhooks = await self._webhooks(owner)
-        stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
-        if stored is None:
-            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        await self._stored_webhook(owner, webhook_id)  # an unknown id is NOT_FOUND before any validation
         wanted = request.webhook
-        if request.HasField("update_mask"):
-            paths = set(request.update_mask.paths)
-            if "url" in paths and wanted.url.strip():
-                stored.url = await self._checked_url(wanted.url)
-            if "display_name" in paths:
-                stored.title = wanted.display_name
-            if "signing_secret" in paths:
-                # An empty secret is allowed here: it switches signing off.
-                validate_signing_secret(wanted.signing_secret)
-                stored.signing_secret = wanted.signing_secret.strip()
-        else:
-            if wanted.url.strip():
-                stored.url = await self._checked_url(wanted.url)
-            stored.title = wanted.display_name
-            if wanted.signing_secret.strip():
-                validate_signing_secret(wanted.signing_secret)
-                stored.signing_secret = wanted.signing_secret.strip()
-        await self._save_webhooks(owner, webhooks)
-        return webhook_to_message(owner.username, stored)
+        masked = set(request.update_mask.paths) if request.HasField("update_mask") else None
+        changes: dict[str, str] = {}
+        # URLs are resolved (awaited) before the write transaction, which must not wait on the network.
+        if (masked is None or "url" in masked) and wanted.url.strip():
+            changes["url"] = await self._checked_url(wanted.url)
+        if masked is None or "display_name" in masked:
+            changes["title"] = wanted.display_name
+        if masked is not None and "signing_secret" in masked:
+            # An empty secret is allowed here: it switches signing off.
+            changes["signing_secret"] = validate_signing_secret(wanted.signing_secret)
+        elif masked is None and wanted.signing_secret.strip():
+            changes["signing_secret"] = validate_signing_secret(wanted.signing_secret)
+
+        def apply(webhook: StoreWebhook) -> None:
+            for field, value in changes.items():
+                setattr(webhook, field, value)
+
+        return webhook_to_message(owner.username, await self._modify_webhook(owner, webhook_id, apply))
 
     async def DeleteUserWebhook(self, request: api.DeleteUserWebhookRequest, ctx: CallContext) -> empty_pb2.Empty:
         owner, webhook_id = await self._webhook_target(request.name, ctx)
-        async with self._setting_lock(owner.id, "WEBHOOKS"):
-            webhooks = await self._webhooks(owner)
-            kept = [w for w in webhooks.webhooks if w.id != webhook_id]
-            if len(kept) == len(webhooks.webhooks):
+
+        def remove(setting: StoreSetting) -> bool:
+            webhooks = setting.webhooks.webhooks
+            index = next((i for i, w in enumerate(webhooks) if w.id == webhook_id), None)
+            if index is None:
                 raise RpcError(Code.NOT_FOUND, "webhook not found")
-            del webhooks.webhooks[:]
-            webhooks.webhooks.extend(kept)
-            await self._save_webhooks(owner, webhooks)
+            del webhooks[index]
+            return True
+
+        await self._store.modify_user_setting(owner.id, "WEBHOOKS", remove)
         return empty_pb2.Empty()
 
     async def GetUserWebhookSigningSecret(
         self, request: api.GetUserWebhookSigningSecretRequest, ctx: CallContext
     ) -> api.GetUserWebhookSigningSecretResponse:
         owner, webhook_id = await self._webhook_target(request.name, ctx)
-        webhooks = await self._webhooks(owner)
-        stored = next((w for w in webhooks.webhooks if w.id == webhook_id), None)
-        if stored is None:
-            raise RpcError(Code.NOT_FOUND, "webhook not found")
+        stored = await self._stored_webhook(owner, webhook_id)
         return api.GetUserWebhookSigningSecretResponse(signing_secret=stored.signing_secret)
 
     # --- linked identities ---------------------------------------------------------------------

@@ -369,3 +369,30 @@ def test_webhook_delete(private_hooks_client: TestClient) -> None:
     assert client.delete(f"/api/v1/{first['name']}", headers=bearer(root)).status_code == 200
     listed = client.get("/api/v1/users/alice/webhooks", headers=bearer(alice)).json()["webhooks"]
     assert [w["name"] for w in listed] == [second["name"]]
+
+
+def test_concurrent_token_and_webhook_creations_lose_nothing(private_hooks_client: TestClient) -> None:
+    """Each list is one row read, changed and written whole: concurrent edits must not drop each other."""
+    import concurrent.futures
+
+    client = private_hooks_client
+    create_user_row(client, "alice")
+    token = sign_in(client, "alice")
+
+    def create_pat(n: int) -> int:
+        return client.post(
+            "/api/v1/users/alice/personalAccessTokens", json={"description": f"t{n}"}, headers=bearer(token)
+        ).status_code
+
+    def create_hook(n: int) -> int:
+        return client.post(
+            "/api/v1/users/alice/webhooks", json={"url": f"http://127.0.0.1:9/h{n}"}, headers=bearer(token)
+        ).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(create_pat, range(12))) + list(pool.map(create_hook, range(12)))
+    assert statuses == [200] * 24
+    pats = client.get("/api/v1/users/alice/personalAccessTokens", headers=bearer(token)).json()
+    hooks = client.get("/api/v1/users/alice/webhooks", headers=bearer(token)).json()
+    assert sorted(p["description"] for p in pats["personalAccessTokens"]) == sorted(f"t{n}" for n in range(12))
+    assert sorted(h["url"] for h in hooks["webhooks"]) == sorted(f"http://127.0.0.1:9/h{n}" for n in range(12))
