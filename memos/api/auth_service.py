@@ -5,8 +5,8 @@ import logging
 from typing import Any, Protocol
 
 from google.protobuf.empty_pb2 import Empty
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.access import require_caller
 from memos.api.convert.user import user_to_message
 from memos.auth import passwords, sessions, tokens
 from memos.auth.authenticator import authenticated_with_pat
@@ -27,12 +27,6 @@ class SsoResolver(Protocol):
     """Turns SSO credentials into the (possibly just provisioned) user; raises RpcError otherwise."""
 
     async def resolve_user(self, credentials: api.SignInRequest.SSOCredentials, ctx: CallContext) -> User: ...
-
-
-def _timestamp(moment: Any) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 class AuthService:
@@ -89,7 +83,7 @@ class AuthService:
         return api.SignInResponse(
             user=user_to_message(user, user),
             access_token=access.token,
-            access_token_expires_at=_timestamp(access.expires_at),
+            access_token_expires_at=sessions.to_timestamp(access.expires_at),
         )
 
     # --- RefreshToken --------------------------------------------------------------
@@ -115,12 +109,12 @@ class AuthService:
             logger.exception("failed to rotate a refresh token")
             raise RpcError(Code.INTERNAL, f"failed to store refresh token: {exc}") from None
         access = tokens.issue_access_token(user, await tokens.signing_key(self._store))
-        return api.RefreshTokenResponse(access_token=access.token, expires_at=_timestamp(access.expires_at))
+        return api.RefreshTokenResponse(access_token=access.token, expires_at=sessions.to_timestamp(access.expires_at))
 
     # --- SignOut / GetCurrentUser ------------------------------------------------------
 
     async def SignOut(self, request: api.SignOutRequest, ctx: CallContext) -> Empty:
-        caller = self._caller(ctx)
+        caller = require_caller(ctx)
         cookie = request_refresh_cookie(ctx)
         if cookie and not authenticated_with_pat(ctx):
             await self._revoke_cookie_session(caller, cookie)
@@ -128,21 +122,16 @@ class AuthService:
         return Empty()
 
     async def _revoke_cookie_session(self, caller: User, cookie: str) -> None:
+        claims = await sessions.refresh_claims(self._store, cookie)
+        if claims is None:
+            return  # nothing to revoke
         try:
-            claims = tokens.parse_refresh_token(cookie, await tokens.signing_key(self._store))
             # Only the caller's own list is touched, whoever the cookie names.
             await sessions.remove_refresh_token(self._store, caller.id, claims.token_id)
-        except tokens.InvalidToken:
-            pass  # nothing to revoke
         except Exception:
             logger.warning("failed to revoke a refresh token at sign-out", exc_info=True)
 
     async def GetCurrentUser(self, request: api.GetCurrentUserRequest, ctx: CallContext) -> api.GetCurrentUserResponse:
-        caller = self._caller(ctx)
+        caller = require_caller(ctx)
         return api.GetCurrentUserResponse(user=user_to_message(caller, caller))
 
-    @staticmethod
-    def _caller(ctx: CallContext) -> User:
-        if ctx.principal is None:
-            raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-        return ctx.principal

@@ -38,7 +38,7 @@ from memos.api.convert.user_setting import (
     webhook_to_message,
 )
 from memos.api.instance_setting_rules import tag_rule_violation
-from memos.auth import cookies, sessions, sso, tokens
+from memos.auth import cookies, sessions, sso
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
 from memos.auth.sso import is_writable_username
@@ -337,14 +337,8 @@ class UserService:
         await sessions.revoke_other_refresh_tokens(self._store, user.id, keep_tid)
 
     async def _refresh_token_id_of_request(self, ctx: CallContext, user_id: int) -> str | None:
-        token = cookies.request_refresh_cookie(ctx)
-        if not token:
-            return None
-        try:
-            claims = tokens.parse_refresh_token(token, await tokens.signing_key(self._store))
-        except tokens.InvalidToken:
-            return None
-        return claims.token_id if claims.user_id == user_id else None
+        claims = await sessions.refresh_claims(self._store, cookies.request_refresh_cookie(ctx))
+        return claims.token_id if claims is not None and claims.user_id == user_id else None
 
     async def DeleteUser(self, request: api.DeleteUserRequest, ctx: CallContext) -> empty_pb2.Empty:
         target = await self._user_named(request.name)

@@ -44,7 +44,7 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _timestamp(moment: dt.datetime) -> Timestamp:
+def to_timestamp(moment: dt.datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
@@ -79,8 +79,8 @@ async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken
 def _entry(token_id: str, expires_at: dt.datetime, client_info: ClientInfo) -> RefreshToken:
     return RefreshToken(
         token_id=token_id,
-        expires_at=_timestamp(expires_at),
-        created_at=_timestamp(_utc_now()),
+        expires_at=to_timestamp(expires_at),
+        created_at=to_timestamp(_utc_now()),
         client_info=client_info,
     )
 
@@ -160,3 +160,13 @@ async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Ses
 
     await _rewrite(store, user.id, replace)
     return Session(user, refresh, token_id)
+
+
+async def refresh_claims(store: Any, token: str | None) -> tokens.RefreshClaims | None:
+    """The claims of a refresh token signed by this instance, else None (revocation not checked)."""
+    if not token:
+        return None
+    try:
+        return tokens.parse_refresh_token(token, await tokens.signing_key(store))
+    except tokens.InvalidToken:
+        return None
