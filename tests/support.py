@@ -288,3 +288,18 @@ def _wait_listening(port: int, timeout: float = 10.0) -> None:
             return
         time.sleep(0.02)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def forge_jwt(claims: dict, key: bytes, header: dict | None = None) -> str:
+    """An HS256 JWT made by hand (not by the code under test), for tokens the server must judge."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    signing_input = f"{part(header or {'alg': 'HS256', 'kid': 'v1', 'typ': 'JWT'})}.{part(claims)}"
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()

@@ -27,6 +27,7 @@ from memos.gen.store import user_setting_pb2
 from support import (
     bearer,
     create_user_row,
+    forge_jwt,
     make_profile,
     refresh_token_entries,
     sign_in,
@@ -108,15 +109,6 @@ def _set_general(client: TestClient, **fields: Any) -> None:
         await store.upsert_instance_setting(setting)
 
     _run(client, write)
-
-
-def _sign(claims: dict, key: bytes, header: dict | None = None) -> str:
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    signing_input = f"{part(header or {'alg': 'HS256', 'kid': 'v1', 'typ': 'JWT'})}.{part(claims)}"
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
 
 
 def _refresh_claims(user_id: int, tid: str) -> dict:
@@ -346,10 +338,10 @@ def test_get_current_user_anonymously(client: TestClient) -> None:  # 31, 38, 39
 def test_token_signed_with_another_secret_is_rejected(client: TestClient) -> None:  # 3
     user_id = create_user_row(client, "alice")
     other = b"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-    assert client.get(ME, headers=bearer(_sign(_access_claims(user_id), other))).status_code == 401
-    assert client.get(ME, headers=bearer(_sign(_access_claims(user_id), _secret(client)))).status_code == 200
+    assert client.get(ME, headers=bearer(forge_jwt(_access_claims(user_id), other))).status_code == 401
+    assert client.get(ME, headers=bearer(forge_jwt(_access_claims(user_id), _secret(client)))).status_code == 200
     tid = _claims(_jwt_of(_refresh_cookie(_connect_sign_in(client, "alice"))))["tid"]
-    forged = _sign(_refresh_claims(user_id, tid), other)
+    forged = forge_jwt(_refresh_claims(user_id, tid), other)
     response = _connect(client, "RefreshToken", headers={"cookie": f"memos_refresh={forged}"})
     assert response.status_code == 401 and response.json()["message"].startswith("invalid refresh token: ")
 
@@ -390,7 +382,7 @@ def test_access_token_of_a_deleted_user_is_rejected(client: TestClient) -> None:
 
 def test_expired_bearer_on_a_public_rpc_gives_anonymous_data(client: TestClient) -> None:  # 40
     admin_id = create_user_row(client, "root1", role="ADMIN", email="root@example.com")
-    expired = _sign(_access_claims(admin_id, exp=int(time.time()) - 5, iat=int(time.time()) - 905), _secret(client))
+    expired = forge_jwt(_access_claims(admin_id, exp=int(time.time()) - 5, iat=int(time.time()) - 905), _secret(client))
     response = client.get(PROFILE, headers=bearer(expired))
     assert response.status_code == 200 and response.json()["admin"]["email"] == ""  # what anonymous sees
     fresh = sign_in(client, "root1")
@@ -405,7 +397,7 @@ def test_demo_mode_signs_with_the_instance_secret_not_a_public_one(tmp_path: pat
         head, payload, signature = token.split(".")
         public_key_signature = hmac.new(b"usememos", f"{head}.{payload}".encode(), hashlib.sha256).digest()
         assert base64.urlsafe_b64encode(public_key_signature).rstrip(b"=").decode() != signature
-        forged = _sign(_access_claims(user_id), b"usememos")
+        forged = forge_jwt(_access_claims(user_id), b"usememos")
         assert demo.get(ME, headers=bearer(forged)).status_code == 401
         assert demo.get(ME, headers=bearer(token)).status_code == 200
 
@@ -516,7 +508,7 @@ def test_stored_entry_past_its_expiry_is_rejected(client: TestClient) -> None:  
 
 def test_refresh_token_whose_id_is_not_stored(client: TestClient) -> None:  # 27
     user_id = create_user_row(client, "alice")
-    forged = _sign(_refresh_claims(user_id, str(uuid.uuid4())), _secret(client))
+    forged = forge_jwt(_refresh_claims(user_id, str(uuid.uuid4())), _secret(client))
     response = _connect(client, "RefreshToken", headers={"cookie": f"memos_refresh={forged}"})
     assert response.status_code == 401
     assert response.json()["message"] == "invalid refresh token: refresh token revoked"
@@ -546,7 +538,7 @@ def test_rest_refresh_accepts_a_plain_cookie_and_keeps_it(client: TestClient) ->
 
 def test_rest_refresh_with_a_revoked_cookie(client: TestClient) -> None:
     user_id = create_user_row(client, "alice")
-    forged = _sign(_refresh_claims(user_id, str(uuid.uuid4())), _secret(client))
+    forged = forge_jwt(_refresh_claims(user_id, str(uuid.uuid4())), _secret(client))
     response = client.post(REFRESH, json={}, headers={"Cookie": f"memos_refresh={forged}"})
     assert response.status_code == 401 and "revoked" in response.json()["message"]
 

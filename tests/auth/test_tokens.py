@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import types
 
 import pytest
 
 from memos.auth import tokens
+from support import forge_jwt
 
 KEY = b"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 USER = types.SimpleNamespace(id=3, role="USER", row_status="NORMAL", username="bob")
@@ -25,12 +24,7 @@ def _segments(token: str) -> tuple[dict, dict]:
 
 
 def _forge(header: dict, claims: dict, key: bytes = KEY) -> str:
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    signing_input = f"{part(header)}.{part(claims)}"
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    return forge_jwt(claims, key, header)
 
 
 def _access_claims(**changes: object) -> dict:
