@@ -145,7 +145,7 @@ class AddressGuard:
             return url
         host = parts.hostname or ""
         try:
-            addresses = await self.resolve(host, _port_of(parts))
+            addresses = await self.resolve(host, _port_for(parts.scheme, parts.port))
         except (OSError, UnicodeError, ValueError) as exc:
             raise RpcError(Code.INVALID_ARGUMENT, f"webhook URL hostname could not be resolved: {exc}") from exc
         if self.blocked(addresses):
@@ -173,7 +173,7 @@ class AddressGuard:
             return await client.post(url, content=content, headers=headers, timeout=timeout)
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")  # IDNA-encoded: what DNS and SNI expect
-        addresses = await self.resolve(host, target.port or (443 if target.scheme == "https" else 80))
+        addresses = await self.resolve(host, _port_for(target.scheme, target.port))
         if self.blocked(addresses):
             raise BlockedAddressError(f"{host} resolves to a reserved or private IP address")
         pinned = target.copy_with(host=str(addresses[0]))
@@ -202,8 +202,8 @@ def _parse_request_uri(url: str) -> urllib.parse.SplitResult:
     return parts
 
 
-def _port_of(parts: urllib.parse.SplitResult) -> int:
-    return parts.port or (443 if parts.scheme == "https" else 80)
+def _port_for(scheme: str, port: int | None) -> int:
+    return port or (443 if scheme == "https" else 80)
 
 
 async def validate_webhook_url(url: str, allow_private: bool) -> str:
