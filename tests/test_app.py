@@ -68,3 +68,20 @@ async def test_the_app_through_httpx_asgi_transport(tmp_path: pathlib.Path) -> N
     assert (refused.status_code, refused.text) == (401, '{"code": 16, "message": "authentication required"}\n')
     assert (unknown.status_code, unknown.text) == (404, "404 page not found\n")  # as Go writes it
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_argument"
+
+
+def test_optional_heavy_parts_are_not_loaded_at_start(tmp_path: pathlib.Path) -> None:
+    """Idle memory matters on small machines: HTTP-client and crypto stacks load only when a feature needs them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from memos.app import create_app\n"
+        "from memos.server import serve\n"
+        "from memos.profile import Profile\n"
+        f"create_app(Profile(data={str(tmp_path)!r}, dsn={str(tmp_path / 'memos_prod.db')!r}))\n"
+        "print(sorted(m for m in ('httpx', 'jwt', 'cryptography') if m in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
