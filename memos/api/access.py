@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.models import ROLE_ADMIN, User
 
 

@@ -13,8 +13,7 @@ from typing import Any
 from memos.api.access import require_caller
 from memos.gen.api.v1 import ai_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_FILENAME_BYTES = 255

@@ -14,8 +14,7 @@ from memos.auth.client_info import client_info
 from memos.auth.cookies import attach_clearing_cookie, attach_refresh_cookie, request_refresh_cookie
 from memos.auth.throttle import SignInThrottle, client_address
 from memos.gen.api.v1 import auth_service_pb2 as api
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.models import ROLE_USER, ROW_STATUS_ARCHIVED, User
 
 logger = logging.getLogger("memos.auth")

@@ -17,8 +17,7 @@ from memos.api.ids import short_uuid
 from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store_pb
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.errors import Conflict, GuardRefused, NotFound, StoreError
 
 # Provider ids: 1-36 letters, digits or hyphens, alphanumeric at both ends (all digits is fine here).

@@ -16,8 +16,7 @@ from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store_pb
 from memos.notify import email as mail
 from memos.profile import Profile
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.errors import DeploymentManaged, GuardRefused, StoreError
 
 MAX_BATCH_NAMES = 100

@@ -12,7 +12,7 @@ from typing import Any
 
 from memos.api.ids import short_uuid
 from memos.gen.store import instance_setting_pb2 as store
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 LOCKOUT_MESSAGE = (
     "password authentication for regular users cannot be disabled without an effective identity provider"

@@ -48,8 +48,7 @@ from memos.gen.store import user_setting_pb2 as store_pb
 from memos.notify.netguard import validate_webhook_url
 from memos.notify.webhooks import generate_signing_secret, validate_signing_secret
 from memos.profile import Profile
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from memos.auth import tokens
 from memos.auth.pat import is_personal_access_token, resolve_personal_access_token
-from memos.rpc.context import CallContext
+from memos.call import CallContext
 from memos.store.models import ROW_STATUS_NORMAL, User
 
 logger = logging.getLogger("memos.auth")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from memos.rpc.context import CallContext
+from memos.call import CallContext
 
 REFRESH_COOKIE = "memos_refresh"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

@@ -7,8 +7,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from memos.auth.acl import anonymous_may_call
-from memos.rpc.context import CallContext, Handler
-from memos.rpc.errors import AccessRefused
+from memos.call import AccessRefused, CallContext, Handler
 
 # Resolves the caller from the request metadata (the Authorization header); None = anonymous.
 Authenticator = Callable[[CallContext], Awaitable[Any]]

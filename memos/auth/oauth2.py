@@ -20,7 +20,7 @@ import urllib.parse
 from typing import Any
 
 from memos.gen.store import idp_pb2
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 HTTP_TIMEOUT_SECONDS = 10.0
 # How much of a failing userinfo body is quoted back in the error message.

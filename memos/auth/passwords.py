@@ -11,7 +11,7 @@ import secrets
 
 import bcrypt
 
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 BCRYPT_COST = 10  # Go's bcrypt.DefaultCost, what Memos uses
 MAX_PASSWORD_BYTES = 72  # bcrypt only ever reads this many bytes of a password

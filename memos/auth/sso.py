@@ -24,7 +24,7 @@ from typing import Any
 from memos.auth import oauth2
 from memos.auth.oauth2 import ExternalProfile
 from memos.auth.passwords import hash_password, random_password
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 from memos.store.errors import Conflict
 from memos.store.models import ROLE_USER, User
 

@@ -18,8 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 
 
 @dataclasses.dataclass

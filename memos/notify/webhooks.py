@@ -25,7 +25,7 @@ from google.protobuf.message import Message
 
 from memos.notify.background import BackgroundQueue
 from memos.notify.netguard import AddressGuard, BlockedAddressError
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 log = logging.getLogger(__name__)
 

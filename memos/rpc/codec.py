@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 M = TypeVar("M", bound=Message)
 

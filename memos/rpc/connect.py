@@ -10,8 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from memos.rpc import codec
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.rpc.methods import Method
 from memos.rpc.transport import BodyTooLarge, Endpoint, gunzip, read_body, run_call
 

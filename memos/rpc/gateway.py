@@ -18,8 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from memos.rpc import codec
-from memos.rpc.context import CallContext
-from memos.rpc.errors import AccessRefused, Code, RpcError
+from memos.call import AccessRefused, CallContext, Code, RpcError
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
 from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, Endpoint, read_body, run_call
 

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from google.protobuf.message import Message
 
-from memos.rpc.context import CallContext, Handler, Interceptor
-from memos.rpc.errors import CLIENT_ERROR_CODES, Code, RpcError
+from memos.call import CLIENT_ERROR_CODES, CallContext, Code, Handler, Interceptor, RpcError
 
 logger = logging.getLogger("memos.rpc")
 

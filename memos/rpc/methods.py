@@ -16,8 +16,7 @@ from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, Service
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.rpc.templates import PathTemplate, parse_template
 
 Implementation = Callable[[Message, CallContext], Awaitable[Message]]

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from memos.rpc.connect import ConnectEndpoint
-from memos.rpc.context import Interceptor
+from memos.call import Interceptor
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import MAX_BODY_BYTES, PeerIpOf, default_peer_ip

@@ -10,8 +10,7 @@ import anyio
 from google.protobuf.message import Message
 from starlette.requests import Request
 
-from memos.rpc.context import CallContext, Interceptor
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, Interceptor, RpcError
 from memos.rpc.interceptors import build_chain
 from memos.rpc.methods import Method, MethodTable
 

@@ -6,7 +6,7 @@ import pytest
 
 from memos.auth.oauth2 import OAuth2Client, authenticate, check_identifier_filter, map_claims
 from memos.gen.store import idp_pb2
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 from oauth2_provider import OAuth2Provider
 
 pytestmark = pytest.mark.anyio

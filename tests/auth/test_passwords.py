@@ -5,7 +5,7 @@ import bcrypt
 import pytest
 
 from memos.auth import passwords
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 
 def test_hash_is_written_like_memos_and_verifies() -> None:

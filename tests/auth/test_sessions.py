@@ -12,8 +12,7 @@ from memos.api.auth_service import AuthService
 from memos.auth import sessions
 from memos.auth.client_info import ClientInfo
 from memos.gen.api.v1 import auth_service_pb2 as api
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.store.store import Store
 from support import password_hash
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from memos.auth.throttle import SignInThrottle, ThrottlePolicy, client_address
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 
 
 class Clock:

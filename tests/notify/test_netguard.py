@@ -18,7 +18,7 @@ from memos.notify.netguard import (
     is_blocked,
     validate_webhook_url,
 )
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio

@@ -27,7 +27,7 @@ from memos.notify.webhooks import (
     go_json,
     validate_signing_secret,
 )
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio

@@ -19,8 +19,7 @@ import memos.gen.api.v1.instance_service_pb2 as instance_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 import memos.gen.api.v1.shortcut_service_pb2  # noqa: F401
 import memos.gen.api.v1.user_service_pb2 as user_pb
-from memos.rpc.context import CallContext, Handler
-from memos.rpc.errors import AccessRefused, Code, RpcError
+from memos.call import AccessRefused, CallContext, Code, Handler, RpcError
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes

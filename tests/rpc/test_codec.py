@@ -10,7 +10,7 @@ import memos.gen.api.v1.attachment_service_pb2 as attachment_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 import memos.gen.api.v1.user_service_pb2 as user_pb
 from memos.rpc import codec
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 
 
 def _attachment() -> attachment_pb.Attachment:

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 import memos.gen.api.v1.common_pb2 as common_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 import memos.gen.api.v1.user_service_pb2 as user_pb
-from memos.rpc.errors import Code, RpcError
+from memos.call import Code, RpcError
 from memos.rpc.gateway import apply_query, mask_from_json
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -7,8 +7,7 @@ import pytest
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
-from memos.rpc.context import CallContext, Handler
-from memos.rpc.errors import AccessRefused, Code, RpcError
+from memos.call import AccessRefused, CallContext, Code, Handler, RpcError
 from memos.rpc.interceptors import (
     NO_CACHE_HEADERS,
     LoggingInterceptor,

@@ -8,8 +8,7 @@ import pytest
 from google.protobuf import empty_pb2
 
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.rpc.methods import HttpBinding, MethodTable
 from memos.rpc.templates import Variable, parse_template
 

@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
-from memos.rpc.context import CallContext, Handler
+from memos.call import CallContext, Handler
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
 

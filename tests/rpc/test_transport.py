@@ -9,8 +9,7 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
-from memos.rpc.context import CallContext
-from memos.rpc.errors import Code, RpcError
+from memos.call import CallContext, Code, RpcError
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import BodyTooLarge, gunzip, run_call
 

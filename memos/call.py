@@ -1,7 +1,16 @@
-"""The one error type services raise, and how each transport names its codes."""
+"""What every layer shares about a call: status codes, the one error type, the call context.
+
+It sits below every other part of the server (services, auth, notify, transports),
+so a service can raise an error or read its caller without importing a transport.
+"""
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from google.protobuf.message import Message
 
 
 class Code(enum.IntEnum):
@@ -100,3 +109,38 @@ class AccessRefused(RpcError):
 
     def __init__(self) -> None:
         super().__init__(Code.UNAUTHENTICATED, "authentication required")
+
+
+@dataclasses.dataclass
+class CallContext:
+    """Per-call state shared by the interceptors and the service method.
+
+    ``headers`` holds the request metadata the services may read, with
+    lower-case names. ``principal`` is whatever the authentication hook
+    resolved (None: anonymous). ``response_headers`` are emitted only when
+    the call succeeds (Memos drops headers set by a call that then fails).
+    """
+
+    procedure: str  # "/memos.api.v1.InstanceService/GetInstanceProfile"
+    transport: str  # "connect" or "rest"
+    headers: dict[str, str]
+    peer: str | None = None
+    principal: Any = None
+    response_headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def service_name(self) -> str:
+        return self.procedure.rsplit("/", 2)[1]
+
+    @property
+    def method_name(self) -> str:
+        return self.procedure.rsplit("/", 1)[1]
+
+
+Handler = Callable[[Message, CallContext], Awaitable[Message]]
+
+
+class Interceptor(Protocol):
+    """Wraps a call: may inspect or replace the request, context and response."""
+
+    async def __call__(self, request: Message, ctx: CallContext, call_next: Handler) -> Message: ...
