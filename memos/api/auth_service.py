@@ -13,8 +13,8 @@ from memos.auth.authenticator import authenticated_with_pat
 from memos.auth.client_info import client_info
 from memos.auth.cookies import attach_clearing_cookie, attach_refresh_cookie, request_refresh_cookie
 from memos.auth.throttle import SignInThrottle, client_address
-from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.call import CallContext, Code, RpcError
+from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.store.models import ROLE_USER, ROW_STATUS_ARCHIVED, User
 
 logger = logging.getLogger("memos.auth")

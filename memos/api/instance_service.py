@@ -12,11 +12,11 @@ from memos.api import instance_setting_rules as rules
 from memos.api.access import is_admin, require_admin
 from memos.api.convert.instance_setting import SETTING_PREFIX, setting_from_message, setting_to_message
 from memos.api.convert.user import user_to_message
+from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store_pb
 from memos.notify import email as mail
 from memos.profile import Profile
-from memos.call import CallContext, Code, RpcError
 from memos.store.errors import DeploymentManaged, GuardRefused, StoreError
 
 MAX_BATCH_NAMES = 100
@@ -130,7 +130,8 @@ class InstanceService:
         except GuardRefused as exc:
             raise RpcError(Code.FAILED_PRECONDITION, rules.LOCKOUT_MESSAGE) from exc
         except DeploymentManaged as exc:
-            raise RpcError(Code.FAILED_PRECONDITION, 'instance setting "GENERAL" is configured by the deployment') from exc
+            message = 'instance setting "GENERAL" is configured by the deployment'
+            raise RpcError(Code.FAILED_PRECONDITION, message) from exc
 
     # --- test e-mail ----------------------------------------------------------------
 

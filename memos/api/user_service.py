@@ -22,8 +22,8 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
 
 from memos.api.access import is_admin, require_admin, require_self, require_self_or_admin
-from memos.api.convert.notification import notification_memo_ids, notification_to_message
 from memos.api.convert.linked_identity import linked_identity_to_message
+from memos.api.convert.notification import notification_memo_ids, notification_to_message
 from memos.api.convert.stats import user_stats_message
 from memos.api.convert.user import role_to_message, user_to_message
 from memos.api.convert.user_setting import (
@@ -42,13 +42,13 @@ from memos.auth import cookies, sessions, sso
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
 from memos.auth.sso import is_writable_username
+from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
 from memos.notify.netguard import validate_webhook_url
 from memos.notify.webhooks import generate_signing_secret, validate_signing_secret
 from memos.profile import Profile
-from memos.call import CallContext, Code, RpcError
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
 
@@ -231,7 +231,10 @@ class UserService:
         if request.validate_only:
             role = await self._role_for_new_user(caller, wanted.role)
             return api.User(
-                username=wanted.username, email=wanted.email, display_name=wanted.display_name, role=role_to_message(role)
+                username=wanted.username,
+                email=wanted.email,
+                display_name=wanted.display_name,
+                role=role_to_message(role),
             )
         password_hash = await hash_password(wanted.password)
         fields = dict(
@@ -384,7 +387,9 @@ class UserService:
         owner = await self._owner(parse_user_name(request.parent))
         require_self(ctx, owner)
         stored = [
-            s for s in await self._store.list_user_settings(owner.id) if StoreSetting.Key.Name(s.key) in API_SETTING_KEYS
+            s
+            for s in await self._store.list_user_settings(owner.id)
+            if StoreSetting.Key.Name(s.key) in API_SETTING_KEYS
         ]
         settings = [setting_to_message(owner.username, s) for s in stored]
         if not any(s.key == StoreSetting.GENERAL for s in stored):
@@ -449,7 +454,7 @@ class UserService:
         owner = await self._user_named(request.parent)
         require_self(ctx, owner)
         token = generate_personal_access_token()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         entry = StorePersonalAccessToken(
             token_id=str(uuid.uuid4()), token_hash=hash_personal_access_token(token), description=request.description
         )
@@ -542,7 +547,10 @@ class UserService:
         url = await self._checked_url(wanted.url)
         secret = validate_signing_secret(wanted.signing_secret)
         webhook = StoreWebhook(
-            id=secrets.token_hex(8), title=wanted.display_name, url=url, signing_secret=secret or generate_signing_secret()
+            id=secrets.token_hex(8),
+            title=wanted.display_name,
+            url=url,
+            signing_secret=secret or generate_signing_secret(),
         )
 
         def add(setting: StoreSetting) -> bool:
@@ -612,7 +620,9 @@ class UserService:
         owner = await self._user_named(request.parent)
         require_self_or_admin(ctx, owner)
         links = await self._store.list_user_identities(user_id=owner.id)
-        return api.ListLinkedIdentitiesResponse(linked_identities=[linked_identity_to_message(owner.username, i) for i in links])
+        return api.ListLinkedIdentitiesResponse(
+            linked_identities=[linked_identity_to_message(owner.username, i) for i in links]
+        )
 
     async def GetLinkedIdentity(self, request: api.GetLinkedIdentityRequest, ctx: CallContext) -> api.LinkedIdentity:
         owner, provider = await self._identity_target(request.name, ctx)
@@ -753,7 +763,9 @@ class UserService:
             status = _INBOX_STATUS.get(request.notification.status)
             if status is None:
                 raise RpcError(Code.INVALID_ARGUMENT, "invalid status")
-        row = await self._store.update_inbox(inbox_id, status=status) if status else await self._store.get_inbox(inbox_id)
+        row = (
+            await self._store.update_inbox(inbox_id, status=status) if status else await self._store.get_inbox(inbox_id)
+        )
         sender = await self._store.get_user(id=row.sender_id)
         memos = {m.id: m for m in await self._memos_by_id(set(notification_memo_ids(row.message)))}
         return notification_to_message(owner, sender, ctx.principal, row, memos)

@@ -88,10 +88,15 @@ class MethodTable:
         self._routes = self._build_routes()
 
     @classmethod
-    def from_package(cls, package: str = "memos.api.v1") -> "MethodTable":
+    def from_package(cls, package: str = "memos.api.v1") -> MethodTable:
         """Collect the services of ``package`` from the *_pb2 modules already imported."""
         services = sorted(
-            (service for file in _loaded_files() if file.package == package for service in file.services_by_name.values()),
+            (
+                service
+                for file in _loaded_files()
+                if file.package == package
+                for service in file.services_by_name.values()
+            ),
             key=lambda service: service.full_name,
         )
         return cls(_method_of(service, method) for service in services for method in service.methods)
@@ -113,7 +118,9 @@ class MethodTable:
         for service in services:
             service_name = getattr(service, "SERVICE_NAME", None)
             if service_name not in self.services:
-                raise ValueError(f"{type(service).__name__}.SERVICE_NAME={service_name!r} is not a service of this table")
+                raise ValueError(
+                    f"{type(service).__name__}.SERVICE_NAME={service_name!r} is not a service of this table"
+                )
             for method in self._by_procedure.values():
                 if method.service == service_name:
                     method.implementation = getattr(service, method.name, None)

@@ -9,7 +9,7 @@ from memos.auth.sso import IDP_NAME_PREFIX, parse_idp_name
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store
 
-__all__ = ["idp_name", "parse_idp_name", "idp_to_message", "config_from_message", "type_from_message"]
+__all__ = ["config_from_message", "idp_name", "idp_to_message", "parse_idp_name", "type_from_message"]
 
 
 def idp_name(uid: str) -> str:
@@ -17,7 +17,9 @@ def idp_name(uid: str) -> str:
 
 
 def _type_to_message(value: int) -> int:
-    return api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
+    return (
+        api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
+    )
 
 
 def idp_to_message(idp: store.IdentityProvider) -> api.IdentityProvider:
@@ -36,12 +38,14 @@ def idp_to_message(idp: store.IdentityProvider) -> api.IdentityProvider:
         target.token_url = source.token_url
         target.user_info_url = source.user_info_url
         target.scopes.extend(source.scopes)
-        target.field_mapping.CopyFrom(api.FieldMapping(
-            identifier=source.field_mapping.identifier,
-            display_name=source.field_mapping.display_name,
-            email=source.field_mapping.email,
-            avatar_url=source.field_mapping.avatar_url,
-        ))
+        target.field_mapping.CopyFrom(
+            api.FieldMapping(
+                identifier=source.field_mapping.identifier,
+                display_name=source.field_mapping.display_name,
+                email=source.field_mapping.email,
+                avatar_url=source.field_mapping.avatar_url,
+            )
+        )
     return message
 
 
@@ -69,4 +73,8 @@ def config_from_message(config: api.IdentityProviderConfig) -> store.IdentityPro
 
 
 def type_from_message(value: int) -> int:
-    return store.IdentityProvider.OAUTH2 if value == api.IdentityProvider.OAUTH2 else store.IdentityProvider.TYPE_UNSPECIFIED
+    return (
+        store.IdentityProvider.OAUTH2
+        if value == api.IdentityProvider.OAUTH2
+        else store.IdentityProvider.TYPE_UNSPECIFIED
+    )

@@ -67,7 +67,9 @@ def notification_to_message(
             notification.memo_comment.CopyFrom(_payload_message(api.UserNotification.MemoCommentPayload, memo, related))
     elif can_see(memo, viewer):
         shown_related = related if can_see(related, viewer) else None
-        notification.memo_mention.CopyFrom(_payload_message(api.UserNotification.MemoMentionPayload, memo, shown_related))
+        notification.memo_mention.CopyFrom(
+            _payload_message(api.UserNotification.MemoMentionPayload, memo, shown_related)
+        )
     return notification
 
 
