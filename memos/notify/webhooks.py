@@ -18,14 +18,21 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from memos.call import Code, RpcError
 from memos.notify.background import BackgroundQueue
 from memos.notify.netguard import AddressGuard, BlockedAddressError
+
+if TYPE_CHECKING:
+    from google._upb._message import Descriptor as UpbDescriptor
+    from google._upb._message import FieldDescriptor as UpbFieldDescriptor
+
+# A descriptor's fields come from the pure-Python or the upb implementation of protobuf.
+Field: TypeAlias = "FieldDescriptor | UpbFieldDescriptor"
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +112,9 @@ def go_json(message: Message) -> dict[str, Any]:
         if field.is_repeated:
             if not value:
                 continue
-            if _is_map(field):
-                value_field = field.message_type.fields_by_name["value"]
+            entry = _map_entry(field)
+            if entry is not None:
+                value_field = entry.fields_by_name["value"]
                 out[field.name] = {str(k): _go_value(value_field, value[k]) for k in sorted(value)}
             else:
                 out[field.name] = [_go_value(field, item) for item in value]
@@ -119,11 +127,13 @@ def go_json(message: Message) -> dict[str, Any]:
     return out
 
 
-def _is_map(field: FieldDescriptor) -> bool:
-    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+def _map_entry(field: Field) -> Descriptor | UpbDescriptor | None:
+    """The entry message type of a map field (its ``key`` and ``value`` fields), None for other fields."""
+    entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
+    return entry if entry is not None and entry.GetOptions().map_entry else None
 
 
-def _go_value(field: FieldDescriptor, value: Any) -> Any:
+def _go_value(field: Field, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return go_json(value)
     if field.type == FieldDescriptor.TYPE_BYTES:

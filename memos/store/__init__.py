@@ -1,6 +1,13 @@
-"""Persistence: the Store facade, its caches, and one driver per SQL dialect."""
+"""Persistence: the Store facade, one module per entity, and one driver per SQL dialect.
+
+``store.<entity part>.<verb>(<Find|Create|Update><Entity>(...))``: each entity module
+(``user``, ``user_setting``, ``instance_setting``, ``idp``, ``user_identity``, ``inbox``,
+``memo``) holds its row, its lookup and change objects, the protocol its dialect
+objects follow and its part of the facade; ``sqlite/<entity>.py`` holds its SQL.
+"""
 from __future__ import annotations
 
+from memos.store.attachment import AttachmentRef
 from memos.store.errors import (
     Conflict,
     DeploymentError,
@@ -11,14 +18,43 @@ from memos.store.errors import (
     NotFound,
     StoreError,
 )
-from memos.store.models import AttachmentRef, InboxMessage, MemoSummary, User, UserIdentity
+from memos.store.idp import FindIdentityProvider
+from memos.store.inbox import CreateInbox, FindInbox, InboxMessage, UpdateInbox
+from memos.store.instance_setting import FindInstanceSetting
+from memos.store.memo import FindMemo, MemoSummary
 from memos.store.store import Store
+from memos.store.user import (
+    ROLE_ADMIN,
+    ROLE_USER,
+    ROW_STATUS_ARCHIVED,
+    ROW_STATUS_NORMAL,
+    CreateUser,
+    FindUser,
+    UpdateUser,
+    User,
+)
+from memos.store.user_identity import CreateUserIdentity, FindUserIdentity, UserIdentity
+from memos.store.user_setting import FindUserSetting
 
 __all__ = [
+    "ROLE_ADMIN",
+    "ROLE_USER",
+    "ROW_STATUS_ARCHIVED",
+    "ROW_STATUS_NORMAL",
     "AttachmentRef",
     "Conflict",
+    "CreateInbox",
+    "CreateUser",
+    "CreateUserIdentity",
     "DeploymentError",
     "DeploymentManaged",
+    "FindIdentityProvider",
+    "FindInbox",
+    "FindInstanceSetting",
+    "FindMemo",
+    "FindUser",
+    "FindUserIdentity",
+    "FindUserSetting",
     "GuardRefused",
     "InboxMessage",
     "InvalidValue",
@@ -27,6 +63,8 @@ __all__ = [
     "NotFound",
     "Store",
     "StoreError",
+    "UpdateInbox",
+    "UpdateUser",
     "User",
     "UserIdentity",
 ]

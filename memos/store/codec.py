@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from memos.gen.store import attachment_pb2, idp_pb2, inbox_pb2, instance_setting_pb2, memo_pb2, user_setting_pb2
 from memos.store.errors import InvalidValue, StoreError
-from memos.store.models import IdpRow
+
+if TYPE_CHECKING:
+    from memos.store.idp import IdpRow
 
 M = TypeVar("M", bound=Message)
 
@@ -92,7 +94,7 @@ def user_setting_name(key: str | int) -> str:
 
 
 def decode_instance_setting(name: str, value: str) -> InstanceSetting:
-    setting = InstanceSetting(key=InstanceSettingKey.Value(name))
+    setting = InstanceSetting(key=name)
     field = INSTANCE_SETTING_FIELDS[name]
     inner = getattr(setting, field)
     inner.SetInParent()
@@ -111,7 +113,7 @@ def encode_instance_setting(setting: InstanceSetting) -> tuple[str, str]:
 
 
 def decode_user_setting(user_id: int, key: str, value: str) -> UserSetting:
-    setting = UserSetting(user_id=user_id, key=UserSetting.Key.Value(key))
+    setting = UserSetting(user_id=user_id, key=key)
     inner = getattr(setting, USER_SETTING_FIELDS[key])
     inner.SetInParent()
     from_json(value, inner, where=f"user setting {user_id}-{key}")
@@ -131,7 +133,7 @@ def encode_user_setting(setting: UserSetting) -> tuple[int, str, str]:
 
 
 def empty_instance_setting(name: str) -> InstanceSetting:
-    setting = InstanceSetting(key=InstanceSettingKey.Value(name))
+    setting = InstanceSetting(key=name)
     getattr(setting, INSTANCE_SETTING_FIELDS[name]).SetInParent()
     return setting
 
@@ -196,11 +198,11 @@ def encode_idp(provider: IdentityProvider) -> dict[str, str]:
 
 
 def decode_idp(row: IdpRow) -> IdentityProvider:
+    known_type = row.type in IdentityProvider.Type.keys()  # noqa: SIM118 (a protobuf enum wrapper, not a dict)
     provider = IdentityProvider(
-        id=row.id, uid=row.uid, name=row.name, identifier_filter=row.identifier_filter
+        id=row.id, uid=row.uid, name=row.name, identifier_filter=row.identifier_filter,
+        type=row.type if known_type else None,
     )
-    if row.type in IdentityProvider.Type.keys():  # noqa: SIM118 (a protobuf enum wrapper, not a dict)
-        provider.type = IdentityProvider.Type.Value(row.type)
     where = f"identity provider {row.uid}"
     try:
         stored = json.loads(row.config or "{}")

@@ -17,6 +17,7 @@ import re
 import stat
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -128,7 +129,7 @@ def _read(path: Path) -> str:
         raise DeploymentError(f"deployment file {path.name}: not UTF-8 text") from exc
 
 
-def _parse(path: Path, message: Message) -> dict:
+def _parse(path: Path, message: Message) -> dict[str, Any]:
     text = _read(path)
     try:
         document = json.loads(text)
@@ -156,7 +157,7 @@ def _load_idp(path: Path) -> IdentityProvider:
     return provider
 
 
-def _idp_problem(provider: IdentityProvider, document: dict) -> str | None:
+def _idp_problem(provider: IdentityProvider, document: dict[str, Any]) -> str | None:
     if "id" in document:
         return "id must not be set (providers are addressed by uid)"
     if not codec.is_valid_uid(provider.uid):

@@ -16,7 +16,7 @@ from memos.gen.store import instance_setting_pb2
 from memos.store import codec
 from memos.store.driver import Driver
 from memos.store.errors import MigrationError
-from memos.store.models import SystemSettingRow
+from memos.store.instance_setting import FindInstanceSetting, SystemSettingRow
 
 # The schema LATEST.sql describes: Memos v0.30.0 stamps "0.30.1" (its newest
 # migration file is 0.30/00__...).
@@ -113,7 +113,7 @@ def _unsupported_upgrade_message(current: Version, target: Version) -> str:
 
 
 async def stored_basic_setting(driver: Driver) -> instance_setting_pb2.InstanceBasicSetting:
-    rows = await driver.list_system_settings("BASIC")
+    rows = await driver.instance_settings.find(FindInstanceSetting(name="BASIC"))
     if not rows:
         return instance_setting_pb2.InstanceBasicSetting()
     return codec.decode_instance_setting("BASIC", rows[0].value).basic_setting
@@ -146,4 +146,4 @@ async def migrate(driver: Driver, root: Traversable | None = None) -> None:
     pending = [step.sql for step in steps if current < step.version <= target]
     await driver.apply_migrations(pending)
     basic.schema_version = format_version(target)
-    await driver.upsert_system_setting(SystemSettingRow("BASIC", codec.to_json(basic)))
+    await driver.instance_settings.upsert(SystemSettingRow("BASIC", codec.to_json(basic)))

@@ -1,0 +1,88 @@
+"""The SQLite driver: the database handle, one object per entity, and the schema operations."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import apsw
+
+from memos.store.instance_setting import SystemSettingRow
+from memos.store.sqlite.db import SqliteDatabase
+from memos.store.sqlite.idp import SqliteIdentityProviders
+from memos.store.sqlite.inbox import SqliteInboxes
+from memos.store.sqlite.instance_setting import SqliteInstanceSettings
+from memos.store.sqlite.memo import SqliteMemos
+from memos.store.sqlite.sql import first, upsert_system_setting
+from memos.store.sqlite.user import SqliteUsers
+from memos.store.sqlite.user_identity import SqliteUserIdentities
+from memos.store.sqlite.user_setting import SqliteUserSettings
+
+T = TypeVar("T")
+
+
+class SqliteDriver:
+    name = "sqlite"
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        """Use ``await SqliteDriver.open(dsn)``."""
+        self.db = db
+        self.users = SqliteUsers(db)
+        self.user_settings = SqliteUserSettings(db)
+        self.instance_settings = SqliteInstanceSettings(db)
+        self.identity_providers = SqliteIdentityProviders(db)
+        self.user_identities = SqliteUserIdentities(db)
+        self.inboxes = SqliteInboxes(db)
+        self.memos = SqliteMemos(db)
+
+    @classmethod
+    async def open(cls, dsn: str) -> SqliteDriver:
+        return cls(await SqliteDatabase.open(dsn))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def run_read(self, fn: Callable[[apsw.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one read transaction (see ``SqliteDatabase.run_read``)."""
+        return await self.db.run_read(fn)
+
+    async def run_write(self, fn: Callable[[apsw.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction (see ``SqliteDatabase.run_write``)."""
+        return await self.db.run_write(fn)
+
+    # --- schema and migration ---------------------------------------------------------
+
+    async def is_initialised(self) -> bool:
+        def query(conn: apsw.Connection) -> bool:
+            return first(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memo'") is not None
+
+        return await self.db.run_read(query)
+
+    async def enable_writes(self) -> None:
+        await self.db.enable_wal()
+
+    async def create_schema(self, script: str, stamp: SystemSettingRow) -> None:
+        def create(conn: apsw.Connection) -> None:
+            conn.execute(script)
+            upsert_system_setting(conn, stamp)
+
+        await self.db.run_write(create)
+
+    async def apply_migrations(self, scripts: Sequence[str]) -> None:
+        def apply(conn: apsw.Connection) -> None:
+            for script in scripts:
+                conn.execute(script)
+
+        await self.db.run_write(apply)
+
+    async def execute_script(self, script: str) -> None:
+        await self.db.run_write(lambda conn: conn.execute(script).fetchall())
+
+    async def database_size(self) -> int:
+        def query(conn: apsw.Connection) -> int:
+            pages = first(conn, "PRAGMA page_count")
+            size = first(conn, "PRAGMA page_size")
+            if not pages or not size:
+                return -1
+            return int(pages[0]) * int(size[0])
+
+        return await self.db.run_read(query)
