@@ -18,7 +18,7 @@ from memos.profile import Profile
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
-from memos.store.store import Store
+from memos.store import FindMemo, Store
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
 
@@ -65,7 +65,8 @@ def create_app(profile: Profile) -> Starlette:
             await store.close()
 
     async def public_memo_uids() -> list[str]:
-        memos = await store.list_memo_summaries(visibilities=["PUBLIC"], row_status=None, exclude_comments=False)
+        public = FindMemo(visibilities=["PUBLIC"], row_status=None, exclude_comments=False)
+        memos = await store.memos.find_summaries(public)
         return [memo.uid for memo in memos]
 
     app = Starlette(

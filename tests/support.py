@@ -17,6 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from memos.profile import Profile
+from memos.store import CreateUser
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT.parent / "shared" / "contract"
@@ -141,7 +142,7 @@ def create_user_row(target: object, username: str, role: str = "USER", password:
     fields = {"username": username, "password_hash": password_hash(password), "role": role, **columns}
     if store is not None:
         portal = getattr(target, "portal", None)
-        coro_fn = lambda: store.create_user(**fields)  # noqa: E731
+        coro_fn = lambda: store.users.create(CreateUser(**fields))  # noqa: E731
         user = portal.call(coro_fn) if portal is not None else asyncio.run(coro_fn())
         return user.id
     import apsw
@@ -184,7 +185,7 @@ def bearer(token: str) -> dict[str, str]:
 def refresh_token_entries(client: Any, user_id: int) -> list[Any]:
     """The user's stored REFRESH_TOKENS entries, read through the app's store (TestClient)."""
     store = client.app.state.store
-    setting = client.portal.call(lambda: store.get_user_setting(user_id, "REFRESH_TOKENS"))
+    setting = client.portal.call(lambda: store.user_settings.get(user_id, "REFRESH_TOKENS"))
     return list(setting.refresh_tokens.refresh_tokens) if setting else []
 
 
@@ -196,7 +197,7 @@ def write_refresh_token_entries(client: Any, user_id: int, entries: list[Any]) -
     setting.refresh_tokens.SetInParent()
     setting.refresh_tokens.refresh_tokens.extend(entries)
     store = client.app.state.store
-    client.portal.call(lambda: store.upsert_user_setting(setting))
+    client.portal.call(lambda: store.user_settings.upsert(setting))
 
 
 def connect_method(service: str, name: str, input_class: type, output_class: type):
@@ -310,3 +311,57 @@ def forge_jwt(claims: dict, key: bytes, header: dict | None = None) -> str:
     signing_input = f"{part(header or {'alg': 'HS256', 'kid': 'v1', 'typ': 'JWT'})}.{part(claims)}"
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+def sqlite_execute(path: pathlib.Path, sql: str) -> None:
+    """Run one statement on a database file in a transaction of its own, as another program would."""
+    import apsw
+
+    connection = apsw.Connection(str(path))
+    try:
+        with connection:
+            connection.execute(sql)
+    finally:
+        connection.close()
+
+
+async def insert_memo(store: Any, uid: str, creator_id: int, *, created_ts: int, visibility: str = "PUBLIC",
+                      row_status: str = "NORMAL", pinned: int = 0, payload: str = "{}",
+                      comment_on: int | None = None) -> int:
+    """Insert a memo row (and its COMMENT relation) straight into a started SQLite Store; its id."""
+
+    def insert(conn: Any) -> int:
+        conn.execute(
+            "INSERT INTO memo (uid, creator_id, created_ts, updated_ts, visibility, row_status, pinned,"
+            " payload, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'text')",
+            (uid, creator_id, created_ts, created_ts + 5, visibility, row_status, pinned, payload),
+        )
+        memo_id = conn.last_insert_rowid()
+        if comment_on is not None:
+            conn.execute("INSERT INTO memo_relation VALUES (?, ?, 'COMMENT')", (memo_id, comment_on))
+        return memo_id
+
+    return await store.driver.run_write(insert)
+
+
+def sample_identity_provider(uid: str, title: str = "Example SSO", secret: str = "s3cret") -> Any:
+    """A store IdentityProvider (OAuth2) as an admin would configure one."""
+    from memos.gen.store import idp_pb2
+
+    return idp_pb2.IdentityProvider(
+        uid=uid,
+        name=title,
+        type=idp_pb2.IdentityProvider.OAUTH2,
+        identifier_filter="@example\\.com$",
+        config=idp_pb2.IdentityProviderConfig(
+            oauth2_config=idp_pb2.OAuth2Config(
+                client_id="client",
+                client_secret=secret,
+                auth_url="https://sso.example.com/auth",
+                token_url="https://sso.example.com/token",
+                user_info_url="https://sso.example.com/userinfo",
+                scopes=["openid", "email"],
+                field_mapping=idp_pb2.FieldMapping(identifier="email", display_name="name"),
+            )
+        ),
+    )

@@ -7,12 +7,11 @@ error: the access policy decides afterwards whether anonymous may proceed.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from memos.auth import tokens
 from memos.auth.pat import is_personal_access_token, resolve_personal_access_token
 from memos.call import CallContext
-from memos.store.models import ROW_STATUS_NORMAL, User
+from memos.store import ROW_STATUS_NORMAL, FindUser, Store, User
 
 logger = logging.getLogger("memos.auth")
 
@@ -27,19 +26,19 @@ def bearer_token(authorization: str | None) -> str | None:
     return fields[1]
 
 
-async def user_from_access_token(store: Any, token: str) -> User | None:
+async def user_from_access_token(store: Store, token: str) -> User | None:
     """The NORMAL user a valid access token names, else None."""
     try:
         claims = tokens.parse_access_token(token, await tokens.signing_key(store))
     except tokens.InvalidToken:
         return None
-    user = await store.get_user(id=claims.user_id)
+    user = await store.users.get(FindUser(id=claims.user_id))
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None
     return user
 
 
-async def user_from_bearer(store: Any, authorization: str | None) -> User | None:
+async def user_from_bearer(store: Store, authorization: str | None) -> User | None:
     """Resolve an Authorization header value: PATs by their prefix, anything else as an access token."""
     token = bearer_token(authorization)
     if token is None:
@@ -52,7 +51,7 @@ async def user_from_bearer(store: Any, authorization: str | None) -> User | None
 class Authenticator:
     """The hook the AuthInterceptor calls for every RPC."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def __call__(self, ctx: CallContext) -> User | None:

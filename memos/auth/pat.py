@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from typing import Any
 
-from memos.store.models import ROW_STATUS_NORMAL
+from memos.store import ROW_STATUS_NORMAL, FindUser, Store, User
+from memos.store.user_setting import PersonalAccessToken
 
 logger = logging.getLogger("memos.auth")
 
@@ -34,36 +34,36 @@ def is_personal_access_token(token: str) -> bool:
     return token.startswith(PAT_PREFIX)
 
 
-def _expired(token: Any, now: dt.datetime) -> bool:
+def _expired(token: PersonalAccessToken, now: dt.datetime) -> bool:
     if not token.HasField("expires_at"):
         return False  # no expiry: valid until deleted
     return token.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
-async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
+async def resolve_personal_access_token(store: Store, token: str) -> User | None:
     """The NORMAL user owning this unexpired PAT, or None; records the use in the background."""
     if not is_personal_access_token(token):
         return None
-    found = await store.find_personal_access_token(hash_personal_access_token(token))
+    found = await store.user_settings.find_personal_access_token(hash_personal_access_token(token))
     if found is None:
         return None
     user_id, stored = found
     now = dt.datetime.now(dt.UTC)
     if _expired(stored, now):
         return None
-    user = await store.get_user(id=user_id)
+    user = await store.users.get(FindUser(id=user_id))
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None
     _touch_later(store, user_id, stored.token_id, now)
     return user
 
 
-def _touch_later(store: Any, user_id: int, token_id: str, used_at: dt.datetime) -> None:
+def _touch_later(store: Store, user_id: int, token_id: str, used_at: dt.datetime) -> None:
     """Record the use without making the request wait for the write."""
 
     async def run() -> None:
         try:
-            await store.touch_personal_access_token(user_id, token_id, used_at)
+            await store.user_settings.touch_personal_access_token(user_id, token_id, used_at)
         except Exception:  # best effort: never affects the request that used the token
             logger.warning("failed to record the last use of a personal access token", exc_info=True)
 

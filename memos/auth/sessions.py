@@ -12,13 +12,12 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from memos.auth import tokens
 from memos.gen.store import user_setting_pb2
-from memos.store.models import ROW_STATUS_ARCHIVED, User
+from memos.store import ROW_STATUS_ARCHIVED, FindUser, Store, User
 
 UserSetting = user_setting_pb2.UserSetting
 RefreshToken = user_setting_pb2.RefreshTokensUserSetting.RefreshToken
@@ -54,12 +53,12 @@ def _expired(entry: RefreshToken, now: dt.datetime) -> bool:
     return entry.HasField("expires_at") and entry.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
-async def list_refresh_tokens(store: Any, user_id: int) -> list[RefreshToken]:
-    setting = await store.get_user_setting(user_id, REFRESH_TOKENS_KEY)
+async def list_refresh_tokens(store: Store, user_id: int) -> list[RefreshToken]:
+    setting = await store.user_settings.get(user_id, REFRESH_TOKENS_KEY)
     return list(setting.refresh_tokens.refresh_tokens) if setting is not None else []
 
 
-async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken]], list[RefreshToken]]) -> None:
+async def _rewrite(store: Store, user_id: int, change: Callable[[list[RefreshToken]], list[RefreshToken]]) -> None:
     """Apply ``change`` to the stored list, pruning expired entries, in one write transaction."""
     now = _utc_now()
 
@@ -73,7 +72,7 @@ async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken
         entries.extend(kept)
         return True
 
-    await store.modify_user_setting(user_id, REFRESH_TOKENS_KEY, rewrite)
+    await store.user_settings.modify(user_id, REFRESH_TOKENS_KEY, rewrite)
 
 
 def _entry(token_id: str, expires_at: dt.datetime, client_info: ClientInfo) -> RefreshToken:
@@ -86,17 +85,17 @@ def _entry(token_id: str, expires_at: dt.datetime, client_info: ClientInfo) -> R
 
 
 async def add_refresh_token(
-    store: Any, user_id: int, token_id: str, expires_at: dt.datetime, client_info: ClientInfo
+    store: Store, user_id: int, token_id: str, expires_at: dt.datetime, client_info: ClientInfo
 ) -> None:
     entry = _entry(token_id, expires_at, client_info)
     await _rewrite(store, user_id, lambda entries: [*entries, entry])
 
 
-async def remove_refresh_token(store: Any, user_id: int, token_id: str) -> None:
+async def remove_refresh_token(store: Store, user_id: int, token_id: str) -> None:
     await _rewrite(store, user_id, lambda entries: [e for e in entries if e.token_id != token_id])
 
 
-async def revoke_other_refresh_tokens(store: Any, user_id: int, keep_tid: str | None) -> None:
+async def revoke_other_refresh_tokens(store: Store, user_id: int, keep_tid: str | None) -> None:
     """End every session of the user except ``keep_tid`` (None: all), e.g. after a password change."""
     await _rewrite(store, user_id, lambda entries: [e for e in entries if keep_tid and e.token_id == keep_tid])
 
@@ -107,7 +106,7 @@ def new_refresh_token(user: User, key: bytes) -> tuple[str, tokens.IssuedToken]:
     return token_id, tokens.issue_refresh_token(user.id, token_id, key)
 
 
-async def start_session(store: Any, user: User, client_info: ClientInfo) -> Session:
+async def start_session(store: Store, user: User, client_info: ClientInfo) -> Session:
     """Issue a refresh token and record it; the caller sets the cookie.
 
     As in Memos a failed write does not fail the sign-in: it is logged, and
@@ -121,14 +120,14 @@ async def start_session(store: Any, user: User, client_info: ClientInfo) -> Sess
     return Session(user, refresh, token_id)
 
 
-async def validate_refresh_token(store: Any, token: str) -> tuple[User, tokens.RefreshClaims]:
+async def validate_refresh_token(store: Store, token: str) -> tuple[User, tokens.RefreshClaims]:
     """The user and claims of a usable refresh token; InvalidRefreshToken(reason) otherwise."""
     try:
         claims = tokens.parse_refresh_token(token, await tokens.signing_key(store))
     except tokens.InvalidToken as exc:
         raise InvalidRefreshToken(str(exc)) from None
     _check_entry(await list_refresh_tokens(store, claims.user_id), claims.token_id)
-    user = await store.get_user(id=claims.user_id)
+    user = await store.users.get(FindUser(id=claims.user_id))
     if user is None:
         raise InvalidRefreshToken("user not found")
     if user.row_status == ROW_STATUS_ARCHIVED:
@@ -144,7 +143,7 @@ def _check_entry(entries: list[RefreshToken], token_id: str) -> None:
         raise InvalidRefreshToken("refresh token expired")
 
 
-async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Session:
+async def rotate_session(store: Store, token: str, client_info: ClientInfo) -> Session:
     """Swap a valid refresh token for a new one.
 
     The old entry is replaced by the new one in a single write transaction, so two
@@ -162,7 +161,7 @@ async def rotate_session(store: Any, token: str, client_info: ClientInfo) -> Ses
     return Session(user, refresh, token_id)
 
 
-async def refresh_claims(store: Any, token: str | None) -> tokens.RefreshClaims | None:
+async def refresh_claims(store: Store, token: str | None) -> tokens.RefreshClaims | None:
     """The claims of a refresh token signed by this instance, else None (revocation not checked)."""
     if not token:
         return None

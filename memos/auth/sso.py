@@ -25,8 +25,8 @@ from memos.auth import oauth2
 from memos.auth.oauth2 import ExternalProfile
 from memos.auth.passwords import hash_password, random_password
 from memos.call import Code, RpcError
+from memos.store import ROLE_USER, CreateUser, FindIdentityProvider, FindUser, FindUserIdentity, Store, User
 from memos.store.errors import Conflict
-from memos.store.models import ROLE_USER, User
 
 log = logging.getLogger("memos.auth.sso")
 
@@ -68,7 +68,7 @@ def is_reserved_username(username: str) -> bool:
 
 
 async def exchange_identity(
-    store: Any, idp_name: str, code: str, redirect_uri: str, code_verifier: str = ""
+    store: Store, idp_name: str, code: str, redirect_uri: str, code_verifier: str = ""
 ) -> ExternalIdentity:
     """Resolve the provider (stored or deployment-backed) and run the code exchange with it.
 
@@ -77,7 +77,7 @@ async def exchange_identity(
     identifier filter refuses the subject.
     """
     uid = parse_idp_name(idp_name)
-    idp = await store.get_identity_provider(uid=uid)
+    idp = await store.identity_providers.get(FindIdentityProvider(uid=uid))
     if idp is None:
         raise RpcError(Code.INVALID_ARGUMENT, "identity provider not found")
     profile = await oauth2.authenticate(idp, code, redirect_uri, code_verifier)
@@ -87,7 +87,7 @@ async def exchange_identity(
 class SsoSignIn:
     """The SSO half of AuthService.SignIn: credentials in, the store user out (SignIn refuses archived ones)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def resolve_user(self, credentials: Any, ctx: Any = None) -> User:
@@ -106,16 +106,17 @@ class SsoSignIn:
         linked = await self._linked_user(identity)
         if linked is not None:
             return linked
-        general = (await self._store.get_instance_setting("GENERAL")).general_setting
+        general = (await self._store.instance_settings.get("GENERAL")).general_setting
         if general.disallow_user_registration:
             raise RpcError(Code.PERMISSION_DENIED, "user registration is not allowed")
         return await self._provision(identity)
 
     async def _linked_user(self, identity: ExternalIdentity) -> User | None:
-        link = await self._store.get_user_identity(provider=identity.idp_uid, extern_uid=identity.subject)
+        find = FindUserIdentity(provider=identity.idp_uid, extern_uid=identity.subject)
+        link = await self._store.user_identities.get(find)
         if link is None:
             return None
-        user = await self._store.get_user(id=link.user_id)
+        user = await self._store.users.get(FindUser(id=link.user_id))
         if user is None:
             # A link left behind by a deleted user must not sign anyone in.
             raise RpcError(Code.INTERNAL, "linked user not found")
@@ -127,18 +128,17 @@ class SsoSignIn:
         username = await self._preferred_username(identity.subject)
         for _ in range(USERNAME_ATTEMPTS):
             try:
-                return await self._store.create_user_with_identity(
-                    {
-                        "username": username,
-                        "password_hash": password_hash,
-                        # Never ADMIN, even on an empty instance: the first admin sets up with a password.
-                        "role": ROLE_USER,
-                        "nickname": identity.profile.display_name,
-                        "email": identity.profile.email,
-                        "avatar_url": identity.profile.avatar_url,
-                    },
-                    identity.idp_uid,
-                    identity.subject,
+                create = CreateUser(
+                    username=username,
+                    password_hash=password_hash,
+                    # Never ADMIN, even on an empty instance: the first admin sets up with a password.
+                    role=ROLE_USER,
+                    nickname=identity.profile.display_name,
+                    email=identity.profile.email,
+                    avatar_url=identity.profile.avatar_url,
+                )
+                return await self._store.users.create_with_identity(
+                    create, provider=identity.idp_uid, extern_uid=identity.subject
                 )
             except Conflict:
                 # Either another sign-in of the same subject won (use its user)
@@ -156,6 +156,6 @@ class SsoSignIn:
         A same-named existing account is never linked: the newcomer gets a UUID instead.
         """
         if is_writable_username(subject) and not is_reserved_username(subject):
-            if await self._store.get_user(username=subject) is None:
+            if await self._store.users.get(FindUser(username=subject)) is None:
                 return subject
         return str(uuid.uuid4())

@@ -18,6 +18,8 @@ import re
 import time
 from typing import Any
 
+from memos.store import Store
+
 ISSUER = "memos"
 KEY_ID = "v1"
 ACCESS_AUDIENCE = "user.access-token"
@@ -192,11 +194,11 @@ def parse_refresh_token(token: str, key: bytes) -> RefreshClaims:
     return RefreshClaims(_user_id(claims), token_id)
 
 
-async def signing_key(store: Any) -> bytes:
+async def signing_key(store: Store) -> bytes:
     """The HMAC key: the BASIC secret as stored.
 
     Safer than Memos: demo mode signs with this per-instance secret too, never
     with the public string Memos uses there (anyone could forge tokens with it).
     """
-    basic = await store.basic_setting()
+    basic = await store.instance_settings.basic()
     return basic.secret_key.encode("utf-8")

@@ -52,11 +52,12 @@ class FindUser:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CreateUser:
-    """A new user; the columns left None take the database's defaults."""
+    """A new user; the columns left None take the database's defaults (role: USER, but ADMIN
+    for ``Users.create_first``)."""
 
     username: str
     password_hash: str
-    role: str = ROLE_USER
+    role: str | None = None
     email: str | None = None
     nickname: str | None = None
     avatar_url: str | None = None
@@ -141,6 +142,8 @@ class Users:
         Returns None when another user already exists (the caller then goes on
         with an ordinary registration). Concurrent callers get exactly one winner.
         """
+        if create.role is None:
+            create = dataclasses.replace(create, role=ROLE_ADMIN)
         user = await self._store.driver.users.create_first(_check(create))
         return self._remember(user) if user is not None else None
 

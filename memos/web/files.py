@@ -10,7 +10,6 @@ import base64
 import binascii
 import logging
 import re
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +19,7 @@ from memos.auth.authenticator import user_from_bearer
 from memos.auth.cookies import REFRESH_COOKIE, read_cookie
 from memos.auth.sessions import InvalidRefreshToken, validate_refresh_token
 from memos.profile import Profile
-from memos.store.models import ROW_STATUS_NORMAL, User
+from memos.store import ROW_STATUS_NORMAL, FindUser, Store, User
 from memos.web.errors import echo_error
 
 logger = logging.getLogger("memos.web")
@@ -48,7 +47,7 @@ FILE_CACHE_CONTROL = "public, max-age=3600"
 _DATA_URI = re.compile(r"data:(.+);base64,(.+)")
 
 
-async def file_caller(store: Any, request: Request) -> User | None:
+async def file_caller(store: Store, request: Request) -> User | None:
     """The user a `/file/...` request comes from, or None (anonymous).
 
     A bearer access token or PAT first; failing that, the refresh cookie,
@@ -91,13 +90,13 @@ def file_response(content: bytes, content_type: str) -> Response:
     return Response(content, headers=headers, media_type=content_type)
 
 
-def file_routes(store: Any, profile: Profile) -> list[BaseRoute]:
+def file_routes(store: Store, profile: Profile) -> list[BaseRoute]:
     """The specific `/file/...` routes; register them before the `/file` catch-all of the gateway."""
 
     async def avatar(request: Request) -> Response:
         if not profile.is_public and await file_caller(store, request) is None:
             return echo_error(401, UNAUTHORIZED)
-        user = await store.get_user(username=request.path_params["username"])
+        user = await store.users.get(FindUser(username=request.path_params["username"]))
         if user is None:
             return echo_error(404, USER_NOT_FOUND)
         if not user.avatar_url:

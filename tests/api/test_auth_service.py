@@ -33,6 +33,7 @@ from support import (
 from memos.app import create_app
 from memos.auth import passwords
 from memos.gen.store import user_setting_pb2
+from memos.store import UpdateUser
 
 SIGNIN = "/api/v1/auth/signin"
 REFRESH = "/api/v1/auth/refresh"
@@ -96,17 +97,17 @@ def _connect_sign_in(client: TestClient, username: str, headers: dict | None = N
 
 
 def _archive(client: TestClient, user_id: int) -> None:
-    _run(client, lambda: _store(client).update_user(user_id, row_status="ARCHIVED"))
+    _run(client, lambda: _store(client).users.update(UpdateUser(user_id, row_status="ARCHIVED")))
 
 
 def _set_general(client: TestClient, **fields: Any) -> None:
     store = _store(client)
 
     async def write() -> None:
-        setting = await store.get_instance_setting("GENERAL")
+        setting = await store.instance_settings.get("GENERAL")
         for name, value in fields.items():
             setattr(setting.general_setting, name, value)
-        await store.upsert_instance_setting(setting)
+        await store.instance_settings.upsert(setting)
 
     _run(client, write)
 
@@ -129,7 +130,7 @@ def _add_pat(client: TestClient, user_id: int, token: str, expires_at: dt.dateti
     store = _store(client)
 
     async def write() -> None:
-        setting = await store.get_user_setting(user_id, "PERSONAL_ACCESS_TOKENS")
+        setting = await store.user_settings.get(user_id, "PERSONAL_ACCESS_TOKENS")
         if setting is None:
             setting = UserSetting(user_id=user_id, key=UserSetting.PERSONAL_ACCESS_TOKENS)
         entry = setting.personal_access_tokens.tokens.add(
@@ -138,7 +139,7 @@ def _add_pat(client: TestClient, user_id: int, token: str, expires_at: dt.dateti
         entry.created_at.GetCurrentTime()
         if expires_at is not None:
             entry.expires_at.FromDatetime(expires_at)
-        await store.upsert_user_setting(setting)
+        await store.user_settings.upsert(setting)
 
     _run(client, write)
 

@@ -20,6 +20,7 @@ from support import all_procedures, bearer, create_user_row, make_profile, sign_
 
 from memos.app import create_app
 from memos.gen.store import inbox_pb2
+from memos.store import CreateInbox, CreateUserIdentity
 
 CALLERS = ("anon", "alice", "bob", "root")
 _unique = itertools.count()
@@ -65,9 +66,9 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
             memo_comment=inbox_pb2.InboxMessage.MemoCommentPayload(memo_id=1, related_memo_id=2),
         )
         inbox = client.portal.call(
-            lambda: store.create_inbox(sender_id=ids["bob"], receiver_id=ids["alice"], message=message)
+            lambda: store.inboxes.create(CreateInbox(sender_id=ids["bob"], receiver_id=ids["alice"], message=message))
         )
-        client.portal.call(lambda: store.create_user_identity(user_id=ids["alice"], provider="idp1", extern_uid="a1"))
+        client.portal.call(lambda: store.user_identities.create(CreateUserIdentity(user_id=ids["alice"], provider="idp1", extern_uid="a1")))
         yield World(
             client,
             tokens,

@@ -13,6 +13,7 @@ from support import bearer, create_user_row, make_profile, sign_in
 
 from memos.app import create_app
 from memos.gen.store import idp_pb2, inbox_pb2
+from memos.store import CreateInbox, FindUser
 
 CONNECT = "/memos.api.v1.UserService/"
 
@@ -33,7 +34,7 @@ def users(client: TestClient) -> tuple[str, str, str]:
 
 def user_id(client: TestClient, username: str) -> int:
     async def lookup() -> int:
-        return (await client.app.state.store.get_user(username=username)).id
+        return (await client.app.state.store.users.get(FindUser(username=username))).id
 
     return client.portal.call(lookup)
 
@@ -201,9 +202,9 @@ def add_inbox(client: TestClient, sender: str, receiver: str, kind: str, memo_id
     sender_id, receiver_id = user_id(client, sender), user_id(client, receiver)
 
     async def create() -> int:
-        row = await client.app.state.store.create_inbox(
+        row = await client.app.state.store.inboxes.create(CreateInbox(
             sender_id=sender_id, receiver_id=receiver_id, message=message, created_ts=created_ts
-        )
+        ))
         return row.id
 
     return client.portal.call(create)

@@ -12,6 +12,7 @@ from support import bearer, connect_call, create_user_row, sign_in
 
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
+from memos.store import FindUser
 
 CONNECT = "/memos.api.v1.UserService/"
 
@@ -34,7 +35,7 @@ def stored_setting(client: TestClient, user_id: int, key: str) -> store_pb.UserS
 
 def user_id(client: TestClient, username: str) -> int:
     async def lookup() -> int:
-        return (await client.app.state.store.get_user(username=username)).id
+        return (await client.app.state.store.users.get(FindUser(username=username))).id
 
     return client.portal.call(lookup)
 

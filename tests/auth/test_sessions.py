@@ -14,7 +14,7 @@ from memos.auth import sessions
 from memos.auth.client_info import ClientInfo
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import auth_service_pb2 as api
-from memos.store.store import Store
+from memos.store import CreateUser, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ async def store(tmp_path: pathlib.Path) -> AsyncIterator[Store]:
 
 
 async def _user(store: Store, username: str, **columns: Any) -> Any:
-    return await store.create_user(username=username, password_hash=password_hash("pw"), **columns)
+    return await store.users.create(CreateUser(username=username, password_hash=password_hash("pw"), **columns))
 
 
 def _ctx(transport: str = "connect", headers: dict[str, str] | None = None) -> CallContext:

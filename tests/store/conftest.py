@@ -19,9 +19,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def store(tmp_path: pathlib.Path):
-    """A started Store on a fresh database file, without deployment files."""
-    opened = await Store.open("sqlite", str(tmp_path / "memos_prod.db"), deployment_dir=None)
+def db_path(tmp_path: pathlib.Path) -> pathlib.Path:
+    return tmp_path / "memos_prod.db"
+
+
+@pytest.fixture
+async def store(db_path: pathlib.Path):
+    """A started Store on a fresh database file (``db_path``), without deployment files."""
+    opened = await Store.open("sqlite", str(db_path), deployment_dir=None)
     yield opened
     await opened.close()
 

@@ -9,7 +9,7 @@ import pytest
 
 from memos.gen.store import idp_pb2
 from memos.gen.store import instance_setting_pb2 as settings_pb
-from memos.store import DeploymentError, DeploymentManaged, Store, deployment
+from memos.store import DeploymentError, DeploymentManaged, FindIdentityProvider, Store, deployment
 
 pytestmark = pytest.mark.anyio
 
@@ -202,7 +202,7 @@ async def test_files_override_stored_general_and_expose_the_provider(
     secrets: pathlib.Path, db_path: pathlib.Path
 ) -> None:
     store = await Store.open("sqlite", str(db_path), deployment_dir=None)
-    await store.upsert_instance_setting(settings_pb.InstanceSetting(
+    await store.instance_settings.upsert(settings_pb.InstanceSetting(
         key=settings_pb.GENERAL, general_setting=settings_pb.InstanceGeneralSetting(additional_style="stored")
     ))
     await store.close()
@@ -211,16 +211,17 @@ async def test_files_override_stored_general_and_expose_the_provider(
 
     store = await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     try:
-        general = (await store.get_instance_setting("GENERAL")).general_setting
+        general = (await store.instance_settings.get("GENERAL")).general_setting
         assert general.disallow_password_auth and general.additional_style == ""
-        [provider] = await store.list_identity_providers()
+        [provider] = await store.identity_providers.all()
         assert (provider.uid, provider.name) == ("primary-sso", "Primary SSO")
         assert provider.config.oauth2_config.client_secret == "file-secret"
-        assert await store.get_identity_provider(uid="primary-sso") == provider
-        assert store.is_deployment_setting("GENERAL") and not store.is_deployment_setting("STORAGE")
-        assert store.is_deployment_idp("primary-sso") and not store.is_deployment_idp("other")
+        assert await store.identity_providers.get(FindIdentityProvider(uid="primary-sso")) == provider
+        settings, providers = store.instance_settings, store.identity_providers
+        assert settings.is_deployment("GENERAL") and not settings.is_deployment("STORAGE")
+        assert providers.is_deployment("primary-sso") and not providers.is_deployment("other")
         # The stored row is still there, untouched, for when the file goes away.
-        assert (await store.get_instance_setting_raw("GENERAL")).general_setting.additional_style == "stored"
+        assert (await store.instance_settings.get_stored("GENERAL")).general_setting.additional_style == "stored"
     finally:
         await store.close()
     conn = apsw.Connection(str(db_path))
@@ -236,18 +237,18 @@ async def test_api_writes_of_file_backed_values_are_refused(secrets: pathlib.Pat
     store = await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     try:
         with pytest.raises(DeploymentManaged, match='instance setting "GENERAL" is configured by the deployment'):
-            await store.upsert_instance_setting(settings_pb.InstanceSetting(
+            await store.instance_settings.upsert(settings_pb.InstanceSetting(
                 key=settings_pb.GENERAL, general_setting=settings_pb.InstanceGeneralSetting()
             ))
         with pytest.raises(DeploymentManaged, match="GENERAL"):
-            await store.update_general_setting_guarded(settings_pb.InstanceGeneralSetting(), lambda *_: True)
-        provider = await store.get_identity_provider(uid="primary-sso")
+            await store.instance_settings.update_general_guarded(settings_pb.InstanceGeneralSetting(), lambda *_: True)
+        provider = await store.identity_providers.get(FindIdentityProvider(uid="primary-sso"))
         with pytest.raises(DeploymentManaged, match='identity provider "primary-sso" is configured by the deployment'):
-            await store.create_identity_provider(provider)
+            await store.identity_providers.create(provider)
         with pytest.raises(DeploymentManaged):
-            await store.update_identity_provider(provider)
+            await store.identity_providers.update(provider)
         with pytest.raises(DeploymentManaged):
-            await store.delete_identity_provider("primary-sso")
+            await store.identity_providers.delete("primary-sso")
     finally:
         await store.close()
 
@@ -257,7 +258,7 @@ async def test_file_providers_shadow_stored_ones_in_place_and_others_follow(
 ) -> None:
     store = await Store.open("sqlite", str(db_path), deployment_dir=None)
     for uid in ("first", "shadowed", "last"):
-        await store.create_identity_provider(idp_pb2.IdentityProvider(
+        await store.identity_providers.create(idp_pb2.IdentityProvider(
             uid=uid, name=f"stored {uid}", type=idp_pb2.IdentityProvider.OAUTH2
         ))
     await store.close()
@@ -266,13 +267,14 @@ async def test_file_providers_shadow_stored_ones_in_place_and_others_follow(
     _write(secrets, "memos-idp-aa.json", _idp_document("aa-only-file"))
     store = await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     try:
-        listed = await store.list_identity_providers()
+        listed = await store.identity_providers.all()
         assert [(p.uid, p.name) for p in listed] == [
             ("first", "stored first"), ("shadowed", "from file"), ("last", "stored last"),
             ("aa-only-file", "Primary SSO"), ("zz-only-file", "Primary SSO"),
         ]
-        assert (await store.get_identity_provider(uid="shadowed")).name == "from file"
-        assert [p.uid for p in await store.list_stored_identity_providers()] == ["first", "shadowed", "last"]
+        assert (await store.identity_providers.get(FindIdentityProvider(uid="shadowed"))).name == "from file"
+        stored = await store.identity_providers.find(FindIdentityProvider())
+        assert [p.uid for p in stored] == ["first", "shadowed", "last"]
     finally:
         await store.close()
 
@@ -282,10 +284,10 @@ async def test_file_backed_settings_still_get_read_defaults(secrets: pathlib.Pat
            {"key": "STORAGE", "storageSetting": {"storageType": "LOCAL"}})
     store = await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     try:
-        storage = (await store.get_instance_setting("STORAGE")).storage_setting
+        storage = (await store.instance_settings.get("STORAGE")).storage_setting
         assert storage.upload_size_limit_mb == 30
         assert storage.filepath_template == "assets/{timestamp}_{uuid}_{filename}"
-        assert await store.get_instance_setting_raw("STORAGE") is None
+        assert await store.instance_settings.get_stored("STORAGE") is None
     finally:
         await store.close()
 
@@ -297,7 +299,7 @@ async def test_files_that_lock_everyone_out_stop_startup(secrets: pathlib.Path, 
 
     # An identity provider in the database makes the same file acceptable.
     store = await Store.open("sqlite", str(db_path), deployment_dir=None)
-    await store.create_identity_provider(idp_pb2.IdentityProvider(uid="db", name="DB", type=1))
+    await store.identity_providers.create(idp_pb2.IdentityProvider(uid="db", name="DB", type=1))
     await store.close()
     store = await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     await store.close()
@@ -307,7 +309,7 @@ async def test_a_stored_unsafe_state_without_files_only_warns(
     secrets: pathlib.Path, db_path: pathlib.Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = await Store.open("sqlite", str(db_path), deployment_dir=None)
-    await store.upsert_instance_setting(settings_pb.InstanceSetting(
+    await store.instance_settings.upsert(settings_pb.InstanceSetting(
         key=settings_pb.GENERAL, general_setting=settings_pb.InstanceGeneralSetting(disallow_password_auth=True)
     ))
     await store.close()

@@ -30,6 +30,7 @@ from support import (
 )
 
 from memos.app import create_app
+from memos.store import UpdateUser
 
 AVATAR = "/file/users/alice/avatar"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
@@ -65,11 +66,11 @@ def _alice(client: TestClient, avatar_url: str = PNG_URI, **columns: Any) -> int
 
 
 def _set_avatar(client: TestClient, user_id: int, avatar_url: str) -> None:
-    _run(client, lambda: _store(client).update_user(user_id, avatar_url=avatar_url))
+    _run(client, lambda: _store(client).users.update(UpdateUser(user_id, avatar_url=avatar_url)))
 
 
 def _archive(client: TestClient, user_id: int) -> None:
-    _run(client, lambda: _store(client).update_user(user_id, row_status="ARCHIVED"))
+    _run(client, lambda: _store(client).users.update(UpdateUser(user_id, row_status="ARCHIVED")))
 
 
 def _refresh_cookie(client: TestClient, username: str) -> str:

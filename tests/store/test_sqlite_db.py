@@ -7,10 +7,10 @@ import threading
 import apsw
 import pytest
 
+from memos.store import CreateUser, FindInstanceSetting, FindUser, Store
 from memos.store.errors import Conflict, InvalidValue, StoreError
-from memos.store.models import SystemSettingRow
+from memos.store.instance_setting import SystemSettingRow
 from memos.store.sqlite import SqliteDriver
-from memos.store.store import Store
 
 pytestmark = pytest.mark.anyio
 
@@ -59,8 +59,8 @@ async def test_connection_pragmas(store: Store) -> None:
 async def test_readers_refuse_to_write(store: Store) -> None:
     with pytest.raises(StoreError):
         await store.driver.run_read(lambda conn: conn.execute("DELETE FROM system_setting"))
-    assert await store.count_users() == 0
-    assert len(await store.list_instance_settings()) == 1
+    assert await store.users.count(FindUser()) == 0
+    assert len(await store.instance_settings.find(FindInstanceSetting())) == 1
 
 
 async def test_reads_continue_while_a_write_transaction_is_open(store: Store) -> None:
@@ -77,18 +77,18 @@ async def test_reads_continue_while_a_write_transaction_is_open(store: Store) ->
     queued_write = None
     try:
         assert await asyncio.to_thread(inside_write.wait, 5)
-        queued_write = asyncio.ensure_future(store.create_user(username="queued", password_hash="x"))
+        queued_write = asyncio.ensure_future(store.users.create(CreateUser(username="queued", password_hash="x")))
         for _ in range(25):
             # Each read must finish promptly and must not see the uncommitted row.
-            assert await asyncio.wait_for(store.count_users(), 2) == 0
-            assert await asyncio.wait_for(store.get_user(username="pending"), 2) is None
+            assert await asyncio.wait_for(store.users.count(FindUser()), 2) == 0
+            assert await asyncio.wait_for(store.users.get(FindUser(username="pending")), 2) is None
         assert not write.done() and not queued_write.done()
     finally:
         release.set()
     await write
     await queued_write
     # The queued write ran after the slow one, not beside it.
-    assert [user.username for user in await store.list_users()] == ["queued", "pending"]
+    assert [user.username for user in await store.users.find(FindUser())] == ["queued", "pending"]
 
 
 async def test_a_failing_write_rolls_back(store: Store) -> None:
@@ -98,22 +98,22 @@ async def test_a_failing_write_rolls_back(store: Store) -> None:
 
     with pytest.raises(RuntimeError):
         await store.driver.run_write(half_write)
-    assert await store.count_users() == 0
+    assert await store.users.count(FindUser()) == 0
     # The writer connection is usable again afterwards.
-    await store.create_user(username="whole", password_hash="x")
-    assert await store.count_users() == 1
+    await store.users.create(CreateUser(username="whole", password_hash="x"))
+    assert await store.users.count(FindUser()) == 1
 
 
 async def test_unique_violation_is_a_conflict(store: Store) -> None:
-    await store.create_user(username="alice", password_hash="x")
+    await store.users.create(CreateUser(username="alice", password_hash="x"))
     with pytest.raises(Conflict, match=r"user\.username"):
-        await store.create_user(username="alice", password_hash="y")
+        await store.users.create(CreateUser(username="alice", password_hash="y"))
 
 
 async def test_system_setting_upsert_keeps_the_description(store: Store) -> None:
     driver = store.driver
-    await driver.upsert_system_setting(SystemSettingRow("GENERAL", "{}", "kept"))
-    row = await driver.upsert_system_setting(SystemSettingRow("GENERAL", '{"weekStartDayOffset":1}'))
+    await driver.instance_settings.upsert(SystemSettingRow("GENERAL", "{}", "kept"))
+    row = await driver.instance_settings.upsert(SystemSettingRow("GENERAL", '{"weekStartDayOffset":1}'))
     assert row == SystemSettingRow("GENERAL", '{"weekStartDayOffset":1}', "kept")
 
 
@@ -138,14 +138,14 @@ async def test_a_closed_driver_says_so(tmp_path: pathlib.Path) -> None:
     store = await Store.open("sqlite", str(tmp_path / "memos_prod.db"))
     await store.close()
     with pytest.raises(StoreError, match="closed"):
-        await store.count_users()
+        await store.users.count(FindUser())
     await store.close()  # closing twice is harmless
 
 
 async def test_file_uri_dsn(tmp_path: pathlib.Path) -> None:
     store = await Store.open("sqlite", f"file:{tmp_path / 'uri.db'}?cache=private")
     try:
-        assert (await store.basic_setting()).schema_version == "0.30.1"
+        assert (await store.instance_settings.basic()).schema_version == "0.30.1"
     finally:
         await store.close()
     assert (tmp_path / "uri.db").exists()
