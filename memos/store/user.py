@@ -44,6 +44,7 @@ class FindUser:
 
     id: int | None = None
     username: str | None = None
+    email: str | None = None
     role: str | None = None
     row_status: str | None = None
     limit: int | None = None
@@ -158,7 +159,7 @@ class Users:
 
     async def get(self, find: FindUser) -> User | None:
         """The first match; a lookup by id alone is served from the cache when possible."""
-        if find.id is None and find.username is None and find.role is None and find.row_status is None:
+        if find == FindUser(limit=find.limit, offset=find.offset):
             raise InvalidValue("getting a user needs a criterion (an id or a username)")
         if find == FindUser(id=find.id):
             cached = self.cache.get(find.id) if find.id is not None else None

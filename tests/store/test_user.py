@@ -20,6 +20,7 @@ from memos.store import (
     NotFound,
     Store,
     UpdateUser,
+    User,
 )
 
 pytestmark = pytest.mark.anyio
@@ -233,3 +234,24 @@ async def test_deleting_a_demo_user_keeps_the_others_data(v030_database: pathlib
                                 " OR content_id = 'memos/goldenhour0001'") == [(0,)]
     assert _rows(v030_database, "SELECT COUNT(*) FROM reaction WHERE content_id = 'memos/welcome0000001'") == [(2,)]
     assert _rows(v030_database, "SELECT username FROM user ORDER BY id") == [("steven",), ("alice",), ("zoe",)]
+
+
+async def test_a_find_object_reaches_the_dialect_unchanged(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # FindUser.email was added as one field of the Find object; the SQLite dialect
+    # turns every given field into a condition, so it filters with no other edit.
+    await store.users.create(CreateUser("alice", "x", email="alice@example.com"))
+    await store.users.create(CreateUser("bob", "x", email="bob@example.com"))
+    dialect = store.driver.users
+    received: list[FindUser] = []
+    real_find = dialect.find
+
+    async def recording_find(find: FindUser) -> list[User]:
+        received.append(find)
+        return await real_find(find)
+
+    monkeypatch.setattr(dialect, "find", recording_find)
+    find = FindUser(email="bob@example.com", row_status="NORMAL")
+    assert [user.username for user in await store.users.find(find)] == ["bob"]
+    assert received == [find] and received[0] is find
+    assert await store.users.count(FindUser(email="carol@example.com")) == 0
+    assert (await store.users.get(FindUser(email="alice@example.com"))).username == "alice"
