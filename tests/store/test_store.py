@@ -1,6 +1,7 @@
 """The Store facade: opening, migrating and reading an existing database, on real SQLite files."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import pathlib
 import uuid
@@ -8,6 +9,7 @@ import uuid
 import pytest
 from support import sqlite_rows as _rows
 
+import memos
 from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.store import (
     FindUser,
@@ -91,3 +93,24 @@ async def test_memos_v030_database_reads_unchanged(v030_database: pathlib.Path) 
         await store.close()
     # Reading wrote nothing back: obsolete keys of the old row are still there.
     assert _rows(v030_database, "SELECT value FROM system_setting WHERE name = 'MEMO_RELATED'") == related_before
+
+
+def test_only_the_dialect_modules_know_the_database_library() -> None:
+    # Room for a second dialect: above memos/store/<dialect>/ nothing imports apsw or a dialect module
+    # (open_driver, which picks the dialect, imports it lazily inside the function).
+    root = pathlib.Path(memos.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith(("store/sqlite/", "gen/")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            known = [name for name in names if name == "apsw" or name.startswith("memos.store.sqlite")]
+            offenders += [f"{relative}: {name}" for name in known]
+    assert offenders == []
