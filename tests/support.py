@@ -17,7 +17,6 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from memos.profile import Profile
-from memos.store import CreateUser
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT.parent / "shared" / "contract"
@@ -136,8 +135,10 @@ def create_user_row(target: object, username: str, role: str = "USER", password:
     """
     import asyncio
 
+    from memos.store import CreateUser
+
     store = getattr(getattr(getattr(target, "app", None), "state", None), "store", None)
-    if store is None and hasattr(target, "create_user"):
+    if store is None and hasattr(target, "users"):
         store = target
     fields = {"username": username, "password_hash": password_hash(password), "role": role, **columns}
     if store is not None:
