@@ -114,7 +114,8 @@ class MethodTable:
 
     def bind(self, services: Iterable[object]) -> None:
         """Attach implementations: each object names its service in SERVICE_NAME and
-        has one async method per RPC it implements. Missing RPCs stay UNIMPLEMENTED."""
+        has one async method per RPC it implements; several objects may share a
+        service, each binding the RPCs it has. Missing RPCs stay UNIMPLEMENTED."""
         for service in services:
             service_name = getattr(service, "SERVICE_NAME", None)
             if service_name not in self.services:
@@ -122,8 +123,9 @@ class MethodTable:
                     f"{type(service).__name__}.SERVICE_NAME={service_name!r} is not a service of this table"
                 )
             for method in self._by_procedure.values():
-                if method.service == service_name:
-                    method.implementation = getattr(service, method.name, None)
+                implementation = getattr(service, method.name, None)
+                if method.service == service_name and implementation is not None:
+                    method.implementation = implementation
 
     def match_rest(self, http_method: str, path: str, *, form: bool = False) -> RestMatch | None:
         """The binding a REST request lands on, or None.

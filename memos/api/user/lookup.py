@@ -1,0 +1,67 @@
+"""Finding the users a UserService request names; the base every part of the service builds on.
+
+UserService is split by concern into one class per module here, each bound to
+``memos.api.v1.UserService`` for its own RPCs. Who may call what follows the
+per-RPC table of the access spec: the access layer has already turned away
+anonymous callers of protected RPCs, so the checks here are the role and
+ownership rules (self, self-or-admin, admin).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from memos.call import Code, RpcError
+from memos.profile import Profile
+from memos.store.models import User
+
+# --- callers and names --------------------------------------------------------------
+
+
+def parse_user_name(name: str) -> str:
+    """``users/{username}`` -> username (case kept; legacy names with ``@`` or ``_`` included)."""
+    parts = name.split("/")
+    if len(parts) != 2 or parts[0] != "users" or not parts[1]:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid user name: {name}")
+    return parts[1]
+
+
+def parse_child_name(name: str, collection: str, what: str, *, message: str = "") -> tuple[str, str]:
+    """``users/{username}/{collection}/{id}`` -> (username, id).
+
+    Otherwise INVALID_ARGUMENT ``invalid {what} name: {name}``, or ``message`` when the spec words it differently.
+    """
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not parts[1] or not parts[3]:
+        raise RpcError(Code.INVALID_ARGUMENT, message or f"invalid {what} name: {name}")
+    return parts[1], parts[3]
+
+
+
+class UserLookups:
+    """What every part of UserService shares: the store, the profile and finding the users a request names."""
+
+    def __init__(self, store: Any, profile: Profile) -> None:
+        self._store = store
+        self._profile = profile
+
+    # --- lookups ---------------------------------------------------------------------
+
+    async def _user_named(self, name: str) -> User:
+        """The user of ``users/{username}``; NOT_FOUND when there is none."""
+        return await self._user(parse_user_name(name))
+
+    async def _user(self, username: str) -> User:
+        user = await self._store.get_user(username=username)
+        if user is None:
+            raise RpcError(Code.NOT_FOUND, "user not found")
+        return user
+
+    async def _owner(self, username: str) -> User:
+        """The owner of a settings/inbox resource: an unknown one is a bad argument, not a 404."""
+        user = await self._store.get_user(username=username)
+        if user is None:
+            raise RpcError(Code.INVALID_ARGUMENT, f"user not found: {username}")
+        return user
+
+    async def _general_setting(self) -> Any:
+        return (await self._store.get_instance_setting("GENERAL")).general_setting

@@ -1,0 +1,54 @@
+"""UserService RPCs on memo statistics per user."""
+from __future__ import annotations
+
+from typing import Any
+
+from memos.api.convert.stats import user_stats_message
+from memos.api.user.lookup import UserLookups
+from memos.call import CallContext, Code, RpcError
+from memos.gen.api.v1 import common_pb2
+from memos.gen.api.v1 import user_service_pb2 as api
+from memos.store.models import ROW_STATUS_ARCHIVED
+
+
+class UserStatsService(UserLookups):
+    """Per-user memo statistics, counted over the memos the caller may see."""
+
+    SERVICE_NAME = "memos.api.v1.UserService"
+
+    async def GetUserStats(self, request: api.GetUserStatsRequest, ctx: CallContext) -> api.UserStats:
+        target = await self._user_named(request.name)
+        caller = ctx.principal
+        if caller is None:
+            visibilities: list[str] | None = ["PUBLIC"]
+        elif caller.id == target.id:
+            visibilities = None  # one's own memos count whatever their visibility
+        else:
+            visibilities = ["PUBLIC", "PROTECTED"]  # admins get no bypass here
+        memos = await self._store.list_memo_summaries(creator_id=target.id, visibilities=visibilities)
+        return user_stats_message(target.username, memos)
+
+    async def ListAllUserStats(
+        self, request: api.ListAllUserStatsRequest, ctx: CallContext
+    ) -> api.ListAllUserStatsResponse:
+        caller = ctx.principal
+        if request.filter.strip():
+            # The memo filter language belongs to the memo filter compiler, which does not exist yet.
+            raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: memo filters are not supported yet")
+        if request.state == common_pb2.ARCHIVED:
+            if caller is None:
+                return api.ListAllUserStatsResponse()
+            memos = await self._store.list_memo_summaries(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
+        elif caller is None:
+            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC"])
+        else:
+            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=caller.id)
+        by_creator: dict[int, list[Any]] = {}
+        for memo in memos:
+            by_creator.setdefault(memo.creator_id, []).append(memo)
+        stats = []
+        for creator_id, own in by_creator.items():
+            creator = await self._store.get_user(id=creator_id)
+            if creator is not None:
+                stats.append(user_stats_message(creator.username, own))
+        return api.ListAllUserStatsResponse(stats=stats)
