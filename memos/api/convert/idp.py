@@ -5,15 +5,13 @@ carry it, whoever the viewer is.
 """
 from __future__ import annotations
 
-from memos.auth.sso import IDP_NAME_PREFIX, parse_idp_name
+from memos.api.names import IDP_PREFIX
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store
 
-__all__ = ["config_from_message", "idp_name", "idp_to_message", "parse_idp_name", "type_from_message"]
-
 
 def idp_name(uid: str) -> str:
-    return IDP_NAME_PREFIX + uid
+    return IDP_PREFIX + uid
 
 
 def _type_to_message(value: int) -> int:

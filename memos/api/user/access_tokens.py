@@ -12,7 +12,8 @@ from memos.api.convert.user_setting import (
     StoreSetting,
     personal_access_token_to_message,
 )
-from memos.api.user.lookup import UserLookups, parse_child_name
+from memos.api.names import parse_personal_access_token_name
+from memos.api.user.lookup import UserLookups
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
 from memos.call import CallContext
 from memos.gen.api.v1 import user_service_pb2 as api
@@ -65,9 +66,7 @@ class PersonalAccessTokenService(UserLookups):
     async def DeletePersonalAccessToken(
         self, request: api.DeletePersonalAccessTokenRequest, ctx: CallContext
     ) -> empty_pb2.Empty:
-        username, token_id = parse_child_name(
-            request.name, "personalAccessTokens", "personal access token", message="invalid personal access token name"
-        )
+        username, token_id = parse_personal_access_token_name(request.name)
         owner = await self._user(username)
         require_self(ctx, owner)
 

@@ -7,7 +7,8 @@ from google.protobuf import empty_pb2
 
 from memos.api.access import require_self, require_self_or_admin
 from memos.api.convert.linked_identity import linked_identity_to_message
-from memos.api.user.lookup import UserLookups, parse_child_name
+from memos.api.names import parse_idp_name, parse_linked_identity_name
+from memos.api.user.lookup import UserLookups
 from memos.auth import sso
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
@@ -21,7 +22,7 @@ class LinkedIdentityService(UserLookups):
     SERVICE_NAME = "memos.api.v1.UserService"
 
     async def _identity_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
-        username, provider = parse_child_name(name, "linkedIdentities", "linked identity")
+        username, provider = parse_linked_identity_name(name)
         owner = await self._user(username)
         require_self_or_admin(ctx, owner)
         return owner, provider
@@ -57,7 +58,7 @@ class LinkedIdentityService(UserLookups):
         owner = await self._user_named(request.parent)
         require_self(ctx, owner)
         identity = await sso.exchange_identity(
-            self._store, request.idp_name, request.code, request.redirect_uri, request.code_verifier
+            self._store, parse_idp_name(request.idp_name), request.code, request.redirect_uri, request.code_verifier
         )
         link = await self._existing_link(owner, identity.idp_uid, identity.subject)
         if link is None:

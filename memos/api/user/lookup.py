@@ -10,31 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from memos.api.names import parse_user_name
 from memos.call import Code, RpcError
 from memos.profile import Profile
 from memos.store.models import User
-
-# --- callers and names --------------------------------------------------------------
-
-
-def parse_user_name(name: str) -> str:
-    """``users/{username}`` -> username (case kept; legacy names with ``@`` or ``_`` included)."""
-    parts = name.split("/")
-    if len(parts) != 2 or parts[0] != "users" or not parts[1]:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid user name: {name}")
-    return parts[1]
-
-
-def parse_child_name(name: str, collection: str, what: str, *, message: str = "") -> tuple[str, str]:
-    """``users/{username}/{collection}/{id}`` -> (username, id).
-
-    Otherwise INVALID_ARGUMENT ``invalid {what} name: {name}``, or ``message`` when the spec words it differently.
-    """
-    parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not parts[1] or not parts[3]:
-        raise RpcError(Code.INVALID_ARGUMENT, message or f"invalid {what} name: {name}")
-    return parts[1], parts[3]
-
 
 
 class UserLookups:

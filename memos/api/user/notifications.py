@@ -7,7 +7,8 @@ from google.protobuf import empty_pb2
 
 from memos.api.access import require_self
 from memos.api.convert.notification import notification_memo_ids, notification_to_message
-from memos.api.user.lookup import UserLookups, parse_child_name, parse_user_name
+from memos.api.names import parse_notification_name, parse_user_name
+from memos.api.user.lookup import UserLookups
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.store.errors import NotFound
@@ -20,12 +21,10 @@ class UserNotificationService(UserLookups):
     SERVICE_NAME = "memos.api.v1.UserService"
 
     async def _notification_target(self, name: str, ctx: CallContext) -> tuple[User, int]:
-        username, raw_id = parse_child_name(name, "notifications", "notification")
-        if not raw_id.isdigit():
-            raise RpcError(Code.INVALID_ARGUMENT, f"invalid notification name: {name}")
+        username, inbox_id = parse_notification_name(name)
         owner = await self._owner(username)
         require_self(ctx, owner)
-        row = await self._store.get_inbox(int(raw_id))
+        row = await self._store.get_inbox(inbox_id)
         if row is None:
             raise RpcError(Code.NOT_FOUND, "notification not found")
         if row.receiver_id != owner.id:

@@ -10,7 +10,8 @@ from memos.api.convert.user_setting import (
     tags_to_store,
 )
 from memos.api.instance_setting_rules import tag_rule_violation
-from memos.api.user.lookup import UserLookups, parse_child_name, parse_user_name
+from memos.api.names import parse_user_name, parse_user_setting_name
+from memos.api.user.lookup import UserLookups
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
@@ -23,7 +24,7 @@ class UserSettingService(UserLookups):
     SERVICE_NAME = "memos.api.v1.UserService"
 
     async def _setting_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
-        username, key = parse_child_name(name, "settings", "setting")
+        username, key = parse_user_setting_name(name)
         owner = await self._owner(username)
         require_self(ctx, owner)
         if key not in API_SETTING_KEYS:

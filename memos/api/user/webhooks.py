@@ -12,7 +12,8 @@ from memos.api.convert.user_setting import (
     StoreWebhook,
     webhook_to_message,
 )
-from memos.api.user.lookup import UserLookups, parse_child_name
+from memos.api.names import parse_webhook_name
+from memos.api.user.lookup import UserLookups
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
@@ -55,7 +56,7 @@ class UserWebhookService(UserLookups):
         return changed[0]
 
     async def _webhook_target(self, name: str, ctx: CallContext) -> tuple[User, str]:
-        username, webhook_id = parse_child_name(name, "webhooks", "webhook")
+        username, webhook_id = parse_webhook_name(name)
         owner = await self._user(username)
         require_self_or_admin(ctx, owner)
         return owner, webhook_id
