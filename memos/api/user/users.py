@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 from google.protobuf import empty_pb2
-from google.protobuf.message import DecodeError
 
 from memos.api.access import is_admin, require_admin, require_self_or_admin
 from memos.api.convert.user import role_to_message, user_to_message
+from memos.api.paging import requested_page
 from memos.api.user.lookup import UserLookups
 from memos.auth import cookies, sessions
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
@@ -24,8 +24,6 @@ from memos.gen.api.v1 import user_service_pb2 as api
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 MAX_BATCH_USERNAMES = 100
 ALLOWED_AVATAR_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp")
 
@@ -35,27 +33,7 @@ _USERNAME_FILTER = re.compile(rf"\s*(?:username\s*==\s*{_QUOTED}|{_QUOTED}\s*==\
 _DATA_URI = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
 
 
-# --- ListUsers paging and filter ------------------------------------------------------
-
-
-def _normalized_page_size(size: int) -> int:
-    if size <= 0:
-        return DEFAULT_PAGE_SIZE
-    return min(size, MAX_PAGE_SIZE)
-
-
-def decode_page_token(token: str) -> tuple[int, int]:
-    """(limit, offset) of a base64 PageToken; INVALID_ARGUMENT when it is not one."""
-    try:
-        raw = base64.b64decode(token, validate=True)
-        decoded = common_pb2.PageToken.FromString(raw)
-    except (binascii.Error, ValueError, DecodeError) as exc:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid page token: {exc}") from None
-    return _normalized_page_size(decoded.limit), max(decoded.offset, 0)
-
-
-def encode_page_token(limit: int, offset: int) -> str:
-    return base64.b64encode(common_pb2.PageToken(limit=limit, offset=offset).SerializeToString()).decode("ascii")
+# --- ListUsers filter ------------------------------------------------------------------
 
 
 def parse_username_filter(text: str) -> str | None:
@@ -115,16 +93,12 @@ class UserAccountService(UserLookups):
     async def ListUsers(self, request: api.ListUsersRequest, ctx: CallContext) -> api.ListUsersResponse:
         caller = require_admin(ctx)
         username = parse_username_filter(request.filter)
-        if request.page_token:
-            limit, offset = decode_page_token(request.page_token)
-        else:
-            limit, offset = _normalized_page_size(request.page_size), 0
-        # One row more than the page tells whether another page exists.
-        users = await self._store.list_users(username=username, limit=limit + 1, offset=offset)
-        response = api.ListUsersResponse(users=[user_to_message(u, caller) for u in users[:limit]])
-        if len(users) > limit:
-            response.next_page_token = encode_page_token(limit, offset + limit)
-        return response
+        page = requested_page(request.page_size, request.page_token)
+        users = await self._store.list_users(username=username, limit=page.fetch_limit, offset=page.offset)
+        return api.ListUsersResponse(
+            users=[user_to_message(u, caller) for u in users[: page.limit]],
+            next_page_token=page.next_page_token(len(users)),
+        )
 
     async def BatchGetUsers(self, request: api.BatchGetUsersRequest, ctx: CallContext) -> api.BatchGetUsersResponse:
         wanted = [name.strip() for name in request.usernames if name.strip()]
