@@ -17,6 +17,7 @@ from memos.api.user.settings import UserSettingService
 from memos.api.user.stats import UserStatsService
 from memos.api.user.users import UserAccountService
 from memos.api.user.webhooks import UserWebhookService
+from memos.api.visibility import visibilities_of_others
 from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
@@ -78,7 +79,10 @@ def create_app(profile: Profile) -> Starlette:
             await store.close()
 
     async def public_memo_uids() -> list[str]:
-        memos = await store.list_memo_summaries(visibilities=["PUBLIC"], row_status=None, exclude_comments=False)
+        # What an anonymous visitor may see.
+        memos = await store.list_memo_summaries(
+            visibilities=visibilities_of_others(None), row_status=None, exclude_comments=False
+        )
         return [memo.uid for memo in memos]
 
     app = Starlette(

@@ -6,8 +6,8 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from memos.api.access import is_admin
 from memos.api.convert.user import user_name, user_to_message
+from memos.api.visibility import may_see
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import inbox_pb2
 
@@ -31,16 +31,8 @@ def _payload(message: inbox_pb2.InboxMessage) -> Any:
 
 
 def can_see(memo: Any, viewer: Any) -> bool:
-    """Whether ``viewer`` may still read the memo a notification points at."""
-    if memo is None:
-        return False
-    if is_admin(viewer):
-        return True
-    if memo.visibility == "PUBLIC":
-        return True
-    if memo.visibility == "PROTECTED":
-        return viewer is not None
-    return viewer is not None and viewer.id == memo.creator_id
+    """Whether ``viewer`` may still read the memo a notification points at (admins may, as Memos lets them)."""
+    return memo is not None and may_see(viewer, memo, admin_sees_private=True)
 
 
 def notification_to_message(

@@ -5,6 +5,7 @@ from typing import Any
 
 from memos.api.convert.stats import user_stats_message
 from memos.api.user.lookup import UserLookups
+from memos.api.visibility import visibilities_of_creator, visibilities_of_others
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
@@ -18,13 +19,7 @@ class UserStatsService(UserLookups):
 
     async def GetUserStats(self, request: api.GetUserStatsRequest, ctx: CallContext) -> api.UserStats:
         target = await self._user_named(request.name)
-        caller = ctx.principal
-        if caller is None:
-            visibilities: list[str] | None = ["PUBLIC"]
-        elif caller.id == target.id:
-            visibilities = None  # one's own memos count whatever their visibility
-        else:
-            visibilities = ["PUBLIC", "PROTECTED"]  # admins get no bypass here
+        visibilities = visibilities_of_creator(ctx.principal, target.id)
         memos = await self._store.list_memo_summaries(creator_id=target.id, visibilities=visibilities)
         return user_stats_message(target.username, memos)
 
@@ -39,10 +34,10 @@ class UserStatsService(UserLookups):
             if caller is None:
                 return api.ListAllUserStatsResponse()
             memos = await self._store.list_memo_summaries(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
-        elif caller is None:
-            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC"])
         else:
-            memos = await self._store.list_memo_summaries(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=caller.id)
+            memos = await self._store.list_memo_summaries(
+                visibilities=visibilities_of_others(caller), or_creator_id=caller.id if caller is not None else None
+            )
         by_creator: dict[int, list[Any]] = {}
         for memo in memos:
             by_creator.setdefault(memo.creator_id, []).append(memo)
