@@ -4,7 +4,6 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
-import pathlib
 import re
 import time
 from typing import Any
@@ -21,6 +20,7 @@ from memos.auth.sso import is_writable_username
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
+from memos.storage.local import remove_attachment_files
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
 
@@ -258,29 +258,3 @@ class UserAccountService(UserLookups):
                 f"user was deleted but attachment storage cleanup failed for {len(failures)} attachment(s), "
                 f"first attachment_id={first_id}: {error}",
             )
-
-
-
-def remove_attachment_files(data_dir: str, attachments: list[Any]) -> list[tuple[int, str]]:
-    """Delete what the removed attachment rows pointed at; (attachment id, error) for each failure.
-
-    LOCAL files are named by absolute paths (v0.30) or paths relative to the data
-    directory (older rows); a file already gone is fine. Thumbnail and motion
-    caches are keyed by the attachment uid.
-    """
-    data = pathlib.Path(data_dir)
-    failures = []
-    for attachment in attachments:
-        targets = [
-            data / ".thumbnail_cache" / f"{attachment.uid}.jpeg",
-            data / ".thumbnail_cache" / f"{attachment.uid}.v2.jpeg",
-            data / ".motion_cache" / f"{attachment.uid}.mp4",
-        ]
-        if attachment.storage_type == "LOCAL" and attachment.reference:
-            targets.insert(0, data / attachment.reference)  # an absolute reference replaces the data dir
-        try:
-            for target in targets:
-                target.unlink(missing_ok=True)
-        except OSError as exc:
-            failures.append((attachment.id, str(exc)))
-    return failures
