@@ -57,14 +57,14 @@ class AuthService:
         username, password = credentials.username, credentials.password
         address = client_address(ctx)
         self._throttle.check(username, address)
-        user = await self._store.get_user(username=username) if username else None
+        user: User | None = await self._store.get_user(username=username) if username else None
         if user is None:
             # Same cost as a wrong password, so timing does not reveal which usernames exist.
             await passwords.burn_verification_time(password)
             matched = False
         else:
             matched = await passwords.verify_password(password, user.password_hash)
-        if not matched:
+        if user is None or not matched:
             self._throttle.record_failure(username, address)
             raise RpcError(Code.INVALID_ARGUMENT, UNMATCHED)
         self._throttle.record_success(username)

@@ -144,7 +144,7 @@ class IdentityProviderService:
         return empty_pb2.Empty()
 
     async def _existing(self, uid: str) -> store_pb.IdentityProvider:
-        idp = await self._store.get_identity_provider(uid=uid)
+        idp: store_pb.IdentityProvider | None = await self._store.get_identity_provider(uid=uid)
         if idp is None:
             raise RpcError(Code.NOT_FOUND, NOT_FOUND_MESSAGE)
         return idp

@@ -14,7 +14,7 @@ def idp_name(uid: str) -> str:
     return IDP_PREFIX + uid
 
 
-def _type_to_message(value: int) -> int:
+def _type_to_message(value: store.IdentityProvider.Type) -> api.IdentityProvider.Type:
     return (
         api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
     )
@@ -70,7 +70,7 @@ def config_from_message(config: api.IdentityProviderConfig) -> store.IdentityPro
     return store.IdentityProviderConfig(oauth2_config=oauth2_config_from_message(config.oauth2_config))
 
 
-def type_from_message(value: int) -> int:
+def type_from_message(value: api.IdentityProvider.Type) -> store.IdentityProvider.Type:
     return (
         store.IdentityProvider.OAUTH2
         if value == api.IdentityProvider.OAUTH2

@@ -66,7 +66,7 @@ def setting_from_message(message: api.InstanceSetting, key: str) -> store.Instan
     carried = message.WhichOneof("value")
     if carried not in (None, api_field):
         raise ValueError(f"setting {key} cannot carry {carried}")
-    setting = store.InstanceSetting(key=store.InstanceSettingKey.Value(key))
+    setting = store.InstanceSetting(key=key)
     group = getattr(setting, store_field)
     group.ParseFromString(getattr(message, api_field).SerializeToString())
     # Output-only API fields (api_key_set, api_key_hint) have no place in the store.

@@ -12,6 +12,10 @@ from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import inbox_pb2
 
 _STATUS = {"UNREAD": api.UserNotification.UNREAD, "ARCHIVED": api.UserNotification.ARCHIVED}
+_TYPE = {
+    inbox_pb2.InboxMessage.MEMO_COMMENT: api.UserNotification.MEMO_COMMENT,
+    inbox_pb2.InboxMessage.MEMO_MENTION: api.UserNotification.MEMO_MENTION,
+}
 
 
 def notification_memo_ids(message: inbox_pb2.InboxMessage) -> list[int]:
@@ -45,7 +49,7 @@ def notification_to_message(
         sender=user_name(sender.username) if sender is not None else "",
         status=_STATUS.get(row.status, api.UserNotification.STATUS_UNSPECIFIED),
         create_time=Timestamp(seconds=row.created_ts),
-        type=int(message.type),
+        type=_TYPE.get(message.type, api.UserNotification.TYPE_UNSPECIFIED),
     )
     if sender is not None:
         notification.sender_user.CopyFrom(user_to_message(sender, viewer))

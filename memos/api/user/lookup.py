@@ -8,18 +8,18 @@ ownership rules (self, self-or-admin, admin).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from memos.api.names import parse_user_name
 from memos.call import Code, RpcError
+from memos.gen.store.instance_setting_pb2 import InstanceGeneralSetting, InstanceSetting
 from memos.profile import Profile
 from memos.store.models import User
+from memos.store.store import Store
 
 
 class UserLookups:
     """What every part of UserService shares: the store, the profile and finding the users a request names."""
 
-    def __init__(self, store: Any, profile: Profile) -> None:
+    def __init__(self, store: Store, profile: Profile) -> None:
         self._store = store
         self._profile = profile
 
@@ -42,5 +42,6 @@ class UserLookups:
             raise RpcError(Code.INVALID_ARGUMENT, f"user not found: {username}")
         return user
 
-    async def _general_setting(self) -> Any:
-        return (await self._store.get_instance_setting("GENERAL")).general_setting
+    async def _general_setting(self) -> InstanceGeneralSetting:
+        setting: InstanceSetting = await self._store.get_instance_setting("GENERAL")
+        return setting.general_setting

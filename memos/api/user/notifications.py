@@ -69,6 +69,8 @@ class UserNotificationService(UserLookups):
         row = (
             await self._store.update_inbox(inbox_id, status=status) if status else await self._store.get_inbox(inbox_id)
         )
+        if row is None:  # deleted since the target was checked
+            raise RpcError(Code.NOT_FOUND, "notification not found")
         sender = await self._store.get_user(id=row.sender_id)
         memos = {m.id: m for m in await self._memos_by_id(set(notification_memo_ids(row.message)))}
         return notification_to_message(owner, sender, ctx.principal, row, memos)

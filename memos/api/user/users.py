@@ -20,6 +20,7 @@ from memos.auth.sso import is_writable_username
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
+from memos.gen.store.instance_setting_pb2 import InstanceGeneralSetting
 from memos.storage.local import remove_attachment_files
 from memos.store.errors import Conflict, NotFound
 from memos.store.models import ROLE_ADMIN, ROLE_USER, ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL, User
@@ -195,7 +196,8 @@ class UserAccountService(UserLookups):
         """The columns a masked update writes; the first invalid path aborts before anything is written."""
         changes: dict[str, Any] = {}
         # Read once for both switches, and only when a path needs it.
-        general = await self._general_setting() if {"username", "display_name"} & set(paths) else None
+        needs_general = bool({"username", "display_name"} & set(paths))
+        general = await self._general_setting() if needs_general else InstanceGeneralSetting()
         for path in paths:
             if path == "username":
                 if general.disallow_change_username:
