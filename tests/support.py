@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pytest
@@ -17,6 +17,9 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from memos.profile import Profile
+
+if TYPE_CHECKING:
+    from memos.store import Store
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT.parent / "shared" / "contract"
@@ -326,7 +329,7 @@ def sqlite_execute(path: pathlib.Path, sql: str) -> None:
         connection.close()
 
 
-async def insert_memo(store: Any, uid: str, creator_id: int, *, created_ts: int, visibility: str = "PUBLIC",
+async def insert_memo(store: Store, uid: str, creator_id: int, *, created_ts: int, visibility: str = "PUBLIC",
                       row_status: str = "NORMAL", pinned: int = 0, payload: str = "{}",
                       comment_on: int | None = None) -> int:
     """Insert a memo row (and its COMMENT relation) straight into a started SQLite Store; its id."""

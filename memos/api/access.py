@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from memos.call import CallContext, Code, RpcError
-from memos.store.models import ROLE_ADMIN, User
+from memos.store import ROLE_ADMIN, User
 
 
 def is_admin(user: Any) -> bool:
@@ -18,9 +18,10 @@ def is_admin(user: Any) -> bool:
 
 def require_caller(ctx: CallContext) -> User:
     """The signed-in caller; UNAUTHENTICATED when there is none."""
-    if ctx.principal is None:
+    caller: User | None = ctx.principal
+    if caller is None:
         raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    return ctx.principal
+    return caller
 
 
 def require_admin(ctx: CallContext) -> User:

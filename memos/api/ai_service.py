@@ -14,6 +14,7 @@ from memos.api.access import require_caller
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import ai_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store
+from memos.store import Store
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_FILENAME_BYTES = 255
@@ -92,13 +93,13 @@ def _check_audio(request: api.TranscribeRequest) -> tuple[bytes, str, str]:
 class AIService:
     SERVICE_NAME = "memos.api.v1.AIService"
 
-    def __init__(self, store_: Any) -> None:
+    def __init__(self, store_: Store) -> None:
         self._store = store_
 
     async def Transcribe(self, request: api.TranscribeRequest, ctx: CallContext) -> api.TranscribeResponse:
         require_caller(ctx)
         content, filename, media_type = _check_audio(request)
-        setting = (await self._store.get_instance_setting("AI")).ai_setting
+        setting = (await self._store.instance_settings.get("AI")).ai_setting
         transcription = setting.transcription
         if not transcription.provider_id:
             raise RpcError(Code.FAILED_PRECONDITION, "transcription is not configured")

@@ -12,12 +12,14 @@ from typing import Any
 from google.protobuf import empty_pb2
 
 from memos.api.access import require_admin
-from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
+from memos.api.convert.idp import config_from_message, idp_to_message, type_from_message
 from memos.api.ids import short_uuid
 from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
+from memos.api.names import parse_idp_name
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store_pb
+from memos.store import FindIdentityProvider, Store
 from memos.store.errors import Conflict, GuardRefused, NotFound, StoreError
 
 # Provider ids: 1-36 letters, digits or hyphens, alphanumeric at both ends (all digits is fine here).
@@ -48,13 +50,13 @@ def _store_error(exc: StoreError) -> RpcError:
 class IdentityProviderService:
     SERVICE_NAME = "memos.api.v1.IdentityProviderService"
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def ListIdentityProviders(
         self, request: api.ListIdentityProvidersRequest, ctx: CallContext
     ) -> api.ListIdentityProvidersResponse:
-        providers = await self._store.list_identity_providers()
+        providers = await self._store.identity_providers.all()
         return api.ListIdentityProvidersResponse(identity_providers=[idp_to_message(idp) for idp in providers])
 
     async def GetIdentityProvider(
@@ -70,7 +72,7 @@ class IdentityProviderService:
         uid = request.identity_provider_id.strip() or short_uuid()
         if not _UID.fullmatch(uid):
             raise RpcError(Code.INVALID_ARGUMENT, INVALID_UID_MESSAGE)
-        if self._store.is_deployment_idp(uid):
+        if self._store.identity_providers.is_deployment(uid):
             raise _deployment_refusal(uid)
         given = request.identity_provider
         if not given.config.HasField("oauth2_config") or not given.config.oauth2_config.HasField("field_mapping"):
@@ -84,7 +86,7 @@ class IdentityProviderService:
             config=config_from_message(given.config),
         )
         try:
-            created = await self._store.create_identity_provider(idp)
+            created = await self._store.identity_providers.create(idp)
         except Conflict:
             raise RpcError(Code.INTERNAL, f'failed to create identity provider: uid "{uid}" already exists') from None
         return idp_to_message(created)
@@ -97,7 +99,7 @@ class IdentityProviderService:
             raise RpcError(Code.INVALID_ARGUMENT, "update_mask is required")
         given = request.identity_provider
         uid = parse_idp_name(given.name)
-        if self._store.is_deployment_idp(uid):
+        if self._store.identity_providers.is_deployment(uid):
             raise _deployment_refusal(uid)
         idp = await self._existing(uid)
         for path in request.update_mask.paths:
@@ -112,7 +114,7 @@ class IdentityProviderService:
                 self._replace_config(idp, given.config)
             # Any other path is ignored, as Memos does.
         try:
-            updated = await self._store.update_identity_provider(idp)
+            updated = await self._store.identity_providers.update(idp)
         except StoreError as exc:
             raise _store_error(exc) from None
         return idp_to_message(updated)
@@ -131,11 +133,11 @@ class IdentityProviderService:
     ) -> empty_pb2.Empty:
         require_admin(ctx)
         uid = parse_idp_name(request.name)
-        if self._store.is_deployment_idp(uid):
+        if self._store.identity_providers.is_deployment(uid):
             raise _deployment_refusal(uid)
         await self._existing(uid)
         try:
-            await self._store.delete_identity_provider(uid, is_safe=_leaves_a_way_to_sign_in)
+            await self._store.identity_providers.delete(uid, is_safe=_leaves_a_way_to_sign_in)
         except GuardRefused:
             raise RpcError(Code.FAILED_PRECONDITION, LOCKOUT_MESSAGE) from None
         except StoreError as exc:
@@ -143,7 +145,7 @@ class IdentityProviderService:
         return empty_pb2.Empty()
 
     async def _existing(self, uid: str) -> store_pb.IdentityProvider:
-        idp = await self._store.get_identity_provider(uid=uid)
+        idp: store_pb.IdentityProvider | None = await self._store.identity_providers.get(FindIdentityProvider(uid=uid))
         if idp is None:
             raise RpcError(Code.NOT_FOUND, NOT_FOUND_MESSAGE)
         return idp

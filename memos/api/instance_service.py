@@ -10,13 +10,15 @@ from google.protobuf import empty_pb2, timestamp_pb2
 
 from memos.api import instance_setting_rules as rules
 from memos.api.access import is_admin, require_admin
-from memos.api.convert.instance_setting import SETTING_PREFIX, setting_from_message, setting_to_message
+from memos.api.convert.instance_setting import setting_from_message, setting_to_message
 from memos.api.convert.user import user_to_message
+from memos.api.names import INSTANCE_SETTING_PREFIX, parse_instance_setting_name
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store_pb
 from memos.notify import email as mail
 from memos.profile import Profile
+from memos.store import FindUser, Store
 from memos.store.errors import DeploymentManaged, GuardRefused, StoreError
 
 MAX_BATCH_NAMES = 100
@@ -29,10 +31,8 @@ _ADMIN = frozenset({"STORAGE", "NOTIFICATION"})
 
 
 def parse_setting_name(name: str) -> str:
-    """``instance/settings/GENERAL`` -> ``GENERAL``; anything else is INVALID_ARGUMENT."""
-    key = name[len(SETTING_PREFIX) :] if name.startswith(SETTING_PREFIX) else ""
-    if not key or "/" in key:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting name: {name}")
+    """``instance/settings/GENERAL`` -> ``GENERAL``, for a key this service knows; else INVALID_ARGUMENT."""
+    key = parse_instance_setting_name(name)
     if key not in _ANYONE | _SIGNED_IN | _ADMIN:
         raise RpcError(Code.INVALID_ARGUMENT, f"unsupported instance setting key: {key}")
     return key
@@ -58,7 +58,7 @@ def _check_read_access(key: str, caller: Any) -> None:
 class InstanceService:
     SERVICE_NAME = "memos.api.v1.InstanceService"
 
-    def __init__(self, store: Any, profile: Profile) -> None:
+    def __init__(self, store: Store, profile: Profile) -> None:
         self._store = store
         self._profile = profile
         self._stats: api.InstanceStats | None = None
@@ -72,10 +72,10 @@ class InstanceService:
             instance_url=self._profile.instance_url,
             commit=self._profile.commit,
         )
-        admins = await self._store.list_users(role="ADMIN", limit=1)
+        admins = await self._store.users.find(FindUser(role="ADMIN", limit=1))
         if admins:
             profile.admin.CopyFrom(user_to_message(admins[0], ctx.principal))
-        profile.needs_setup = await self._store.count_users() == 0
+        profile.needs_setup = await self._store.users.count(FindUser()) == 0
         return profile
 
     async def GetInstanceSetting(self, request: api.GetInstanceSettingRequest, ctx: CallContext) -> api.InstanceSetting:
@@ -93,8 +93,8 @@ class InstanceService:
         key = parse_setting_name(name)
         _check_read_access(key, caller)
         if key == "BASIC":
-            return api.InstanceSetting(name=SETTING_PREFIX + key)
-        setting = await self._store.get_instance_setting(key)
+            return api.InstanceSetting(name=INSTANCE_SETTING_PREFIX + key)
+        setting = await self._store.instance_settings.get(key)
         return setting_to_message(setting, viewer_is_admin=is_admin(caller))
 
     # --- updates -------------------------------------------------------------------
@@ -106,7 +106,7 @@ class InstanceService:
         if not request.HasField("setting"):
             raise RpcError(Code.INVALID_ARGUMENT, "instance setting is required")
         key = parse_updatable_key(request.setting.name)
-        if self._store.is_deployment_setting(key):
+        if self._store.instance_settings.is_deployment(key):
             raise RpcError(Code.FAILED_PRECONDITION, f'instance setting "{key}" is configured by the deployment')
         if key == "TAGS" and request.setting.WhichOneof("value") is None:
             raise RpcError(Code.INVALID_ARGUMENT, "invalid instance setting: tags setting is required")
@@ -115,18 +115,19 @@ class InstanceService:
             incoming = setting_from_message(request.setting, key)
         except ValueError as exc:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting: {exc}") from exc
-        current = await self._store.get_instance_setting(key)
+        current = await self._store.instance_settings.get(key)
         rules.prepare_update(incoming, current)
         if key == "GENERAL":
             stored = await self._write_general(incoming)
         else:
-            stored = await self._store.upsert_instance_setting(incoming)
+            stored = await self._store.instance_settings.upsert(incoming)
         return setting_to_message(stored, viewer_is_admin=True)
 
     async def _write_general(self, incoming: store_pb.InstanceSetting) -> Any:
         """Write GENERAL unless it would newly lock regular users out; check and write are one transaction."""
         try:
-            return await self._store.update_general_setting_guarded(incoming.general_setting, _general_is_safe)
+            settings = self._store.instance_settings
+            return await settings.update_general_guarded(incoming.general_setting, _general_is_safe)
         except GuardRefused as exc:
             raise RpcError(Code.FAILED_PRECONDITION, rules.LOCKOUT_MESSAGE) from exc
         except DeploymentManaged as exc:
@@ -139,7 +140,7 @@ class InstanceService:
         self, request: api.TestInstanceEmailSettingRequest, ctx: CallContext
     ) -> empty_pb2.Empty:
         require_admin(ctx)
-        stored = (await self._store.get_instance_setting("NOTIFICATION")).notification_setting.email
+        stored = (await self._store.instance_settings.get("NOTIFICATION")).notification_setting.email
         if request.HasField("email"):
             setting = store_pb.InstanceNotificationSetting.EmailSetting()
             setting.ParseFromString(request.email.SerializeToString())

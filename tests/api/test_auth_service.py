@@ -33,7 +33,7 @@ from support import (
 from memos.app import create_app
 from memos.auth import passwords
 from memos.gen.store import user_setting_pb2
-from memos.store import UpdateUser
+from memos.store import FindUser, UpdateUser
 
 SIGNIN = "/api/v1/auth/signin"
 REFRESH = "/api/v1/auth/refresh"
@@ -77,7 +77,7 @@ def _store(client: TestClient) -> Any:
 
 
 def _secret(client: TestClient) -> bytes:
-    return _run(client, _store(client).basic_setting).secret_key.encode()
+    return _run(client, _store(client).instance_settings.basic).secret_key.encode()
 
 
 def _refresh_cookie(response: httpx.Response) -> str:
@@ -145,7 +145,7 @@ def _add_pat(client: TestClient, user_id: int, token: str, expires_at: dt.dateti
 
 
 def _remove_pats(client: TestClient, user_id: int) -> None:
-    _run(client, lambda: _store(client).delete_user_setting(user_id, "PERSONAL_ACCESS_TOKENS"))
+    _run(client, lambda: _store(client).user_settings.delete(user_id, "PERSONAL_ACCESS_TOKENS"))
 
 
 PAT = "memos_pat_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
@@ -171,7 +171,7 @@ def test_sign_in_returns_user_with_email_and_a_15_minute_access_token(client: Te
     assert _header(token) == {"alg": "HS256", "kid": "v1", "typ": "JWT"}
     claims = _claims(token)
     assert claims["type"] == "access" and claims["iss"] == "memos" and claims["aud"] == ["user.access-token"]
-    assert claims["sub"] == str(_run(client, lambda: _store(client).get_user(username="alice")).id)
+    assert claims["sub"] == str(_run(client, lambda: _store(client).users.get(FindUser(username="alice"))).id)
     assert claims["exp"] - claims["iat"] == 900
     expires = dt.datetime.fromisoformat(body["accessTokenExpiresAt"].replace("Z", "+00:00"))
     ahead = expires - dt.datetime.now(dt.UTC)
@@ -377,7 +377,7 @@ def test_access_token_of_a_user_archived_later_is_rejected(client: TestClient) -
 def test_access_token_of_a_deleted_user_is_rejected(client: TestClient) -> None:
     user_id = create_user_row(client, "alice")
     token = sign_in(client, "alice")
-    _run(client, lambda: _store(client).delete_user(user_id))
+    _run(client, lambda: _store(client).users.delete(user_id))
     assert client.get(ME, headers=bearer(token)).status_code == 401
 
 
@@ -423,7 +423,7 @@ def test_pat_use_is_recorded_in_the_background(client: TestClient) -> None:  # 1
     assert client.get(ME, headers=bearer(PAT)).status_code == 200
 
     def last_used() -> dt.datetime | None:
-        setting = _run(client, lambda: _store(client).get_user_setting(user_id, "PERSONAL_ACCESS_TOKENS"))
+        setting = _run(client, lambda: _store(client).user_settings.get(user_id, "PERSONAL_ACCESS_TOKENS"))
         (token,) = setting.personal_access_tokens.tokens
         return token.last_used_at.ToDatetime(dt.UTC) if token.HasField("last_used_at") else None
 

@@ -68,7 +68,8 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
         inbox = client.portal.call(
             lambda: store.inboxes.create(CreateInbox(sender_id=ids["bob"], receiver_id=ids["alice"], message=message))
         )
-        client.portal.call(lambda: store.user_identities.create(CreateUserIdentity(user_id=ids["alice"], provider="idp1", extern_uid="a1")))
+        link = CreateUserIdentity(user_id=ids["alice"], provider="idp1", extern_uid="a1")
+        client.portal.call(lambda: store.user_identities.create(link))
         yield World(
             client,
             tokens,

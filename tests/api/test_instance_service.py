@@ -328,7 +328,7 @@ def test_smtp_password_is_write_only_and_kept_for_the_same_server(callers: Calle
     assert first.status_code == 200 and first.json()["notificationSetting"]["email"]["smtpPassword"] == ""
     again = callers.patch("NOTIFICATION", {"notificationSetting": {"email": {**SMTP, "enabled": True}}})
     assert again.status_code == 200
-    stored = client.portal.call(client.app.state.store.get_instance_setting_raw, "NOTIFICATION")
+    stored = client.portal.call(client.app.state.store.instance_settings.get_stored, "NOTIFICATION")
     assert stored.notification_setting.email.smtp_password == "hunter2"
     assert stored.notification_setting.email.enabled is True
     moved = callers.patch("NOTIFICATION", {"notificationSetting": {"email": {**SMTP, "smtpHost": "evil.example"}}})
@@ -353,7 +353,7 @@ def test_s3_secret_is_kept_and_never_returned(callers: Callers, client: TestClie
     assert callers.patch("STORAGE", {"storageSetting": {"storageType": "S3", "s3Config": s3}}).status_code == 200
     read = callers.get("STORAGE")["storageSetting"]
     assert read["s3Config"]["accessKeySecret"] == "" and read["s3Config"]["insecureSkipTlsVerify"] is True
-    stored = client.portal.call(client.app.state.store.get_instance_setting_raw, "STORAGE")
+    stored = client.portal.call(client.app.state.store.instance_settings.get_stored, "STORAGE")
     assert stored.storage_setting.s3_config.access_key_secret == "SK"
 
 
@@ -383,7 +383,7 @@ def test_ai_key_is_write_only_with_a_hint_and_kept(callers: Callers, client: Tes
     keep = {"aiSetting": {"providers": [{"id": "p1", "title": "OpenAI", "type": "OPENAI"}]}}
     second = callers.patch("AI", keep)
     assert second.status_code == 200, second.text
-    stored = client.portal.call(client.app.state.store.get_instance_setting_raw, "AI").ai_setting
+    stored = client.portal.call(client.app.state.store.instance_settings.get_stored, "AI").ai_setting
     assert stored.providers[0].api_key == "sk-original"
     assert stored.transcription.model == "whisper-large"  # omitted transcription kept
     as_user = callers.get("AI", callers.user)["aiSetting"]

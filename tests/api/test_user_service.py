@@ -38,7 +38,7 @@ def set_general(client: TestClient, **fields: bool) -> None:
     from memos.gen.store import instance_setting_pb2 as store_pb
 
     setting = store_pb.InstanceSetting(key=store_pb.GENERAL, general_setting=store_pb.InstanceGeneralSetting(**fields))
-    client.portal.call(client.app.state.store.upsert_instance_setting, setting)
+    client.portal.call(client.app.state.store.instance_settings.upsert, setting)
 
 
 def admin_and_user(client: TestClient) -> tuple[str, str]:

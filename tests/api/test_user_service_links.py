@@ -75,7 +75,7 @@ def add_provider(client: TestClient, provider: OAuth2Provider, uid: str = "corp"
     config = idp_pb2.IdentityProviderConfig()
     json_format.ParseDict({"oauth2Config": provider.oauth2_config()}, config)
     idp = idp_pb2.IdentityProvider(uid=uid, name="Corp", type=idp_pb2.IdentityProvider.OAUTH2, config=config)
-    client.portal.call(client.app.state.store.create_identity_provider, idp)
+    client.portal.call(client.app.state.store.identity_providers.create, idp)
 
 
 def link(client: TestClient, provider: OAuth2Provider, token: str, owner: str, subject: str, uid: str = "corp"):

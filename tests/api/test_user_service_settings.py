@@ -26,11 +26,11 @@ def two_users(client: TestClient) -> tuple[str, str, str]:
 
 
 def store_setting(client: TestClient, setting: store_pb.UserSetting) -> None:
-    client.portal.call(client.app.state.store.upsert_user_setting, setting)
+    client.portal.call(client.app.state.store.user_settings.upsert, setting)
 
 
 def stored_setting(client: TestClient, user_id: int, key: str) -> store_pb.UserSetting | None:
-    return client.portal.call(client.app.state.store.get_user_setting, user_id, key)
+    return client.portal.call(client.app.state.store.user_settings.get, user_id, key)
 
 
 def user_id(client: TestClient, username: str) -> int:

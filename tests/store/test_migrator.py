@@ -9,10 +9,9 @@ import apsw
 import pytest
 from support import sqlite_rows as _rows
 
-from memos.store import migrator
+from memos.store import Store, migrator
 from memos.store.errors import MigrationError
 from memos.store.sqlite import SqliteDriver
-from memos.store.store import Store
 
 pytestmark = pytest.mark.anyio
 

@@ -93,7 +93,7 @@ def _get(client: TestClient, path: str = AVATAR, *, cookie: str | None = None,
 
 
 def _secret(client: TestClient) -> str:
-    return _run(client, _store(client).basic_setting).secret_key
+    return _run(client, _store(client).instance_settings.basic).secret_key
 
 
 def _refresh_jwt(client: TestClient, user_id: int, tid: str, *, exp: int) -> str:
@@ -241,7 +241,7 @@ def _user_archived(client: TestClient, bob_id: int) -> str:
 
 def _user_deleted(client: TestClient, bob_id: int) -> str:
     cookie = _refresh_cookie(client, "bob")
-    _run(client, lambda: _store(client).delete_user(bob_id))
+    _run(client, lambda: _store(client).users.delete(bob_id))
     return cookie
 
 
