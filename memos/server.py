@@ -180,7 +180,7 @@ class ExhaustionReport:
         self.clock = clock
         self.failures = 0
         self._last_report: float | None = None
-        self._limit = _open_files_limit()  # read now: importing needs a free descriptor
+        self._resource = _resource_module()  # imported now: an import needs a free descriptor
 
     def failed(self, error: OSError) -> None:
         self.failures += 1
@@ -193,20 +193,24 @@ class ExhaustionReport:
             extra={
                 "error": os.strerror(error.errno) if error.errno else str(error),
                 "failed_accepts": self.failures,
-                "open_files_limit": self._limit,
+                "open_files_limit": self._open_files_limit(),
                 "next_report_in_s": int(self.interval),
             },
         )
         self.failures = 0
 
+    def _open_files_limit(self) -> int | str:
+        if self._resource is None:
+            return "unknown"
+        return int(self._resource.getrlimit(self._resource.RLIMIT_NOFILE)[0])
 
-def _open_files_limit() -> int | str:
+
+def _resource_module() -> Any:
     try:
         import resource
-
-        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    except (ImportError, OSError, ValueError):
-        return "unknown"
+    except ImportError:  # not on every platform
+        return None
+    return resource
 
 
 class AcceptGuard(socket.socket):
