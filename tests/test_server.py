@@ -5,6 +5,7 @@ signals can be sent to it.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -253,10 +254,8 @@ def test_greeting_with_addr_unix_socket_and_public_mode() -> None:
 def _sockets_of(pid: int) -> int:
     count = 0
     for name in os.listdir(f"/proc/{pid}/fd"):
-        try:
+        with contextlib.suppress(OSError):
             count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
-        except OSError:
-            pass
     return count
 
 
