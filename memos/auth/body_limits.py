@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from memos.auth import tokens
 from memos.auth.authenticator import bearer_token
 from memos.auth.cookies import REFRESH_COOKIE, read_cookie
 from memos.auth.pat import hash_personal_access_token, is_personal_access_token
+from memos.store.store import Store
 
 MIB = 1024 * 1024
 # Sign-in and sign-up bodies are a few hundred bytes; 64 KiB leaves room for
@@ -44,7 +44,7 @@ def base64_length(size: int) -> int:
 class RequestBodyLimits:
     """The ``body_limit_of`` policy of the RPC transports for this instance."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def __call__(self, headers: Mapping[str, str]) -> int:
