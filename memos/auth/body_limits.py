@@ -23,7 +23,7 @@ from memos.auth import tokens
 from memos.auth.authenticator import bearer_token
 from memos.auth.cookies import REFRESH_COOKIE, read_cookie
 from memos.auth.pat import hash_personal_access_token, is_personal_access_token
-from memos.store.store import Store
+from memos.store import Store
 
 MIB = 1024 * 1024
 # Sign-in and sign-up bodies are a few hundred bytes; 64 KiB leaves room for
@@ -54,7 +54,7 @@ class RequestBodyLimits:
 
     async def signed_in_limit(self) -> int:
         """The largest legitimate body: the largest file a request may carry, as base64 in JSON."""
-        storage = (await self._store.get_instance_setting("STORAGE")).storage_setting
+        storage = (await self._store.instance_settings.get("STORAGE")).storage_setting
         largest_file = max(storage.upload_size_limit_mb * MIB, LARGEST_AUDIO_BYTES)
         return base64_length(largest_file) + ENVELOPE_BYTES
 
@@ -78,7 +78,7 @@ class RequestBodyLimits:
         return True
 
     async def _personal_access_token_is_live(self, token: str) -> bool:
-        found = await self._store.find_personal_access_token(hash_personal_access_token(token))
+        found = await self._store.user_settings.find_personal_access_token(hash_personal_access_token(token))
         if found is None:
             return False
         _user_id, stored = found

@@ -14,7 +14,7 @@ from memos.auth import tokens
 from memos.auth.body_limits import ANONYMOUS_MAX_BODY_BYTES, LARGEST_AUDIO_BYTES, RequestBodyLimits, base64_length
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
 from memos.gen.store.user_setting_pb2 import UserSetting
-from memos.store.store import Store
+from memos.store import CreateUser, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +32,7 @@ async def store(tmp_path: pathlib.Path) -> AsyncIterator[Store]:
 
 
 async def _user(store: Store) -> Any:
-    return await store.create_user(username="alice", password_hash=password_hash("pw"))
+    return await store.users.create(CreateUser(username="alice", password_hash=password_hash("pw")))
 
 
 async def _key(store: Store) -> bytes:
@@ -45,7 +45,7 @@ async def _pat(store: Store, user_id: int, expires_at: dt.datetime | None = None
     entry = setting.personal_access_tokens.tokens.add(token_id="t1", token_hash=hash_personal_access_token(token))
     if expires_at is not None:
         entry.expires_at.FromDatetime(expires_at)
-    await store.upsert_user_setting(setting)
+    await store.user_settings.upsert(setting)
     return token
 
 
@@ -111,11 +111,11 @@ async def test_a_verified_refresh_cookie_counts_as_signed_in(store: Store) -> No
 async def test_the_signed_in_cap_follows_the_instance_upload_limit(store: Store) -> None:
     user = await _user(store)
     headers = {"authorization": f"Bearer {tokens.issue_access_token(user, await _key(store)).token}"}
-    setting = await store.get_instance_setting("STORAGE")
+    setting = await store.instance_settings.get("STORAGE")
     setting.storage_setting.upload_size_limit_mb = 100
-    await store.upsert_instance_setting(setting)
+    await store.instance_settings.upsert(setting)
     assert await RequestBodyLimits(store)(headers) == base64_length(100 * MIB) + MIB
     # A small upload limit still leaves room for the largest audio transcription.
     setting.storage_setting.upload_size_limit_mb = 1
-    await store.upsert_instance_setting(setting)
+    await store.instance_settings.upsert(setting)
     assert await RequestBodyLimits(store)(headers) == base64_length(25 * MIB) + MIB
