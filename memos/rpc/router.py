@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from memos.call import Interceptor
 from memos.rpc.connect import ConnectEndpoint
+from memos.rpc.forwarding import TrustedProxies
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import MAX_BODY_BYTES, PeerIpOf, default_peer_ip
@@ -42,6 +43,7 @@ def rpc_routes(
     package: str = "memos.api.v1",
     rest_prefixes: Sequence[str] = ("/api/v1",),
     max_body_bytes: int = MAX_BODY_BYTES,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> list[BaseRoute]:
     """Connect under ``/<package>.*`` and the REST gateway under each of ``rest_prefixes``.
 
@@ -50,13 +52,16 @@ def rpc_routes(
 
     ``interceptors`` is the whole chain, outermost first; both transports run
     it. ``peer_ip_of`` tells the client IP of a request (default: the socket
-    peer), used for ``ctx.peer`` and the gateway's x-forwarded-for.
+    peer), used for the gateway's x-forwarded-for; ``ctx.peer`` is that peer,
+    or the client named in X-Forwarded-For when the peer is one of the
+    ``trusted_proxies`` (default: loopback).
     Bodies over ``max_body_bytes`` fail: Connect with resource_exhausted,
     REST with INVALID_ARGUMENT.
     """
     peer = peer_ip_of or default_peer_ip
-    connect = ConnectEndpoint(table, interceptors, peer, max_body_bytes)
-    gateway = GatewayEndpoint(table, interceptors, peer, max_body_bytes)
+    proxies = trusted_proxies or TrustedProxies()
+    connect = ConnectEndpoint(table, interceptors, peer, max_body_bytes, proxies)
+    gateway = GatewayEndpoint(table, interceptors, peer, max_body_bytes, proxies)
     routes: list[BaseRoute] = [Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect))]
     routes.extend(Route(f"{prefix.rstrip('/')}/{{rest:path}}", _AsgiEndpoint(gateway)) for prefix in rest_prefixes)
     return routes

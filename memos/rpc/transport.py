@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 
 from memos.call import CallContext, Code, Interceptor, RpcError
+from memos.rpc.forwarding import TrustedProxies
 from memos.rpc.interceptors import build_chain
 from memos.rpc.methods import Method, MethodTable
 
@@ -32,12 +33,26 @@ def default_peer_ip(request: Request) -> str | None:
 @dataclasses.dataclass
 class Endpoint:
     """What both transports hold: the method table, the call chain, how to tell the
-    client's address, and the request body cap."""
+    client's address (the TCP peer, and which peers are trusted proxies), and the
+    request body cap."""
 
     table: MethodTable
     interceptors: Sequence[Interceptor]
     peer_ip_of: PeerIpOf = default_peer_ip
     max_body_bytes: int = MAX_BODY_BYTES
+    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
+
+    def client_address(self, request: Request) -> str | None:
+        return self.proxies.client_address(self.peer_ip_of(request), request.headers.getlist("x-forwarded-for"))
+
+    def is_https(self, request: Request) -> bool:
+        headers = request.headers
+        return self.proxies.is_https(
+            request.scope.get("scheme", "http"),
+            self.peer_ip_of(request),
+            headers.getlist("x-forwarded-proto"),
+            headers.getlist("forwarded"),
+        )
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

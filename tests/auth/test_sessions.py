@@ -32,9 +32,9 @@ async def _user(store: Store, username: str, **columns: Any) -> Any:
     return await store.create_user(username=username, password_hash=password_hash("pw"), **columns)
 
 
-def _ctx(transport: str = "connect", headers: dict[str, str] | None = None) -> CallContext:
+def _ctx() -> CallContext:
     return CallContext(
-        procedure="/memos.api.v1.AuthService/SignIn", transport=transport, headers=headers or {}, peer="p"
+        procedure="/memos.api.v1.AuthService/SignIn", transport="connect", headers={}, peer="p", can_set_cookies=True
     )
 
 
