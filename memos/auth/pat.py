@@ -8,7 +8,8 @@ import logging
 import secrets
 from typing import Any
 
-from memos.store.models import ROW_STATUS_NORMAL
+from memos.gen.store import user_setting_pb2
+from memos.store.models import ROW_STATUS_NORMAL, User
 
 logger = logging.getLogger("memos.auth")
 
@@ -34,13 +35,16 @@ def is_personal_access_token(token: str) -> bool:
     return token.startswith(PAT_PREFIX)
 
 
-def _expired(token: Any, now: dt.datetime) -> bool:
+StoredToken = user_setting_pb2.PersonalAccessTokensUserSetting.PersonalAccessToken
+
+
+def _expired(token: StoredToken, now: dt.datetime) -> bool:
     if not token.HasField("expires_at"):
         return False  # no expiry: valid until deleted
     return token.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
-async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
+async def resolve_personal_access_token(store: Any, token: str) -> User | None:
     """The NORMAL user owning this unexpired PAT, or None; records the use in the background."""
     if not is_personal_access_token(token):
         return None
@@ -51,7 +55,7 @@ async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
     now = dt.datetime.now(dt.UTC)
     if _expired(stored, now):
         return None
-    user = await store.get_user(id=user_id)
+    user: User | None = await store.get_user(id=user_id)
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None
     _touch_later(store, user_id, stored.token_id, now)

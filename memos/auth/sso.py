@@ -115,7 +115,7 @@ class SsoSignIn:
         link = await self._store.get_user_identity(provider=identity.idp_uid, extern_uid=identity.subject)
         if link is None:
             return None
-        user = await self._store.get_user(id=link.user_id)
+        user: User | None = await self._store.get_user(id=link.user_id)
         if user is None:
             # A link left behind by a deleted user must not sign anyone in.
             raise RpcError(Code.INTERNAL, "linked user not found")
@@ -127,7 +127,7 @@ class SsoSignIn:
         username = await self._preferred_username(identity.subject)
         for _ in range(USERNAME_ATTEMPTS):
             try:
-                return await self._store.create_user_with_identity(
+                created: User = await self._store.create_user_with_identity(
                     {
                         "username": username,
                         "password_hash": password_hash,
@@ -140,6 +140,7 @@ class SsoSignIn:
                     identity.idp_uid,
                     identity.subject,
                 )
+                return created
             except Conflict:
                 # Either another sign-in of the same subject won (use its user)
                 # or the username was taken meanwhile (try a UUID).
@@ -148,7 +149,8 @@ class SsoSignIn:
                     return linked
                 username = str(uuid.uuid4())
         log.warning("SSO sign-in for %s at %s found no free username", identity.subject, identity.idp_uid)
-        raise RpcError(Code.INTERNAL, "failed to create user: no free username")
+        # Every name tried was taken: a conflict with existing users, not a server fault.
+        raise RpcError(Code.ALREADY_EXISTS, "failed to create user: every username tried already exists")
 
     async def _preferred_username(self, subject: str) -> str:
         """The subject itself when it is a valid, unreserved, free username; else a UUID.

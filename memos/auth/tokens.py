@@ -199,4 +199,5 @@ async def signing_key(store: Any) -> bytes:
     with the public string Memos uses there (anyone could forge tokens with it).
     """
     basic = await store.basic_setting()
-    return basic.secret_key.encode("utf-8")
+    secret: str = basic.secret_key
+    return secret.encode("utf-8")
