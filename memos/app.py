@@ -15,9 +15,11 @@ from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
 from memos.profile import Profile
+from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
+from memos.store.errors import DatabaseDamaged
 from memos.store.store import Store
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
@@ -36,6 +38,18 @@ def load_api_descriptors() -> None:
         memo_service_pb2,
         shortcut_service_pb2,
         user_service_pb2,
+    )
+
+
+class StartupError(Exception):
+    """The app cannot start; the message tells the operator what to do, in one line."""
+
+
+def damaged_database_message(dsn: str, error: Exception) -> str:
+    return (
+        f"the database file {dsn} is damaged ({error}); it was left untouched. "
+        f"Stop memos, replace {dsn} with your latest backup copy "
+        "(delete any -wal and -shm files next to it that do not belong to that backup), and start again"
     )
 
 
@@ -58,7 +72,10 @@ def create_app(profile: Profile) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.start()
+        try:
+            await store.start()
+        except DatabaseDamaged as error:
+            raise StartupError(damaged_database_message(profile.dsn, error)) from None
         try:
             yield
         finally:
@@ -72,7 +89,10 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
-            *rpc_routes(table, chain, package=API_PACKAGE, rest_prefixes=("/api/v1", "/file")),
+            *rpc_routes(
+                table, chain, package=API_PACKAGE, rest_prefixes=("/api/v1", "/file"),
+                trusted_proxies=TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies))),
+            ),
             *web_routes(profile, public_memo_uids=public_memo_uids),
         ],
         middleware=web_middleware(profile),

@@ -133,13 +133,13 @@ def greeting(profile: Profile) -> str:
 def _announce_after_startup(app: ASGIApp, announce: Callable[[], None]) -> ASGIApp:
     """Wrap `app` so that `announce` runs once its lifespan startup has completed."""
 
-    async def wrapped(scope: dict, receive: Callable, send: Callable) -> None:
+    async def wrapped(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "lifespan":
             await app(scope, receive, send)
             return
         replied = False
 
-        async def watch(message: dict) -> None:
+        async def watch(message: dict[str, Any]) -> None:
             nonlocal replied
             replied = True
             await send(message)
@@ -221,12 +221,31 @@ def serve(profile: Profile, app: ASGIApp, *, on_shutdown_signal: Callable[[], No
     try:
         asyncio.run(_run(profile, app, fd, on_shutdown_signal))
     except Exception as error:
-        log.error("failed to start server", extra={"error": _describe(error)})
+        cause = _startup_cause(error)
+        # The operator gets one line; the traceback only when asked for (--log-level debug).
+        log.error("failed to start server", extra={"error": _describe(cause)}, exc_info=_debugging(profile, cause))
         return 1
     finally:
         _remove_socket_file(profile.unix_sock)
     log.info("memos stopped properly")
     return 0
+
+
+def _startup_cause(error: BaseException) -> BaseException:
+    """The app's own exception behind hypercorn's report of a failed startup.
+
+    hypercorn raises LifespanFailureError (carrying the whole traceback as text)
+    while the app's lifespan is handling its own error, so that error is its context.
+    """
+    from hypercorn.utils import LifespanFailureError
+
+    if isinstance(error, LifespanFailureError) and error.__context__ is not None:
+        return error.__context__
+    return error
+
+
+def _debugging(profile: Profile, error: BaseException) -> tuple[type[BaseException], BaseException, Any] | None:
+    return (type(error), error, error.__traceback__) if profile.log_level == "debug" else None
 
 
 def _describe(error: BaseException) -> str:

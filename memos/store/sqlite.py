@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import apsw
 
-from memos.store.errors import Conflict, InvalidValue, StoreError
+from memos.store.errors import Conflict, DatabaseDamaged, InvalidValue, StoreError
 from memos.store.models import SystemSettingRow, User, UserSettingRow
 from memos.store.sqlite_identity import SqliteIdentityQueries
 from memos.store.sqlite_sql import (
@@ -88,6 +88,8 @@ def _translate(exc: apsw.Error) -> StoreError:
     if isinstance(exc, apsw.ConstraintError) and "UNIQUE" in str(exc):
         columns = str(exc).rsplit(":", 1)[-1].strip()
         return Conflict(f"already exists: {columns}", tuple(c.strip() for c in columns.split(",")))
+    if isinstance(exc, (apsw.NotADBError, apsw.CorruptError)):
+        return DatabaseDamaged(f"database error: {exc}")
     if isinstance(exc, apsw.BusyError):
         return StoreError("the database stayed locked by another writer for too long")
     return StoreError(f"database error: {exc}")
