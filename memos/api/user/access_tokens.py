@@ -21,7 +21,6 @@ from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
 from memos.store.models import User
 
-
 # A hundred years: far beyond any use, and the expiry stays a valid timestamp (before year 9999).
 MAX_EXPIRES_IN_DAYS = 36_500
 
