@@ -80,7 +80,7 @@ class AuthService:
         return await self._sso.resolve_user(parse_idp_name(credentials.idp_name), credentials, ctx)
 
     async def _issue_session(self, user: User, ctx: CallContext) -> api.SignInResponse:
-        session = await sessions.start_session(self._store, user, client_info(ctx.headers))
+        session = await sessions.start_session(self._store, user, client_info(ctx.headers, ctx.peer))
         attach_refresh_cookie(ctx, session.refresh.token, session.refresh.expires_at)
         access = tokens.issue_access_token(user, await tokens.signing_key(self._store))
         return api.SignInResponse(
@@ -97,7 +97,7 @@ class AuthService:
             raise RpcError(Code.UNAUTHENTICATED, "refresh token not found")
         try:
             if ctx.can_set_cookies:
-                session = await sessions.rotate_session(self._store, cookie, client_info(ctx.headers))
+                session = await sessions.rotate_session(self._store, cookie, client_info(ctx.headers, ctx.peer))
                 attach_refresh_cookie(ctx, session.refresh.token, session.refresh.expires_at)
                 user = session.user
             else:

@@ -244,13 +244,14 @@ def test_legacy_usernames_can_sign_in(client: TestClient) -> None:  # 21
 def test_each_sign_in_appends_one_refresh_entry(client: TestClient) -> None:  # 22
     user_id = create_user_row(client, "alice")
     agent = "Mozilla/5.0 (X11; Linux x86_64; rv:119.0) Gecko/20100101 Firefox/119.0"
+    # The test client's peer is no trusted proxy: its X-Forwarded-For claim is not what gets recorded.
     first = _connect_sign_in(client, "alice", {"user-agent": agent, "x-forwarded-for": "198.51.100.4, 10.0.0.1"})
     entries = refresh_token_entries(client, user_id)
     assert len(entries) == 1
     assert entries[0].token_id == _claims(_jwt_of(_refresh_cookie(first)))["tid"]
     info = entries[0].client_info
     assert (info.user_agent, info.ip_address, info.device_type, info.os, info.browser) == (
-        agent, "198.51.100.4", "desktop", "Linux", "Firefox 119.0")
+        agent, "testclient", "desktop", "Linux", "Firefox 119.0")
     sign_in(client, "alice")
     _connect_sign_in(client, "alice")
     assert len(refresh_token_entries(client, user_id)) == 3
@@ -363,6 +364,14 @@ def test_a_guesser_elsewhere_does_not_lock_the_owner_out(client_at: Any) -> None
     assert refused > 0  # the guesser is slowed down ...
     assert _sign_in_from(client, "203.0.113.10") == 200  # ... the owner at home is not
     assert _sign_in_from(client, "192.0.2.77") == 200  # nor the owner on a new network
+
+
+def test_the_session_records_the_client_a_trusted_proxy_names(client_at: Any) -> None:
+    client = client_at("127.0.0.1")
+    user_id = create_user_row(client, "alice")
+    _connect_sign_in(client, "alice", {"x-forwarded-for": "6.6.6.6, 198.51.100.4"})
+    (entry,) = refresh_token_entries(client, user_id)
+    assert entry.client_info.ip_address == "198.51.100.4"  # the proxy's entry, not the client's own claim
 
 
 def test_forwarded_for_from_an_untrusted_peer_does_not_reset_the_budget(client_at: Any) -> None:  # safer
