@@ -55,7 +55,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from memos.gen.store.memo_pb2 import MemoPayload
 
-__all__ = ["Derived", "derive", "fill_payload", "mentions", "snippet"]
+__all__ = ["HTML_VERSION", "Derived", "derive", "fill_payload", "mentions", "snippet"]
+
+# Changes whenever the HTML contract above or the rendering changes: stored HTML made under
+# another version is stale and should be derived again from the content.
+HTML_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)

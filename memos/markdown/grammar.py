@@ -40,7 +40,7 @@ def may_start_mention(text: str, at: int) -> bool:
     if at == 0:
         return True
     before = text[at - 1]
-    return before.isspace() or unicodedata.category(before)[0] in "PSZC"
+    return before.isspace() or unicodedata.category(before)[0] in "PSZ"
 
 
 def mention_body(text: str, start: int, end: int | None = None) -> str:

@@ -134,7 +134,7 @@ class _DocumentRenderer(RendererHTML):
     def list_item_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         if not (token.meta and "checked" in token.meta):
-            return "<li>"
+            return self.renderToken(tokens, idx, options, env)
         pairs = [
             ("class", "task-list-item"),
             ("data-task-index", str(self.task_indexes[id(token)])),

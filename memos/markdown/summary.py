@@ -48,22 +48,12 @@ class _Collector:
 def collect(tokens: Sequence[Token], max_bytes: int) -> str:
     """The document's text in order, until it exceeds ``max_bytes`` (UTF-8)."""
     collector = _Collector(max_bytes)
-    skip_until = -1
-    for index, token in enumerate(tokens):
-        if index < skip_until:
-            continue
-        if token.type == "footnote_block_open":
-            skip_until = _closing_index(tokens, index)
-            continue
-        _visit_block(collector, token)
-        if collector.full:
+    for token in tokens:
+        # Footnote bodies are gathered at the end of the stream; they are no part of a preview.
+        if token.type == "footnote_block_open" or collector.full:
             break
+        _visit_block(collector, token)
     return "".join(collector.parts)
-
-
-def _closing_index(tokens: Sequence[Token], start: int) -> int:
-    closing = tokens[start].type.removesuffix("_open") + "_close"
-    return next((i for i in range(start, len(tokens)) if tokens[i].type == closing), len(tokens))
 
 
 def _kind(token: Token) -> str:
@@ -82,7 +72,7 @@ def _visit_block(collector: _Collector, token: Token) -> None:
         collector.start(kind)
     elif token.nesting == -1:
         collector.end(kind)
-    elif token.type == "math_block":
+    elif token.type in ("math_block", "math_block_label"):
         collector.start("paragraph")
         collector.add("$$ " + " ".join(token.content.split()) + " $$")
         collector.end("paragraph")

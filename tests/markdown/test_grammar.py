@@ -31,6 +31,7 @@ def test_mention_start() -> None:
     assert may_start_mention("+@a", 1)
     assert not may_start_mention("x@a", 1)
     assert not may_start_mention("7@a", 1)
+    assert not may_start_mention("\x01@a", 1)  # a control character is neither space, punctuation nor symbol
 
 
 def test_mention_body() -> None:

@@ -43,6 +43,8 @@ def snippet(content: str, limit: int = 64) -> str:
         ("a &amp; b", "a & b"),
         ("Title\n===\n\nbody", "Title body"),
         ("text[^1]\n\n[^1]: the note", "text"),
+        ("before\n\n$$\nx^2\n$$\n\nafter", "before $$ x^2 $$ after"),
+        ("inline $x^2$ and $$y$$", "inline $x^2$ and $$y$$"),
         # a list or other container starting right after a block clears the pending space
         ("para\n\n- item", "paraitem"),
         ("para\n\n---\n\nnext", "paranext"),
