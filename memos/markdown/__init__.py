@@ -6,8 +6,9 @@ changes, stores the result (``fill_payload`` writes tags and properties into the
 ``MemoPayload`` the way Memos does) and never re-parses on read. ``snippet(content)`` and
 ``mentions(content)`` are the cheaper single answers for callers that need only those.
 
-Importing this package is cheap: markdown-it-py, Pygments and the math converter load on
-the first call (idle memory matters on a Raspberry Pi).
+Importing this package is cheap (idle memory matters on a Raspberry Pi): markdown-it-py
+loads on the first call, Pygments with the first code block rendered, and the math
+converter (about 12 MiB resident) with the first formula.
 
 HTML contract (what the web UI may rely on)
 ------------------------------------------

@@ -1,6 +1,6 @@
 """Syntax colouring of fenced code with Pygments, as CSS classes (never inline styles).
 
-Loaded on first use only. Work is bounded: a block longer than MAX_BLOCK_CHARS, or any
+Loaded with the first code block rendered. Work is bounded: a block longer than MAX_BLOCK_CHARS, or any
 block once a document has had MAX_DOCUMENT_CHARS coloured, is written out escaped but
 uncoloured, so one memo cannot pin a CPU.
 """

@@ -4,7 +4,7 @@ The converter (latex2mathml) copies ``\\text{...}`` verbatim and turns ``\\href`
 ``href`` attribute, so its output is never trusted: it is parsed as XML and written out
 again keeping only presentation-MathML elements and harmless attributes, with every text
 and attribute value escaped. Anything that fails (bad TeX, too long, too deep) yields
-None and the caller shows the source instead. Loaded on first use only.
+None and the caller shows the source instead. Loaded with the first formula rendered.
 """
 from __future__ import annotations
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from memos.markdown import engine, highlight, mathml
+from memos.markdown import engine
 from memos.markdown.extract import is_autolink
 from memos.markdown.urls import IMAGE_SCHEMES, LINK_SCHEMES, is_fragment, safe_url
+
+if TYPE_CHECKING:
+    from memos.markdown.highlight import Budget
 
 # Ids made from memo text are prefixed so that a heading cannot take the id of a page element.
 ID_PREFIX = "md-"
@@ -60,7 +64,7 @@ class _DocumentRenderer(RendererHTML):
         self.task_indexes = _task_indexes(tokens)
         self.slug_counts: dict[str, int] = {}
         self.link_depth = 0
-        self.budget = highlight.Budget()
+        self.budget: Budget | None = None  # made with the first code block
 
     # --- raw HTML: shown, never interpreted -----------------------------------------------
 
@@ -146,9 +150,13 @@ class _DocumentRenderer(RendererHTML):
     # --- code and math -------------------------------------------------------------------
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Pygments loads with the first code block, not with the first memo.
+        from memos.markdown import highlight
+
         token = tokens[idx]
         words = unescapeAll(token.info).split(maxsplit=1)
         language = words[0] if words else ""
+        self.budget = self.budget or highlight.Budget()
         inner = highlight.code_html(token.content, language, self.budget)
         code_class = _attributes([("class", "language-" + language)]) if language else ""
         pre = '<pre class="code-block"' + _attributes([("data-language", language)]) + ">"
@@ -202,6 +210,9 @@ def _footnote_ids(token: Token) -> tuple[int, str]:
 
 
 def _math(tex: str, *, display: bool, block: bool) -> str:
+    # The converter costs about 12 MiB once loaded: only memos with math pay for it.
+    from memos.markdown import mathml
+
     markup = mathml.to_mathml(tex, display=display)
     if markup is None:  # the source, as code, is the honest fallback
         source = escapeHtml(tex)

@@ -17,6 +17,26 @@ def test_importing_the_package_loads_no_engine() -> None:
     assert loaded.strip() == "[]"
 
 
+def test_colouring_and_math_load_only_for_memos_that_need_them() -> None:
+    script = (
+        "import sys\n"
+        "from memos.markdown import derive\n"
+        f"def loaded(): return sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "derive('# plain #tag @mention [link](https://e.com)')\n"
+        "print(loaded())\n"
+        "derive('```python\\nx = 1\\n```')\n"
+        "print(loaded())\n"
+        "derive('$x^2$')\n"
+        "print(loaded())\n"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert output.split("\n")[:3] == [
+        "['markdown_it', 'mdit_py_plugins']",
+        "['markdown_it', 'mdit_py_plugins', 'pygments']",
+        "['latex2mathml', 'markdown_it', 'mdit_py_plugins', 'pygments']",
+    ]
+
+
 def test_derive_gives_everything_at_once() -> None:
     content = "# Plan #work\n\nCall @Bob about [the doc](https://e.com).\n\n- [ ] draft `x`\n"
     assert derive(content) == Derived(
