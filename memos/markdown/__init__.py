@@ -15,7 +15,9 @@ HTML contract (what the web UI may rely on)
 Raw HTML in the content is shown as escaped text (a raw HTML block becomes
 ``<p class="raw-html">``); links carry only http(s), mailto, relative or fragment addresses
 (others lose their ``href``), images only http(s) or relative ones (others become their alt
-text). All text and attribute values are escaped. Single newlines are line breaks.
+text). All text and attribute values are escaped. Single newlines are line breaks. As in
+Memos, underlined ("setext") headings are not shown as headings: ``Text\n===`` is a paragraph
+ending in a line ``===``, and ``Text\n---`` a paragraph followed by ``<hr>``.
 
 - Tags: ``<span class="tag" data-tag="work/notes">#work/notes</span>``; inside link text a
   tag is plain text.
@@ -92,7 +94,7 @@ def derive(content: str) -> Derived:
         title=facts.title,
         mentions=facts.mentions,
         snippet=summary.snippet_of(tokens),
-        html=render.render(tokens),
+        html=render.render(tokens, content),
     )
 
 

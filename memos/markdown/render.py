@@ -7,6 +7,7 @@ becomes a tag or attribute name.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 ID_PREFIX = "md-"
 
 
-def render(tokens: Sequence[Token]) -> str:
-    return _DocumentRenderer(tokens).render(tokens, engine.parser_options(), {})
+def render(tokens: Sequence[Token], content: str) -> str:
+    """The HTML of ``content``, given the tokens parsed from it."""
+    return _DocumentRenderer(tokens, content).render(tokens, engine.parser_options(), {})
 
 
 def _attributes(pairs: Iterable[tuple[str, str]]) -> str:
@@ -59,8 +61,9 @@ def slug(text: str) -> str:
 class _DocumentRenderer(RendererHTML):
     """Renders one document; holds the state that numbering and budgets need across it."""
 
-    def __init__(self, tokens: Sequence[Token]) -> None:
+    def __init__(self, tokens: Sequence[Token], content: str) -> None:
         super().__init__()
+        self.lines = _LINE_END.split(content)
         self.task_indexes = _task_indexes(tokens)
         self.slug_counts: dict[str, int] = {}
         self.link_depth = 0
@@ -124,8 +127,26 @@ class _DocumentRenderer(RendererHTML):
     # --- headings and task items ---------------------------------------------------------
 
     def heading_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if _is_setext(tokens[idx]):
+            return "<p>"
         text = "".join(plain_text(tokens[idx + 1].children or []))
         return f"<{tokens[idx].tag}{_attributes([('id', ID_PREFIX + self._unique_slug(slug(text)))])}>"
+
+    def heading_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        opening = tokens[idx - 2]  # heading_open, inline, heading_close
+        if not _is_setext(opening):
+            return f"</{tokens[idx].tag}>\n"
+        # Memos shows underlined ("setext") headings as the text they are: the underline stays
+        # a line of the paragraph, or becomes a thematic break when it is one.
+        underline = self._underline(opening)
+        if underline.startswith("-") and len(underline) >= 3:
+            return "</p>\n<hr>\n"
+        return f"<br>\n{escapeHtml(underline)}</p>\n"
+
+    def _underline(self, opening: Token) -> str:
+        line = self.lines[opening.map[1] - 1] if opening.map and opening.map[1] <= len(self.lines) else ""
+        found = _UNDERLINE.search(line)
+        return found.group(1) if found else opening.markup
 
     def _unique_slug(self, base: str) -> str:
         candidate = base
@@ -200,6 +221,15 @@ class _DocumentRenderer(RendererHTML):
     def footnote_anchor(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         _, back_id = _footnote_ids(tokens[idx])
         return f' <a class="footnote-backref"{_attributes([("href", "#" + back_id)])}>\u21a9\ufe0e</a>'
+
+
+# Line ends as markdown-it counts them, so that token line numbers index this list.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_UNDERLINE = re.compile(r"(=+|-+)[ \t]*$")
+
+
+def _is_setext(heading: Token) -> bool:
+    return heading.markup in ("=", "-")
 
 
 def _footnote_ids(token: Token) -> tuple[int, str]:

@@ -63,7 +63,7 @@ class _Inspector(html.parser.HTMLParser):
 
 
 def html_of(content: str) -> str:
-    return render(parse(content))
+    return render(parse(content), content)
 
 
 def assert_inert(markup: str) -> None:
@@ -196,6 +196,26 @@ def test_images_are_lazy() -> None:
     assert html_of('![a "b"](https://e.com/i.png "t")') == (
         '<p><img src="https://e.com/i.png" alt="a &quot;b&quot;" title="t" loading="lazy"></p>\n'
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("Title\n===", "<p>Title<br>\n===</p>\n"),
+        ("Title\n=  \n\nnext", "<p>Title<br>\n=</p>\n<p>next</p>\n"),
+        ("Text\n---", "<p>Text</p>\n<hr>\n"),
+        ("Text\n-----", "<p>Text</p>\n<hr>\n"),
+        ("Text\r\n--", "<p>Text<br>\n--</p>\n"),
+        ("a\nb\n===", "<p>a<br>\nb<br>\n===</p>\n"),
+        ("> quoted\n> ===", "<blockquote>\n<p>quoted<br>\n===</p>\n</blockquote>\n"),
+        (
+            "# Real\n\nTitle\n===\n\n## Real",
+            '<h1 id="md-real">Real</h1>\n<p>Title<br>\n===</p>\n<h2 id="md-real-1">Real</h2>\n',
+        ),
+    ],
+)
+def test_underlined_headings_are_shown_as_written(content: str, expected: str) -> None:
+    assert html_of(content) == expected
 
 
 def test_single_newlines_are_line_breaks() -> None:
