@@ -26,8 +26,10 @@ ending in a line ``===``, and ``Text\n---`` a paragraph followed by ``<hr>``.
 - Task items: ``<li class="task-list-item" data-task-index="N" data-task-line="L">`` followed by
   ``<input type="checkbox" class="task-list-item-checkbox" disabled [checked]>``. ``N`` is the
   0-based index of the item among all task items in source order (nested lists included);
-  ``L`` is the 0-based line of the content (lines end at ``\\n``, ``\\r\\n`` or ``\\r``) whose
-  first ``[`` opens the item's ``[ ]``/``[x]`` marker. Lists holding tasks have class
+  ``L`` is the 0-based line of the content (lines end at ``\\n``, ``\\r\\n`` or ``\\r``) that
+  holds the item's marker: the first ``[ ]``, ``[x]`` or ``[X]`` on it right after a list bullet
+  (``-``, ``+``, ``*``, ``1.`` or ``1)``) and its spaces, i.e. the first match of
+  ``(?:[-+*]|\\d{1,9}[.)])[ \\t]+\\[([ xX])\\]``. Lists holding tasks have class
   ``contains-task-list``. The UI enables the box for writers.
 - Headings: ``<hN id="md-SLUG">``; SLUG is the heading text lower-cased with spaces as ``-`` and
   punctuation dropped; repeats get ``-1``, ``-2``. Fragment links in the content are rewritten

@@ -23,6 +23,7 @@ DANGEROUS_ELEMENT = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|svg|style|noscript|template|textarea|xmp|base|meta|link|form)\b",
     re.IGNORECASE,
 )
+TASK_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])[ \t]+\[([ xX])\]")
 # http(s), mailto, or no scheme at all (no ":" before the first "/", "?" or "#")
 SAFE_ADDRESS = re.compile(r"(https?://|mailto:|[^:/?#]*([/?#]|$))", re.IGNORECASE)
 
@@ -260,10 +261,14 @@ def test_task_indexes_follow_source_order_across_nesting() -> None:
     assert [word for _, _, _, word in items] == ["zero", "one", "two", "three", "four", "six", "five"]
     assert sorted((int(index), word) for index, _, _, word in items) == list(enumerate(names))
     lines = content.split("\n")
-    for _, line, checked, _ in items:
-        marker = lines[int(line)]
-        box = marker[marker.index("[") + 1]
-        assert (box in "xX") == bool(checked), marker
+    for _, line, checked, word in items:
+        marker = TASK_MARKER.search(lines[int(line)])  # as the package docstring tells the UI to find it
+        assert marker is not None and (marker.group(1) in "xX") == bool(checked), word
+
+
+def test_task_lines_with_crlf_and_lone_cr() -> None:
+    markup = html_of("intro\r\n\r\n- [ ] a\r- [x] b")
+    assert re.findall(r'data-task-line="(\d+)"', markup) == ["2", "3"]
 
 
 def test_task_lists_are_marked() -> None:
