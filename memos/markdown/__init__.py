@@ -16,8 +16,8 @@ Raw HTML in the content is shown as escaped text (a raw HTML block becomes
 ``<p class="raw-html">``); links carry only http(s), mailto, relative or fragment addresses
 (others lose their ``href``), images only http(s) or relative ones (others become their alt
 text). All text and attribute values are escaped. Single newlines are line breaks. As in
-Memos, underlined ("setext") headings are not shown as headings: ``Text\n===`` is a paragraph
-ending in a line ``===``, and ``Text\n---`` a paragraph followed by ``<hr>``.
+Memos, underlined ("setext") headings are not shown as headings: ``Text\\n===`` is a paragraph
+ending in a line ``===``, and ``Text\\n---`` a paragraph followed by ``<hr>``.
 
 - Tags: ``<span class="tag" data-tag="work/notes">#work/notes</span>``; inside link text a
   tag is plain text.
@@ -43,13 +43,15 @@ ending in a line ``===``, and ``Text\n---`` a paragraph followed by ``<hr>``.
   Pygments token classes prefixed ``hl-`` (``hl-k`` keyword, ``hl-s`` string, ...); ``mermaid``
   and very long blocks stay plain escaped code.
 - Math: ``$...$`` -> ``<span class="math math-inline"><math ...>`` and ``$$...$$`` (own lines)
-  -> ``<div class="math math-display"><math display="block">`` as sanitised MathML; when the TeX
+  -> ``<div class="math math-display"><math display="block">`` as sanitised MathML (``$$...$$``
+  within a line: ``<span class="math math-inline"><math display="block">``); when the TeX
   cannot be converted, ``<code class="math math-source">`` (inline) or
   ``<pre class="math math-source"><code>`` (block) shows the source.
 - Footnotes: ``<sup class="footnote-ref"><a href="#md-fn-1" id="md-fnref-1">[1]</a></sup>``;
   the notes follow in ``<section class="footnotes"><ol class="footnotes-list">`` with
   ``<li class="footnote-item" id="md-fn-1">`` and back-links ``<a class="footnote-backref"
-  href="#md-fnref-1">`` (``md-fnref-1-2`` for the second reference to the same note).
+  href="#md-fnref-1">`` (``md-fnref-1-1`` for the second reference to the same note,
+  ``-2`` for the third...).
 - Tables: plain ``<table>`` with ``style="text-align:..."`` on aligned cells.
 """
 from __future__ import annotations

@@ -25,7 +25,9 @@ from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from memos.markdown import grammar
 
-# Block nesting deeper than this is left unparsed (markdown-it's own guard against recursion).
+# markdown-it's guard against runaway recursion: content nested deeper than this (quotes in
+# lists in quotes...) is dropped. Far beyond what people write, and the work hostile input
+# such as 100 KB of "[" can cause grows with it (20 is markdown-it's CommonMark default).
 MAX_NESTING = 20
 
 

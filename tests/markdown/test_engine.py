@@ -41,6 +41,7 @@ def test_raw_html_is_recognised_as_such() -> None:
 
 def test_nesting_is_bounded() -> None:
     assert MAX_NESTING == 20
+    assert derive("> " * (MAX_NESTING - 1) + "deep #t").tags == ("t",)
     tokens = parse("> " * (MAX_NESTING + 5) + "deep")
     assert max(token.level for token in tokens) <= MAX_NESTING
 
