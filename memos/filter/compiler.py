@@ -352,7 +352,7 @@ class _Compiler:
     def _username(self, constant: Const) -> str:
         name = constant.value
         assert isinstance(name, str)
-        if not name.startswith(_CREATOR_PREFIX) or len(name) == len(_CREATOR_PREFIX) or "/" in name[6:]:
+        if not name.startswith(_CREATOR_PREFIX) or len(name) == len(_CREATOR_PREFIX):
             raise self.error(f'creator must be "users/<username>", got {name!r}', constant.position)
         return name[len(_CREATOR_PREFIX):]
 
