@@ -210,7 +210,7 @@ class MemoRow:
         }
 
 
-def evaluate(condition: c.Condition, row: MemoRow) -> Truth:  # noqa: C901 - one branch per node type
+def evaluate(condition: c.Condition, row: MemoRow) -> Truth:
     if isinstance(condition, c.Constant):
         return condition.value
     if isinstance(condition, c.And):

@@ -383,7 +383,7 @@ class _Compiler:
         if not isinstance(left, FieldRef) or left.field.kind not in _LISTABLE_FIELDS:
             raise self.error(f'"in" is not supported for {_describe(left)}', position)
         for item in items:
-            self._require_field_type("@in", left.field, item, position)
+            self._require_field_type("in", left.field, item, position)
         return Predicate(self._field_membership(left.field, items), position)
 
     def _tag_element(self, left: Value, position: int) -> Condition:

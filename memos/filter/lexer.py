@@ -29,7 +29,7 @@ class Token:
 # Longest first, so "<=" wins over "<".
 _OPERATORS = ("&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "+", "-", "*", "/", "%",
               "(", ")", "[", "]", "{", "}", ".", ",", "?", ":")
-_SPACE = re.compile(r"[ \t\r\n\f]+|//[^\n]*")
+_SPACE = re.compile(r"(?:[ \t\r\n\f]+|//[^\n]*)+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(
     r"0[xX][0-9a-fA-F]+[uU]?"

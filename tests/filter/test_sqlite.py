@@ -62,7 +62,8 @@ EXAMPLES: list[tuple[str, Callable[[Memo], bool]]] = [
     ('updated_ts > timestamp("2025-01-01T00:00:00Z")', lambda m: m.updated > ts("2025-01-01T00:00:00")),
     ("created_ts.getDayOfWeek() == 0 || created_ts.getDayOfWeek() == 6",
      lambda m: (m.created_ts // 86400 + 4) % 7 in (0, 6)),  # 1970-01-01 was a Thursday
-    ("created_ts.getFullYear() == 2024", lambda m: ts("2024-01-01T00:00:00") <= m.created_ts < ts("2025-01-01T00:00:00")),
+    ("created_ts.getFullYear() == 2024",
+     lambda m: ts("2024-01-01T00:00:00") <= m.created_ts < ts("2025-01-01T00:00:00")),
     ("true", lambda m: True),
 ]
 
