@@ -66,7 +66,7 @@ def _next_token(text: str, position: int) -> Token:
     if string_start:
         return _string(text, position, string_start.group(1), string_start.group(2))
     char = text[position]
-    if char.isdigit():
+    if "0" <= char <= "9":
         return _number(text, position)
     ident = _IDENT.match(text, position)
     if ident:
@@ -82,7 +82,7 @@ def _number(text: str, position: int) -> Token:
     assert match is not None  # a digit always starts a number
     literal = match.group()
     follower = text[match.end():match.end() + 1]
-    if follower and (follower.isalnum() or follower == "_"):
+    if follower and ((follower.isascii() and follower.isalnum()) or follower == "_"):
         raise FilterError(f"Syntax error: malformed number {literal + follower!r}", position, text)
     if "." in literal or ("e" in literal.lower() and not literal.lower().startswith("0x")):
         return Token(Kind.DOUBLE, literal, position, float(literal))
