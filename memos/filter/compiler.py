@@ -17,6 +17,7 @@ from memos.filter.conditions import Condition, Op, TextMode, TimePart
 from memos.filter.environment import Field, FieldKind
 from memos.filter.errors import MAX_STRING_BYTES, FilterError
 from memos.filter.parser import parse
+from memos.filter.regex import regex_problem
 from memos.filter.syntax import Binary, Call, Ident, ListExpr, Literal, Logical, Node, Select, Unary
 from memos.filter.timevalues import MAX_DURATION_NANOS, in_timestamp_range, parse_duration, parse_timestamp, time_part
 
@@ -51,8 +52,6 @@ _FIELD_TYPES = {
 _ORDERED_FIELDS = {FieldKind.TEXT, FieldKind.TIME}
 _LISTABLE_FIELDS = {FieldKind.TEXT, FieldKind.LABEL, FieldKind.CREATOR, FieldKind.ID, FieldKind.TAG,
                     FieldKind.NULLABLE_ID}
-# RE2 has no lookaround and no backreferences; Python's re would accept them.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 _CREATOR_PREFIX = "users/"
 
 
@@ -274,7 +273,7 @@ class _Compiler:
             raise self.error("timestamp out of range", value.position)
         if value.type == DURATION and isinstance(number, int) and abs(number) > _MAX_DURATION_SECONDS:
             raise self.error("duration out of range", value.position)
-        if value.type == STRING and isinstance(number, str) and len(number.encode("utf-8")) > MAX_STRING_BYTES:
+        if value.type == STRING and isinstance(number, str) and _folded_bytes(number) > MAX_STRING_BYTES:
             raise self.error(f"string is too long (the limit is {MAX_STRING_BYTES} bytes)", value.position)
         return value
 
@@ -511,12 +510,9 @@ class _Compiler:
         return Predicate(c.TextSearch(field.column, _TEXT_METHODS[node.name], text), node.position)
 
     def _check_regex(self, pattern: str, position: int) -> None:
-        if _NOT_RE2.search(pattern):
-            raise self.error("invalid regular expression: lookaround and backreferences are not supported", position)
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise self.error(f"invalid regular expression {pattern!r}: {exc}", position) from None
+        problem = regex_problem(pattern)
+        if problem is not None:
+            raise self.error(f"invalid regular expression {pattern!r}: {problem}", position)
 
     def _accessor(self, node: Call, receiver: Value) -> Value:
         if node.args:
@@ -614,6 +610,10 @@ _DURATION_UNITS = {TimePart.HOURS: 3600, TimePart.MINUTES: 60, TimePart.SECONDS:
 def _truncated(seconds: int, unit: int) -> int:
     whole = abs(seconds) // unit
     return whole if seconds >= 0 else -whole
+
+
+def _folded_bytes(text: str) -> int:
+    return max(len(text.encode("utf-8")), len(text.casefold().encode("utf-8")))
 
 
 def _is_variable(node: Node, variable: str) -> bool:
