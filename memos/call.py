@@ -44,7 +44,7 @@ class Code(enum.IntEnum):
         return _HTTP_STATUS[self]
 
     @classmethod
-    def from_connect_name(cls, name: str) -> "Code":
+    def from_connect_name(cls, name: str) -> Code:
         for code in cls:
             if code.connect_name == name:
                 return code

@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from memos.app import create_app
 
         app = create_app(profile)
-    except Exception as error:  # noqa: BLE001  any failure here means no server
+    except Exception as error:
         log.error("failed to create server", extra={"error": error}, exc_info=profile.log_level == "debug")
         return EXIT_STARTUP_FAILED
     return serve(profile, app)

@@ -220,7 +220,7 @@ def serve(profile: Profile, app: ASGIApp, *, on_shutdown_signal: Callable[[], No
     fd = sock.detach()
     try:
         asyncio.run(_run(profile, app, fd, on_shutdown_signal))
-    except Exception as error:  # noqa: BLE001  startup failures end here, with a log line
+    except Exception as error:
         log.error("failed to start server", extra={"error": _describe(error)})
         return 1
     finally:

@@ -6,11 +6,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from oauth2_provider import OAuth2Provider, serve_provider
 from starlette.testclient import TestClient
+from support import build_memos_demo_database, make_profile, running_server
 
 from memos.profile import Profile
-from oauth2_provider import OAuth2Provider, serve_provider
-from support import build_memos_demo_database, make_profile, running_server
 
 
 @pytest.fixture

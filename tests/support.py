@@ -170,7 +170,8 @@ def sqlite_rows(path: pathlib.Path, sql: str, args: tuple = ()) -> list[tuple]:
 
 def sign_in(client: httpx.Client, username: str, password: str = "pw") -> str:
     """Password sign-in over REST; returns the access token (fails the test on any error)."""
-    response = client.post("/api/v1/auth/signin", json={"passwordCredentials": {"username": username, "password": password}})
+    credentials = {"username": username, "password": password}
+    response = client.post("/api/v1/auth/signin", json={"passwordCredentials": credentials})
     assert response.status_code == 200, (response.status_code, response.text)
     return response.json()["accessToken"]
 
@@ -198,7 +199,7 @@ def write_refresh_token_entries(client: Any, user_id: int, entries: list[Any]) -
     client.portal.call(lambda: store.upsert_user_setting(setting))
 
 
-def connect_method(service: str, name: str, input_class: type, output_class: type):  # noqa: ANN201
+def connect_method(service: str, name: str, input_class: type, output_class: type):
     """connectrpc's description of one unary method of ours, for calling it without generated stubs."""
     from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 
@@ -212,7 +213,7 @@ def connect_method(service: str, name: str, input_class: type, output_class: typ
     )
 
 
-def connect_peer(url: str, codec_name: str, gzip_requests: bool):  # noqa: ANN201
+def connect_peer(url: str, codec_name: str, gzip_requests: bool):
     """connectrpc's client: an independent Connect implementation to check ours against."""
     from connectrpc.client import ConnectClientSync
     from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
@@ -223,8 +224,14 @@ def connect_peer(url: str, codec_name: str, gzip_requests: bool):  # noqa: ANN20
 
 
 API_SERVICES = (
-    "AIService", "AttachmentService", "AuthService", "IdentityProviderService",
-    "InstanceService", "MemoService", "ShortcutService", "UserService",
+    "AIService",
+    "AttachmentService",
+    "AuthService",
+    "IdentityProviderService",
+    "InstanceService",
+    "MemoService",
+    "ShortcutService",
+    "UserService",
 )
 
 

@@ -6,9 +6,9 @@ import pathlib
 import apsw
 import pytest
 from starlette.testclient import TestClient
+from support import make_profile
 
 from memos.app import create_app
-from support import make_profile
 
 
 def _uids(db: pathlib.Path, visibility: str) -> set[str]:

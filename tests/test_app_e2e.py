@@ -7,10 +7,10 @@ import sys
 
 import httpx
 from google.protobuf import json_format
+from support import connect_call, running_server
 
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.api.v1 import memo_service_pb2
-from support import connect_call, running_server
 
 PROFILE = "/memos.api.v1.InstanceService/GetInstanceProfile"
 

@@ -229,7 +229,8 @@ def test_log_lines_are_key_value() -> None:
     )
     line = KeyValueFormatter().format(record)
     assert line.startswith("time=")
-    assert ' level=WARN msg="server shutting down" method=/memos.api.v1.MemoService/ListMemos error="bad \\"x\\""' in line
+    expected = ' level=WARN msg="server shutting down" method=/memos.api.v1.MemoService/ListMemos error="bad \\"x\\""'
+    assert expected in line
     assert "\n" not in line
 
 
@@ -244,4 +245,4 @@ def test_configure_logging_writes_to_the_given_stream() -> None:
     finally:
         configure_logging("info")
     assert stream.getvalue().count("\n") == 1
-    assert 'level=ERROR msg=shown code=7' in stream.getvalue()
+    assert "level=ERROR msg=shown code=7" in stream.getvalue()

@@ -166,11 +166,11 @@ def _compiled(listing: Listing, package: str) -> Listing:
             for method in service.methods:
                 compiled.rpcs[f"{service.full_name}.{method.name}"] = _describe_rpc(method)
 
-        def walk_enum(enum: descriptor.EnumDescriptor) -> None:
+        def walk_enum(enum: descriptor.EnumDescriptor, file_path: str = file_path) -> None:
             compiled.files[enum.full_name] = file_path
             compiled.enums[enum.full_name] = {f"{v.number}\t{v.name}" for v in enum.values}
 
-        def walk_message(message: descriptor.Descriptor) -> None:
+        def walk_message(message: descriptor.Descriptor, file_path: str = file_path) -> None:
             if message.GetOptions().map_entry:
                 return
             compiled.files[message.full_name] = file_path

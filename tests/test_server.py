@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 from memos.profile import Profile
 from memos.server import greeting
-from support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

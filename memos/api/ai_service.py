@@ -11,9 +11,9 @@ import urllib.parse
 from typing import Any
 
 from memos.api.access import require_caller
+from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import ai_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store
-from memos.call import CallContext, Code, RpcError
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_FILENAME_BYTES = 255

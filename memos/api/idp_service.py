@@ -12,12 +12,13 @@ from typing import Any
 from google.protobuf import empty_pb2
 
 from memos.api.access import require_admin
-from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
+from memos.api.convert.idp import config_from_message, idp_to_message, type_from_message
 from memos.api.ids import short_uuid
-from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
+from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
+from memos.api.names import parse_idp_name
+from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store_pb
-from memos.call import CallContext, Code, RpcError
 from memos.store.errors import Conflict, GuardRefused, NotFound, StoreError
 
 # Provider ids: 1-36 letters, digits or hyphens, alphanumeric at both ends (all digits is fine here).
@@ -57,7 +58,9 @@ class IdentityProviderService:
         providers = await self._store.list_identity_providers()
         return api.ListIdentityProvidersResponse(identity_providers=[idp_to_message(idp) for idp in providers])
 
-    async def GetIdentityProvider(self, request: api.GetIdentityProviderRequest, ctx: CallContext) -> api.IdentityProvider:
+    async def GetIdentityProvider(
+        self, request: api.GetIdentityProviderRequest, ctx: CallContext
+    ) -> api.IdentityProvider:
         uid = parse_idp_name(request.name)
         return idp_to_message(await self._existing(uid))
 
@@ -141,7 +144,7 @@ class IdentityProviderService:
         return empty_pb2.Empty()
 
     async def _existing(self, uid: str) -> store_pb.IdentityProvider:
-        idp = await self._store.get_identity_provider(uid=uid)
+        idp: store_pb.IdentityProvider | None = await self._store.get_identity_provider(uid=uid)
         if idp is None:
             raise RpcError(Code.NOT_FOUND, NOT_FOUND_MESSAGE)
         return idp

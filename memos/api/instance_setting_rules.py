@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from memos.api.ids import short_uuid
-from memos.gen.store import instance_setting_pb2 as store
 from memos.call import Code, RpcError
+from memos.gen.store import instance_setting_pb2 as store
 
 LOCKOUT_MESSAGE = (
     "password authentication for regular users cannot be disabled without an effective identity provider"

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from memos.call import CallContext
 
 REFRESH_COOKIE = "memos_refresh"
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def http_date(moment: dt.datetime) -> str:
     """``Thu, 01 Jan 1970 00:00:00 GMT`` (RFC 7231 IMF-fixdate, always UTC, English names)."""
-    moment = moment.astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.UTC)
     day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[moment.weekday()]
     month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[moment.month - 1]
     return f"{day}, {moment.day:02d} {month} {moment.year:04d} {moment:%H:%M:%S} GMT"
@@ -70,7 +70,9 @@ def read_cookie(cookie_header: str | None, name: str = REFRESH_COOKIE) -> str | 
 
 def attach_refresh_cookie(ctx: CallContext, token: str, expires_at: dt.datetime) -> None:
     if ctx.transport == "connect":
-        ctx.response_headers.append(("Set-Cookie", refresh_cookie(token, expires_at, secure=is_secure_request(ctx.headers))))
+        ctx.response_headers.append(
+            ("Set-Cookie", refresh_cookie(token, expires_at, secure=is_secure_request(ctx.headers)))
+        )
 
 
 def attach_clearing_cookie(ctx: CallContext) -> None:

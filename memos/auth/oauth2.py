@@ -19,8 +19,8 @@ import re
 import urllib.parse
 from typing import Any
 
-from memos.gen.store import idp_pb2
 from memos.call import Code, RpcError
+from memos.gen.store import idp_pb2
 
 HTTP_TIMEOUT_SECONDS = 10.0
 # How much of a failing userinfo body is quoted back in the error message.
@@ -87,7 +87,8 @@ def map_claims(claims: dict[str, Any], mapping: idp_pb2.FieldMapping) -> Externa
     if not identifier:
         raise RpcError(
             Code.INTERNAL,
-            f'failed to get user info, error: the field "{mapping.identifier}" is not found in claims or has empty value',
+            f'failed to get user info, error: the field "{mapping.identifier}"'
+            " is not found in claims or has empty value",
         )
     return ExternalProfile(
         identifier=identifier,

@@ -37,7 +37,7 @@ def is_personal_access_token(token: str) -> bool:
 def _expired(token: Any, now: dt.datetime) -> bool:
     if not token.HasField("expires_at"):
         return False  # no expiry: valid until deleted
-    return token.expires_at.ToDatetime(tzinfo=dt.timezone.utc) < now
+    return token.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
 async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
@@ -48,7 +48,7 @@ async def resolve_personal_access_token(store: Any, token: str) -> Any | None:
     if found is None:
         return None
     user_id, stored = found
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if _expired(stored, now):
         return None
     user = await store.get_user(id=user_id)

@@ -41,7 +41,7 @@ class Session:
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def to_timestamp(moment: dt.datetime) -> Timestamp:
@@ -51,7 +51,7 @@ def to_timestamp(moment: dt.datetime) -> Timestamp:
 
 
 def _expired(entry: RefreshToken, now: dt.datetime) -> bool:
-    return entry.HasField("expires_at") and entry.expires_at.ToDatetime(tzinfo=dt.timezone.utc) < now
+    return entry.HasField("expires_at") and entry.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
 async def list_refresh_tokens(store: Any, user_id: int) -> list[RefreshToken]:
@@ -66,7 +66,7 @@ async def _rewrite(store: Any, user_id: int, change: Callable[[list[RefreshToken
     def rewrite(setting: UserSetting) -> bool:
         entries = setting.refresh_tokens.refresh_tokens
         current = [RefreshToken() for _ in entries]
-        for copy, entry in zip(current, entries):
+        for copy, entry in zip(current, entries, strict=False):
             copy.CopyFrom(entry)  # detached: the repeated field is cleared below
         kept = [entry for entry in change(current) if not _expired(entry, now)]
         del entries[:]

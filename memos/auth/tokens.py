@@ -87,7 +87,7 @@ class RefreshClaims:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _sign(claims: dict[str, Any], key: bytes) -> str:

@@ -109,7 +109,7 @@ def render_message(config: SmtpConfig, message: Email, *, now: datetime.datetime
     ]
     if config.reply_to:
         headers.append(("Reply-To", _header_value(config.reply_to)))
-    when = now or datetime.datetime.now(datetime.timezone.utc).astimezone()
+    when = now or datetime.datetime.now(datetime.UTC).astimezone()
     headers += [
         ("Subject", _encoded(message.subject)),
         ("Date", email.utils.format_datetime(when)),

@@ -23,9 +23,9 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from memos.call import Code, RpcError
 from memos.notify.background import BackgroundQueue
 from memos.notify.netguard import AddressGuard, BlockedAddressError
-from memos.call import Code, RpcError
 
 log = logging.getLogger(__name__)
 

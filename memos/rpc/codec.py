@@ -123,7 +123,8 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
                     _add_nulls(item, entries[_map_key_text(key)])
         elif field.is_repeated:
             if not _is_well_known(field.message_type):
-                for item, item_rendered in zip(getattr(message, field.name), rendered.get(field.json_name, [])):
+                items = zip(getattr(message, field.name), rendered.get(field.json_name, []), strict=False)
+                for item, item_rendered in items:
                     _add_nulls(item, item_rendered)
         elif message.HasField(field.name):
             if isinstance(rendered.get(field.json_name), dict):

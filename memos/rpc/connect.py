@@ -9,8 +9,8 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from memos.rpc import codec
 from memos.call import CallContext, Code, RpcError
+from memos.rpc import codec
 from memos.rpc.methods import Method
 from memos.rpc.transport import BodyTooLarge, Endpoint, gunzip, read_body, run_call
 

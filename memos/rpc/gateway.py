@@ -17,8 +17,8 @@ from google.protobuf.message_factory import GetMessageClass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from memos.rpc import codec
 from memos.call import AccessRefused, CallContext, Code, RpcError
+from memos.rpc import codec
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
 from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, Endpoint, read_body, run_call
 
@@ -377,7 +377,8 @@ def _set_leaf(message: Message, field: FieldDescriptor, values: list[str], map_k
         raise RpcError(Code.INVALID_ARGUMENT, f"field {field.name!r} is not a map")
     if codec.is_map(field):
         if map_key is None:
-            raise RpcError(Code.INVALID_ARGUMENT, f"map field {field.name!r} needs parameters of the form {field.name}[key]")
+            message = f"map field {field.name!r} needs parameters of the form {field.name}[key]"
+            raise RpcError(Code.INVALID_ARGUMENT, message)
         if len(values) != 1:
             raise RpcError(Code.INVALID_ARGUMENT, f"more than one value for key {map_key!r} in map {field.name!r}")
         key_field = field.message_type.fields_by_name["key"]
@@ -477,7 +478,7 @@ def _parse_message(field: FieldDescriptor, text: str) -> Message:
             raise _bad_value(field, text, str(exc)) from None
         return message
     if full_name in _WRAPPERS:
-        setattr(message, "value", parse_scalar(message.DESCRIPTOR.fields_by_name["value"], text))
+        message.value = parse_scalar(message.DESCRIPTOR.fields_by_name["value"], text)
         return message
     raise RpcError(Code.INVALID_ARGUMENT, f"unsupported message type {full_name!r} for parameter {field.name!r}")
 

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from memos.rpc.connect import ConnectEndpoint
 from memos.call import Interceptor
+from memos.rpc.connect import ConnectEndpoint
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import MAX_BODY_BYTES, PeerIpOf, default_peer_ip

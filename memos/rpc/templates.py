@@ -94,13 +94,13 @@ def _match_segments(
         if len(components) < len(flat) - 1:
             return None
         end = len(components) - tail
-        grouped = components[:deep] + ["/".join(components[deep:end])] + components[end:]
+        grouped = [*components[:deep], "/".join(components[deep:end]), *components[end:]]
     else:
         if len(components) != len(flat):
             return None
         grouped = components
     captured: dict[str, list[str]] = {}
-    for (pattern, field_path), component in zip(flat, grouped):
+    for (pattern, field_path), component in zip(flat, grouped, strict=True):
         if pattern not in (STAR, DOUBLE_STAR) and pattern != component:
             return None
         if field_path is not None:

@@ -199,7 +199,7 @@ def decode_idp(row: IdpRow) -> IdentityProvider:
     provider = IdentityProvider(
         id=row.id, uid=row.uid, name=row.name, identifier_filter=row.identifier_filter
     )
-    if row.type in IdentityProvider.Type.keys():
+    if row.type in IdentityProvider.Type.keys():  # noqa: SIM118 (a protobuf enum wrapper, not a dict)
         provider.type = IdentityProvider.Type.Value(row.type)
     where = f"identity provider {row.uid}"
     try:

@@ -7,7 +7,8 @@ JSON columns are plain text at this level.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Protocol, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from memos.store.models import (
     AttachmentRef,

@@ -14,7 +14,8 @@ import concurrent.futures
 import functools
 import re
 import threading
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import apsw
 

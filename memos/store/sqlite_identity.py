@@ -7,7 +7,8 @@ so each one is a single transaction on the driver's threads.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import apsw
 

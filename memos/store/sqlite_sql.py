@@ -4,7 +4,8 @@ They run inside a transaction the caller already opened on ``conn``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import apsw
 

@@ -11,7 +11,8 @@ import importlib.resources
 import logging
 import os
 import uuid
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from memos.gen.store import idp_pb2, inbox_pb2, instance_setting_pb2, user_setting_pb2
 from memos.store import codec, deployment, migrator
@@ -405,7 +406,7 @@ class Store:
         Never moves ``lastUsedAt`` backwards. Best effort: returns False (and logs)
         instead of raising when the token is gone or the write fails.
         """
-        when = when.astimezone(datetime.timezone.utc)
+        when = when.astimezone(datetime.UTC)
         touched: list[bool] = []
 
         def change(setting: UserSetting) -> bool:
@@ -413,7 +414,7 @@ class Store:
                 if token.token_id != token_id:
                     continue
                 last = token.last_used_at
-                if token.HasField("last_used_at") and last.ToDatetime(datetime.timezone.utc) >= when:
+                if token.HasField("last_used_at") and last.ToDatetime(datetime.UTC) >= when:
                     return False
                 token.last_used_at.FromDatetime(when)
                 touched.append(True)
@@ -678,17 +679,28 @@ class Store:
     ) -> list[MemoSummary]:
         """Memos (without content) newest first: created_ts DESC, id DESC.
 
-        ``ids`` narrows the list to those memo ids. ``visibilities`` limits the visibilities counted, except for memos of
+        ``ids`` narrows the list to those memo ids. ``visibilities`` limits the visibilities counted,
+        except for memos of
         ``or_creator_id`` (the caller's own memos count whatever their visibility).
         ``exclude_comments`` drops memos that are a COMMENT on another memo. Payloads come decoded.
         """
         rows = await self.driver.list_memo_summary_rows(
-            ids=ids, creator_id=creator_id, row_status=row_status, visibilities=visibilities,
-            or_creator_id=or_creator_id, exclude_comments=exclude_comments,
+            ids=ids,
+            creator_id=creator_id,
+            row_status=row_status,
+            visibilities=visibilities,
+            or_creator_id=or_creator_id,
+            exclude_comments=exclude_comments,
         )
         return [
             MemoSummary(
-                row.id, row.uid, row.creator_id, row.created_ts, row.updated_ts, row.pinned, row.visibility,
+                row.id,
+                row.uid,
+                row.creator_id,
+                row.created_ts,
+                row.updated_ts,
+                row.pinned,
+                row.visibility,
                 codec.decode_memo_payload(row.payload, where=f"memo {row.uid}"),
             )
             for row in rows

@@ -23,7 +23,7 @@ from memos.web.frontend import FrontendMiddleware
 from memos.web.health import health_routes
 from memos.web.seo import PublicMemoUids, seo_routes
 
-__all__ = ["web_routes", "web_middleware", "echo_exception_handlers", "echo_error"]
+__all__ = ["echo_error", "echo_exception_handlers", "web_middleware", "web_routes"]
 
 
 def web_routes(profile: Profile, *, public_memo_uids: PublicMemoUids | None = None) -> list[BaseRoute]:

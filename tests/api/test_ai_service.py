@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from support import bearer, connect_call, create_user_row, free_port, serve_on_loopback, sign_in
 
 from memos.api.ai_service import gemini_base_and_version, sniff_media_type
 from memos.gen.api.v1 import ai_service_pb2 as api
-from support import serve_on_loopback
-from support import bearer, connect_call, create_user_row, free_port, sign_in
 
 TRANSCRIBE = "/api/v1/ai:transcribe"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)
@@ -94,7 +93,7 @@ class Setup:
         )
         assert response.status_code == 200, response.text
 
-    def transcribe(self, audio: dict, headers: dict | None = None) -> "object":
+    def transcribe(self, audio: dict, headers: dict | None = None) -> object:
         return self.client.post(TRANSCRIBE, json={"audio": audio}, headers=self.user if headers is None else headers)
 
 
@@ -167,7 +166,8 @@ def test_unusable_gemini_answers_are_internal(
     setup.configure([{"id": "g", "title": "G", "type": "GEMINI", "endpoint": base, "apiKey": "gk"}], providerId="g")
     response = setup.transcribe(_audio())
     assert response.status_code == 500
-    assert response.json()["message"].startswith("failed to transcribe audio: ") and fragment in response.json()["message"]
+    message = response.json()["message"]
+    assert message.startswith("failed to transcribe audio: ") and fragment in message
     assert fake.calls[0]["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
 
 
@@ -182,16 +182,35 @@ def test_gemini_refuses_media_it_cannot_take_inline(setup: Setup, provider: tupl
 def test_failing_and_unreachable_providers(setup: Setup, provider: tuple[Provider, str]) -> None:
     fake, base = provider
     fake.openai_answer = JSONResponse({"error": {"message": "bad key"}}, status_code=401)
-    setup.configure([
-        {"id": "down", "title": "Down", "type": "OPENAI", "endpoint": f"http://127.0.0.1:{free_port()}/v1", "apiKey": "k"},
-        {"id": "oa", "title": "Up", "type": "OPENAI", "endpoint": f"{base}/v1", "apiKey": "k"},
-    ], providerId="oa")
+    setup.configure(
+        [
+            {
+                "id": "down",
+                "title": "Down",
+                "type": "OPENAI",
+                "endpoint": f"http://127.0.0.1:{free_port()}/v1",
+                "apiKey": "k",
+            },
+            {"id": "oa", "title": "Up", "type": "OPENAI", "endpoint": f"{base}/v1", "apiKey": "k"},
+        ],
+        providerId="oa",
+    )
     refused = setup.transcribe(_audio())
     assert refused.status_code == 500
     assert refused.json()["message"].startswith("failed to transcribe audio: provider answered HTTP 401")
     setup.configure([], providerId="")
-    setup.configure([{"id": "down", "title": "Down", "type": "OPENAI",
-                      "endpoint": f"http://127.0.0.1:{free_port()}/v1", "apiKey": "k"}], providerId="down")
+    setup.configure(
+        [
+            {
+                "id": "down",
+                "title": "Down",
+                "type": "OPENAI",
+                "endpoint": f"http://127.0.0.1:{free_port()}/v1",
+                "apiKey": "k",
+            }
+        ],
+        providerId="down",
+    )
     unreachable = setup.transcribe(_audio())
     assert unreachable.status_code == 500
     assert unreachable.json()["message"].startswith("failed to transcribe audio: provider request failed")
@@ -228,8 +247,11 @@ def test_request_checks_come_before_the_setting(setup: Setup, audio: dict | None
 
 def test_oversized_audio_is_refused(setup: Setup) -> None:
     request = api.TranscribeRequest(audio=api.TranscriptionAudio(content=WAV + bytes(25 * 1024 * 1024)))
-    response = setup.client.post("/memos.api.v1.AIService/Transcribe", content=request.SerializeToString(),
-                                 headers={"content-type": "application/proto", **setup.user})
+    response = setup.client.post(
+        "/memos.api.v1.AIService/Transcribe",
+        content=request.SerializeToString(),
+        headers={"content-type": "application/proto", **setup.user},
+    )
     assert response.status_code == 400
     assert json.loads(response.content)["message"] == "audio file is too large; maximum size is 25 MiB"
 
@@ -237,10 +259,17 @@ def test_oversized_audio_is_refused(setup: Setup) -> None:
 @pytest.mark.parametrize(
     ("head", "media_type"),
     [
-        (b"RIFF\0\0\0\0WAVE", "audio/wav"), (b"OggS\0", "audio/ogg"), (b"fLaC\0", "audio/flac"),
-        (b"ID3\x04", "audio/mpeg"), (b"\xff\xfb\x90", "audio/mpeg"), (b"\xff\xf1\x50", "audio/aac"),
-        (b"FORM\0\0\0\0AIFF", "audio/aiff"), (b"\x1a\x45\xdf\xa3", "video/webm"),
-        (b"\0\0\0\x20ftypM4A ", "audio/mp4"), (b"\0\0\0\x20ftypisom", "video/mp4"), (b"hello", "application/octet-stream"),
+        (b"RIFF\0\0\0\0WAVE", "audio/wav"),
+        (b"OggS\0", "audio/ogg"),
+        (b"fLaC\0", "audio/flac"),
+        (b"ID3\x04", "audio/mpeg"),
+        (b"\xff\xfb\x90", "audio/mpeg"),
+        (b"\xff\xf1\x50", "audio/aac"),
+        (b"FORM\0\0\0\0AIFF", "audio/aiff"),
+        (b"\x1a\x45\xdf\xa3", "video/webm"),
+        (b"\0\0\0\x20ftypM4A ", "audio/mp4"),
+        (b"\0\0\0\x20ftypisom", "video/mp4"),
+        (b"hello", "application/octet-stream"),
     ],
 )
 def test_sniffing(head: bytes, media_type: str) -> None:

@@ -20,10 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
-
-from memos.app import create_app
-from memos.auth import passwords
-from memos.gen.store import user_setting_pb2
 from support import (
     bearer,
     create_user_row,
@@ -33,6 +29,10 @@ from support import (
     sign_in,
     write_refresh_token_entries,
 )
+
+from memos.app import create_app
+from memos.auth import passwords
+from memos.gen.store import user_setting_pb2
 
 SIGNIN = "/api/v1/auth/signin"
 REFRESH = "/api/v1/auth/refresh"
@@ -173,7 +173,7 @@ def test_sign_in_returns_user_with_email_and_a_15_minute_access_token(client: Te
     assert claims["sub"] == str(_run(client, lambda: _store(client).get_user(username="alice")).id)
     assert claims["exp"] - claims["iat"] == 900
     expires = dt.datetime.fromisoformat(body["accessTokenExpiresAt"].replace("Z", "+00:00"))
-    ahead = expires - dt.datetime.now(dt.timezone.utc)
+    ahead = expires - dt.datetime.now(dt.UTC)
     assert dt.timedelta(minutes=14) < ahead <= dt.timedelta(minutes=15)
 
 
@@ -418,13 +418,13 @@ def test_pat_authenticates_on_a_private_instance(client: TestClient) -> None:  #
 def test_pat_use_is_recorded_in_the_background(client: TestClient) -> None:  # 12
     user_id = create_user_row(client, "alice")
     _add_pat(client, user_id, PAT)
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     assert client.get(ME, headers=bearer(PAT)).status_code == 200
 
     def last_used() -> dt.datetime | None:
         setting = _run(client, lambda: _store(client).get_user_setting(user_id, "PERSONAL_ACCESS_TOKENS"))
         (token,) = setting.personal_access_tokens.tokens
-        return token.last_used_at.ToDatetime(dt.timezone.utc) if token.HasField("last_used_at") else None
+        return token.last_used_at.ToDatetime(dt.UTC) if token.HasField("last_used_at") else None
 
     deadline = time.monotonic() + 1.5
     while last_used() is None and time.monotonic() < deadline:
@@ -436,11 +436,11 @@ def test_pat_use_is_recorded_in_the_background(client: TestClient) -> None:  # 1
 def test_expired_pat_and_pat_of_archived_user_are_rejected(client: TestClient) -> None:  # 11
     alice = create_user_row(client, "alice")
     bob = create_user_row(client, "bob")
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     _add_pat(client, alice, PAT, expires_at=past)
     assert client.get(ME, headers=bearer(PAT)).status_code == 401
     bob_pat = PAT[:-1] + "Z"
-    _add_pat(client, bob, bob_pat, expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    _add_pat(client, bob, bob_pat, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     assert client.get(ME, headers=bearer(bob_pat)).status_code == 200
     _archive(client, bob)
     assert client.get(ME, headers=bearer(bob_pat)).status_code == 401
@@ -500,7 +500,7 @@ def test_stored_entry_past_its_expiry_is_rejected(client: TestClient) -> None:  
     user_id = create_user_row(client, "alice")
     cookie = _refresh_cookie(_connect_sign_in(client, "alice"))
     (entry,) = refresh_token_entries(client, user_id)
-    entry.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
+    entry.expires_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
     write_refresh_token_entries(client, user_id, [entry])
     response = _connect(client, "RefreshToken", headers={"cookie": cookie})
     assert response.status_code == 401 and "expired" in response.json()["message"]
@@ -546,7 +546,7 @@ def test_rest_refresh_with_a_revoked_cookie(client: TestClient) -> None:
 def test_expired_entries_are_pruned_when_the_list_is_written(client: TestClient) -> None:  # safer
     user_id = create_user_row(client, "alice")
     stale = user_setting_pb2.RefreshTokensUserSetting.RefreshToken(token_id="stale")
-    stale.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    stale.expires_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     unexpiring = user_setting_pb2.RefreshTokensUserSetting.RefreshToken(token_id="no-expiry")
     write_refresh_token_entries(client, user_id, [stale, unexpiring])
     _connect_sign_in(client, "alice")

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from starlette.testclient import TestClient
+from support import all_procedures, bearer, create_user_row, make_profile, sign_in
 
 from memos.app import create_app
 from memos.gen.store import inbox_pb2
-from support import all_procedures, bearer, create_user_row, make_profile, sign_in
 
 CALLERS = ("anon", "alice", "bob", "root")
 _unique = itertools.count()
@@ -54,7 +54,11 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
                 "userInfoUrl": "http://127.0.0.1:9/u", "scopes": ["x"], "fieldMapping": {"identifier": "sub"}}}},
             headers=root,
         )
-        assert (pat.status_code, webhook.status_code, idp.status_code) == (200, 200, 200), (pat.text, webhook.text, idp.text)
+        assert (pat.status_code, webhook.status_code, idp.status_code) == (200, 200, 200), (
+            pat.text,
+            webhook.text,
+            idp.text,
+        )
         store = client.app.state.store
         message = inbox_pb2.InboxMessage(
             type=inbox_pb2.InboxMessage.MEMO_COMMENT,
@@ -65,8 +69,11 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
         )
         client.portal.call(lambda: store.create_user_identity(user_id=ids["alice"], provider="idp1", extern_uid="a1"))
         yield World(
-            client, tokens, pat.json()["personalAccessToken"]["name"].rsplit("/", 1)[1],
-            webhook.json()["name"].rsplit("/", 1)[1], inbox.id,
+            client,
+            tokens,
+            pat.json()["personalAccessToken"]["name"].rsplit("/", 1)[1],
+            webhook.json()["name"].rsplit("/", 1)[1],
+            inbox.id,
         )
 
 
@@ -111,102 +118,277 @@ def _const(body: dict) -> Callable[[World], dict]:
 
 
 WAV = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt ").decode()
-IDP = {"title": "IdP", "type": "OAUTH2", "config": {"oauth2Config": {"clientId": "c", "fieldMapping": {"identifier": "sub"}}}}
+IDP = {
+    "title": "IdP",
+    "type": "OAUTH2",
+    "config": {"oauth2Config": {"clientId": "c", "fieldMapping": {"identifier": "sub"}}},
+}
 
 ROWS = [
     # AuthService
-    Row("AuthService/SignIn", _const({"passwordCredentials": {"username": "carol", "password": "pw"}}), True, True, "anyone"),
+    Row(
+        "AuthService/SignIn",
+        _const({"passwordCredentials": {"username": "carol", "password": "pw"}}),
+        True,
+        True,
+        "anyone",
+    ),
     Row("AuthService/RefreshToken", _empty, True, True, "anyone", ok=401),  # no refresh cookie: the service says so
     Row("AuthService/SignOut", _empty, False, False, "signed_in"),
     Row("AuthService/GetCurrentUser", _empty, False, False, "signed_in"),
     # InstanceService
     Row("InstanceService/GetInstanceProfile", _empty, True, True, "anyone"),
     Row("InstanceService/GetInstanceSetting", _const({"name": "instance/settings/GENERAL"}), True, True, "anyone"),
-    Row("InstanceService/BatchGetInstanceSettings", _const({"names": ["instance/settings/GENERAL"]}), True, True, "anyone"),
-    Row("InstanceService/UpdateInstanceSetting",
-        _const({"setting": {"name": "instance/settings/MEMO_RELATED", "memoRelatedSetting": {"contentLengthLimit": 9000}}}),
-        False, False, "admin"),
-    Row("InstanceService/TestInstanceEmailSetting", _const({"recipientEmail": "x@example.com"}), False, False, "admin",
-        ok=400),  # nothing configured: the admin is told the setting is invalid
+    Row(
+        "InstanceService/BatchGetInstanceSettings",
+        _const({"names": ["instance/settings/GENERAL"]}),
+        True,
+        True,
+        "anyone",
+    ),
+    Row(
+        "InstanceService/UpdateInstanceSetting",
+        _const(
+            {"setting": {"name": "instance/settings/MEMO_RELATED", "memoRelatedSetting": {"contentLengthLimit": 9000}}}
+        ),
+        False,
+        False,
+        "admin",
+    ),
+    Row(
+        "InstanceService/TestInstanceEmailSetting",
+        _const({"recipientEmail": "x@example.com"}),
+        False,
+        False,
+        "admin",
+        ok=400,
+    ),  # nothing configured: the admin is told the setting is invalid
     Row("InstanceService/GetInstanceStats", _empty, False, False, "admin"),
     # AIService
-    Row("AIService/Transcribe", _const({"audio": {"content": WAV, "contentType": "audio/wav"}}), False, False,
-        "signed_in", ok=400),  # transcription is not configured
+    Row(
+        "AIService/Transcribe",
+        _const({"audio": {"content": WAV, "contentType": "audio/wav"}}),
+        False,
+        False,
+        "signed_in",
+        ok=400,
+    ),  # transcription is not configured
     # IdentityProviderService
     Row("IdentityProviderService/ListIdentityProviders", _empty, True, True, "anyone"),
-    Row("IdentityProviderService/GetIdentityProvider", _const({"name": "identity-providers/idp1"}), False, False,
-        "signed_in"),
-    Row("IdentityProviderService/CreateIdentityProvider",
-        lambda w: {"identityProvider": IDP, "identityProviderId": f"new{next(_unique)}"}, False, False, "admin"),
-    Row("IdentityProviderService/UpdateIdentityProvider",
-        _const({"identityProvider": {"name": "identity-providers/idp1", "title": "T", "type": "OAUTH2"},
-                "updateMask": "title"}), False, False, "admin"),
-    Row("IdentityProviderService/DeleteIdentityProvider", _const({"name": "identity-providers/idp1"}), False, False,
-        "admin", destructive=True),
+    Row(
+        "IdentityProviderService/GetIdentityProvider",
+        _const({"name": "identity-providers/idp1"}),
+        False,
+        False,
+        "signed_in",
+    ),
+    Row(
+        "IdentityProviderService/CreateIdentityProvider",
+        lambda w: {"identityProvider": IDP, "identityProviderId": f"new{next(_unique)}"},
+        False,
+        False,
+        "admin",
+    ),
+    Row(
+        "IdentityProviderService/UpdateIdentityProvider",
+        _const(
+            {
+                "identityProvider": {"name": "identity-providers/idp1", "title": "T", "type": "OAUTH2"},
+                "updateMask": "title",
+            }
+        ),
+        False,
+        False,
+        "admin",
+    ),
+    Row(
+        "IdentityProviderService/DeleteIdentityProvider",
+        _const({"name": "identity-providers/idp1"}),
+        False,
+        False,
+        "admin",
+        destructive=True,
+    ),
     # UserService
     Row("UserService/ListUsers", _empty, False, False, "admin"),
     Row("UserService/BatchGetUsers", _const({"usernames": ["alice"]}), True, False, "anyone"),
     Row("UserService/GetUser", _const({"name": "users/alice"}), True, False, "anyone"),
-    Row("UserService/CreateUser", lambda w: {"user": {"username": f"new{next(_unique)}", "password": "pw"}}, True, True,
-        "anyone"),
-    Row("UserService/UpdateUser", _const({"user": {"name": "users/alice", "displayName": "A"},
-                                           "updateMask": "displayName"}), False, False, "self_or_admin"),
+    Row(
+        "UserService/CreateUser",
+        lambda w: {"user": {"username": f"new{next(_unique)}", "password": "pw"}},
+        True,
+        True,
+        "anyone",
+    ),
+    Row(
+        "UserService/UpdateUser",
+        _const({"user": {"name": "users/alice", "displayName": "A"}, "updateMask": "displayName"}),
+        False,
+        False,
+        "self_or_admin",
+    ),
     Row("UserService/DeleteUser", _const({"name": "users/alice"}), False, False, "self_or_admin", destructive=True),
     Row("UserService/ListAllUserStats", _empty, True, False, "anyone"),
     Row("UserService/GetUserStats", _const({"name": "users/alice"}), True, False, "anyone"),
     Row("UserService/GetUserSetting", _const({"name": "users/alice/settings/GENERAL"}), False, False, "self"),
-    Row("UserService/UpdateUserSetting",
-        _const({"setting": {"name": "users/alice/settings/GENERAL", "generalSetting": {"locale": "fr"}},
-                "updateMask": "locale"}), False, False, "self"),
+    Row(
+        "UserService/UpdateUserSetting",
+        _const(
+            {
+                "setting": {"name": "users/alice/settings/GENERAL", "generalSetting": {"locale": "fr"}},
+                "updateMask": "locale",
+            }
+        ),
+        False,
+        False,
+        "self",
+    ),
     Row("UserService/ListUserSettings", _const({"parent": "users/alice"}), False, False, "self"),
     Row("UserService/ListLinkedIdentities", _const({"parent": "users/alice"}), False, False, "self_or_admin"),
-    Row("UserService/CreateLinkedIdentity",
-        _const({"parent": "users/alice", "idpName": "identity-providers/missing", "code": "c", "redirectUri": "http://x/cb"}),
-        False, False, "self", ok=400),  # allowed, then: no such identity provider
-    Row("UserService/GetLinkedIdentity", _const({"name": "users/alice/linkedIdentities/idp1"}), False, False,
-        "self_or_admin"),
-    Row("UserService/DeleteLinkedIdentity", _const({"name": "users/alice/linkedIdentities/idp1"}), False, False,
-        "self_or_admin", destructive=True),
+    Row(
+        "UserService/CreateLinkedIdentity",
+        _const(
+            {
+                "parent": "users/alice",
+                "idpName": "identity-providers/missing",
+                "code": "c",
+                "redirectUri": "http://x/cb",
+            }
+        ),
+        False,
+        False,
+        "self",
+        ok=400,
+    ),  # allowed, then: no such identity provider
+    Row(
+        "UserService/GetLinkedIdentity",
+        _const({"name": "users/alice/linkedIdentities/idp1"}),
+        False,
+        False,
+        "self_or_admin",
+    ),
+    Row(
+        "UserService/DeleteLinkedIdentity",
+        _const({"name": "users/alice/linkedIdentities/idp1"}),
+        False,
+        False,
+        "self_or_admin",
+        destructive=True,
+    ),
     Row("UserService/ListPersonalAccessTokens", _const({"parent": "users/alice"}), False, False, "self_or_admin"),
-    Row("UserService/CreatePersonalAccessToken", _const({"parent": "users/alice", "description": "d"}), False, False,
-        "self"),
-    Row("UserService/DeletePersonalAccessToken",
-        lambda w: {"name": f"users/alice/personalAccessTokens/{w.pat_id}"}, False, False, "self", destructive=True),
+    Row(
+        "UserService/CreatePersonalAccessToken",
+        _const({"parent": "users/alice", "description": "d"}),
+        False,
+        False,
+        "self",
+    ),
+    Row(
+        "UserService/DeletePersonalAccessToken",
+        lambda w: {"name": f"users/alice/personalAccessTokens/{w.pat_id}"},
+        False,
+        False,
+        "self",
+        destructive=True,
+    ),
     Row("UserService/ListUserWebhooks", _const({"parent": "users/alice"}), False, False, "self_or_admin"),
-    Row("UserService/CreateUserWebhook",
-        _const({"parent": "users/alice", "webhook": {"url": "http://127.0.0.1:9/x", "displayName": "x"}}), False, False,
-        "self_or_admin"),
-    Row("UserService/UpdateUserWebhook",
-        lambda w: {"webhook": {"name": f"users/alice/webhooks/{w.webhook_id}", "displayName": "y"},
-                   "updateMask": "displayName"}, False, False, "self_or_admin"),
-    Row("UserService/DeleteUserWebhook", lambda w: {"name": f"users/alice/webhooks/{w.webhook_id}"}, False, False,
-        "self_or_admin", destructive=True),
-    Row("UserService/GetUserWebhookSigningSecret", lambda w: {"name": f"users/alice/webhooks/{w.webhook_id}"}, False,
-        False, "self_or_admin"),
+    Row(
+        "UserService/CreateUserWebhook",
+        _const({"parent": "users/alice", "webhook": {"url": "http://127.0.0.1:9/x", "displayName": "x"}}),
+        False,
+        False,
+        "self_or_admin",
+    ),
+    Row(
+        "UserService/UpdateUserWebhook",
+        lambda w: {
+            "webhook": {"name": f"users/alice/webhooks/{w.webhook_id}", "displayName": "y"},
+            "updateMask": "displayName",
+        },
+        False,
+        False,
+        "self_or_admin",
+    ),
+    Row(
+        "UserService/DeleteUserWebhook",
+        lambda w: {"name": f"users/alice/webhooks/{w.webhook_id}"},
+        False,
+        False,
+        "self_or_admin",
+        destructive=True,
+    ),
+    Row(
+        "UserService/GetUserWebhookSigningSecret",
+        lambda w: {"name": f"users/alice/webhooks/{w.webhook_id}"},
+        False,
+        False,
+        "self_or_admin",
+    ),
     Row("UserService/ListUserNotifications", _const({"parent": "users/alice"}), False, False, "self"),
-    Row("UserService/UpdateUserNotification",
-        lambda w: {"notification": {"name": f"users/alice/notifications/{w.notification_id}", "status": "ARCHIVED"},
-                   "updateMask": "status"}, False, False, "self"),
-    Row("UserService/DeleteUserNotification", lambda w: {"name": f"users/alice/notifications/{w.notification_id}"},
-        False, False, "self", destructive=True),
+    Row(
+        "UserService/UpdateUserNotification",
+        lambda w: {
+            "notification": {"name": f"users/alice/notifications/{w.notification_id}", "status": "ARCHIVED"},
+            "updateMask": "status",
+        },
+        False,
+        False,
+        "self",
+    ),
+    Row(
+        "UserService/DeleteUserNotification",
+        lambda w: {"name": f"users/alice/notifications/{w.notification_id}"},
+        False,
+        False,
+        "self",
+        destructive=True,
+    ),
 ]
 
 # Services of later issues: the access layer already applies; the services answer "unimplemented".
 _MEMO_PUBLIC = {"GetMemo", "ListMemos", "ListMemoComments", "GetLinkMetadata", "BatchGetLinkMetadata"}
 _MEMO_RPCS = [
-    "CreateMemo", "ListMemos", "GetMemo", "UpdateMemo", "DeleteMemo", "SetMemoAttachments", "ListMemoAttachments",
-    "SetMemoRelations", "ListMemoRelations", "CreateMemoComment", "ListMemoComments", "ListMemoReactions",
-    "UpsertMemoReaction", "DeleteMemoReaction", "CreateMemoShare", "ListMemoShares", "DeleteMemoShare",
-    "GetSharedMemo", "GetLinkMetadata", "BatchGetLinkMetadata",
+    "CreateMemo",
+    "ListMemos",
+    "GetMemo",
+    "UpdateMemo",
+    "DeleteMemo",
+    "SetMemoAttachments",
+    "ListMemoAttachments",
+    "SetMemoRelations",
+    "ListMemoRelations",
+    "CreateMemoComment",
+    "ListMemoComments",
+    "ListMemoReactions",
+    "UpsertMemoReaction",
+    "DeleteMemoReaction",
+    "CreateMemoShare",
+    "ListMemoShares",
+    "DeleteMemoShare",
+    "GetSharedMemo",
+    "GetLinkMetadata",
+    "BatchGetLinkMetadata",
 ]
 ROWS += [
-    Row(f"MemoService/{name}", _empty, name in _MEMO_PUBLIC | {"GetSharedMemo"}, name == "GetSharedMemo", "unimplemented")
+    Row(
+        f"MemoService/{name}",
+        _empty,
+        name in _MEMO_PUBLIC | {"GetSharedMemo"},
+        name == "GetSharedMemo",
+        "unimplemented",
+    )
     for name in _MEMO_RPCS
 ]
 ROWS += [
     Row(f"AttachmentService/{name}", _empty, False, False, "unimplemented")
-    for name in ("CreateAttachment", "ListAttachments", "GetAttachment", "UpdateAttachment", "DeleteAttachment",
-                 "BatchDeleteAttachments")
+    for name in (
+        "CreateAttachment",
+        "ListAttachments",
+        "GetAttachment",
+        "UpdateAttachment",
+        "DeleteAttachment",
+        "BatchDeleteAttachments",
+    )
 ]
 ROWS += [
     Row(f"ShortcutService/{name}", _empty, False, False, "unimplemented")

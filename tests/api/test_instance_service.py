@@ -6,14 +6,14 @@ import pathlib
 
 import httpx
 import pytest
+from notify.smtp_server import smtp_server
 from starlette.testclient import TestClient
+from support import bearer, connect_call, create_user_row, free_port, make_profile, sign_in
 
 from memos import __version__
 from memos.app import create_app
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.profile import Profile
-from notify.smtp_server import smtp_server
-from support import bearer, connect_call, create_user_row, free_port, make_profile, sign_in
 
 PROFILE_PATH = "/api/v1/instance/profile"
 CONNECT = "/memos.api.v1.InstanceService/"
@@ -35,8 +35,12 @@ def test_fresh_instance_profile_over_rest(client: TestClient) -> None:
 
 def test_profile_is_identical_on_all_three_wires(client: TestClient) -> None:
     rest = client.get(PROFILE_PATH).json()
-    as_json = connect_call(client, CONNECT + "GetInstanceProfile", api.GetInstanceProfileRequest(), api.InstanceProfile, "json")
-    as_binary = connect_call(client, CONNECT + "GetInstanceProfile", api.GetInstanceProfileRequest(), api.InstanceProfile, "proto")
+    as_json = connect_call(
+        client, CONNECT + "GetInstanceProfile", api.GetInstanceProfileRequest(), api.InstanceProfile, "json"
+    )
+    as_binary = connect_call(
+        client, CONNECT + "GetInstanceProfile", api.GetInstanceProfileRequest(), api.InstanceProfile, "proto"
+    )
     assert as_json == as_binary
     assert as_json.version == rest["version"] and as_json.needs_setup is rest["needsSetup"] is True
     assert not as_json.HasField("admin")
@@ -87,8 +91,11 @@ def test_basic_setting_shows_only_its_name(client: TestClient) -> None:
     body = client.get("/api/v1/instance/settings/BASIC").json()
     assert body == {"name": "instance/settings/BASIC"}
     as_binary = connect_call(
-        client, CONNECT + "GetInstanceSetting", api.GetInstanceSettingRequest(name="instance/settings/BASIC"),
-        api.InstanceSetting, "proto",
+        client,
+        CONNECT + "GetInstanceSetting",
+        api.GetInstanceSettingRequest(name="instance/settings/BASIC"),
+        api.InstanceSetting,
+        "proto",
     )
     assert as_binary == api.InstanceSetting(name="instance/settings/BASIC")
 
@@ -139,9 +146,7 @@ def test_batch_get_fails_whole_on_one_refused_name(client: TestClient) -> None:
 
 
 def test_batch_get_refuses_more_than_a_hundred_names(client: TestClient) -> None:
-    response = client.post(
-        "/api/v1/instance/settings:batchGet", json={"names": ["instance/settings/GENERAL"] * 101}
-    )
+    response = client.post("/api/v1/instance/settings:batchGet", json={"names": ["instance/settings/GENERAL"] * 101})
     assert response.status_code == 400
     assert response.json()["message"] == "too many instance setting names (max 100)"
 
@@ -185,8 +190,17 @@ def test_profile_with_only_a_regular_user_needs_no_setup_and_names_no_admin(clie
 
 
 def test_notification_setting_needs_an_admin_and_never_shows_the_password(callers: Callers) -> None:
-    assert callers.patch("NOTIFICATION", {"notificationSetting": {"email": {
-        "smtpHost": "smtp.example.com", "smtpPort": 587, "smtpPassword": "hunter2"}}}).status_code == 200
+    assert (
+        callers.patch(
+            "NOTIFICATION",
+            {
+                "notificationSetting": {
+                    "email": {"smtpHost": "smtp.example.com", "smtpPort": 587, "smtpPassword": "hunter2"}
+                }
+            },
+        ).status_code
+        == 200
+    )
     refused = callers.client.get(SETTINGS + "NOTIFICATION", headers=callers.user)
     assert refused.status_code == 403 and refused.json()["message"] == "permission denied"
     email = callers.get("NOTIFICATION")["notificationSetting"]["email"]
@@ -200,7 +214,8 @@ def test_ai_setting_is_readable_by_any_signed_in_caller(callers: Callers) -> Non
 
 def test_batch_with_an_admin_key_is_refused_whole_for_a_user(callers: Callers) -> None:
     response = callers.client.post(
-        "/api/v1/instance/settings:batchGet", headers=callers.user,
+        "/api/v1/instance/settings:batchGet",
+        headers=callers.user,
         json={"names": ["instance/settings/GENERAL", "instance/settings/NOTIFICATION"]},
     )
     assert response.status_code == 403
@@ -221,12 +236,15 @@ def test_update_replaces_the_whole_group_and_ignores_the_mask(callers: Callers) 
     first = callers.patch("GENERAL", {"generalSetting": {"additionalStyle": "body{}", "weekStartDayOffset": 1}})
     assert first.status_code == 200
     second = callers.client.patch(
-        SETTINGS + "GENERAL?updateMask=additionalScript", headers=callers.admin,
+        SETTINGS + "GENERAL?updateMask=additionalScript",
+        headers=callers.admin,
         json={"name": "instance/settings/GENERAL", "generalSetting": {"additionalScript": "x()"}},
     )
     assert second.status_code == 200
     general = callers.get("GENERAL", {})["generalSetting"]
-    assert general["additionalScript"] == "x()" and general["additionalStyle"] == "" and general["weekStartDayOffset"] == 0
+    assert (
+        general["additionalScript"] == "x()" and general["additionalStyle"] == "" and general["weekStartDayOffset"] == 0
+    )
 
 
 def test_update_without_a_setting_over_connect(callers: Callers) -> None:
@@ -238,7 +256,8 @@ def test_update_without_a_setting_over_connect(callers: Callers) -> None:
 @pytest.mark.parametrize("key", ["BASIC", "NOPE"])
 def test_basic_and_unknown_keys_cannot_be_updated(callers: Callers, key: str) -> None:
     response = callers.client.post(
-        CONNECT + "UpdateInstanceSetting", headers=callers.admin,
+        CONNECT + "UpdateInstanceSetting",
+        headers=callers.admin,
         json={"setting": {"name": f"instance/settings/{key}", "generalSetting": {}}},
     )
     assert response.status_code == 400
@@ -258,13 +277,27 @@ def test_password_auth_cannot_be_disabled_without_an_identity_provider(callers: 
     response = callers.patch("GENERAL", {"generalSetting": {"disallowPasswordAuth": True}})
     assert response.status_code == 400
     assert response.json() == {
-        "code": 9, "details": [],
-        "message": "password authentication for regular users cannot be disabled without an effective identity provider",
+        "code": 9,
+        "details": [],
+        "message": "password authentication for regular users cannot be disabled"
+        " without an effective identity provider",
     }
     assert callers.get("GENERAL", {})["generalSetting"]["disallowPasswordAuth"] is False
-    provider = {"title": "SSO", "type": "OAUTH2", "config": {"oauth2Config": {
-        "clientId": "c", "clientSecret": "s", "authUrl": "https://sso.example/a", "tokenUrl": "https://sso.example/t",
-        "userInfoUrl": "https://sso.example/u", "scopes": ["openid"], "fieldMapping": {"identifier": "email"}}}}
+    provider = {
+        "title": "SSO",
+        "type": "OAUTH2",
+        "config": {
+            "oauth2Config": {
+                "clientId": "c",
+                "clientSecret": "s",
+                "authUrl": "https://sso.example/a",
+                "tokenUrl": "https://sso.example/t",
+                "userInfoUrl": "https://sso.example/u",
+                "scopes": ["openid"],
+                "fieldMapping": {"identifier": "email"},
+            }
+        },
+    }
     created = callers.client.post("/api/v1/identity-providers", json=provider, headers=callers.admin)
     assert created.status_code == 200, created.text
     assert callers.patch("GENERAL", {"generalSetting": {"disallowPasswordAuth": True}}).status_code == 200
@@ -306,9 +339,16 @@ def test_smtp_password_is_write_only_and_kept_for_the_same_server(callers: Calle
 
 
 def test_s3_secret_is_kept_and_never_returned(callers: Callers, client: TestClient) -> None:
-    s3 = {"accessKeyId": "AK", "endpoint": "https://s3.example", "region": "r", "bucket": "b",
-          "insecureSkipTlsVerify": True}
-    first = callers.patch("STORAGE", {"storageSetting": {"storageType": "S3", "s3Config": {**s3, "accessKeySecret": "SK"}}})
+    s3 = {
+        "accessKeyId": "AK",
+        "endpoint": "https://s3.example",
+        "region": "r",
+        "bucket": "b",
+        "insecureSkipTlsVerify": True,
+    }
+    first = callers.patch(
+        "STORAGE", {"storageSetting": {"storageType": "S3", "s3Config": {**s3, "accessKeySecret": "SK"}}}
+    )
     assert first.status_code == 200 and first.json()["storageSetting"]["s3Config"]["accessKeySecret"] == ""
     assert callers.patch("STORAGE", {"storageSetting": {"storageType": "S3", "s3Config": s3}}).status_code == 200
     read = callers.get("STORAGE")["storageSetting"]
@@ -362,8 +402,10 @@ def test_new_ai_provider_gets_an_id_and_needs_a_key(callers: Callers) -> None:
 @pytest.mark.parametrize(
     ("transcription", "message"),
     [
-        ({"providerId": "does-not-exist"},
-         'invalid AI setting: transcription provider_id "does-not-exist" does not reference any configured provider'),
+        (
+            {"providerId": "does-not-exist"},
+            'invalid AI setting: transcription provider_id "does-not-exist" does not reference any configured provider',
+        ),
         ({"providerId": "p1", "model": "m" * 257}, "invalid AI setting: transcription model is too long"),
         ({"providerId": "p1", "language": "l" * 33}, "invalid AI setting: transcription language is too long"),
         ({"providerId": "p1", "prompt": "p" * 4097}, "invalid AI setting: transcription prompt is too long"),
@@ -393,8 +435,11 @@ def test_deployment_backed_setting_cannot_be_updated(tmp_path: pathlib.Path) -> 
     with TestClient(create_app(make_profile(tmp_path / "data", deployment_dir=str(secrets)))) as client:
         callers = Callers(client)
         for query in ("", "?updateMask=additionalScript"):
-            response = client.patch(SETTINGS + "GENERAL" + query, headers=callers.admin,
-                                    json={"name": "instance/settings/GENERAL", "generalSetting": {}})
+            response = client.patch(
+                SETTINGS + "GENERAL" + query,
+                headers=callers.admin,
+                json={"name": "instance/settings/GENERAL", "generalSetting": {}},
+            )
             assert response.status_code == 400
             assert response.json()["message"] == 'instance setting "GENERAL" is configured by the deployment'
         assert callers.get("GENERAL", {})["generalSetting"]["additionalStyle"] == "from-file"
@@ -413,7 +458,12 @@ def test_test_email_with_nothing_configured_is_an_invalid_argument(callers: Call
 
 def test_test_email_goes_to_the_admin_by_default(callers: Callers) -> None:
     with smtp_server() as (port, inbox):
-        email = {"smtpHost": "127.0.0.1", "smtpPort": port, "fromEmail": "memos@example.com", "replyTo": "r@example.com"}
+        email = {
+            "smtpHost": "127.0.0.1",
+            "smtpPort": port,
+            "fromEmail": "memos@example.com",
+            "replyTo": "r@example.com",
+        }
         response = callers.client.post(TEST_EMAIL, json={"email": email}, headers=callers.admin)
     assert response.status_code == 200, response.text
     [received] = inbox.messages
@@ -423,12 +473,18 @@ def test_test_email_goes_to_the_admin_by_default(callers: Callers) -> None:
 
 def test_test_email_uses_the_stored_setting_and_its_password(callers: Callers) -> None:
     with smtp_server(credentials=("mailer", "s3cret")) as (port, inbox):
-        email = {"smtpHost": "127.0.0.1", "smtpPort": port, "smtpUsername": "mailer", "smtpPassword": "s3cret",
-                 "fromEmail": "memos@example.com"}
+        email = {
+            "smtpHost": "127.0.0.1",
+            "smtpPort": port,
+            "smtpUsername": "mailer",
+            "smtpPassword": "s3cret",
+            "fromEmail": "memos@example.com",
+        }
         assert callers.patch("NOTIFICATION", {"notificationSetting": {"email": email}}).status_code == 200
         stored = callers.client.post(TEST_EMAIL, json={"recipientEmail": " x@example.com "}, headers=callers.admin)
         same_server = callers.client.post(
-            TEST_EMAIL, json={"email": {**email, "smtpPassword": ""}, "recipientEmail": "y@example.com"},
+            TEST_EMAIL,
+            json={"email": {**email, "smtpPassword": ""}, "recipientEmail": "y@example.com"},
             headers=callers.admin,
         )
         other_host = callers.client.post(
@@ -450,8 +506,11 @@ def test_test_email_failure_is_internal_with_a_hint(callers: Callers) -> None:
 
 def test_test_email_needs_a_recipient(client: TestClient) -> None:
     create_user_row(client, "root", role="ADMIN")  # no e-mail address
-    response = client.post(TEST_EMAIL, json={"email": {"smtpHost": "h", "smtpPort": 25, "fromEmail": "m@x"}},
-                           headers=bearer(sign_in(client, "root")))
+    response = client.post(
+        TEST_EMAIL,
+        json={"email": {"smtpHost": "h", "smtpPort": 25, "fromEmail": "m@x"}},
+        headers=bearer(sign_in(client, "root")),
+    )
     assert response.status_code == 400 and response.json()["message"] == "recipient email is required"
 
 
@@ -466,6 +525,12 @@ def test_stats_for_an_admin_are_memoised(callers: Callers, profile: Profile) -> 
     assert int(body["localStorageBytes"]) > 0  # the database file itself lives in the data directory
     (pathlib.Path(profile.data) / "big.bin").write_bytes(b"x" * 100_000)
     assert callers.client.get(STATS, headers=callers.admin).json() == body
-    as_binary = connect_call(callers.client, CONNECT + "GetInstanceStats", api.GetInstanceStatsRequest(),
-                             api.InstanceStats, "proto", headers=callers.admin)
+    as_binary = connect_call(
+        callers.client,
+        CONNECT + "GetInstanceStats",
+        api.GetInstanceStatsRequest(),
+        api.InstanceStats,
+        "proto",
+        headers=callers.admin,
+    )
     assert as_binary.generated_time.ToJsonString() == body["generatedTime"]

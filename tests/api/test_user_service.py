@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
+from support import bearer, connect_call, create_user_row, make_profile, sign_in
 
 from memos.app import create_app
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
-from support import bearer, connect_call, create_user_row, make_profile, sign_in
 
 CONNECT = "/memos.api.v1.UserService/"
 PNG_PIXEL = base64.b64encode(bytes.fromhex("89504e470d0a1a0a")).decode()
@@ -273,7 +273,8 @@ def test_update_user_profile_fields(client: TestClient) -> None:
 
 def test_update_with_the_name_in_the_rest_body_names_the_bad_path(client: TestClient) -> None:
     _, alice = admin_and_user(client)
-    response = client.patch("/api/v1/users/alice", json={"name": "users/alice", "description": "x"}, headers=bearer(alice))
+    body = {"name": "users/alice", "description": "x"}
+    response = client.patch("/api/v1/users/alice", json=body, headers=bearer(alice))
     assert (response.status_code, response.json()["message"]) == (400, "invalid update path: name")
 
 
@@ -295,7 +296,9 @@ def _connect_session(client: TestClient, username: str) -> str:
 
 
 def _refresh(client: TestClient, cookie: str) -> int:
-    response = client.post("/memos.api.v1.AuthService/RefreshToken", json={}, headers={"cookie": f"memos_refresh={cookie}"})
+    response = client.post(
+        "/memos.api.v1.AuthService/RefreshToken", json={}, headers={"cookie": f"memos_refresh={cookie}"}
+    )
     client.cookies.clear()
     return response.status_code
 
@@ -304,7 +307,8 @@ def test_password_change_keeps_only_the_changing_session(client: TestClient) -> 
     _, alice = admin_and_user(client)
     this_session, other_session = _connect_session(client, "alice"), _connect_session(client, "alice")
     response = client.patch(
-        "/api/v1/users/alice", json={"password": "new-pw"},
+        "/api/v1/users/alice",
+        json={"password": "new-pw"},
         headers={**bearer(alice), "cookie": f"memos_refresh={this_session}"},
     )
     assert response.status_code == 200
@@ -318,7 +322,9 @@ def test_admin_password_reset_ends_every_session(client: TestClient) -> None:
     root, _ = admin_and_user(client)
     session = _connect_session(client, "alice")
     response = client.patch(
-        "/api/v1/users/alice", json={"password": "reset"}, headers={**bearer(root), "cookie": f"memos_refresh={session}"}
+        "/api/v1/users/alice",
+        json={"password": "reset"},
+        headers={**bearer(root), "cookie": f"memos_refresh={session}"},
     )
     assert response.status_code == 200
     assert _refresh(client, session) == 401
@@ -370,9 +376,15 @@ def test_change_switches_refuse_renames_and_nicknames(client: TestClient) -> Non
     set_general(client, disallow_change_username=True, disallow_change_nickname=True)
     for token in (alice, root):
         response = client.patch("/api/v1/users/alice", json={"username": "alicia"}, headers=bearer(token))
-        assert (response.status_code, response.json()["message"]) == (403, "permission denied: disallow change username")
+        assert (response.status_code, response.json()["message"]) == (
+            403,
+            "permission denied: disallow change username",
+        )
         response = client.patch("/api/v1/users/alice", json={"displayName": "A"}, headers=bearer(token))
-        assert (response.status_code, response.json()["message"]) == (403, "permission denied: disallow change nickname")
+        assert (response.status_code, response.json()["message"]) == (
+            403,
+            "permission denied: disallow change nickname",
+        )
 
 
 def test_avatar_must_be_an_inline_raster_image(client: TestClient) -> None:
@@ -401,7 +413,8 @@ def test_unknown_update_path(client: TestClient) -> None:
 def test_first_bad_path_aborts_the_whole_update(client: TestClient) -> None:
     root, alice = admin_and_user(client)
     status, _ = connect_error(
-        client, "UpdateUser",
+        client,
+        "UpdateUser",
         {"user": {"name": "users/alice", "description": "changed", "role": "ADMIN"}, "updateMask": "description,role"},
         bearer(alice),
     )

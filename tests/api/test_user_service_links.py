@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import apsw
 import pytest
 from google.protobuf import json_format
+from oauth2_provider import OAuth2Provider
 from starlette.testclient import TestClient
+from support import bearer, create_user_row, make_profile, sign_in
 
 from memos.app import create_app
 from memos.gen.store import idp_pb2, inbox_pb2
-from oauth2_provider import OAuth2Provider
-from support import bearer, create_user_row, make_profile, sign_in
 
 CONNECT = "/memos.api.v1.UserService/"
 
@@ -260,7 +260,8 @@ def test_inbox_belongs_to_its_receiver_alone(client: TestClient) -> None:
     response = client.get("/api/v1/users/1/notifications", headers=bearer(alice))
     assert response.status_code == 400 and "user not found" in response.json()["message"]
     # bob addressing alice's row under his own name: the row is someone else's.
-    response = client.patch(f"/api/v1/users/bob/notifications/{inbox}", json={"status": "ARCHIVED"}, headers=bearer(bob))
+    path = f"/api/v1/users/bob/notifications/{inbox}"
+    response = client.patch(path, json={"status": "ARCHIVED"}, headers=bearer(bob))
     assert response.status_code == 403
 
 

@@ -8,10 +8,10 @@ import json
 
 import pytest
 from starlette.testclient import TestClient
+from support import bearer, connect_call, create_user_row, sign_in
 
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
-from support import bearer, connect_call, create_user_row, sign_in
 
 CONNECT = "/memos.api.v1.UserService/"
 
@@ -46,7 +46,10 @@ def test_settings_default_to_general_only(client: TestClient) -> None:
     _, alice, _ = two_users(client)
     body = client.get("/api/v1/users/alice/settings", headers=bearer(alice)).json()
     assert body["settings"] == [
-        {"name": "users/alice/settings/GENERAL", "generalSetting": {"locale": "en", "memoVisibility": "PRIVATE", "theme": ""}}
+        {
+            "name": "users/alice/settings/GENERAL",
+            "generalSetting": {"locale": "en", "memoVisibility": "PRIVATE", "theme": ""},
+        }
     ]
     webhooks = client.get("/api/v1/users/alice/settings/WEBHOOKS", headers=bearer(alice)).json()
     assert webhooks == {"name": "users/alice/settings/WEBHOOKS", "webhooksSetting": {"webhooks": []}}
@@ -57,10 +60,18 @@ def test_settings_default_to_general_only(client: TestClient) -> None:
 def test_internal_settings_are_never_listed(client: TestClient) -> None:
     _, alice, _ = two_users(client)
     alice_id = user_id(client, "alice")
-    store_setting(client, store_pb.UserSetting(user_id=alice_id, key=store_pb.UserSetting.GENERAL,
-                                               general=store_pb.GeneralUserSetting(locale="fr")))
-    store_setting(client, store_pb.UserSetting(user_id=alice_id, key=store_pb.UserSetting.SHORTCUTS,
-                                               shortcuts=store_pb.ShortcutsUserSetting()))
+    store_setting(
+        client,
+        store_pb.UserSetting(
+            user_id=alice_id, key=store_pb.UserSetting.GENERAL, general=store_pb.GeneralUserSetting(locale="fr")
+        ),
+    )
+    store_setting(
+        client,
+        store_pb.UserSetting(
+            user_id=alice_id, key=store_pb.UserSetting.SHORTCUTS, shortcuts=store_pb.ShortcutsUserSetting()
+        ),
+    )
     settings = client.get("/api/v1/users/alice/settings", headers=bearer(alice)).json()["settings"]
     assert [(s["name"], s["generalSetting"]["locale"]) for s in settings] == [("users/alice/settings/GENERAL", "fr")]
 
@@ -69,24 +80,27 @@ def test_general_update_merges_the_masked_fields_into_the_stored_row(client: Tes
     _, alice, _ = two_users(client)
     response = client.patch(
         "/api/v1/users/alice/settings/GENERAL?updateMask=locale",
-        json={"generalSetting": {"locale": "de", "theme": "ignored"}}, headers=bearer(alice),
+        json={"generalSetting": {"locale": "de", "theme": "ignored"}},
+        headers=bearer(alice),
     )
     assert response.status_code == 200, response.text
     # No row existed: the merge starts from empty strings, not from the defaults.
     assert response.json()["generalSetting"] == {"locale": "de", "memoVisibility": "", "theme": ""}
     response = client.patch(
         "/api/v1/users/alice/settings/GENERAL?updateMask=theme",
-        json={"generalSetting": {"theme": "dark"}}, headers=bearer(alice),
+        json={"generalSetting": {"theme": "dark"}},
+        headers=bearer(alice),
     )
     assert response.json()["generalSetting"] == {"locale": "de", "memoVisibility": "", "theme": "dark"}
 
 
 def test_settings_belong_to_their_owner_alone(client: TestClient) -> None:
-    root, alice, bob = two_users(client)
+    root, _alice, bob = two_users(client)
     for token in (bob, root):
         assert client.get("/api/v1/users/alice/settings/GENERAL", headers=bearer(token)).status_code == 403
         response = client.patch(
-            "/api/v1/users/alice/settings/GENERAL?updateMask=locale", json={"generalSetting": {"locale": "x"}},
+            "/api/v1/users/alice/settings/GENERAL?updateMask=locale",
+            json={"generalSetting": {"locale": "x"}},
             headers=bearer(token),
         )
         assert (response.status_code, response.json()["message"]) == (403, "permission denied")
@@ -99,7 +113,8 @@ def test_unknown_owner_and_unknown_keys(client: TestClient) -> None:
     assert response.status_code == 400 and "user not found" in response.json()["message"]
     response = client.get("/api/v1/users/alice/settings/SHORTCUTS", headers=bearer(alice))
     assert (response.status_code, response.json()["message"]) == (
-        400, "invalid setting key: unknown setting key: SHORTCUTS"
+        400,
+        "invalid setting key: unknown setting key: SHORTCUTS",
     )
 
 
@@ -109,7 +124,8 @@ def test_webhooks_setting_is_not_updated_directly(client: TestClient) -> None:
         "/api/v1/users/alice/settings/WEBHOOKS?updateMask=webhooks", json={"webhooksSetting": {}}, headers=bearer(alice)
     )
     assert (response.status_code, response.json()["message"]) == (
-        400, "setting type WEBHOOKS should not be updated via UpdateUserSetting"
+        400,
+        "setting type WEBHOOKS should not be updated via UpdateUserSetting",
     )
 
 
@@ -137,7 +153,8 @@ def test_update_setting_needs_a_mask(client: TestClient) -> None:
 def test_tags_setting_validation(client: TestClient, tags: dict, mask: str, message: str) -> None:
     _, alice, _ = two_users(client)
     response = client.patch(
-        f"/api/v1/users/alice/settings/TAGS?updateMask={mask}", json={"tagsSetting": {"tags": tags}},
+        f"/api/v1/users/alice/settings/TAGS?updateMask={mask}",
+        json={"tagsSetting": {"tags": tags}},
         headers=bearer(alice),
     )
     assert response.status_code == 400 and message in response.json()["message"]
@@ -152,7 +169,9 @@ def test_tags_round_trip_through_get_and_list(client: TestClient) -> None:
     request.setting.tags_setting.tags["bug"].background_color.red = 1
     request.setting.tags_setting.tags["bug"].background_color.green = 0.25
     request.setting.tags_setting.tags["private/.*"].blur_content = True
-    updated = connect_call(client, CONNECT + "UpdateUserSetting", request, api.UserSetting, "proto", headers=bearer(alice))
+    updated = connect_call(
+        client, CONNECT + "UpdateUserSetting", request, api.UserSetting, "proto", headers=bearer(alice)
+    )
     assert updated.tags_setting.tags["private/.*"].blur_content is True
     got = client.get("/api/v1/users/alice/settings/TAGS", headers=bearer(alice)).json()["tagsSetting"]["tags"]
     assert got["bug"]["backgroundColor"]["red"] == 1 and got["bug"]["backgroundColor"]["green"] == 0.25
@@ -188,7 +207,7 @@ def test_pat_creation_stores_only_the_hash(client: TestClient) -> None:
 def test_pat_expiry_is_days_ahead(client: TestClient) -> None:
     _, alice, _ = two_users(client)
     expires = create_pat(client, alice, expiresInDays=30)["personalAccessToken"]["expiresAt"]
-    delta = dt.datetime.fromisoformat(expires.replace("Z", "+00:00")) - dt.datetime.now(dt.timezone.utc)
+    delta = dt.datetime.fromisoformat(expires.replace("Z", "+00:00")) - dt.datetime.now(dt.UTC)
     assert dt.timedelta(days=29) < delta < dt.timedelta(days=31)
 
 
@@ -207,7 +226,9 @@ def test_only_the_owner_creates_and_deletes_pats(client: TestClient) -> None:
     root, alice, bob = two_users(client)
     name = create_pat(client, alice)["personalAccessToken"]["name"]
     for token in (root, bob):
-        assert client.post("/api/v1/users/alice/personalAccessTokens", json={}, headers=bearer(token)).status_code == 403
+        assert (
+            client.post("/api/v1/users/alice/personalAccessTokens", json={}, headers=bearer(token)).status_code == 403
+        )
         assert client.delete(f"/api/v1/{name}", headers=bearer(token)).status_code == 403
 
 
@@ -251,8 +272,9 @@ def test_malformed_child_names(client: TestClient, rpc: str, name: str, message:
 
 @pytest.fixture
 def private_hooks_client(tmp_path) -> TestClient:
-    from memos.app import create_app
     from support import make_profile
+
+    from memos.app import create_app
 
     with TestClient(create_app(make_profile(tmp_path / "hooks", allow_private_webhooks=True))) as client:
         yield client
@@ -296,7 +318,8 @@ def test_client_secrets_that_are_refused(private_hooks_client: TestClient, secre
     client = private_hooks_client
     _, alice, _ = two_users(client)
     response = client.post(
-        "/api/v1/users/alice/webhooks", json={"url": "http://127.0.0.1:9/", "signingSecret": secret},
+        "/api/v1/users/alice/webhooks",
+        json={"url": "http://127.0.0.1:9/", "signingSecret": secret},
         headers=bearer(alice),
     )
     assert response.status_code == 400 and "signing secret" in response.json()["message"]
@@ -323,25 +346,33 @@ def test_webhook_update_with_and_without_a_mask(private_hooks_client: TestClient
     hook = create_webhook(client, alice, url="http://127.0.0.1:9/a", displayName="one", signingSecret="s1")
     response = client.patch(
         f"/api/v1/{hook['name']}?updateMask=display_name,signing_secret",
-        json={"displayName": "two", "signingSecret": "", "url": "http://127.0.0.1:9/ignored"}, headers=bearer(alice),
+        json={"displayName": "two", "signingSecret": "", "url": "http://127.0.0.1:9/ignored"},
+        headers=bearer(alice),
     )
     assert response.status_code == 200, response.text
     assert response.json() == {**hook, "displayName": "two", "signingSecretSet": False}
     # Connect without a mask: url when given, display name always, secret only when non-empty.
     updated = connect_call(
-        client, CONNECT + "UpdateUserWebhook",
+        client,
+        CONNECT + "UpdateUserWebhook",
         api.UpdateUserWebhookRequest(webhook=api.UserWebhook(name=hook["name"], url="http://127.0.0.1:9/b")),
-        api.UserWebhook, "json", headers=bearer(alice),
+        api.UserWebhook,
+        "json",
+        headers=bearer(alice),
     )
     assert (updated.url, updated.display_name, updated.signing_secret_set) == ("http://127.0.0.1:9/b", "", False)
 
 
 def test_webhook_update_validates_the_url(client: TestClient) -> None:
     _, alice, _ = two_users(client)
-    store_setting(client, store_pb.UserSetting(
-        user_id=user_id(client, "alice"), key=store_pb.UserSetting.WEBHOOKS,
-        webhooks=store_pb.WebhooksUserSetting(webhooks=[{"id": "abc", "url": "https://example.com", "title": "t"}]),
-    ))
+    store_setting(
+        client,
+        store_pb.UserSetting(
+            user_id=user_id(client, "alice"),
+            key=store_pb.UserSetting.WEBHOOKS,
+            webhooks=store_pb.WebhooksUserSetting(webhooks=[{"id": "abc", "url": "https://example.com", "title": "t"}]),
+        ),
+    )
     response = client.patch(
         "/api/v1/users/alice/webhooks/abc?updateMask=url", json={"url": "http://192.168.1.1/"}, headers=bearer(alice)
     )

@@ -7,7 +7,7 @@ import pytest
 
 from memos.auth import cookies
 
-EXPIRY = dt.datetime(2026, 3, 5, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
+EXPIRY = dt.datetime(2026, 3, 5, 7, 8, 9, 123456, tzinfo=dt.UTC)
 
 
 def test_refresh_cookie_attribute_sequence() -> None:

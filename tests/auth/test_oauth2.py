@@ -1,13 +1,12 @@
 """The OAuth2 client against the loopback test provider: exchange, userinfo, mapping, filter."""
 from __future__ import annotations
 
-
 import pytest
+from oauth2_provider import OAuth2Provider
 
 from memos.auth.oauth2 import OAuth2Client, authenticate, check_identifier_filter, map_claims
-from memos.gen.store import idp_pb2
 from memos.call import Code, RpcError
-from oauth2_provider import OAuth2Provider
+from memos.gen.store import idp_pb2
 
 pytestmark = pytest.mark.anyio
 

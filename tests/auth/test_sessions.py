@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from support import password_hash
 
 from memos.api.auth_service import AuthService
 from memos.auth import sessions
 from memos.auth.client_info import ClientInfo
-from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.call import CallContext, Code, RpcError
+from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.store.store import Store
-from support import password_hash
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,9 @@ async def _user(store: Store, username: str, **columns: Any) -> Any:
 
 
 def _ctx(transport: str = "connect", headers: dict[str, str] | None = None) -> CallContext:
-    return CallContext(procedure="/memos.api.v1.AuthService/SignIn", transport=transport, headers=headers or {}, peer="p")
+    return CallContext(
+        procedure="/memos.api.v1.AuthService/SignIn", transport=transport, headers=headers or {}, peer="p"
+    )
 
 
 async def _tids(store: Store, user_id: int) -> list[str]:
@@ -81,7 +83,7 @@ class FixedResolver:
         self.user = user
         self.seen: list[Any] = []
 
-    async def resolve_user(self, credentials: Any, ctx: CallContext) -> Any:
+    async def resolve_user(self, idp_uid: str, credentials: Any, ctx: CallContext) -> Any:
         self.seen.append(credentials)
         return self.user
 

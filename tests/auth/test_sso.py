@@ -15,13 +15,13 @@ import apsw
 import httpx
 import pytest
 from google.protobuf import json_format
+from oauth2_provider import OAuth2Provider
 from starlette.testclient import TestClient
+from support import bearer, create_user_row, make_profile, running_server, sign_in
 
 from memos.app import create_app
 from memos.gen.api.v1 import auth_service_pb2
 from memos.profile import Profile
-from oauth2_provider import OAuth2Provider
-from support import bearer, create_user_row, make_profile, running_server, sign_in
 
 SIGNIN = "/api/v1/auth/signin"
 CONNECT_SIGNIN = "/memos.api.v1.AuthService/SignIn"
@@ -48,7 +48,7 @@ class Instance:
                                     headers=self.admin)
         assert response.status_code == 200, response.text
 
-    def sso(self, claims: dict | str, uid: str = "test"):  # noqa: ANN201
+    def sso(self, claims: dict | str, uid: str = "test"):
         """SSO SignIn over REST with a fresh code for ``claims``; the raw response."""
         credentials = {"idpName": f"identity-providers/{uid}", "code": self.provider.issue_code(claims),
                        "redirectUri": REDIRECT}
@@ -142,7 +142,7 @@ def test_concurrent_first_sign_ins_converge_on_one_user(instance: Instance) -> N
     codes = [instance.provider.issue_code("alice") for _ in range(8)]
     instance.provider.state.userinfo_gate = 8  # all eight learn their subject at the same moment
 
-    def one(code: str):  # noqa: ANN202
+    def one(code: str):
         return instance.client.post(SIGNIN, json={"ssoCredentials": {
             "idpName": "identity-providers/test", "code": code, "redirectUri": REDIRECT}})
 
@@ -291,7 +291,7 @@ def test_sso_users_are_never_admins_even_on_an_empty_instance(tmp_path: pathlib.
 # --- linked identities (UserService binds what this module exchanges) ------------------------------------
 
 
-def _link(instance: Instance, username: str, token: dict, subject: str, uid: str = "test"):  # noqa: ANN202
+def _link(instance: Instance, username: str, token: dict, subject: str, uid: str = "test"):
     return instance.client.post(f"/api/v1/users/{username}/linkedIdentities", headers=token, json={
         "idpName": f"identity-providers/{uid}", "code": instance.provider.issue_code(subject), "redirectUri": REDIRECT})
 

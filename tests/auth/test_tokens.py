@@ -7,9 +7,9 @@ import json
 import types
 
 import pytest
+from support import forge_jwt
 
 from memos.auth import tokens
-from support import forge_jwt
 
 KEY = b"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 USER = types.SimpleNamespace(id=3, role="USER", row_status="NORMAL", username="bob")
@@ -28,7 +28,7 @@ def _forge(header: dict, claims: dict, key: bytes = KEY) -> str:
 
 
 def _access_claims(**changes: object) -> dict:
-    now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+    now = int(dt.datetime.now(dt.UTC).timestamp())
     claims = {"type": "access", "role": "USER", "status": "NORMAL", "username": "bob", "iss": "memos", "sub": "3",
               "aud": ["user.access-token"], "exp": now + 900, "iat": now}
     claims.update(changes)
@@ -45,7 +45,7 @@ def test_access_token_header_claims_and_order() -> None:
     assert list(claims) == ["type", "role", "status", "username", "iss", "sub", "aud", "exp", "iat"]
     assert claims["type"] == "access" and claims["sub"] == "3" and claims["aud"] == ["user.access-token"]
     assert claims["iss"] == "memos" and claims["exp"] - claims["iat"] == 900
-    ahead = issued.expires_at - dt.datetime.now(dt.timezone.utc)
+    ahead = issued.expires_at - dt.datetime.now(dt.UTC)
     assert dt.timedelta(minutes=14) < ahead <= dt.timedelta(minutes=15)
     assert tokens.parse_access_token(issued.token, KEY).user_id == 3
 
@@ -90,7 +90,7 @@ def test_hand_made_token_with_the_right_shape_verifies() -> None:
         (HEADER, _access_claims(iss="other")),
         (HEADER, _access_claims(aud=["user.refresh-token"])),
         (HEADER, _access_claims(type=None)),  # legacy token without type
-        (HEADER, _access_claims(exp=int(dt.datetime.now(dt.timezone.utc).timestamp()) - 1)),
+        (HEADER, _access_claims(exp=int(dt.datetime.now(dt.UTC).timestamp()) - 1)),
         (HEADER, _access_claims(sub="abc")),
         (HEADER, _access_claims(sub="4294967296")),  # not a 32-bit integer
         (HEADER, _access_claims(sub=3)),
@@ -102,7 +102,7 @@ def test_invalid_access_tokens(header: dict, claims: dict) -> None:
 
 
 def test_iat_is_not_checked_and_audience_may_be_a_string() -> None:
-    future = int(dt.datetime.now(dt.timezone.utc).timestamp()) + 3600
+    future = int(dt.datetime.now(dt.UTC).timestamp()) + 3600
     token = _forge(HEADER, _access_claims(iat=future, aud="user.access-token"))
     assert tokens.parse_access_token(token, KEY).user_id == 3
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import trustme
+from notify.smtp_server import smtp_server
 
 from memos.gen.store import instance_setting_pb2 as store
 from memos.notify.email import (
@@ -20,7 +21,6 @@ from memos.notify.email import (
     mention_email,
     send_email_blocking,
 )
-from notify.smtp_server import smtp_server
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +84,9 @@ def test_plain_auth_on_loopback_and_a_wrong_password_fails() -> None:
     with smtp_server(credentials=("mailer", "s3cret")) as (port, inbox):
         send_email_blocking(_config(port, username="mailer", password="s3cret"), instance_test_email("a@example.com"))
         with pytest.raises(EmailSendError, match="SMTPAuthenticationError"):
-            send_email_blocking(_config(port, username="mailer", password="wrong"), instance_test_email("a@example.com"))
+            send_email_blocking(
+                _config(port, username="mailer", password="wrong"), instance_test_email("a@example.com")
+            )
     [received] = inbox.messages
     assert received.login == "mailer" and not received.tls
 
@@ -134,9 +136,8 @@ def test_untrusted_certificate_fails(tmp_path: pathlib.Path) -> None:
 
 
 def test_starttls_required_but_not_offered() -> None:
-    with smtp_server() as (port, inbox):
-        with pytest.raises(EmailSendError, match="STARTTLS"):
-            send_email_blocking(_config(port, use_tls=True), instance_test_email("a@example.com"))
+    with smtp_server() as (port, inbox), pytest.raises(EmailSendError, match="STARTTLS"):
+        send_email_blocking(_config(port, use_tls=True), instance_test_email("a@example.com"))
     assert inbox.messages == []
 
 
@@ -166,8 +167,11 @@ def _notification(port: int, *, enabled: bool = True) -> store.InstanceNotificat
 async def test_mailer_sends_notifications_in_the_background_only_when_allowed() -> None:
     mailer = Mailer()
     mention = mention_email(
-        recipient="bob@example.com", receiver_name="Bob", sender_name="alice",
-        instance_url="http://m.test", memo_uid="u1",
+        recipient="bob@example.com",
+        receiver_name="Bob",
+        sender_name="alice",
+        instance_url="http://m.test",
+        memo_uid="u1",
     )
     with smtp_server() as (port, inbox):
         assert mailer.submit_notification(_notification(port), "http://m.test", mention)

@@ -9,7 +9,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from support import serve_on_loopback
 
+from memos.call import Code, RpcError
 from memos.notify.netguard import (
     BLOCKED_MESSAGE,
     BLOCKED_NETWORKS,
@@ -18,8 +20,6 @@ from memos.notify.netguard import (
     is_blocked,
     validate_webhook_url,
 )
-from memos.call import Code, RpcError
-from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from support import serve_on_loopback
 
+from memos.call import Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as memo_api
 from memos.gen.store import user_setting_pb2
 from memos.notify.netguard import AddressGuard
@@ -27,8 +29,6 @@ from memos.notify.webhooks import (
     go_json,
     validate_signing_secret,
 )
-from memos.call import Code, RpcError
-from support import serve_on_loopback
 
 pytestmark = pytest.mark.anyio
 

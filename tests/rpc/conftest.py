@@ -10,11 +10,12 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from support import serve_on_loopback
 
-import memos.gen.api.v1.ai_service_pb2  # noqa: F401  (registers AIService)
-import memos.gen.api.v1.attachment_service_pb2  # noqa: F401
+import memos.gen.api.v1.ai_service_pb2
+import memos.gen.api.v1.attachment_service_pb2
 import memos.gen.api.v1.auth_service_pb2 as auth_pb
-import memos.gen.api.v1.idp_service_pb2  # noqa: F401
+import memos.gen.api.v1.idp_service_pb2
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 import memos.gen.api.v1.shortcut_service_pb2  # noqa: F401
@@ -23,7 +24,6 @@ from memos.call import AccessRefused, CallContext, Code, Handler, RpcError
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
-from support import serve_on_loopback
 
 PROTECTED = {"/memos.api.v1.InstanceService/GetInstanceStats", "/memos.api.v1.AuthService/SignOut"}
 SMALL_BODY_CAP = 4096

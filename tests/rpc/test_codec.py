@@ -9,8 +9,8 @@ from google.protobuf import empty_pb2
 import memos.gen.api.v1.attachment_service_pb2 as attachment_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 import memos.gen.api.v1.user_service_pb2 as user_pb
-from memos.rpc import codec
 from memos.call import Code, RpcError
+from memos.rpc import codec
 
 
 def _attachment() -> attachment_pb.Attachment:

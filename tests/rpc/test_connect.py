@@ -6,12 +6,12 @@ import logging
 
 import pytest
 from starlette.testclient import TestClient
+from support import connect_method, connect_peer
 
 import memos.gen.api.v1.auth_service_pb2 as auth_pb
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
 import memos.gen.api.v1.memo_service_pb2 as memo_pb
 from memos.rpc.connect import canonical_content_type
-from support import connect_method, connect_peer
 
 PROFILE = "/memos.api.v1.InstanceService/GetInstanceProfile"
 SETTING = "/memos.api.v1.InstanceService/GetInstanceSetting"
@@ -64,7 +64,9 @@ def test_gzip_request_gets_a_gzip_response(rpc_client: TestClient) -> None:
     assert response.json() == {"name": "memos/9"}  # httpx undid the gzip
 
 
-@pytest.mark.parametrize(("accept", "compressed"), [("gzip", True), ("br, gzip", True), ("gzip;q=1.0", False), ("br", False)])
+@pytest.mark.parametrize(
+    ("accept", "compressed"), [("gzip", True), ("br, gzip", True), ("gzip;q=1.0", False), ("br", False)]
+)
 def test_accept_encoding_token_gzip_turns_compression_on(rpc_client: TestClient, accept: str, compressed: bool) -> None:
     response = rpc_client.post(
         PROFILE, content=b"{}", headers={"Content-Type": "application/json", "Accept-Encoding": accept}
@@ -82,7 +84,9 @@ def test_service_error_reaches_the_client_verbatim_and_uncompressed(rpc_client: 
     assert response.json() == {"code": "invalid_argument", "message": 'invalid username "Bad Name"'}
 
 
-def test_an_exception_becomes_internal_without_its_text(rpc_client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_exception_becomes_internal_without_its_text(
+    rpc_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="memos.rpc"):
         response = _post(rpc_client, STATS, b"{}", "application/json", Authorization="Bearer x")
     assert response.status_code == 500
@@ -141,7 +145,12 @@ def test_unknown_content_encoding_is_unimplemented(rpc_client: TestClient) -> No
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [(b"", "application/json"), (b"{oops", "application/json"), (b"\x0a\xff", "application/proto"), (b'{"pageSize":"x"}', "application/json")],
+    [
+        (b"", "application/json"),
+        (b"{oops", "application/json"),
+        (b"\x0a\xff", "application/proto"),
+        (b'{"pageSize":"x"}', "application/json"),
+    ],
 )
 def test_undecodable_bodies_are_invalid_argument(rpc_client: TestClient, body: bytes, content_type: str) -> None:
     response = _post(rpc_client, "/memos.api.v1.MemoService/ListMemos", body, content_type)
@@ -167,7 +176,10 @@ def test_body_over_the_cap_is_resource_exhausted(rpc_client: TestClient) -> None
 
 def test_connect_timeout_sets_a_deadline(rpc_client: TestClient) -> None:
     response = _post(
-        rpc_client, "/memos.api.v1.InstanceService/UpdateInstanceSetting", b"{}", "application/json",
+        rpc_client,
+        "/memos.api.v1.InstanceService/UpdateInstanceSetting",
+        b"{}",
+        "application/json",
         **{"Connect-Timeout-Ms": "50"},
     )
     assert response.status_code == 504
@@ -234,7 +246,10 @@ def test_a_connect_client_sees_code_and_message(live_url: str, codec_name: str) 
     from connectrpc.errors import ConnectError
 
     get_setting = connect_method(
-        "memos.api.v1.InstanceService", "GetInstanceSetting", instance_pb.GetInstanceSettingRequest, instance_pb.InstanceSetting
+        "memos.api.v1.InstanceService",
+        "GetInstanceSetting",
+        instance_pb.GetInstanceSettingRequest,
+        instance_pb.InstanceSetting,
     )
     with connect_peer(live_url, codec_name, True) as client, pytest.raises(ConnectError) as raised:
         client.execute_unary(request=instance_pb.GetInstanceSettingRequest(), method=get_setting)

@@ -112,7 +112,9 @@ def test_body_field_is_the_message_and_path_wins(rpc_client: TestClient, recorde
 def test_body_star_fills_the_whole_request_and_ignores_the_query(rpc_client: TestClient, recorder) -> None:
     response = rpc_client.post("/api/v1/users:batchGet?usernames=zed", json={"usernames": ["ada", "bob"]})
     assert [user["username"] for user in response.json()["users"]] == ["ada", "bob"]
-    signed_in = rpc_client.post("/api/v1/auth/signin", json={"passwordCredentials": {"username": "ada", "password": "x"}})
+    signed_in = rpc_client.post(
+        "/api/v1/auth/signin", json={"passwordCredentials": {"username": "ada", "password": "x"}}
+    )
     assert signed_in.json()["user"]["username"] == "ada"
 
 
@@ -140,10 +142,19 @@ def test_patch_infers_the_update_mask_from_the_body(rpc_client: TestClient, reco
     assert list(_last_request(recorder).update_mask.paths) == ["content"]
     rpc_client.patch(
         "/api/v1/memos/abc",
-        json={"visibility": "PUBLIC", "location": {"placeholder": "x", "latitude": 1}, "attachments": [], "pinned": True},
+        json={
+            "visibility": "PUBLIC",
+            "location": {"placeholder": "x", "latitude": 1},
+            "attachments": [],
+            "pinned": True,
+        },
     )
     assert list(_last_request(recorder).update_mask.paths) == [
-        "attachments", "location.latitude", "location.placeholder", "pinned", "visibility"
+        "attachments",
+        "location.latitude",
+        "location.placeholder",
+        "pinned",
+        "visibility",
     ]
 
 

@@ -87,9 +87,8 @@ async def test_logging_writes_one_line_per_call(
     caplog: pytest.LogCaptureFixture, error: Exception | None, level: int, summary: str, code: str
 ) -> None:
     handler = _ok if error is None else _failing(error)
-    with caplog.at_level(logging.INFO, logger="memos.rpc"):
-        with pytest.raises(Exception) if error else _no_raise():
-            await LoggingInterceptor()(empty_pb2.Empty(), _ctx(), handler)
+    with caplog.at_level(logging.INFO, logger="memos.rpc"), pytest.raises(Exception) if error else _no_raise():
+        await LoggingInterceptor()(empty_pb2.Empty(), _ctx(), handler)
     records = [record for record in caplog.records if record.name == "memos.rpc"]
     assert len(records) == 1
     record = records[0]
@@ -107,9 +106,8 @@ class _no_raise:
 
 
 async def test_recovery_hides_the_exception_and_logs_the_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="memos.rpc"):
-        with pytest.raises(RpcError) as raised:
-            await RecoveryInterceptor()(empty_pb2.Empty(), _ctx(), _failing(RuntimeError("secret detail")))
+    with caplog.at_level(logging.ERROR, logger="memos.rpc"), pytest.raises(RpcError) as raised:
+        await RecoveryInterceptor()(empty_pb2.Empty(), _ctx(), _failing(RuntimeError("secret detail")))
     assert (raised.value.code, raised.value.message) == (Code.INTERNAL, "internal server error")
     assert "secret detail" not in str(raised.value)
     assert any(record.exc_info and "secret detail" in str(record.exc_info[1]) for record in caplog.records)
@@ -123,8 +121,7 @@ async def test_recovery_passes_status_errors_through() -> None:
 
 
 async def test_standard_chain_logs_a_recovered_failure_as_server_error(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="memos.rpc"):
-        with pytest.raises(RpcError):
-            await build_chain(standard_interceptors(), _failing(ValueError("x")))(empty_pb2.Empty(), _ctx())
+    with caplog.at_level(logging.INFO, logger="memos.rpc"), pytest.raises(RpcError):
+        await build_chain(standard_interceptors(), _failing(ValueError("x")))(empty_pb2.Empty(), _ctx())
     summaries = [record.getMessage().split(" ")[0] for record in caplog.records if record.name == "memos.rpc"]
     assert summaries == ["panic", "server"]

@@ -32,7 +32,9 @@ def test_both_transports_run_the_same_chain(table: MethodTable) -> None:
     seen: list[tuple[str, str]] = []
     with TestClient(_app(table, seen)) as client:
         connect = client.post(
-            "/memos.api.v1.InstanceService/GetInstanceProfile", content=b"{}", headers={"Content-Type": "application/json"}
+            "/memos.api.v1.InstanceService/GetInstanceProfile",
+            content=b"{}",
+            headers={"Content-Type": "application/json"},
         )
         rest = client.get("/api/v1/instance/profile")
     assert connect.json()["version"] == "connect:testclient:watched"
@@ -49,7 +51,9 @@ def test_peer_ip_source_and_extra_gateway_prefixes_are_configurable(table: Metho
         stray = client.get("/file/elsewhere")
         assert (stray.status_code, stray.json()) == (404, {"code": 5, "message": "Not Found", "details": []})
         connect = client.post(
-            "/memos.api.v1.InstanceService/GetInstanceProfile", content=b"{}", headers={"Content-Type": "application/json"}
+            "/memos.api.v1.InstanceService/GetInstanceProfile",
+            content=b"{}",
+            headers={"Content-Type": "application/json"},
         )
     assert connect.json()["version"] == "connect:198.51.100.7:watched"
 

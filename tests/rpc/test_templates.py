@@ -33,7 +33,16 @@ def test_verb_and_variables_are_exposed() -> None:
 
 @pytest.mark.parametrize(
     "template",
-    ["api/v1/users", "/api/v1/{name=users/*", "/api/v1/users}", "/api/v1/{name", "/api/v1/{a{b}}", "/api//x", "/api/v1/x:", "/a/**/b/{c=**}"],
+    [
+        "api/v1/users",
+        "/api/v1/{name=users/*",
+        "/api/v1/users}",
+        "/api/v1/{name",
+        "/api/v1/{a{b}}",
+        "/api//x",
+        "/api/v1/x:",
+        "/a/**/b/{c=**}",
+    ],
 )
 def test_malformed_templates_are_rejected(template: str) -> None:
     with pytest.raises(TemplateError):

@@ -174,18 +174,18 @@ def test_oversized_files_and_directories_are_refused(secrets: pathlib.Path) -> N
     document = _idp_document()
     document["name"] = "x" * (1 << 20)
     _write(secrets, "memos-idp-big.json", document)
-    with pytest.raises(DeploymentError, match="memos-idp-big.json: larger than"):
+    with pytest.raises(DeploymentError, match=r"memos-idp-big\.json: larger than"):
         deployment.load(secrets)
     (secrets / "memos-idp-big.json").unlink()
     (secrets / "memos-instance-setting-general.json").mkdir()
-    with pytest.raises(DeploymentError, match="memos-instance-setting-general.json: not a regular file"):
+    with pytest.raises(DeploymentError, match=r"memos-instance-setting-general\.json: not a regular file"):
         deployment.load(secrets)
 
 
 def test_the_same_uid_or_key_in_two_files_is_refused(secrets: pathlib.Path) -> None:
     _write(secrets, "memos-idp-a.json", _idp_document("same"))
     _write(secrets, "memos-idp-b.json", _idp_document("same"))
-    with pytest.raises(DeploymentError, match="memos-idp-b.json.*memos-idp-a.json"):
+    with pytest.raises(DeploymentError, match=r"memos-idp-b\.json.*memos-idp-a\.json"):
         deployment.load(secrets)
     for path in secrets.iterdir():
         path.unlink()
@@ -321,6 +321,6 @@ async def test_an_invalid_file_stops_startup_before_the_database_is_touched(
     secrets: pathlib.Path, db_path: pathlib.Path
 ) -> None:
     _write(secrets, "memos-idp-broken.json", _idp_document(uid=""))
-    with pytest.raises(DeploymentError, match="memos-idp-broken.json"):
+    with pytest.raises(DeploymentError, match=r"memos-idp-broken\.json"):
         await Store.open("sqlite", str(db_path), deployment_dir=secrets)
     assert not db_path.exists()

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from typing import Callable
-
 import json
 import pathlib
 import re
+from collections.abc import Callable
 
 import apsw
 import pytest
+from support import sqlite_rows as _rows
 
 from memos.store import migrator
 from memos.store.errors import MigrationError
 from memos.store.sqlite import SqliteDriver
 from memos.store.store import Store
-from support import sqlite_rows as _rows
 
 pytestmark = pytest.mark.anyio
 

@@ -106,7 +106,7 @@ async def test_a_failing_write_rolls_back(store: Store) -> None:
 
 async def test_unique_violation_is_a_conflict(store: Store) -> None:
     await store.create_user(username="alice", password_hash="x")
-    with pytest.raises(Conflict, match="user.username"):
+    with pytest.raises(Conflict, match=r"user\.username"):
         await store.create_user(username="alice", password_hash="y")
 
 

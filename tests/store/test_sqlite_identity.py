@@ -9,12 +9,11 @@ import pathlib
 
 import apsw
 import pytest
-
-from memos.gen.store import idp_pb2, inbox_pb2
-from memos.gen.store import instance_setting_pb2 as settings_pb
-from memos.gen.store import user_setting_pb2
-from memos.store import Conflict, GuardRefused, InvalidValue, NotFound, Store
 from support import sqlite_rows as _rows
+
+from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
+from memos.gen.store import instance_setting_pb2 as settings_pb
+from memos.store import Conflict, GuardRefused, InvalidValue, NotFound, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -326,7 +325,7 @@ async def test_stat_rows_are_newest_first_without_comments(store: Store) -> None
     assert [row.uid for row in mine_and_shared] == ["newest", "other", "same-time", "base"]
     assert [row.uid for row in await store.list_memo_summaries(creator_id=1, row_status="ARCHIVED")] == ["archived"]
     with_comments = await store.list_memo_summaries(creator_id=1, exclude_comments=False)
-    assert [row.uid for row in with_comments][0] == "comment"
+    assert with_comments[0].uid == "comment"
 
 
 async def test_summaries_by_id_include_archived_memos_and_comments(store: Store) -> None:
@@ -478,7 +477,7 @@ async def test_pat_last_used_only_moves_forward(store: Store, db_path: pathlib.P
     await store.upsert_user_setting(setting)
     await store.get_user_setting(user.id, "PERSONAL_ACCESS_TOKENS")  # cached before the touch
 
-    later = datetime.datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=datetime.timezone.utc)
+    later = datetime.datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=datetime.UTC)
     earlier = later - datetime.timedelta(hours=1)
     assert await store.touch_personal_access_token(user.id, "t1", later)
     assert not await store.touch_personal_access_token(user.id, "t1", earlier)
@@ -487,7 +486,7 @@ async def test_pat_last_used_only_moves_forward(store: Store, db_path: pathlib.P
 
     cached = await store.get_user_setting(user.id, "PERSONAL_ACCESS_TOKENS")
     first, second = cached.personal_access_tokens.tokens
-    assert first.last_used_at.ToDatetime(datetime.timezone.utc) == later and first.description == "ci"
+    assert first.last_used_at.ToDatetime(datetime.UTC) == later and first.description == "ci"
     assert not second.HasField("last_used_at")
     [(value,)] = _rows(db_path, "SELECT value FROM user_setting WHERE key = 'PERSONAL_ACCESS_TOKENS'")
     assert json.loads(value)["tokens"][0]["lastUsedAt"] == "2026-05-01T12:00:00.250Z"

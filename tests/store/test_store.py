@@ -6,11 +6,11 @@ import pathlib
 import uuid
 
 import pytest
+from support import sqlite_rows as _rows
 
 from memos.gen.store import instance_setting_pb2 as pb
 from memos.gen.store import user_setting_pb2
 from memos.store import Conflict, InvalidValue, NotFound, Store, StoreError
-from support import sqlite_rows as _rows
 
 pytestmark = pytest.mark.anyio
 

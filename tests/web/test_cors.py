@@ -25,7 +25,11 @@ async def api(scope, receive, send):
 def client(tmp_path: Path) -> TestClient:
     profile = Profile(data=str(tmp_path), dsn="x", instance_url=INSTANCE_URL)
     app = Starlette(
-        routes=[*web_routes(profile), Mount("/api/v1", app=api), Mount("/sub", routes=[Route("/only-post", api, methods=["POST"])])],
+        routes=[
+            *web_routes(profile),
+            Mount("/api/v1", app=api),
+            Mount("/sub", routes=[Route("/only-post", api, methods=["POST"])]),
+        ],
         middleware=web_middleware(profile, static_dir=tmp_path),
         exception_handlers=echo_exception_handlers(),
     )
@@ -58,7 +62,10 @@ def test_preflight_from_unrelated_origin_reflects_without_credentials(client: Te
 
 def test_preflight_echoes_requested_headers(client: TestClient) -> None:
     response = preflight(
-        client, "/api/v1/memos", "https://third.party", **{"Access-Control-Request-Headers": "authorization,content-type"}
+        client,
+        "/api/v1/memos",
+        "https://third.party",
+        **{"Access-Control-Request-Headers": "authorization,content-type"},
     )
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
 

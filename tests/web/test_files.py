@@ -19,8 +19,6 @@ import httpx
 import jwt
 import pytest
 from starlette.testclient import TestClient
-
-from memos.app import create_app
 from support import (
     bearer,
     create_user_row,
@@ -30,6 +28,8 @@ from support import (
     sign_in,
     write_refresh_token_entries,
 )
+
+from memos.app import create_app
 
 AVATAR = "/file/users/alice/avatar"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
@@ -220,7 +220,7 @@ def _never_stored(client: TestClient, bob_id: int) -> str:
 def _stored_entry_expired(client: TestClient, bob_id: int) -> str:
     cookie = _refresh_cookie(client, "bob")
     (entry,) = refresh_token_entries(client, bob_id)
-    entry.expires_at.FromDatetime(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
+    entry.expires_at.FromDatetime(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
     write_refresh_token_entries(client, bob_id, [entry])
     return cookie
 

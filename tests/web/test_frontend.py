@@ -183,7 +183,9 @@ def test_packaged_placeholder_index_is_html() -> None:
         ("pages=1-2", 200, None, None),
     ],
 )
-def test_byte_ranges(client: TestClient, wanted: str, status: int, body: bytes | None, content_range: str | None) -> None:
+def test_byte_ranges(
+    client: TestClient, wanted: str, status: int, body: bytes | None, content_range: str | None
+) -> None:
     whole = client.get("/assets/index-deadbeef.js").content
     size = len(whole)
     response = client.get("/assets/index-deadbeef.js", headers={"Range": wanted})

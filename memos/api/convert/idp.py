@@ -5,19 +5,19 @@ carry it, whoever the viewer is.
 """
 from __future__ import annotations
 
-from memos.auth.sso import IDP_NAME_PREFIX, parse_idp_name
+from memos.api.names import IDP_PREFIX
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store
 
-__all__ = ["idp_name", "parse_idp_name", "idp_to_message", "config_from_message", "type_from_message"]
-
 
 def idp_name(uid: str) -> str:
-    return IDP_NAME_PREFIX + uid
+    return IDP_PREFIX + uid
 
 
-def _type_to_message(value: int) -> int:
-    return api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
+def _type_to_message(value: store.IdentityProvider.Type) -> api.IdentityProvider.Type:
+    return (
+        api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
+    )
 
 
 def idp_to_message(idp: store.IdentityProvider) -> api.IdentityProvider:
@@ -36,12 +36,14 @@ def idp_to_message(idp: store.IdentityProvider) -> api.IdentityProvider:
         target.token_url = source.token_url
         target.user_info_url = source.user_info_url
         target.scopes.extend(source.scopes)
-        target.field_mapping.CopyFrom(api.FieldMapping(
-            identifier=source.field_mapping.identifier,
-            display_name=source.field_mapping.display_name,
-            email=source.field_mapping.email,
-            avatar_url=source.field_mapping.avatar_url,
-        ))
+        target.field_mapping.CopyFrom(
+            api.FieldMapping(
+                identifier=source.field_mapping.identifier,
+                display_name=source.field_mapping.display_name,
+                email=source.field_mapping.email,
+                avatar_url=source.field_mapping.avatar_url,
+            )
+        )
     return message
 
 
@@ -68,5 +70,9 @@ def config_from_message(config: api.IdentityProviderConfig) -> store.IdentityPro
     return store.IdentityProviderConfig(oauth2_config=oauth2_config_from_message(config.oauth2_config))
 
 
-def type_from_message(value: int) -> int:
-    return store.IdentityProvider.OAUTH2 if value == api.IdentityProvider.OAUTH2 else store.IdentityProvider.TYPE_UNSPECIFIED
+def type_from_message(value: api.IdentityProvider.Type) -> store.IdentityProvider.Type:
+    return (
+        store.IdentityProvider.OAUTH2
+        if value == api.IdentityProvider.OAUTH2
+        else store.IdentityProvider.TYPE_UNSPECIFIED
+    )
