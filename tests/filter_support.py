@@ -107,14 +107,15 @@ ATTACHMENTS = [
 ]
 
 
-def create_database(path: pathlib.Path) -> apsw.Connection:
-    """A database file with the project's schema, the store's SQL functions and the rows above."""
+def create_database(path: pathlib.Path, memos: list[Memo] | None = None) -> apsw.Connection:
+    """A database file with the project's schema, the store's SQL functions and the rows above
+    (or ``memos`` instead of MEMOS)."""
     conn = apsw.Connection(str(path))
     register_functions(conn)
     conn.execute(SCHEMA.read_text())
     for user_id, username in USERS.items():
         conn.execute("INSERT INTO user (id, username, password_hash) VALUES (?, ?, '')", (user_id, username))
-    for memo in MEMOS:
+    for memo in MEMOS if memos is None else memos:
         conn.execute(
             "INSERT INTO memo (id, uid, creator_id, created_ts, updated_ts, content, visibility, pinned, payload)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -169,6 +169,89 @@ def test_attachment_filters(db: apsw.Connection, text: str, expected: list[int])
     assert all(a.id in [x.id for x in ATTACHMENTS] for a in ATTACHMENTS)
 
 
+# Spec §11 checklist 37-72, each on the few memos it names.
+CHECKLIST_NOW = 1_700_000_000 + 2
+CHECKLIST_MEMOS = [
+    Memo(1, 1, 1_700_000_000, "100% complete", ("book",), {"hasTaskList": True}),
+    Memo(2, 2, 1_600_000_000, "100 things to do", ("book/fiction",), {"hasLink": True}, "PUBLIC"),
+    Memo(3, 1, 1_600_000_000, "release v2024 notes", ("Work",), visibility="PROTECTED"),
+    Memo(4, 1, 1_600_000_000, "Привет Мир", ("work/x",)),
+    Memo(5, 2, 1_600_000_000, "get 50%_off now", ("work", "urgent"), pinned=True),
+    Memo(6, 1, 1_600_000_000, "get 50% off now", ("work/a", "work/b")),
+    Memo(7, 1, 1_600_000_000, "hello world", ("work/a", "home")),
+    Memo(8, 1, 1_600_000_000, "abc"),
+    Memo(9, 1, 1_600_000_000, "HELLO again", ("1231",)),
+    Memo(10, 1, 1_600_000_000, "tagged", ("tag/1231",)),
+    Memo(11, 1, 1_600_000_000, "x only", ("x",)),
+    Memo(12, 1, 1_600_000_000, "x and y", ("x", "y")),
+    Memo(13, 1, 1_600_000_000, "x and xy", ("x", "xy")),
+    Memo(14, 1, 1_600_000_000, "z", ("z",)),
+    Memo(15, 1, 1_600_000_000, "home", ("home",)),
+    Memo(16, 1, 1_600_000_000, "Hello there"),
+]
+CHECKLIST = [
+    ('tag in ["book"]', [1, 2]),
+    ('"work" in tags', [3, 5]),  # Work too: ASCII case-insensitive on SQLite
+    ('tag in ["work"]', [3, 4, 5, 6, 7]),
+    ('tags.exists(t, t == "1231")', [9]),
+    ('tags.all(t, t.startsWith("work/"))', [4, 6]),
+    ('!tags.all(t, t.startsWith("work/"))', [1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
+    ('tags.all(t, t == "x")', [11]),
+    ('tags.exists_one(t, t.startsWith("x"))', [11, 12]),
+    ('sets.contains(tags, ["work","urgent"])', [5]),
+    ('sets.equivalent(tags, ["work"])', [3]),  # {Work}, not {work, urgent}
+    ('sets.intersects(tags, ["urgent","home"])', [5, 7, 15]),
+    ('content.contains("привет")', [4]),
+    ('content.startsWith("100%")', [1]),
+    ('content.contains("50%_off")', [5]),
+    ('content.matches("^release")', [3]),
+    ('!content.startsWith("Hello")', [1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 13, 14, 15]),
+    ("size(content) == 3", [8]),
+    ("has_task_list", [1]),
+    ("!has_task_list", list(range(2, 17))),
+    ("has_task_list || has_link", [1, 2]),
+    ("has_task_list == false", []),
+    ("pinned == false", [m for m in range(1, 17) if m != 5]),
+    ("!pinned", [m for m in range(1, 17) if m != 5]),
+    ('creator == "users/alice"', [2, 5]),
+    ("creator_id == 2", [2, 5]),
+    ('visibility != "PUBLIC"', [m for m in range(1, 17) if m != 2]),
+    ('created_ts < now + duration("5s")', list(range(1, 17))),
+    ('created_ts > now + duration("5s")', []),
+    ('created_ts >= now - duration("30m") - duration("30m")', [1]),
+    ("created_ts.getFullYear() == 2023 && created_ts.getMonth() == 10 && created_ts.getDate() == 14"
+     " && created_ts.getHours() == 22 && created_ts.getDayOfWeek() == 2", [1]),
+    ('created_ts == timestamp("2023-11-14T22:13:20Z")', [1]),
+    ('created_ts > now - duration("168h")', [1]),
+    ("true", list(range(1, 17))),
+    ("false", []),
+]
+
+
+@pytest.fixture(scope="module")
+def checklist_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[apsw.Connection]:
+    conn = create_database(tmp_path_factory.mktemp("checklist") / "memos.db", CHECKLIST_MEMOS)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize(("text", "expected"), CHECKLIST, ids=[text for text, _ in CHECKLIST])
+def test_checklist(checklist_db: apsw.Connection, text: str, expected: list[int]) -> None:
+    assert memo_ids(checklist_db, parse_memo_filter(text, now=CHECKLIST_NOW)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('mime_type in ["image/png","image/jpeg"]', [1, 4]),
+        ('filename.endsWith(".pdf")', [3]),
+        ('filename.contains("")', [1, 2, 3, 4, 5]),
+    ],
+)
+def test_checklist_attachments(db: apsw.Connection, text: str, expected: list[int]) -> None:
+    assert attachment_ids(db, parse_attachment_filter(text, now=NOW)) == expected
+
+
 # --- injection: refused, or matched literally -------------------------------------------
 
 HOSTILE = ["'", '"', "' OR 1=1 --", "--", ";", "; DROP TABLE memo;", "%", "_", "\\", "\\%", "?", "$1", "')", "*/", "/*"]
