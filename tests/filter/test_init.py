@@ -39,6 +39,6 @@ def test_constant_results() -> None:
 
 
 def test_filter_error_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="^filter expression is empty$") as caught:
+    with pytest.raises(ValueError, match=r"^filter expression is empty$") as caught:
         parse_memo_filter("")
     assert isinstance(caught.value, FilterError)
