@@ -26,14 +26,14 @@ from memos.filter.conditions import Condition, Op, TextMode, TimePart
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SQL_OPS = {Op.EQ: "=", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
-# strftime code and the offset that turns SQLite's numbering into CEL's.
+# strftime code, and what to subtract to turn SQLite's numbering (from 1) into CEL's (from 0).
 _TIME_PARTS = {
     TimePart.YEAR: ("%Y", 0),
-    TimePart.MONTH: ("%m", -1),
+    TimePart.MONTH: ("%m", 1),
     TimePart.DATE: ("%d", 0),
-    TimePart.DAY_OF_MONTH: ("%d", -1),
+    TimePart.DAY_OF_MONTH: ("%d", 1),
     TimePart.DAY_OF_WEEK: ("%w", 0),
-    TimePart.DAY_OF_YEAR: ("%j", -1),
+    TimePart.DAY_OF_YEAR: ("%j", 1),
     TimePart.HOURS: ("%H", 0),
     TimePart.MINUTES: ("%M", 0),
     TimePart.SECONDS: ("%S", 0),
@@ -145,10 +145,12 @@ class _Renderer:
         return f"(length({self.column(node.column)}) {_SQL_OPS[node.op]} ?)", [node.value]
 
     def _time_part(self, node: c.TimePartComparison) -> Fragment:
-        code, offset = _TIME_PARTS[node.part]
+        code, shift = _TIME_PARTS[node.part]
         part = f"CAST(strftime('{code}', {self.column(node.column)}, 'unixepoch') AS INTEGER)"
-        # The offset moves to the constant side, so the column expression stays plain.
-        return f"({part} {_SQL_OPS[node.op]} ?)", [node.value - offset]
+        if shift:
+            # Shifted on the column side: added to the constant, an int64 bound could overflow.
+            part = f"({part} - {shift})"
+        return f"({part} {_SQL_OPS[node.op]} ?)", [node.value]
 
     # --- payload -------------------------------------------------------------------------
 

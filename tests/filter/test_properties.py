@@ -104,7 +104,8 @@ TAG_VALUES = st.one_of(
 )
 OPS = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
 EQ_OPS = st.sampled_from(["==", "!="])
-SMALL = st.integers(min_value=-2, max_value=40)
+EXTREMES = st.sampled_from([-(2**63), 2**63 - 1])
+SMALL = st.one_of(st.integers(min_value=-2, max_value=40), EXTREMES)
 FLAGS = st.sampled_from(["has_link", "has_task_list", "has_code", "has_incomplete_tasks"])
 TIME_FIELDS = st.sampled_from(["created_ts", "updated_ts"])
 ACCESSORS = st.sampled_from(["getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
@@ -151,14 +152,16 @@ ATOMS = st.one_of(
     st.tuples(st.sampled_from(["contains", "intersects", "equivalent"]), st.lists(TAG_VALUES, max_size=3)).map(
         lambda p: f"sets.{p[0]}(tags, {_list(p[1])})"
     ),
-    st.tuples(OPS, st.integers(min_value=0, max_value=3)).map(lambda p: f"size(tags) {p[0]} {p[1]}"),
+    st.tuples(OPS, st.one_of(st.integers(min_value=0, max_value=3), EXTREMES)).map(
+        lambda p: f"size(tags) {p[0]} {p[1]}"
+    ),
     st.tuples(TIME_FIELDS, OPS, st.integers(min_value=1_650_000_000, max_value=1_770_000_000)).map(
         lambda p: f"{p[0]} {p[1]} timestamp({p[2]})"
     ),
     st.tuples(TIME_FIELDS, OPS, st.integers(min_value=0, max_value=900)).map(
         lambda p: f'{p[0]} {p[1]} now - duration("{p[2]}h")'
     ),
-    st.tuples(TIME_FIELDS, ACCESSORS, OPS, st.integers(min_value=-1, max_value=2026)).map(
+    st.tuples(TIME_FIELDS, ACCESSORS, OPS, st.one_of(st.integers(min_value=-1, max_value=2026), EXTREMES)).map(
         lambda p: f"{p[0]}.{p[1]}() {p[2]} {p[3] if p[1] == 'getFullYear' or p[3] < 60 else p[3] % 60}"
     ),
     st.tuples(TIME_FIELDS, ACCESSORS).map(lambda p: f"now.{p[1]}() == {p[0]}.{p[1]}()"),

@@ -298,6 +298,11 @@ def test_hostile_values_are_refused(text: str, message: str) -> None:
 def test_extreme_int64_values_bind(db: apsw.Connection) -> None:
     assert ids(db, "creator_id == -9223372036854775808") == []
     assert ids(db, "creator_id != 9223372036854775807") == [m.id for m in MEMOS]
+    assert ids(db, "created_ts.getMonth() < 9223372036854775807") == [m.id for m in MEMOS]
+    assert ids(db, "created_ts.getDayOfYear() > -9223372036854775808") == [m.id for m in MEMOS]
+    assert ids(db, "size(content) < 9223372036854775807 && size(tags) > -9223372036854775808") == [
+        m.id for m in MEMOS
+    ]
 
 
 # --- the renderer itself ---------------------------------------------------------------
