@@ -30,7 +30,10 @@ A filter goes through three steps, and no SQL is ever built from unchecked text:
    store may skip the fragment or the query for them.
 
 Other dialects add a renderer module beside ``sqlite.py`` that maps each
-condition node to their SQL (placeholders, JSON operators, case folding).
+condition node to their SQL (placeholders, JSON operators, case folding); the
+tree carries logical columns, payload properties and tag intents, never SQL.
+A PostgreSQL renderer will also take the number of its first ``$n``
+placeholder, since its fragment follows the query's own arguments.
 """
 from __future__ import annotations
 
