@@ -5,10 +5,10 @@ Every value in it is a checked constant; no node holds filter text. A renderer
 logical columns and payload properties, not SQL, so PostgreSQL and MySQL can
 render the same tree their own way (JSON containment for tags, ILIKE, ...).
 
-Truth values: every node is TRUE or FALSE for every row, except the two
-comparisons that keep SQL's NULL on purpose (``Comparison`` with a nullable
-column such as the attachment's memo id, and ``FlagComparison``); NOT of an
-unknown is unknown and the row is not returned, as in SQL.
+Truth values: every node is TRUE or FALSE for every row, except where SQL's
+NULL is kept on purpose: ``Comparison`` and ``Membership`` on a nullable column
+(the attachment's memo id) and ``FlagComparison``. NOT of an unknown is
+unknown and the row is not returned, as in SQL.
 """
 from __future__ import annotations
 
