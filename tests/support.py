@@ -46,6 +46,21 @@ def contract_path(name: str = "") -> pathlib.Path:
 M = TypeVar("M", bound=Message)
 
 
+def load_builder() -> Any:
+    """build_zipapp.py as a module (it sits outside the package, beside pyproject.toml)."""
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("build_zipapp")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("build_zipapp", ROOT / "build_zipapp.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["build_zipapp"] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    return module
+
+
 def make_profile(data_dir: pathlib.Path, **overrides: object) -> Profile:
     data_dir.mkdir(parents=True, exist_ok=True)
     fields = {"data": str(data_dir), "dsn": str(data_dir / "memos_prod.db"), **overrides}
