@@ -6,6 +6,7 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
 from support import ROOT
 
 
@@ -55,3 +56,31 @@ def test_the_contract_directory_can_be_named_by_the_environment(tmp_path: pathli
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _readme_test_command() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("Run the type checker, the linter and the tests."):]
+    block = section[section.index("```sh\n") + len("```sh\n"):]
+    return [line for line in block[: block.index("```")].splitlines() if line.strip()]
+
+
+def test_ci_runs_the_readmes_test_command_line_for_line() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    readme = _readme_test_command()
+    assert readme and "python -m pytest" in readme[-1]
+    ran = [line.removesuffix(" || status=$?") for line in ci]
+    start = ran.index(readme[0])
+    assert ran[start : start + len(readme)] == readme
+
+
+@pytest.mark.parametrize(("pytest_status", "ci_status"), [(0, 0), (1, 1), (5, 1)])
+def test_ci_fails_a_run_that_collected_no_tests(tmp_path: pathlib.Path, pytest_status: int, ci_status: int) -> None:
+    """The end of .ci/run, from the pytest line on, with pytest's exit status stood in for (5: nothing collected)."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    ending = ci[ci.index("python -m pytest") :].replace("python -m pytest", f"(exit {pytest_status})", 1)
+    script = tmp_path / "ending"
+    script.write_text("set -euo pipefail\n" + ending)
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == ci_status, done.stderr
+    assert ("collected no tests" in done.stderr) == (pytest_status == 5)
