@@ -72,6 +72,8 @@ def test_ci_runs_the_readmes_test_command_line_for_line() -> None:
     ran = [line.removesuffix(" || status=$?") for line in ci]
     start = ran.index(readme[0])
     assert ran[start : start + len(readme)] == readme
+    # Under set -e a failure on the left of && does not stop the script: one command a line.
+    assert not [line for line in readme if "&&" in line or "||" in line]
 
 
 @pytest.mark.parametrize(("pytest_status", "ci_status"), [(0, 0), (1, 1), (5, 1)])
