@@ -10,7 +10,14 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
-from memos.api.user_service import UserService
+from memos.api.user.access_tokens import PersonalAccessTokenService
+from memos.api.user.linked_identities import LinkedIdentityService
+from memos.api.user.notifications import UserNotificationService
+from memos.api.user.settings import UserSettingService
+from memos.api.user.stats import UserStatsService
+from memos.api.user.users import UserAccountService
+from memos.api.user.webhooks import UserWebhookService
+from memos.api.visibility import visibilities_of_others
 from memos.auth.authenticator import Authenticator
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
@@ -47,7 +54,14 @@ def create_app(profile: Profile) -> Starlette:
     table.bind([
         InstanceService(store, profile),
         AuthService(store, sso=SsoSignIn(store)),
-        UserService(store, profile),
+        # memos.api.v1.UserService, one object per concern, each binding its own RPCs.
+        UserAccountService(store, profile),
+        UserSettingService(store, profile),
+        PersonalAccessTokenService(store, profile),
+        UserWebhookService(store, profile),
+        LinkedIdentityService(store, profile),
+        UserStatsService(store, profile),
+        UserNotificationService(store, profile),
         AIService(store),
         IdentityProviderService(store),
     ])
@@ -65,7 +79,10 @@ def create_app(profile: Profile) -> Starlette:
             await store.close()
 
     async def public_memo_uids() -> list[str]:
-        memos = await store.list_memo_summaries(visibilities=["PUBLIC"], row_status=None, exclude_comments=False)
+        # What an anonymous visitor may see.
+        memos = await store.list_memo_summaries(
+            visibilities=visibilities_of_others(None), row_status=None, exclude_comments=False
+        )
         return [memo.uid for memo in memos]
 
     app = Starlette(

@@ -18,9 +18,10 @@ def is_admin(user: Any) -> bool:
 
 def require_caller(ctx: CallContext) -> User:
     """The signed-in caller; UNAUTHENTICATED when there is none."""
-    if ctx.principal is None:
+    caller: User | None = ctx.principal
+    if caller is None:
         raise RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    return ctx.principal
+    return caller
 
 
 def require_admin(ctx: CallContext) -> User:

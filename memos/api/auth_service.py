@@ -8,6 +8,7 @@ from google.protobuf.empty_pb2 import Empty
 
 from memos.api.access import require_caller
 from memos.api.convert.user import user_to_message
+from memos.api.names import parse_idp_name
 from memos.auth import passwords, sessions, tokens
 from memos.auth.authenticator import authenticated_with_pat
 from memos.auth.client_info import client_info
@@ -25,7 +26,9 @@ UNMATCHED = "unmatched username and password"
 class SsoResolver(Protocol):
     """Turns SSO credentials into the (possibly just provisioned) user; raises RpcError otherwise."""
 
-    async def resolve_user(self, credentials: api.SignInRequest.SSOCredentials, ctx: CallContext) -> User: ...
+    async def resolve_user(
+        self, idp_uid: str, credentials: api.SignInRequest.SSOCredentials, ctx: CallContext
+    ) -> User: ...
 
 
 class AuthService:
@@ -54,14 +57,14 @@ class AuthService:
         username, password = credentials.username, credentials.password
         address = client_address(ctx)
         self._throttle.check(username, address)
-        user = await self._store.get_user(username=username) if username else None
+        user: User | None = await self._store.get_user(username=username) if username else None
         if user is None:
             # Same cost as a wrong password, so timing does not reveal which usernames exist.
             await passwords.burn_verification_time(password)
             matched = False
         else:
             matched = await passwords.verify_password(password, user.password_hash)
-        if not matched:
+        if user is None or not matched:
             self._throttle.record_failure(username, address)
             raise RpcError(Code.INVALID_ARGUMENT, UNMATCHED)
         self._throttle.record_success(username)
@@ -73,7 +76,7 @@ class AuthService:
     async def _sso_user(self, credentials: api.SignInRequest.SSOCredentials, ctx: CallContext) -> User:
         if self._sso is None:
             raise RpcError(Code.UNIMPLEMENTED, "SSO sign-in is not available")
-        return await self._sso.resolve_user(credentials, ctx)
+        return await self._sso.resolve_user(parse_idp_name(credentials.idp_name), credentials, ctx)
 
     async def _issue_session(self, user: User, ctx: CallContext) -> api.SignInResponse:
         session = await sessions.start_session(self._store, user, client_info(ctx.headers))

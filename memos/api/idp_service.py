@@ -12,9 +12,10 @@ from typing import Any
 from google.protobuf import empty_pb2
 
 from memos.api.access import require_admin
-from memos.api.convert.idp import config_from_message, idp_to_message, parse_idp_name, type_from_message
+from memos.api.convert.idp import config_from_message, idp_to_message, type_from_message
 from memos.api.ids import short_uuid
 from memos.api.instance_setting_rules import LOCKOUT_MESSAGE
+from memos.api.names import parse_idp_name
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store_pb
@@ -143,7 +144,7 @@ class IdentityProviderService:
         return empty_pb2.Empty()
 
     async def _existing(self, uid: str) -> store_pb.IdentityProvider:
-        idp = await self._store.get_identity_provider(uid=uid)
+        idp: store_pb.IdentityProvider | None = await self._store.get_identity_provider(uid=uid)
         if idp is None:
             raise RpcError(Code.NOT_FOUND, NOT_FOUND_MESSAGE)
         return idp

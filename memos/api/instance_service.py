@@ -10,8 +10,9 @@ from google.protobuf import empty_pb2, timestamp_pb2
 
 from memos.api import instance_setting_rules as rules
 from memos.api.access import is_admin, require_admin
-from memos.api.convert.instance_setting import SETTING_PREFIX, setting_from_message, setting_to_message
+from memos.api.convert.instance_setting import setting_from_message, setting_to_message
 from memos.api.convert.user import user_to_message
+from memos.api.names import INSTANCE_SETTING_PREFIX, parse_instance_setting_name
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store_pb
@@ -29,10 +30,8 @@ _ADMIN = frozenset({"STORAGE", "NOTIFICATION"})
 
 
 def parse_setting_name(name: str) -> str:
-    """``instance/settings/GENERAL`` -> ``GENERAL``; anything else is INVALID_ARGUMENT."""
-    key = name[len(SETTING_PREFIX) :] if name.startswith(SETTING_PREFIX) else ""
-    if not key or "/" in key:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting name: {name}")
+    """``instance/settings/GENERAL`` -> ``GENERAL``, for a key this service knows; else INVALID_ARGUMENT."""
+    key = parse_instance_setting_name(name)
     if key not in _ANYONE | _SIGNED_IN | _ADMIN:
         raise RpcError(Code.INVALID_ARGUMENT, f"unsupported instance setting key: {key}")
     return key
@@ -93,7 +92,7 @@ class InstanceService:
         key = parse_setting_name(name)
         _check_read_access(key, caller)
         if key == "BASIC":
-            return api.InstanceSetting(name=SETTING_PREFIX + key)
+            return api.InstanceSetting(name=INSTANCE_SETTING_PREFIX + key)
         setting = await self._store.get_instance_setting(key)
         return setting_to_message(setting, viewer_is_admin=is_admin(caller))
 

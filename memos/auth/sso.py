@@ -2,16 +2,17 @@
 
 Two entry points:
 
-* ``exchange_identity(store, idp_name, code, redirect_uri, code_verifier)``
-  resolves the provider by its resource name, runs the OAuth2 exchange and
+* ``exchange_identity(store, idp_uid, code, redirect_uri, code_verifier)``
+  resolves the provider by its uid, runs the OAuth2 exchange and
   returns the ``ExternalIdentity`` (provider uid, subject, mapped profile).
   UserService.CreateLinkedIdentity binds that to the caller.
-* ``SsoSignIn(store).resolve_user(credentials, ctx)`` is what AuthService.SignIn
+* ``SsoSignIn(store).resolve_user(idp_uid, credentials, ctx)`` is what AuthService.SignIn
   calls with ``SignInRequest.SSOCredentials``: it returns the user linked to
   the subject, creating user and link on a first sign-in when registration
   is open.
 
-Every failure is an RpcError with the code the client sees.
+Every failure is an RpcError with the code the client sees. The API layer parses
+the provider's resource name (``memos.api.names``) and passes its uid in.
 """
 from __future__ import annotations
 
@@ -29,8 +30,6 @@ from memos.store.errors import Conflict
 from memos.store.models import ROLE_USER, User
 
 log = logging.getLogger("memos.auth.sso")
-
-IDP_NAME_PREFIX = "identity-providers/"
 
 # Usernames a person may choose (and an SSO subject may become): 1-36 ASCII
 # letters, digits or hyphens, alphanumeric at both ends, not only digits.
@@ -51,14 +50,6 @@ class ExternalIdentity:
     profile: ExternalProfile
 
 
-def parse_idp_name(name: str) -> str:
-    """``identity-providers/{uid}`` -> uid; anything else is INVALID_ARGUMENT."""
-    uid = name[len(IDP_NAME_PREFIX):] if name.startswith(IDP_NAME_PREFIX) else ""
-    if not uid or "/" in uid:
-        raise RpcError(Code.INVALID_ARGUMENT, f'invalid identity provider name: "{name}"')
-    return uid
-
-
 def is_writable_username(username: str) -> bool:
     return _WRITABLE_USERNAME.fullmatch(username) is not None and not username.isdigit()
 
@@ -68,20 +59,19 @@ def is_reserved_username(username: str) -> bool:
 
 
 async def exchange_identity(
-    store: Any, idp_name: str, code: str, redirect_uri: str, code_verifier: str = ""
+    store: Any, idp_uid: str, code: str, redirect_uri: str, code_verifier: str = ""
 ) -> ExternalIdentity:
     """Resolve the provider (stored or deployment-backed) and run the code exchange with it.
 
-    Raises INVALID_ARGUMENT for a bad or unknown provider name, INTERNAL when
+    Raises INVALID_ARGUMENT for an unknown provider, INTERNAL when
     the provider is misconfigured or fails, PERMISSION_DENIED when its
     identifier filter refuses the subject.
     """
-    uid = parse_idp_name(idp_name)
-    idp = await store.get_identity_provider(uid=uid)
+    idp = await store.get_identity_provider(uid=idp_uid)
     if idp is None:
         raise RpcError(Code.INVALID_ARGUMENT, "identity provider not found")
     profile = await oauth2.authenticate(idp, code, redirect_uri, code_verifier)
-    return ExternalIdentity(idp_uid=uid, subject=profile.identifier, profile=profile)
+    return ExternalIdentity(idp_uid=idp_uid, subject=profile.identifier, profile=profile)
 
 
 class SsoSignIn:
@@ -90,10 +80,11 @@ class SsoSignIn:
     def __init__(self, store: Any) -> None:
         self._store = store
 
-    async def resolve_user(self, credentials: Any, ctx: Any = None) -> User:
-        """``credentials`` is a ``SignInRequest.SSOCredentials``; ``ctx`` is not needed yet."""
+    async def resolve_user(self, idp_uid: str, credentials: Any, ctx: Any = None) -> User:
+        """``credentials`` is a ``SignInRequest.SSOCredentials`` naming the provider ``idp_uid``;
+        ``ctx`` is not needed yet."""
         identity = await exchange_identity(
-            self._store, credentials.idp_name, credentials.code, credentials.redirect_uri,
+            self._store, idp_uid, credentials.code, credentials.redirect_uri,
             credentials.code_verifier,
         )
         return await self.user_for(identity)

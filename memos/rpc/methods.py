@@ -114,16 +114,44 @@ class MethodTable:
 
     def bind(self, services: Iterable[object]) -> None:
         """Attach implementations: each object names its service in SERVICE_NAME and
-        has one async method per RPC it implements. Missing RPCs stay UNIMPLEMENTED."""
+        has one async method per RPC it implements; several objects may share a
+        service, each binding the RPCs it has. Missing RPCs stay UNIMPLEMENTED.
+
+        A misspelt method must fail at start-up rather than leave its RPC silently
+        UNIMPLEMENTED, so ValueError for: an unknown SERVICE_NAME, a public method
+        (helpers are ``_private``) that names no RPC of the service, an RPC that a
+        second object (or a second bind) would implement again.
+        """
         for service in services:
             service_name = getattr(service, "SERVICE_NAME", None)
             if service_name not in self.services:
                 raise ValueError(
                     f"{type(service).__name__}.SERVICE_NAME={service_name!r} is not a service of this table"
                 )
-            for method in self._by_procedure.values():
-                if method.service == service_name:
-                    method.implementation = getattr(service, method.name, None)
+            rpcs = {method.name: method for method in self._by_procedure.values() if method.service == service_name}
+            self._check_bindable(service, service_name, rpcs)
+            for name, method in rpcs.items():
+                implementation = getattr(service, name, None)
+                if implementation is not None:
+                    method.implementation = implementation
+
+    @staticmethod
+    def _check_bindable(service: object, service_name: str, rpcs: dict[str, Method]) -> None:
+        owner = type(service).__name__
+        public = sorted(
+            name for name in dir(service) if not name.startswith("_") and callable(getattr(service, name))
+        )
+        strangers = [name for name in public if name not in rpcs]
+        if strangers:
+            raise ValueError(
+                f"{owner} has public methods that are no RPC of {service_name}: {', '.join(strangers)} "
+                "(misspelt? helpers must start with '_')"
+            )
+        for name in public:
+            bound = rpcs[name].implementation
+            if bound is not None:
+                other = type(getattr(bound, "__self__", bound)).__name__
+                raise ValueError(f"{service_name}/{name} is bound twice: by {other} and by {owner}")
 
     def match_rest(self, http_method: str, path: str, *, form: bool = False) -> RestMatch | None:
         """The binding a REST request lands on, or None.

@@ -83,7 +83,7 @@ class FixedResolver:
         self.user = user
         self.seen: list[Any] = []
 
-    async def resolve_user(self, credentials: Any, ctx: CallContext) -> Any:
+    async def resolve_user(self, idp_uid: str, credentials: Any, ctx: CallContext) -> Any:
         self.seen.append(credentials)
         return self.user
 

@@ -162,3 +162,73 @@ def test_binding_an_object_for_an_unknown_service_fails_loudly(table: MethodTabl
 
     with pytest.raises(ValueError, match="NoSuchService"):
         table.bind([Stranger()])
+
+
+def test_a_misspelt_method_fails_at_bind_time(table: MethodTable) -> None:
+    class Misspelt:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+
+        async def GetInstanceProfil(self, request: object, ctx: CallContext) -> instance_pb.InstanceProfile:
+            return instance_pb.InstanceProfile()
+
+    with pytest.raises(ValueError, match=r"Misspelt .*InstanceService: GetInstanceProfil\b"):
+        table.bind([Misspelt()])
+
+
+def test_a_public_helper_is_refused_and_a_private_one_ignored(table: MethodTable) -> None:
+    class Helpful:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+        PAGE_SIZE = 10  # data, not a method
+
+        def normalize(self) -> None: ...
+
+    class Careful:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+        PAGE_SIZE = 10
+
+        def _normalize(self) -> None: ...
+
+    with pytest.raises(ValueError, match="normalize"):
+        table.bind([Helpful()])
+    table.bind([Careful()])
+
+
+@pytest.mark.anyio
+async def test_two_objects_of_one_service_bind_their_own_rpcs(table: MethodTable) -> None:
+    class Profiles:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+
+        async def GetInstanceProfile(self, request: object, ctx: CallContext) -> instance_pb.InstanceProfile:
+            return instance_pb.InstanceProfile(version="profiles")
+
+    class Stats:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+
+        async def GetInstanceStats(self, request: object, ctx: CallContext) -> instance_pb.InstanceStats:
+            return instance_pb.InstanceStats(local_storage_bytes=7)
+
+    table.bind([Profiles(), Stats()])
+    profile = table.get("/memos.api.v1.InstanceService/GetInstanceProfile")
+    stats = table.get("/memos.api.v1.InstanceService/GetInstanceStats")
+    setting = table.get("/memos.api.v1.InstanceService/GetInstanceSetting")
+    assert profile and stats and setting
+    assert (await profile.invoke(profile.input(), _ctx(profile.procedure))).version == "profiles"
+    assert (await stats.invoke(stats.input(), _ctx(stats.procedure))).local_storage_bytes == 7
+    with pytest.raises(RpcError) as raised:
+        await setting.invoke(setting.input(), _ctx(setting.procedure))
+    assert raised.value.code is Code.UNIMPLEMENTED
+
+
+def test_an_rpc_bound_twice_is_refused(table: MethodTable) -> None:
+    class First:
+        SERVICE_NAME = "memos.api.v1.InstanceService"
+
+        async def GetInstanceProfile(self, request: object, ctx: CallContext) -> instance_pb.InstanceProfile:
+            return instance_pb.InstanceProfile()
+
+    class Second(First):
+        pass
+
+    with pytest.raises(ValueError, match="InstanceService/GetInstanceProfile is bound twice: by First and by Second"):
+        table.bind([First(), Second()])
+

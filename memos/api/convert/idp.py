@@ -5,18 +5,16 @@ carry it, whoever the viewer is.
 """
 from __future__ import annotations
 
-from memos.auth.sso import IDP_NAME_PREFIX, parse_idp_name
+from memos.api.names import IDP_PREFIX
 from memos.gen.api.v1 import idp_service_pb2 as api
 from memos.gen.store import idp_pb2 as store
 
-__all__ = ["config_from_message", "idp_name", "idp_to_message", "parse_idp_name", "type_from_message"]
-
 
 def idp_name(uid: str) -> str:
-    return IDP_NAME_PREFIX + uid
+    return IDP_PREFIX + uid
 
 
-def _type_to_message(value: int) -> int:
+def _type_to_message(value: store.IdentityProvider.Type) -> api.IdentityProvider.Type:
     return (
         api.IdentityProvider.OAUTH2 if value == store.IdentityProvider.OAUTH2 else api.IdentityProvider.TYPE_UNSPECIFIED
     )
@@ -72,7 +70,7 @@ def config_from_message(config: api.IdentityProviderConfig) -> store.IdentityPro
     return store.IdentityProviderConfig(oauth2_config=oauth2_config_from_message(config.oauth2_config))
 
 
-def type_from_message(value: int) -> int:
+def type_from_message(value: api.IdentityProvider.Type) -> store.IdentityProvider.Type:
     return (
         store.IdentityProvider.OAUTH2
         if value == api.IdentityProvider.OAUTH2

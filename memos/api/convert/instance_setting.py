@@ -1,10 +1,9 @@
 """memos.store.InstanceSetting <-> memos.api.v1.InstanceSetting, with read redaction."""
 from __future__ import annotations
 
+from memos.api.names import INSTANCE_SETTING_PREFIX
 from memos.gen.api.v1 import instance_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as store
-
-SETTING_PREFIX = "instance/settings/"
 
 # store oneof member -> api oneof member. The group messages share field numbers
 # and types on both sides, so a group converts by re-reading its wire bytes.
@@ -21,7 +20,7 @@ _GROUPS = {
 def setting_to_message(setting: store.InstanceSetting, *, viewer_is_admin: bool) -> api.InstanceSetting:
     """The API view of a stored setting: secrets never leave, BASIC shows only its name."""
     key = store.InstanceSettingKey.Name(setting.key)
-    message = api.InstanceSetting(name=SETTING_PREFIX + key)
+    message = api.InstanceSetting(name=INSTANCE_SETTING_PREFIX + key)
     if key not in _GROUPS:
         return message
     store_field, api_field = _GROUPS[key]
@@ -67,7 +66,7 @@ def setting_from_message(message: api.InstanceSetting, key: str) -> store.Instan
     carried = message.WhichOneof("value")
     if carried not in (None, api_field):
         raise ValueError(f"setting {key} cannot carry {carried}")
-    setting = store.InstanceSetting(key=store.InstanceSettingKey.Value(key))
+    setting = store.InstanceSetting(key=key)
     group = getattr(setting, store_field)
     group.ParseFromString(getattr(message, api_field).SerializeToString())
     # Output-only API fields (api_key_set, api_key_hint) have no place in the store.

@@ -6,12 +6,16 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from memos.api.access import is_admin
 from memos.api.convert.user import user_name, user_to_message
+from memos.api.visibility import may_see
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import inbox_pb2
 
 _STATUS = {"UNREAD": api.UserNotification.UNREAD, "ARCHIVED": api.UserNotification.ARCHIVED}
+_TYPE = {
+    inbox_pb2.InboxMessage.MEMO_COMMENT: api.UserNotification.MEMO_COMMENT,
+    inbox_pb2.InboxMessage.MEMO_MENTION: api.UserNotification.MEMO_MENTION,
+}
 
 
 def notification_memo_ids(message: inbox_pb2.InboxMessage) -> list[int]:
@@ -31,16 +35,8 @@ def _payload(message: inbox_pb2.InboxMessage) -> Any:
 
 
 def can_see(memo: Any, viewer: Any) -> bool:
-    """Whether ``viewer`` may still read the memo a notification points at."""
-    if memo is None:
-        return False
-    if is_admin(viewer):
-        return True
-    if memo.visibility == "PUBLIC":
-        return True
-    if memo.visibility == "PROTECTED":
-        return viewer is not None
-    return viewer is not None and viewer.id == memo.creator_id
+    """Whether ``viewer`` may still read the memo a notification points at (admins may, as Memos lets them)."""
+    return memo is not None and may_see(viewer, memo, admin_sees_private=True)
 
 
 def notification_to_message(
@@ -53,7 +49,7 @@ def notification_to_message(
         sender=user_name(sender.username) if sender is not None else "",
         status=_STATUS.get(row.status, api.UserNotification.STATUS_UNSPECIFIED),
         create_time=Timestamp(seconds=row.created_ts),
-        type=int(message.type),
+        type=_TYPE.get(message.type, api.UserNotification.TYPE_UNSPECIFIED),
     )
     if sender is not None:
         notification.sender_user.CopyFrom(user_to_message(sender, viewer))

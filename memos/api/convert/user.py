@@ -12,7 +12,7 @@ _ROLES = {"ADMIN": user_service_pb2.User.ADMIN, "USER": user_service_pb2.User.US
 _STATES = {"NORMAL": common_pb2.NORMAL, "ARCHIVED": common_pb2.ARCHIVED}
 
 
-def role_to_message(role: str) -> int:
+def role_to_message(role: str) -> user_service_pb2.User.Role:
     return _ROLES.get(role, user_service_pb2.User.ROLE_UNSPECIFIED)
 
 

@@ -1,10 +1,14 @@
 """memos.store user settings <-> memos.api.v1.UserSetting, webhooks and personal access tokens."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 from google.protobuf.message import Message
 
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
+
+_Target = TypeVar("_Target", bound=Message)
 
 # The keys the API exposes; SHORTCUTS, REFRESH_TOKENS and PERSONAL_ACCESS_TOKENS stay inside the server.
 API_SETTING_KEYS = ("GENERAL", "WEBHOOKS", "TAGS")
@@ -26,7 +30,7 @@ def personal_access_token_name(username: str, token_id: str) -> str:
     return f"users/{username}/personalAccessTokens/{token_id}"
 
 
-def _same_wire_copy(source: Message, target: Message) -> Message:
+def _same_wire_copy(source: Message, target: _Target) -> _Target:
     # The api and store tag messages are field-for-field identical (same numbers and
     # types), so the binary encoding of one is a valid encoding of the other.
     target.ParseFromString(source.SerializeToString())

@@ -1,0 +1,85 @@
+"""Resource names: every kind parses to its ids, and a bad one is INVALID_ARGUMENT naming what was wrong."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from memos.api import names
+from memos.call import Code, RpcError
+
+
+@pytest.mark.parametrize(
+    ("parse", "name", "parsed"),
+    [
+        (names.parse_user_name, "users/alice", "alice"),
+        (names.parse_user_name, "users/1", "1"),  # a username, never the numeric id
+        (names.parse_user_name, "users/Legacy_user@x", "Legacy_user@x"),
+        (names.parse_user_setting_name, "users/alice/settings/GENERAL", ("alice", "GENERAL")),
+        (names.parse_personal_access_token_name, "users/alice/personalAccessTokens/t-1", ("alice", "t-1")),
+        (names.parse_webhook_name, "users/alice/webhooks/ab12", ("alice", "ab12")),
+        (names.parse_linked_identity_name, "users/alice/linkedIdentities/google", ("alice", "google")),
+        (names.parse_notification_name, "users/alice/notifications/42", ("alice", 42)),
+        (names.parse_shortcut_name, "users/alice/shortcuts/0b6c", ("alice", "0b6c")),
+        (names.parse_memo_name, "memos/Xy7-abc", "Xy7-abc"),
+        (names.parse_attachment_name, "attachments/a1", "a1"),
+        (names.parse_reaction_name, "memos/m1/reactions/7", ("m1", 7)),
+        (names.parse_share_name, "memos/m1/shares/tok", ("m1", "tok")),
+        (names.parse_idp_name, "identity-providers/google", "google"),
+        (names.parse_instance_setting_name, "instance/settings/GENERAL", "GENERAL"),
+    ],
+)
+def test_a_well_formed_name_gives_its_ids(parse: Callable[[str], Any], name: str, parsed: Any) -> None:
+    assert parse(name) == parsed
+
+
+@pytest.mark.parametrize(
+    ("parse", "name", "what"),
+    [
+        (names.parse_user_name, "", "user"),
+        (names.parse_user_name, "users/", "user"),
+        (names.parse_user_name, "user/alice", "user"),
+        (names.parse_user_name, "users/alice/extra", "user"),
+        (names.parse_user_setting_name, "users/alice/settings/", "setting"),
+        (names.parse_user_setting_name, "users/alice/preferences/GENERAL", "setting"),
+        (names.parse_user_setting_name, "users//settings/GENERAL", "setting"),
+        (names.parse_webhook_name, "users/alice/webhooks", "webhook"),
+        (names.parse_linked_identity_name, "users/alice/linkedIdentities/", "linked identity"),
+        (names.parse_notification_name, "users/alice/notifications/x1", "notification"),
+        (names.parse_notification_name, "users/alice/notifications/+1", "notification"),
+        (names.parse_notification_name, "users/alice/notifications/١", "notification"),  # a non-ASCII digit
+        (names.parse_shortcut_name, "users/alice/shortcut/1", "shortcut"),
+        (names.parse_memo_name, "memos/", "memo"),
+        (names.parse_memo_name, "memos/a/b", "memo"),
+        (names.parse_memo_name, "attachments/a", "memo"),
+        (names.parse_attachment_name, "attachments", "attachment"),
+        (names.parse_reaction_name, "memos/m1/reactions/x", "reaction"),
+        (names.parse_reaction_name, "memos//reactions/1", "reaction"),
+        (names.parse_share_name, "memos/m1/share/tok", "share"),
+        (names.parse_idp_name, "identity-providers/a/b", "identity provider"),
+        (names.parse_idp_name, "idp/google", "identity provider"),
+        (names.parse_instance_setting_name, "instance/settings/", "instance setting"),
+        (names.parse_instance_setting_name, "settings/GENERAL", "instance setting"),
+    ],
+)
+def test_a_malformed_name_is_invalid_argument_naming_the_kind_and_the_name(
+    parse: Callable[[str], Any], name: str, what: str
+) -> None:
+    with pytest.raises(RpcError) as raised:
+        parse(name)
+    assert raised.value.code is Code.INVALID_ARGUMENT
+    assert raised.value.message == f"invalid {what} name: {name}"
+
+
+def test_the_rpc_may_word_the_kind_of_a_memo_or_user() -> None:
+    with pytest.raises(RpcError, match=r"^invalid related memo name: memo/x$"):
+        names.parse_memo_name("memo/x", what="related memo")
+    with pytest.raises(RpcError, match=r"^invalid creator name: creators/x$"):
+        names.parse_user_name("creators/x", what="creator")
+
+
+def test_a_bad_token_name_is_worded_without_the_name() -> None:
+    with pytest.raises(RpcError) as raised:
+        names.parse_personal_access_token_name("users/alice/tokens/x")
+    assert (raised.value.code, raised.value.message) == (Code.INVALID_ARGUMENT, "invalid personal access token name")
