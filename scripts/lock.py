@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -48,7 +49,7 @@ def uv_executable() -> Path:
     try:
         staging.rename(UV_HOME)
     except OSError:  # another run installed it first
-        subprocess.run(["rm", "-rf", str(staging)], check=False)
+        shutil.rmtree(staging, ignore_errors=True)
     if not executable.is_file():
         raise LockError(f"uv {UV_VERSION} was installed but {executable.relative_to(ROOT)} is missing")
     return executable
