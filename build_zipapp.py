@@ -176,7 +176,8 @@ def build_tools() -> Path:
     """A folder holding locks/build.txt's packages (shiv, pip, packaging), installed on first use.
 
     Named by the lock's hash: a refreshed lock gets a fresh folder. Installed beside and then
-    renamed, so concurrent builds never see a half-installed one.
+    renamed, so concurrent builds never see a half-installed one. The folder also goes on this
+    process's sys.path, for pins_for's import of packaging.
     """
     digest = hashlib.sha256(BUILD_LOCK.read_bytes()).hexdigest()[:16]
     tools = TOOLS_HOME / f"tools-{digest}"

@@ -86,3 +86,10 @@ def test_ci_fails_a_run_that_collected_no_tests(tmp_path: pathlib.Path, pytest_s
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=30)
     assert done.returncode == ci_status, done.stderr
     assert ("collected no tests" in done.stderr) == (pytest_status == 5)
+
+
+def test_databases_made_in_the_checkout_stay_out_of_git() -> None:
+    """memos started in the checkout without --data writes its database there (Memos's default data directory)."""
+    names = ["memos_prod.db", "memos_prod.db-wal", "memos_prod.db-shm", "memos_demo.db", "data/memos_prod.db"]
+    done = subprocess.run(["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == names

@@ -57,7 +57,9 @@ def unneeded(requirements: list[Requirement], pins: dict[str, Any]) -> list[str]
     asked_by_project: set[str] = set()
     for name, pin in pins.items():
         notes = [note for note in pin.via if not note.startswith("-c ")]
-        parents[name] = {canonicalize_name(note) for note in notes if " " not in note and not note.startswith("-")}
+        parents[name] = {
+            canonicalize_name(note.split("[")[0]) for note in notes if " " not in note and not note.startswith("-")
+        }
         if not notes or any(" " in note or note.startswith("-r") for note in notes):
             asked_by_project.add(name)
     needed = {name for name in asked_by_project if name in direct}
