@@ -19,6 +19,7 @@ from memos.api.user.users import UserAccountService
 from memos.api.user.webhooks import UserWebhookService
 from memos.api.visibility import visibilities_of_others
 from memos.auth.authenticator import Authenticator
+from memos.auth.body_limits import RequestBodyLimits
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
 from memos.profile import Profile
@@ -89,7 +90,13 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
-            *rpc_routes(table, chain, package=API_PACKAGE, rest_prefixes=("/api/v1", "/file")),
+            *rpc_routes(
+                table,
+                chain,
+                package=API_PACKAGE,
+                rest_prefixes=("/api/v1", "/file"),
+                body_limit_of=RequestBodyLimits(store),
+            ),
             *web_routes(profile, public_memo_uids=public_memo_uids),
         ],
         middleware=web_middleware(profile),

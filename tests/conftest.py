@@ -12,6 +12,7 @@ from support import (
     CONTRACT_DIR,
     CONTRACT_MISSING,
     build_memos_demo_database,
+    build_pyz,
     make_profile,
     running_in_ci,
     running_server,
@@ -50,6 +51,12 @@ def server_url(tmp_path: pathlib.Path) -> Iterator[str]:
     """`python -m memos` as a real process on an empty data directory."""
     with running_server([sys.executable, "-m", "memos"], tmp_path / "data") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def built_pyz(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """memos.pyz built once for the whole session (tests that replay input against the built server)."""
+    return build_pyz(tmp_path_factory.mktemp("dist") / "memos.pyz")
 
 
 @pytest.fixture

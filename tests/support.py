@@ -126,6 +126,18 @@ def running_server(command: list[str], data_dir: pathlib.Path, *extra: str, env:
         process.stderr.close()
 
 
+def build_pyz(output: pathlib.Path) -> pathlib.Path:
+    """Build memos.pyz for this machine with the project's own build script."""
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return output
+
+
 def build_memos_demo_database(db_path: pathlib.Path) -> None:
     """A Memos v0.30 data directory as Memos leaves it: v0.30 schema, BASIC stamp, the demo seed."""
     import apsw

@@ -16,23 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port, load_builder
+from support import build_pyz, free_port, load_builder
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build(output: Path) -> Path:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return output
-
-
-@pytest.fixture(scope="module")
-def pyz(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("dist") / "memos.pyz")
+@pytest.fixture
+def pyz(built_pyz: Path) -> Path:
+    """The session's memos.pyz (tests/conftest.py builds it once)."""
+    return built_pyz
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_build_is_reproducible(pyz: Path, tmp_path: Path) -> None:
-    again = build(tmp_path / "again.pyz")
+    again = build_pyz(tmp_path / "again.pyz")
     assert again.read_bytes() == pyz.read_bytes()
 
 

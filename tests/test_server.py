@@ -5,6 +5,9 @@ signals can be sent to it.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
 import signal
 import socket
@@ -20,7 +23,7 @@ import pytest
 from support import free_port
 
 from memos.profile import Profile
-from memos.server import greeting
+from memos.server import AcceptGuard, ExhaustionReport, greeting
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -246,3 +249,70 @@ def test_greeting_with_addr_unix_socket_and_public_mode() -> None:
     assert "Access mode: public\n" in with_addr
     on_socket = greeting(profile(unix_sock="/run/memos.sock"))
     assert "Server running on unix socket: /run/memos.sock\nAccess mode: private\n" in on_socket
+
+
+def _sockets_of(pid: int) -> int:
+    count = 0
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
+    return count
+
+
+def test_connections_closed_by_the_client_are_released_at_once(tmp_path: Path, procs) -> None:
+    # hypercorn alone keeps each one open (CLOSE-WAIT) until its 5 s keep-alive timer ends.
+    port = free_port()
+    procs.append(running := start(tmp_path, "--addr", "127.0.0.1", "--port", str(port)))
+    running.read_until("Happy note-taking!")
+    before = _sockets_of(running.proc.pid)
+    for _ in range(300):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    deadline = time.monotonic() + 1.5
+    while _sockets_of(running.proc.pid) > before + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _sockets_of(running.proc.pid) <= before + 2
+    # A keep-alive client is still served on its one connection.
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+        assert _sockets_of(running.proc.pid) <= before + 2
+
+
+def test_resource_exhaustion_is_reported_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    now = [100.0]
+    report = ExhaustionReport(interval=60, clock=lambda: now[0])
+    emfile = OSError(errno.EMFILE, "Too many open files")
+    with caplog.at_level(logging.ERROR, logger="memos.server"):
+        for _ in range(500):
+            report.failed(emfile)
+        now[0] += 61
+        report.failed(emfile)
+    lines = [record for record in caplog.records if record.name == "memos.server"]
+    assert [record.getMessage() for record in lines] == ["cannot accept connections: out of resources"] * 2
+    assert (lines[0].failed_accepts, lines[1].failed_accepts) == (1, 500)
+    assert lines[0].error == "Too many open files"
+
+
+def test_the_accept_guard_passes_one_exhaustion_per_turn_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    guard = AcceptGuard(listener, ExhaustionReport())
+    try:
+        with socket.create_connection(guard.getsockname()):
+            accepted, _ = guard.accept()
+            accepted.close()
+
+        def out_of_descriptors(self: socket.socket) -> tuple[socket.socket, object]:
+            raise OSError(errno.EMFILE, "Too many open files")
+
+        monkeypatch.setattr(socket.socket, "accept", out_of_descriptors)
+        with pytest.raises(OSError) as first:
+            guard.accept()
+        assert first.value.errno == errno.EMFILE  # asyncio pauses the listener on this one
+        with pytest.raises(BlockingIOError):
+            guard.accept()  # the rest of the turn: "nothing pending", so asyncio stops looping
+        assert guard.report.failures == 0  # reported, counter restarted
+    finally:
+        guard.close()

@@ -8,7 +8,7 @@ INVALID_ARGUMENT with a readable message: bad input is the client's problem.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -19,6 +19,16 @@ from memos.call import Code, RpcError
 M = TypeVar("M", bound=Message)
 
 _WELL_KNOWN_PREFIX = "google.protobuf."
+
+
+def descriptor_of(message: Message) -> Descriptor:
+    """A message's descriptor, typed as the one descriptor API.
+
+    The stubs type ``Message.DESCRIPTOR`` as either the pure-Python or the upb
+    class; at run time both offer the same API, and protobuf's own isinstance
+    check accepts either as a ``Descriptor``.
+    """
+    return cast(Descriptor, message.DESCRIPTOR)
 
 
 def binary_decode(data: bytes, message_class: type[M]) -> M:
@@ -110,9 +120,10 @@ def _is_well_known(descriptor: Descriptor) -> bool:
 
 def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
     """Put null for unset singular message fields, recursing into nested messages."""
-    if _is_well_known(message.DESCRIPTOR):
+    descriptor = descriptor_of(message)
+    if _is_well_known(descriptor):
         return
-    for field in message.DESCRIPTOR.fields:
+    for field in descriptor.fields:
         if field.message_type is None:
             continue
         if is_map(field):
@@ -132,7 +143,7 @@ def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
         elif field.containing_oneof is None:
             rendered[field.json_name] = None
     # Field-number order, as the Go gateway prints; clients must not rely on it.
-    ordered = {f.json_name: rendered[f.json_name] for f in message.DESCRIPTOR.fields if f.json_name in rendered}
+    ordered = {f.json_name: rendered[f.json_name] for f in descriptor.fields if f.json_name in rendered}
     rendered.clear()
     rendered.update(ordered)
 

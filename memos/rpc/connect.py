@@ -12,7 +12,15 @@ from starlette.responses import PlainTextResponse, Response
 from memos.call import CallContext, Code, RpcError
 from memos.rpc import codec
 from memos.rpc.methods import Method
-from memos.rpc.transport import BodyTooLarge, Endpoint, gunzip, read_body, run_call
+from memos.rpc.transport import (
+    BUSY_RETRY_AFTER_SECONDS,
+    BodyHold,
+    BodyTooLarge,
+    Endpoint,
+    ServerBusy,
+    gunzip,
+    run_call,
+)
 
 PROTO = "application/proto"
 JSON = "application/json"
@@ -48,21 +56,27 @@ class ConnectEndpoint(Endpoint):
         if content_type not in ACCEPTED_CONTENT_TYPES:
             return Response(status_code=415, headers={"Accept-Post": ", ".join(ACCEPTED_CONTENT_TYPES)})
         try:
-            return await self._serve(request, method, content_type)
+            async with self.body_budget.hold() as held:
+                return await self._serve(request, method, content_type, held)
         except RpcError as exc:
             return error_response(exc)
+        except BodyTooLarge as exc:
+            # 413 says "too large" to any HTTP client; the body keeps Connect's shape.
+            return error_response(RpcError(Code.RESOURCE_EXHAUSTED, str(exc)), status=413)
+        except ServerBusy as exc:
+            response = error_response(RpcError(Code.UNAVAILABLE, str(exc)))
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return response
 
-    async def _serve(self, request: Request, method: Method, content_type: str) -> Response:
+    async def _serve(self, request: Request, method: Method, content_type: str, held: BodyHold) -> Response:
         _check_protocol_version(request)
         timeout = _timeout_of(request)
         compressed = _request_is_gzipped(request)
-        try:
-            body = await read_body(request, self.max_body_bytes)
-            if compressed:
-                body = gunzip(body, self.max_body_bytes)
-        except BodyTooLarge as exc:
-            raise RpcError(Code.RESOURCE_EXHAUSTED, str(exc)) from None
+        body, limit = await self.read_body(request, held)
+        if compressed:
+            body = gunzip(body, limit, held)
         message = _decode(body, method.input, content_type)
+        del body  # the decoded message is what the call needs
         ctx = CallContext(
             procedure=method.procedure,
             transport="connect",
@@ -91,13 +105,16 @@ def canonical_content_type(value: str) -> str:
     return "; ".join([base.lower()] + [f"{name}={param_value}" for name, param_value in sorted(pairs)])
 
 
-def error_response(error: RpcError) -> Response:
-    """The Connect error body; never compressed, never cacheable-marked."""
+def error_response(error: RpcError, status: int | None = None) -> Response:
+    """The Connect error body; never compressed, never cacheable-marked.
+
+    The HTTP status follows the code unless ``status`` says otherwise.
+    """
     body: dict[str, str] = {"code": error.code.connect_name}
     if error.message:
         body["message"] = error.message
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return _raw_response(error.code.http_status, payload, [("Content-Type", "application/json")])
+    return _raw_response(status or error.code.http_status, payload, [("Content-Type", "application/json")])
 
 
 def not_found() -> Response:

@@ -6,7 +6,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +20,7 @@ from starlette.responses import Response
 from memos.call import AccessRefused, CallContext, Code, RpcError
 from memos.rpc import codec
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
-from memos.rpc.transport import MAX_BODY_BYTES, BodyTooLarge, Endpoint, read_body, run_call
+from memos.rpc.transport import BUSY_RETRY_AFTER_SECONDS, BodyTooLarge, Endpoint, ServerBusy, run_call
 
 METADATA_PREFIX = "grpc-metadata-"
 PERMANENT_PREFIX = "grpcgateway-"
@@ -106,19 +106,26 @@ class GatewayEndpoint(Endpoint):
                 return status_response(Code.UNIMPLEMENTED, "Method Not Allowed")
             return status_response(Code.NOT_FOUND, "Not Found")
         try:
-            message = await build_request(request, match, self.max_body_bytes)
-            peer = self.peer_ip_of(request)
-            ctx = CallContext(
-                procedure=match.method.procedure,
-                transport="rest",
-                headers=forwarded_headers(request, peer),
-                peer=peer,
-            )
-            response = await run_call(match.method, message, ctx, self.interceptors)
+            async with self.body_budget.hold() as held:
+                message = await build_request(request, match, functools.partial(self.read_body, request, held))
+                peer = self.peer_ip_of(request)
+                ctx = CallContext(
+                    procedure=match.method.procedure,
+                    transport="rest",
+                    headers=forwarded_headers(request, peer),
+                    peer=peer,
+                )
+                response = await run_call(match.method, message, ctx, self.interceptors)
         except AccessRefused:
             return access_refused()
         except RpcError as exc:
             return error_response(exc)
+        except BodyTooLarge as exc:
+            return status_response(Code.RESOURCE_EXHAUSTED, str(exc), http_status=413)
+        except ServerBusy as exc:
+            busy = status_response(Code.UNAVAILABLE, str(exc))
+            busy.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return busy
         result = Response(codec.gateway_json_encode(response), status_code=200, media_type="application/json")
         for name, value in ctx.response_headers:
             result.raw_headers.append(((METADATA_PREFIX + name).lower().encode("latin-1"), value.encode("latin-1")))
@@ -135,11 +142,12 @@ def effective_method(http_method: str, headers: Any) -> tuple[str, bool]:
     return http_method, is_form and http_method == "POST"
 
 
-def status_response(code: Code, message: str) -> Response:
+def status_response(code: Code, message: str, *, http_status: int | None = None) -> Response:
+    """The gateway's error body; the HTTP status follows the code unless ``http_status`` says otherwise."""
     body = {"code": int(code), "message": message, "details": []}
     return Response(
         json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
-        status_code=code.http_status,
+        status_code=http_status or code.http_status,
         media_type="application/json",
     )
 
@@ -182,16 +190,19 @@ def forwarded_headers(request: Request, peer_ip: str | None) -> dict[str, str]:
     return headers
 
 
-async def build_request(request: Request, match: RestMatch, max_body_bytes: int = MAX_BODY_BYTES) -> Message:
-    """The RPC request message: body, then path values, then query parameters."""
+async def build_request(
+    request: Request, match: RestMatch, read_body: Callable[[], Awaitable[tuple[bytes, int]]]
+) -> Message:
+    """The RPC request message: body, then path values, then query parameters.
+
+    ``read_body`` gives the body (and the cap it was read under); it is called
+    only when the binding takes one, so a GET costs no body check.
+    """
     binding = match.binding
     message = match.method.input()
     form_values: list[tuple[str, str]] = []
     if binding.body or _reads_form(request):
-        try:
-            body = await read_body(request, max_body_bytes)
-        except BodyTooLarge:
-            raise RpcError(Code.INVALID_ARGUMENT, "http: request body too large") from None
+        body, _limit = await read_body()
         if binding.body == "*":
             message = codec.gateway_json_decode(body, match.method.input)
         elif binding.body:
@@ -222,7 +233,7 @@ def _parse_query(text: str) -> list[tuple[str, str]]:
 def _apply_body(message: Message, binding: HttpBinding, body: bytes) -> None:
     """A body bound to one top-level field (and, on PATCH, the update mask it implies)."""
     value = codec.load_json(body)
-    field = message.DESCRIPTOR.fields_by_name.get(binding.body)
+    field = codec.descriptor_of(message).fields_by_name.get(binding.body)
     if field is None:
         raise RpcError(Code.INTERNAL, f"binding body {binding.body!r} names no field")
     if value is not None:
@@ -232,8 +243,9 @@ def _apply_body(message: Message, binding: HttpBinding, body: bytes) -> None:
             target.SetInParent()
         else:
             codec.merge_json({field.name: value}, message)
-    if binding.verb == "PATCH" and _has_update_mask(message.DESCRIPTOR):
-        mask = message.update_mask
+    if binding.verb == "PATCH" and _has_update_mask(codec.descriptor_of(message)):
+        fields: Any = message  # generated fields are known only through the descriptor
+        mask = fields.update_mask
         mask.SetInParent()
         if field.message_type is not None and not field.is_repeated:
             mask.paths.extend(mask_from_json(value, field.message_type))
@@ -318,7 +330,7 @@ def apply_query(message: Message, params: list[tuple[str, str]], filters: list[t
         bracket = _MAP_KEY.match(key)
         if bracket:
             key, map_key = bracket.group(1), bracket.group(2)
-        names = _resolve_names(message.DESCRIPTOR, key.split("."))
+        names = _resolve_names(codec.descriptor_of(message), key.split("."))
         if names is None or any(_common_prefix(names, taken) for taken in filters):
             continue
         set_field(message, names, values, map_key=map_key)
@@ -346,7 +358,7 @@ def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 def set_field(message: Message, names: Sequence[str], values: list[str], *, map_key: str | None = None) -> None:
     """Set the field at ``names`` (original or JSON names) from text values."""
     for depth, name in enumerate(names):
-        field = _field_by_param_name(message.DESCRIPTOR, name)
+        field = _field_by_param_name(codec.descriptor_of(message), name)
         if field is None:
             return
         _check_oneof(message, field)
@@ -377,12 +389,13 @@ def _set_leaf(message: Message, field: FieldDescriptor, values: list[str], map_k
         raise RpcError(Code.INVALID_ARGUMENT, f"field {field.name!r} is not a map")
     if codec.is_map(field):
         if map_key is None:
-            message = f"map field {field.name!r} needs parameters of the form {field.name}[key]"
-            raise RpcError(Code.INVALID_ARGUMENT, message)
+            problem = f"map field {field.name!r} needs parameters of the form {field.name}[key]"
+            raise RpcError(Code.INVALID_ARGUMENT, problem)
         if len(values) != 1:
             raise RpcError(Code.INVALID_ARGUMENT, f"more than one value for key {map_key!r} in map {field.name!r}")
-        key_field = field.message_type.fields_by_name["key"]
-        value_field = field.message_type.fields_by_name["value"]
+        entry = _message_type(field)
+        key_field = entry.fields_by_name["key"]
+        value_field = entry.fields_by_name["value"]
         container = getattr(message, field.name)
         key = parse_scalar(key_field, map_key)
         if value_field.message_type is not None:
@@ -428,12 +441,12 @@ def parse_scalar(field: FieldDescriptor, text: str) -> Any:
         return number
     if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         try:
-            number = float(text)
+            real = float(text)
         except ValueError:
             raise _bad_value(field, text, "not a number") from None
-        if kind == FieldDescriptor.TYPE_FLOAT and math.isfinite(number) and abs(number) > 3.4028234663852886e38:
+        if kind == FieldDescriptor.TYPE_FLOAT and math.isfinite(real) and abs(real) > 3.4028234663852886e38:
             raise _bad_value(field, text, "out of range")
-        return number
+        return real
     if kind == FieldDescriptor.TYPE_BYTES:
         return _parse_bytes(field, text)
     if kind == FieldDescriptor.TYPE_ENUM:
@@ -453,19 +466,30 @@ def _parse_bytes(field: FieldDescriptor, text: str) -> bytes:
 
 
 def _parse_enum(field: FieldDescriptor, text: str) -> int:
-    by_name = field.enum_type.values_by_name.get(text)
+    enum = field.enum_type
+    if enum is None:
+        raise _bad_value(field, text, "not an enum field")
+    by_name = enum.values_by_name.get(text)
     if by_name is not None:
         return by_name.number
     if _SIGNED.fullmatch(text) and -(2**31) <= int(text) < 2**31:
-        if int(text) in field.enum_type.values_by_number:
+        if int(text) in enum.values_by_number:
             return int(text)
-    raise _bad_value(field, text, f"not a value of {field.enum_type.full_name}")
+    raise _bad_value(field, text, f"not a value of {enum.full_name}")
+
+
+def _message_type(field: FieldDescriptor) -> Descriptor:
+    """The message type of a field the caller has already found to hold messages."""
+    if field.message_type is None:
+        raise RpcError(Code.INTERNAL, f"field {field.name!r} holds no message")
+    return field.message_type
 
 
 def _parse_message(field: FieldDescriptor, text: str) -> Message:
     """Well-known message types that have a one-string form in a query."""
-    message = GetMessageClass(field.message_type)()
-    full_name = field.message_type.full_name
+    message_type = _message_type(field)
+    message = GetMessageClass(message_type)()
+    full_name = message_type.full_name
     if full_name == "google.protobuf.FieldMask":
         # Paths are used verbatim: no camelCase conversion.
         assert isinstance(message, field_mask_pb2.FieldMask)
@@ -478,7 +502,8 @@ def _parse_message(field: FieldDescriptor, text: str) -> Message:
             raise _bad_value(field, text, str(exc)) from None
         return message
     if full_name in _WRAPPERS:
-        message.value = parse_scalar(message.DESCRIPTOR.fields_by_name["value"], text)
+        wrapper: Any = message  # generated fields are known only through the descriptor
+        wrapper.value = parse_scalar(message_type.fields_by_name["value"], text)
         return message
     raise RpcError(Code.INVALID_ARGUMENT, f"unsupported message type {full_name!r} for parameter {field.name!r}")
 

@@ -53,8 +53,10 @@ class LoggingInterceptor:
     """One log line per finished call on the "memos.rpc" logger.
 
     INFO "OK" on success, INFO "client error" for codes the caller caused,
-    ERROR "server error" for other codes, ERROR "unknown error" for failures
-    without a status. The message is the summary; method, code, duration_ms
+    WARN "not implemented" for a method this server does not offer yet (the
+    client asked for it; nothing failed here, but the operator may want to
+    know what clients miss), ERROR "server error" for other codes, ERROR
+    "unknown error" for failures without a status. The message is the summary; method, code, duration_ms
     (and error) are record attributes, which the key=value formatter prints.
     """
 
@@ -82,6 +84,8 @@ class LoggingInterceptor:
             level, summary = logging.ERROR, "unknown error"
         elif code in CLIENT_ERROR_CODES:
             level, summary = logging.INFO, "client error"
+        elif code is Code.UNIMPLEMENTED:
+            level, summary = logging.WARNING, "not implemented"
         else:
             level, summary = logging.ERROR, "server error"
         code_name = code.connect_name if code is not None else "unknown"

@@ -19,7 +19,14 @@ from memos.call import Interceptor
 from memos.rpc.connect import ConnectEndpoint
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
-from memos.rpc.transport import MAX_BODY_BYTES, PeerIpOf, default_peer_ip
+from memos.rpc.transport import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodyBudget,
+    BodyLimitOf,
+    PeerIpOf,
+    default_peer_ip,
+    fixed_body_limit,
+)
 
 
 class _AsgiEndpoint:
@@ -41,7 +48,8 @@ def rpc_routes(
     *,
     package: str = "memos.api.v1",
     rest_prefixes: Sequence[str] = ("/api/v1",),
-    max_body_bytes: int = MAX_BODY_BYTES,
+    body_limit_of: BodyLimitOf | None = None,
+    body_budget: BodyBudget | None = None,
 ) -> list[BaseRoute]:
     """Connect under ``/<package>.*`` and the REST gateway under each of ``rest_prefixes``.
 
@@ -51,12 +59,19 @@ def rpc_routes(
     ``interceptors`` is the whole chain, outermost first; both transports run
     it. ``peer_ip_of`` tells the client IP of a request (default: the socket
     peer), used for ``ctx.peer`` and the gateway's x-forwarded-for.
-    Bodies over ``max_body_bytes`` fail: Connect with resource_exhausted,
-    REST with INVALID_ARGUMENT.
+
+    ``body_limit_of`` tells, from a request's headers, the largest body it may
+    send (default: 4 MiB for all); a larger one is answered HTTP 413 with the
+    code resource_exhausted, before it is read when its length is declared.
+    Both transports share one ``body_budget`` (default: a new BodyBudget) for
+    the bodies held in memory at once; without room a request is answered
+    unavailable (HTTP 503, Retry-After).
     """
     peer = peer_ip_of or default_peer_ip
-    connect = ConnectEndpoint(table, interceptors, peer, max_body_bytes)
-    gateway = GatewayEndpoint(table, interceptors, peer, max_body_bytes)
+    limit_of = body_limit_of or fixed_body_limit(DEFAULT_MAX_BODY_BYTES)
+    budget = body_budget or BodyBudget()
+    connect = ConnectEndpoint(table, interceptors, peer, limit_of, budget)
+    gateway = GatewayEndpoint(table, interceptors, peer, limit_of, budget)
     routes: list[BaseRoute] = [Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect))]
     routes.extend(Route(f"{prefix.rstrip('/')}/{{rest:path}}", _AsgiEndpoint(gateway)) for prefix in rest_prefixes)
     return routes

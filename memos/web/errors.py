@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -37,6 +37,9 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
     return echo_error(500, "Internal Server Error")
 
 
-def echo_exception_handlers() -> dict:
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def echo_exception_handlers() -> dict[type[Exception], ExceptionHandler]:
     """Handlers for `Starlette(exception_handlers=...)`."""
     return {HTTPException: http_exception_handler, Exception: internal_error_handler}

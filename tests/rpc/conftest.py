@@ -24,6 +24,7 @@ from memos.call import AccessRefused, CallContext, Code, Handler, RpcError
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
+from memos.rpc.transport import fixed_body_limit
 
 PROTECTED = {"/memos.api.v1.InstanceService/GetInstanceStats", "/memos.api.v1.AuthService/SignOut"}
 SMALL_BODY_CAP = 4096
@@ -163,7 +164,9 @@ def recorder() -> Recorder:
 def rpc_app(recorder: Recorder) -> Starlette:
     table = full_table()
     table.bind([InstanceService(recorder), AuthService(recorder), MemoService(recorder), UserService(recorder)])
-    routes = rpc_routes(table, [*standard_interceptors(), refuse_anonymous], max_body_bytes=SMALL_BODY_CAP)
+    routes = rpc_routes(
+        table, [*standard_interceptors(), refuse_anonymous], body_limit_of=fixed_body_limit(SMALL_BODY_CAP)
+    )
     return Starlette(routes=routes)
 
 

@@ -164,14 +164,39 @@ def test_bad_gzip_is_invalid_argument(rpc_client: TestClient) -> None:
     assert response.json()["code"] == "invalid_argument"
 
 
-def test_body_over_the_cap_is_resource_exhausted(rpc_client: TestClient) -> None:
-    # The fixture app caps bodies at 4 KiB; the real limit is 256 MiB.
+def test_a_declared_body_over_the_cap_is_413_before_the_service_runs(rpc_client: TestClient, recorder) -> None:
+    # The fixture app caps bodies at 4 KiB.
     response = _post(rpc_client, PROFILE, b" " * 5000, "application/json")
-    assert response.status_code == 429
-    assert response.json()["code"] == "resource_exhausted"
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "resource_exhausted",
+        "message": "request body of 5000 bytes is too large: the limit is 4096 bytes (4 KiB)",
+    }
+    assert recorder.calls == []
+
+
+def test_a_body_of_unknown_length_stops_at_the_cap(rpc_client: TestClient) -> None:
+    response = rpc_client.post(
+        PROFILE, content=iter([b" " * 3000, b" " * 3000]), headers={"Content-Type": "application/json", **NO_GZIP}
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "resource_exhausted",
+        "message": "request body is too large: the limit is 4096 bytes (4 KiB)",
+    }
+
+
+def test_a_body_at_the_cap_passes(rpc_client: TestClient) -> None:
+    response = _post(rpc_client, PROFILE, b"{}" + b" " * 4094, "application/json")
+    assert response.status_code == 200
+
+
+def test_a_gzip_body_that_expands_past_the_cap_is_413(rpc_client: TestClient) -> None:
     bomb = gzip.compress(b" " * 100_000)
     response = _post(rpc_client, PROFILE, bomb, "application/json", **{"Content-Encoding": "gzip"})
+    assert response.status_code == 413
     assert response.json()["code"] == "resource_exhausted"
+    assert response.json()["message"] == "decompressed request body is too large: the limit is 4096 bytes (4 KiB)"
 
 
 def test_connect_timeout_sets_a_deadline(rpc_client: TestClient) -> None:

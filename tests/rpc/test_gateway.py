@@ -131,10 +131,18 @@ def test_bad_bodies_are_invalid_argument(rpc_client: TestClient, body: bytes) ->
     assert response.json()["code"] == 3
 
 
-def test_body_over_the_cap_is_invalid_argument(rpc_client: TestClient) -> None:
+def test_a_body_over_the_cap_is_413_in_the_gateway_shape(rpc_client: TestClient, recorder) -> None:
     response = rpc_client.post("/api/v1/memos", content=b" " * 5000)
-    assert response.status_code == 400
-    assert response.json() == {"code": 3, "message": "http: request body too large", "details": []}
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": 8,
+        "message": "request body of 5000 bytes is too large: the limit is 4096 bytes (4 KiB)",
+        "details": [],
+    }
+    chunked = rpc_client.post("/api/v1/memos", content=iter([b" " * 3000, b" " * 3000]))
+    assert chunked.status_code == 413
+    assert chunked.json()["message"] == "request body is too large: the limit is 4096 bytes (4 KiB)"
+    assert recorder.calls == []
 
 
 def test_patch_infers_the_update_mask_from_the_body(rpc_client: TestClient, recorder) -> None:

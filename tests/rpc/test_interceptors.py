@@ -79,7 +79,7 @@ async def test_metadata_marks_connect_successes_uncacheable_only() -> None:
         (RpcError(Code.NOT_FOUND, "memo not found"), logging.INFO, "client error", "not_found"),
         (AccessRefused(), logging.INFO, "client error", "unauthenticated"),
         (RpcError(Code.INTERNAL, "boom"), logging.ERROR, "server error", "internal"),
-        (RpcError(Code.UNIMPLEMENTED, "no"), logging.ERROR, "server error", "unimplemented"),
+        (RpcError(Code.UNIMPLEMENTED, "no"), logging.WARNING, "not implemented", "unimplemented"),
         (KeyError("x"), logging.ERROR, "unknown error", "unknown"),
     ],
 )
