@@ -78,7 +78,7 @@ def main() -> int:
     source.add_argument("--module", action="store_true", help="run `python -m memos` from this checkout")
     parser.add_argument(
         "--python", default=sys.executable,
-        help="interpreter to run the pyz with (e.g. a clean venv's, to leave out site-packages .pth files of this machine)",
+        help="interpreter to run the pyz with (e.g. a clean venv's, to leave out the .pth files of this machine)",
     )
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to idle before measuring")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of warm-up requests")

@@ -23,10 +23,12 @@ from memos.auth.body_limits import RequestBodyLimits
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
 from memos.profile import Profile
+from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
 from memos.store import FindMemo, Store
+from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
 
@@ -44,6 +46,18 @@ def load_api_descriptors() -> None:
         memo_service_pb2,
         shortcut_service_pb2,
         user_service_pb2,
+    )
+
+
+class StartupError(Exception):
+    """The app cannot start; the message tells the operator what to do, in one line."""
+
+
+def damaged_database_message(dsn: str, error: Exception) -> str:
+    return (
+        f"the database file {dsn} is damaged ({error}); it was left untouched. "
+        f"Stop memos, replace {dsn} with your latest backup copy "
+        "(delete any -wal and -shm files next to it that do not belong to that backup), and start again"
     )
 
 
@@ -73,7 +87,10 @@ def create_app(profile: Profile) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.start()
+        try:
+            await store.start()
+        except DatabaseDamaged as error:
+            raise StartupError(damaged_database_message(profile.dsn, error)) from None
         try:
             yield
         finally:
@@ -95,6 +112,7 @@ def create_app(profile: Profile) -> Starlette:
                 package=API_PACKAGE,
                 rest_prefixes=("/api/v1", "/file"),
                 body_limit_of=RequestBodyLimits(store),
+                trusted_proxies=TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies))),
             ),
             *web_routes(profile, public_memo_uids=public_memo_uids),
         ],

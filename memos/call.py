@@ -117,16 +117,27 @@ class CallContext:
 
     ``headers`` holds the request metadata the services may read, with
     lower-case names. ``principal`` is whatever the authentication hook
-    resolved (None: anonymous). ``response_headers`` are emitted only when
-    the call succeeds (Memos drops headers set by a call that then fails).
+    resolved (None: anonymous) and ``credential`` how it was proven.
+    ``response_headers`` are emitted only when the call succeeds (Memos
+    drops headers set by a call that then fails).
+
+    What only the transport can know, it states here, so no service needs
+    to know which transport carried the call: the client's address and
+    scheme (forwarding headers count only from trusted proxies), the Cookie
+    header values to read cookies from (most preferred first), and whether a
+    Set-Cookie reaches the browser as a real cookie that scripts cannot read.
     """
 
     procedure: str  # "/memos.api.v1.InstanceService/GetInstanceProfile"
     transport: str  # "connect" or "rest"
     headers: dict[str, str]
-    peer: str | None = None
+    peer: str | None = None  # the client's address: the TCP peer, or the client a trusted proxy names
     principal: Any = None
     response_headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    secure: bool = False  # the client reached us over HTTPS
+    cookie_headers: tuple[str, ...] = ()
+    can_set_cookies: bool = False
+    credential: str | None = None  # e.g. "access_token" or "personal_access_token"
 
     @property
     def service_name(self) -> str:

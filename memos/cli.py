@@ -3,7 +3,9 @@
 Precedence for every setting: an explicitly passed flag, then the MEMOS_*
 variable, then the built-in default. A bad value stops the program before
 anything is opened, with one line on stderr that names the flag (or the
-variable it came from) and exit status 2.
+variable it came from) and exit status 2. A driver Memos names but this
+program does not support yet, and a start-up failure (a damaged database,
+say), are one line too, with exit status 1.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ log = logging.getLogger("memos")
 
 DEFAULT_DATA_DIR = "/var/opt/memos"
 DRIVERS = ("sqlite", "mysql", "postgres")
+SUPPORTED_DRIVERS = ("sqlite",)
 LOG_LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -63,22 +66,28 @@ FLAGS: tuple[Flag, ...] = (
     Flag("port", "int", "8081", "TCP port"),
     Flag("unix-sock", "str", "", "listen on this Unix socket instead of TCP (addr and port are ignored)"),
     Flag("data", "str", "", "data directory; default /var/opt/memos if writable, else the current directory"),
-    Flag("driver", "str", "sqlite", "database driver: sqlite, mysql or postgres"),
+    Flag("driver", "str", "sqlite", "database driver: sqlite (mysql and postgres: not supported yet)"),
     Flag("dsn", "str", "", "database source; sqlite default <data>/memos_prod.db (memos_demo.db in demo mode)"),
     Flag("instance-url", "str", "", "public base URL; when set the instance is public"),
     Flag("demo", "bool", "false", "demo mode: demo database with seed data"),
     Flag("allow-private-webhooks", "bool", "false", "allow webhook targets on private or reserved IPs"),
     Flag("log-level", "str", "info", "debug, info, warn or error"),
+    Flag(
+        "trusted-proxies", "str", "127.0.0.0/8,::1",
+        "reverse proxies whose X-Forwarded-For, X-Forwarded-Proto and Forwarded headers are believed: "
+        "comma-separated addresses or CIDR networks, or none",
+    ),
 )
 
 
 class ConfigError(Exception):
     """A setting that cannot be used; `source` is the flag or variable that gave it."""
 
-    def __init__(self, source: str, message: str) -> None:
+    def __init__(self, source: str, message: str, *, exit_status: int = EXIT_BAD_CONFIG) -> None:
         super().__init__(f"{source}: {message}")
         self.source = source
         self.message = message
+        self.exit_status = exit_status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Subcommand: 'memos version' prints the version."
         ),
     )
+    parser.add_argument("--version", action="version", version=__version__, help="print the version and exit")
     for flag in FLAGS:
         text = f"{flag.help} (env {flag.env}, default {flag.default or 'empty'})"
         if flag.kind == "bool":
@@ -164,16 +174,34 @@ def _parse_bool(raw: _Raw) -> bool:
 def _parse_driver(raw: _Raw) -> str:
     if raw.value not in DRIVERS:
         raise ConfigError(raw.label, f"unknown db driver {raw.value!r}: use one of {', '.join(DRIVERS)}")
+    if raw.value not in SUPPORTED_DRIVERS:
+        # A valid Memos setting this program cannot honour yet: not a typo, so not status 2.
+        raise ConfigError(
+            raw.label,
+            f"the {raw.value} driver is not supported yet; memos.pyz stores its data in SQLite (--driver sqlite)",
+            exit_status=EXIT_STARTUP_FAILED,
+        )
     return raw.value
 
 
-def parse_log_level(value: str) -> str:
-    """Normalise a log level; anything unknown (also empty) becomes info with a warning."""
-    level = value.strip().lower()
-    if level in LOG_LEVELS:
-        return level
-    log.warning("invalid log-level value, defaulting to info", extra={"value": value})
-    return "info"
+def parse_log_level(raw: _Raw) -> str:
+    """A log level, case-insensitive; anything else stops the program like every other bad value.
+
+    (Memos warns and falls back to info, which hides a typo in a service file.)
+    """
+    level = raw.value.strip().lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(raw.label, f"invalid log level {raw.value!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _parse_trusted_proxies(raw: _Raw) -> tuple[str, ...]:
+    from memos.rpc.forwarding import parse_trusted_proxies
+
+    try:
+        return tuple(str(network) for network in parse_trusted_proxies(raw.value))
+    except ValueError as error:
+        raise ConfigError(raw.label, str(error)) from None
 
 
 def _takes_probe_file(directory: str) -> bool:
@@ -240,7 +268,8 @@ def resolve_profile(
     driver = _parse_driver(raw["driver"])
     demo = _parse_bool(raw["demo"])
     allow_private_webhooks = _parse_bool(raw["allow_private_webhooks"])
-    log_level = parse_log_level(raw["log_level"].value)
+    log_level = parse_log_level(raw["log_level"])
+    trusted_proxies = _parse_trusted_proxies(raw["trusted_proxies"])
     data = _resolve_data_dir(raw["data"], default_data_dir)
     dsn = _resolve_dsn(raw["dsn"], driver, data, demo)
     return Profile(
@@ -254,6 +283,7 @@ def resolve_profile(
         demo=demo,
         allow_private_webhooks=allow_private_webhooks,
         log_level=log_level,
+        trusted_proxies=trusted_proxies,
     )
 
 
@@ -289,10 +319,10 @@ class KeyValueFormatter(logging.Formatter):
         return " ".join(parts)
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is at the moment of each record."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -326,7 +356,7 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `memos` command; returns the process exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["version"]:
+    if args[:1] == ["version"]:  # `--version` is a flag of the parser
         print(__version__)
         return 0
     configure_logging()
@@ -334,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile = resolve_profile(args, os.environ)
     except ConfigError as error:
         print(f"memos: {error}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+        return error.exit_status
     except SystemExit as stop:  # --help, or a usage error already reported by argparse
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_CONFIG
     logging.getLogger().setLevel(LOG_LEVELS[profile.log_level])

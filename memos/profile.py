@@ -24,6 +24,8 @@ class Profile:
     demo: bool = False
     allow_private_webhooks: bool = False
     log_level: str = "info"
+    # Reverse proxies whose forwarding headers are believed (addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     version: str = __version__
     commit: str = "unknown"
     # Memos reads deployment files (identity providers, instance settings) from

@@ -354,13 +354,32 @@ def serve(profile: Profile, app: ASGIApp, *, on_shutdown_signal: Callable[[], No
         # hypercorn closes the listener when it stops serving.
         asyncio.run(_run(profile, app, sock, on_shutdown_signal))
     except Exception as error:
-        log.error("failed to start server", extra={"error": _describe(error)})
+        cause = _startup_cause(error)
+        # The operator gets one line; the traceback only when asked for (--log-level debug).
+        log.error("failed to start server", extra={"error": _describe(cause)}, exc_info=_debugging(profile, cause))
         return 1
     finally:
         sock.close()  # a no-op once handed over
         _remove_socket_file(profile.unix_sock)
     log.info("memos stopped properly")
     return 0
+
+
+def _startup_cause(error: BaseException) -> BaseException:
+    """The app's own exception behind hypercorn's report of a failed startup.
+
+    hypercorn raises LifespanFailureError (carrying the whole traceback as text)
+    while the app's lifespan is handling its own error, so that error is its context.
+    """
+    from hypercorn.utils import LifespanFailureError
+
+    if isinstance(error, LifespanFailureError) and error.__context__ is not None:
+        return error.__context__
+    return error
+
+
+def _debugging(profile: Profile, error: BaseException) -> tuple[type[BaseException], BaseException, Any] | None:
+    return (type(error), error, error.__traceback__) if profile.log_level == "debug" else None
 
 
 def _describe(error: BaseException) -> str:

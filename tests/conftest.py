@@ -8,9 +8,23 @@ from collections.abc import Iterator
 import pytest
 from oauth2_provider import OAuth2Provider, serve_provider
 from starlette.testclient import TestClient
-from support import build_memos_demo_database, build_pyz, make_profile, running_server
+from support import (
+    CONTRACT_DIR,
+    CONTRACT_MISSING,
+    build_memos_demo_database,
+    build_pyz,
+    make_profile,
+    running_in_ci,
+    running_server,
+)
 
 from memos.profile import Profile
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI a missing contract ends the run before any test: its tests must not skip unnoticed."""
+    if running_in_ci() and not CONTRACT_DIR.is_dir():
+        raise pytest.UsageError(f"CI is set and {CONTRACT_MISSING}")
 
 
 @pytest.fixture

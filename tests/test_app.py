@@ -71,7 +71,7 @@ async def test_the_app_through_httpx_asgi_transport(tmp_path: pathlib.Path) -> N
 
 
 def test_optional_heavy_parts_are_not_loaded_at_start(tmp_path: pathlib.Path) -> None:
-    """Idle memory matters on small machines: HTTP-client and crypto stacks load only when a feature needs them."""
+    """Idle memory matters on small machines: HTTP-client, crypto and Markdown stacks load only when needed."""
     import subprocess
     import sys
 
@@ -81,7 +81,8 @@ def test_optional_heavy_parts_are_not_loaded_at_start(tmp_path: pathlib.Path) ->
         "from memos.server import serve\n"
         "from memos.profile import Profile\n"
         f"create_app(Profile(data={str(tmp_path)!r}, dsn={str(tmp_path / 'memos_prod.db')!r}))\n"
-        "print(sorted(m for m in ('httpx', 'jwt', 'cryptography') if m in sys.modules))\n"
+        "heavy = ('httpx', 'jwt', 'cryptography', 'markdown_it', 'mdit_py_plugins', 'pygments', 'latex2mathml')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

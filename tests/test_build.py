@@ -6,7 +6,6 @@ and memos.app for the serving test.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import signal
 import subprocess
@@ -17,31 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port
+from support import build_pyz, free_port, load_builder
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_builder():
-    spec = importlib.util.spec_from_file_location("build_zipapp", ROOT / "build_zipapp.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("build_zipapp", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def build(output: Path) -> Path:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return output
-
-
-@pytest.fixture(scope="module")
-def pyz(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("dist") / "memos.pyz")
+@pytest.fixture
+def pyz(built_pyz: Path) -> Path:
+    """The session's memos.pyz (tests/conftest.py builds it once)."""
+    return built_pyz
 
 
 @pytest.fixture
@@ -52,7 +35,7 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_build_is_reproducible(pyz: Path, tmp_path: Path) -> None:
-    again = build(tmp_path / "again.pyz")
+    again = build_pyz(tmp_path / "again.pyz")
     assert again.read_bytes() == pyz.read_bytes()
 
 
@@ -151,7 +134,66 @@ def test_targets_and_layout_rules() -> None:
     assert builder.arch_folder(pure, target) == ""
     assert builder.arch_folder(abi3, target) == "_arch/aarch64-linux-gnu"
     assert builder.arch_folder(per_version, target) == "_arch/aarch64-linux-gnu-cp312"
-    assert "starlette>=0.46" in builder.runtime_dependencies()
+
+
+def test_each_target_takes_the_pins_whose_markers_hold_for_it() -> None:
+    builder = load_builder()
+    pins = [
+        builder.Pin("anyio", "4.16.0"),
+        builder.Pin("typing-extensions", "4.16.0", marker="python_full_version < '3.13'"),
+        builder.Pin("only-arm", "1.0", marker="platform_machine == 'aarch64' and sys_platform == 'linux'"),
+        builder.Pin("colorama", "0.4.6", marker="sys_platform == 'win32'"),
+    ]
+    names = {
+        label: [pin.name for pin in builder.pins_for(builder.parse_target(label), pins)]
+        for label in ("x86_64:3.11", "x86_64:3.13", "aarch64:3.13")
+    }
+    assert names == {
+        "x86_64:3.11": ["anyio", "typing-extensions"],
+        "x86_64:3.13": ["anyio"],
+        "aarch64:3.13": ["anyio", "only-arm"],
+    }
+
+
+def test_the_archive_holds_exactly_the_locked_versions(pyz: Path) -> None:
+    builder = load_builder()
+    target = builder.native_target()
+    locked = {(pin.name.replace("-", "_"), pin.version)
+              for pin in builder.pins_for(target, builder.read_lock(ROOT / "locks" / "runtime.txt"))}
+    with zipfile.ZipFile(pyz) as archive:
+        packed = {
+            tuple(name.split("/")[1].removesuffix(".dist-info").lower().split("-", 1))
+            for name in archive.namelist()
+            if name.count("/") == 2 and name.split("/")[1].endswith(".dist-info")
+        }
+    assert packed == {(name.lower(), version) for name, version in locked}
+
+
+def test_pyz_without_a_home_directory_unpacks_into_a_private_temporary_folder(
+    pyz: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    del clean_env["SHIV_ROOT"]
+    env = {**clean_env, "HOME": "/nonexistent", "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(pyz), "version"], capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "0.30.0\n"), done.stderr
+    private = tmp_path / f"memos-pyz-{os.geteuid()}"
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert len(list(private.glob("memos.pyz_*/site-packages/memos"))) == 1
+    assert not Path("/nonexistent").exists()
+
+
+def test_pyz_refuses_a_temporary_folder_others_may_write(
+    pyz: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    del clean_env["SHIV_ROOT"]
+    planted = tmp_path / f"memos-pyz-{os.geteuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)  # as another user could leave it in a shared /tmp
+    env = {**clean_env, "HOME": "/nonexistent", "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(pyz), "version"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "set SHIV_ROOT to a writable directory" in done.stderr
+    assert list(planted.iterdir()) == []
 
 
 def test_differing_versions_between_targets_are_refused() -> None:

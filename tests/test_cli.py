@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 import memos
 from memos.cli import FLAGS, KeyValueFormatter, main, resolve_profile
@@ -52,21 +53,29 @@ def test_every_flag_has_a_memos_variable(tmp_path: Path) -> None:
         "MEMOS_PORT": "5230",
         "MEMOS_UNIX_SOCK": "/tmp/memos.sock",
         "MEMOS_DATA": str(tmp_path / "env-data"),
-        "MEMOS_DRIVER": "postgres",
-        "MEMOS_DSN": "postgres://u@h/db",
+        "MEMOS_DRIVER": "sqlite",
+        "MEMOS_DSN": str(tmp_path / "env.db"),
         "MEMOS_INSTANCE_URL": "https://memos.example.com",
         "MEMOS_DEMO": "true",
         "MEMOS_ALLOW_PRIVATE_WEBHOOKS": "1",
         "MEMOS_LOG_LEVEL": "DEBUG",
+        "MEMOS_TRUSTED_PROXIES": "10.0.0.5,fd00::/8",
     }
     assert {flag.env for flag in FLAGS} == set(environ)
     profile = resolve_profile([], environ)
     assert profile.addr == "127.0.0.1" and profile.port == 5230
     assert profile.unix_sock == "/tmp/memos.sock"
     assert profile.data == str(tmp_path / "env-data")
-    assert (profile.driver, profile.dsn) == ("postgres", "postgres://u@h/db")
+    assert (profile.driver, profile.dsn) == ("sqlite", str(tmp_path / "env.db"))
     assert profile.is_public and profile.demo and profile.allow_private_webhooks
     assert profile.log_level == "debug"
+    assert profile.trusted_proxies == ("10.0.0.5/32", "fd00::/8")
+
+
+def test_trusted_proxies_default_to_loopback_and_can_be_none(tmp_path: Path) -> None:
+    assert resolve(tmp_path).trusted_proxies == ("127.0.0.0/8", "::1/128")
+    assert resolve(tmp_path, "--trusted-proxies", "none").trusted_proxies == ()
+    assert resolve(tmp_path, "--trusted-proxies", "").trusted_proxies == ()
 
 
 def test_flag_beats_variable(tmp_path: Path) -> None:
@@ -98,11 +107,10 @@ def test_log_levels_parse_case_insensitively(tmp_path: Path, given: str, level: 
     assert resolve(tmp_path, "--log-level", given).log_level == level
 
 
-@pytest.mark.parametrize("given", ["invalid", ""])
-def test_invalid_log_level_warns_and_uses_info(tmp_path: Path, caplog, given: str) -> None:
-    with caplog.at_level(logging.WARNING):
-        assert resolve(tmp_path, "--log-level", given).log_level == "info"
-    assert "invalid log-level value, defaulting to info" in caplog.text
+def test_log_level_loud_is_refused_like_every_other_bad_value(tmp_path: Path, capsys, monkeypatch) -> None:
+    status, out, err = run_main(capsys, monkeypatch, ["--log-level", "loud", "--data", str(tmp_path)])
+    assert (status, out) == (2, "")
+    assert err == "memos: --log-level: invalid log level 'loud': use one of debug, info, warn, error\n"
 
 
 # --- data directory and dsn -------------------------------------------------
@@ -162,13 +170,16 @@ def bad_cases(tmp_path: Path) -> list[tuple[list[str], dict[str, str], str]]:
         (["--port", "65536"], {}, "--port"),
         ([], {"MEMOS_PORT": "http"}, "MEMOS_PORT"),
         (["--driver", "oracle"], {}, "--driver"),
-        (["--driver", "mysql"], {}, "--dsn"),
-        ([], {"MEMOS_DRIVER": "postgres"}, "--dsn"),
         (["--demo=yes"], {}, "--demo"),
         ([], {"MEMOS_ALLOW_PRIVATE_WEBHOOKS": "maybe"}, "MEMOS_ALLOW_PRIVATE_WEBHOOKS"),
         (["--data", str(a_file)], {}, "--data"),
         (["--data", str(a_file / "sub")], {}, "--data"),
         (["--no-such-flag"], {}, "--no-such-flag"),
+        (["--log-level", "loud"], {}, "--log-level"),
+        (["--log-level", ""], {}, "--log-level"),
+        ([], {"MEMOS_LOG_LEVEL": "verbose"}, "MEMOS_LOG_LEVEL"),
+        (["--trusted-proxies", "10.0.0.0/33"], {}, "--trusted-proxies"),
+        ([], {"MEMOS_TRUSTED_PROXIES": "proxy.lan"}, "MEMOS_TRUSTED_PROXIES"),
     ]
 
 
@@ -191,8 +202,9 @@ def test_unwritable_data_dir_is_refused(tmp_path: Path, capsys, monkeypatch) -> 
 # --- version, help, python -m memos -------------------------------------------
 
 
-def test_version_subcommand(capsys, monkeypatch) -> None:
-    status, out, err = run_main(capsys, monkeypatch, ["version"])
+@pytest.mark.parametrize("argv", [["version"], ["--version"]])
+def test_version_subcommand_and_flag(capsys, monkeypatch, argv: list[str]) -> None:
+    status, out, err = run_main(capsys, monkeypatch, argv)
     assert (status, out, err) == (0, memos.__version__ + "\n", "")
 
 
@@ -201,7 +213,8 @@ def test_help_lists_every_flag_and_variable(capsys, monkeypatch) -> None:
     assert status == 0
     for flag in FLAGS:
         assert flag.option in out and flag.env in out
-    assert "version" in out
+    assert "version" in out and "--version" in out
+    assert "mysql and postgres: not supported yet" in " ".join(out.split())
 
 
 def test_python_dash_m_memos_runs_the_cli(tmp_path: Path) -> None:
@@ -246,3 +259,59 @@ def test_configure_logging_writes_to_the_given_stream() -> None:
         configure_logging("info")
     assert stream.getvalue().count("\n") == 1
     assert "level=ERROR msg=shown code=7" in stream.getvalue()
+
+
+# --- start-up failures: one line, exit status 1 --------------------------------
+
+
+def _run_memos(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMOS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "memos", "--port", str(free_port()), *argv],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )
+
+
+@pytest.mark.parametrize("driver", ["mysql", "postgres"])
+def test_a_driver_not_supported_yet_is_one_line_and_status_1(tmp_path: Path, driver: str) -> None:
+    done = _run_memos(tmp_path, "--driver", driver, "--dsn", "user:pw@tcp(db:3306)/memos", "--data", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"memos: --driver: the {driver} driver is not supported yet; "
+        "memos.pyz stores its data in SQLite (--driver sqlite)"
+    ]
+    assert done.stdout == ""
+
+
+def _garbage_database(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 16)
+
+
+def _database_with_a_torn_schema_page(path: Path) -> None:
+    import apsw
+
+    conn = apsw.Connection(str(path))
+    conn.execute("CREATE TABLE note (body TEXT); CREATE INDEX note_body ON note (body)")
+    conn.execute("INSERT INTO note VALUES " + ", ".join(["(hex(randomblob(200)))"] * 200))
+    conn.close()
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    # The file header stays valid (it is still an SQLite file); the schema page after it is torn.
+    data[100:page_size] = b"\xa5" * (page_size - 100)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_garbage_database, _database_with_a_torn_schema_page])
+def test_a_damaged_database_is_named_in_one_line_and_left_untouched(tmp_path: Path, damage) -> None:
+    database = tmp_path / "memos_prod.db"
+    damage(database)
+    before = database.read_bytes()
+    done = _run_memos(tmp_path, "--data", str(tmp_path))
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"the database file {database} is damaged" in lines[0]
+    assert "backup" in lines[0] and "Traceback" not in done.stderr
+    assert database.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memos_prod.db"]

@@ -1,7 +1,8 @@
 """The compiled descriptors match the Memos v0.30 contract field for field.
 
-The contract listings live in ../shared/contract/ beside the checkout (CI always
-has them); they are read at test time and never copied into the project.
+The contract listings live in ../shared/contract/ beside the checkout, or where
+MEMOS_CONTRACT_DIR points (tests/support.py; under CI a missing one fails the run);
+they are read at test time and never copied into the project.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import re
 import pytest
 from google.api import annotations_pb2, field_behavior_pb2
 from google.protobuf import descriptor, descriptor_pool
+from support import CONTRACT_DIR, CONTRACT_MISSING
 
 import memos.gen  # noqa: F401  (package import; the modules below register the files)
 from memos.gen.api.v1 import (  # noqa: F401
@@ -34,11 +36,7 @@ from memos.gen.store import (  # noqa: F401
     user_setting_pb2,
 )
 
-CONTRACT_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "contract"
-
-pytestmark = pytest.mark.skipif(
-    not CONTRACT_DIR.is_dir(), reason=f"contract directory {CONTRACT_DIR} is not beside the checkout"
-)
+pytestmark = pytest.mark.skipif(not CONTRACT_DIR.is_dir(), reason=CONTRACT_MISSING)
 
 
 @dataclasses.dataclass

@@ -13,7 +13,7 @@ from memos.auth import passwords, sessions, tokens
 from memos.auth.authenticator import authenticated_with_pat
 from memos.auth.client_info import client_info
 from memos.auth.cookies import attach_clearing_cookie, attach_refresh_cookie, request_refresh_cookie
-from memos.auth.throttle import SignInThrottle, client_address
+from memos.auth.throttle import SignInThrottle
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.store import ROLE_USER, ROW_STATUS_ARCHIVED, FindUser, Store, User
@@ -55,7 +55,8 @@ class AuthService:
 
     async def _password_user(self, credentials: api.SignInRequest.PasswordCredentials, ctx: CallContext) -> User:
         username, password = credentials.username, credentials.password
-        address = client_address(ctx)
+        passwords.check_sign_in_sizes(username, password)  # before bcrypt and before anything is counted
+        address = ctx.peer  # the transport believed forwarding headers only from trusted proxies
         self._throttle.check(username, address)
         user: User | None = await self._store.users.get(FindUser(username=username)) if username else None
         if user is None:
@@ -67,7 +68,7 @@ class AuthService:
         if user is None or not matched:
             self._throttle.record_failure(username, address)
             raise RpcError(Code.INVALID_ARGUMENT, UNMATCHED)
-        self._throttle.record_success(username)
+        self._throttle.record_success(username, address)
         general = (await self._store.instance_settings.get("GENERAL")).general_setting
         if general.disallow_password_auth and user.role == ROLE_USER:
             raise RpcError(Code.PERMISSION_DENIED, "password signin is not allowed")
@@ -79,7 +80,7 @@ class AuthService:
         return await self._sso.resolve_user(parse_idp_name(credentials.idp_name), credentials, ctx)
 
     async def _issue_session(self, user: User, ctx: CallContext) -> api.SignInResponse:
-        session = await sessions.start_session(self._store, user, client_info(ctx.headers))
+        session = await sessions.start_session(self._store, user, client_info(ctx.headers, ctx.peer))
         attach_refresh_cookie(ctx, session.refresh.token, session.refresh.expires_at)
         access = tokens.issue_access_token(user, await tokens.signing_key(self._store))
         return api.SignInResponse(
@@ -95,13 +96,13 @@ class AuthService:
         if not cookie:
             raise RpcError(Code.UNAUTHENTICATED, "refresh token not found")
         try:
-            if ctx.transport == "connect":
-                session = await sessions.rotate_session(self._store, cookie, client_info(ctx.headers))
+            if ctx.can_set_cookies:
+                session = await sessions.rotate_session(self._store, cookie, client_info(ctx.headers, ctx.peer))
                 attach_refresh_cookie(ctx, session.refresh.token, session.refresh.expires_at)
                 user = session.user
             else:
                 # A new refresh token could only travel in a header scripts can read, so
-                # REST keeps the presented one (its own 30-day expiry still applies).
+                # this transport keeps the presented one (its own 30-day expiry still applies).
                 user, _ = await sessions.validate_refresh_token(self._store, cookie)
         except sessions.InvalidRefreshToken as exc:
             raise RpcError(Code.UNAUTHENTICATED, f"invalid refresh token: {exc}") from None

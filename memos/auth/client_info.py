@@ -81,18 +81,15 @@ def browser(ua: str) -> str:
     return ""
 
 
-def client_ip(headers: Mapping[str, str]) -> str:
-    """First X-Forwarded-For entry, else X-Real-Ip, else empty (informational only)."""
-    forwarded_for = headers.get("x-forwarded-for", "")
-    if forwarded_for:
-        return forwarded_for.split(",")[0].strip()
-    return headers.get("x-real-ip", "")
+def client_info(headers: Mapping[str, str], address: str | None = None) -> ClientInfo:
+    """Client info from call metadata (lower-case header names) and the client's address.
 
-
-def client_info(headers: Mapping[str, str]) -> ClientInfo:
-    """Client info from call metadata (lower-case header names)."""
+    The address is the one the transport resolved (forwarding headers believed only
+    from trusted proxies), not Memos's first X-Forwarded-For entry, which any client
+    can write: a session list must not show an address its holder made up.
+    """
     user_agent = headers.get("user-agent", "")
-    info = ClientInfo(user_agent=user_agent, ip_address=client_ip(headers))
+    info = ClientInfo(user_agent=user_agent, ip_address=address or "")
     if user_agent:
         lowered = user_agent.lower()
         info.device_type = device_type(lowered)

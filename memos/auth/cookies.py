@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 from memos.call import CallContext
 
@@ -35,19 +34,6 @@ def clearing_cookie(*, secure: bool) -> str:
     return _cookie("", _EPOCH, secure)
 
 
-def is_secure_request(headers: Mapping[str, str]) -> bool:
-    """Whether to mark the cookie ``Secure``, judged from proxy and browser headers as Memos does.
-
-    The TLS state is not visible behind a reverse proxy, so these headers are all there is.
-    """
-    proto = headers.get("x-forwarded-proto", "")
-    if any(part.strip().lower() == "https" for part in proto.split(",")):
-        return True
-    if "proto=https" in headers.get("forwarded", "").lower():
-        return True
-    return headers.get("origin", "").lower().startswith("https://")
-
-
 def read_cookie(cookie_header: str | None, name: str = REFRESH_COOKIE) -> str | None:
     """The first cookie called ``name`` in a Cookie header (surrounding double quotes removed)."""
     if not cookie_header:
@@ -62,31 +48,27 @@ def read_cookie(cookie_header: str | None, name: str = REFRESH_COOKIE) -> str | 
     return None
 
 
-# --- the cookie on each transport ------------------------------------------------
-# Connect answers carry a real Set-Cookie. On REST every response header becomes
-# Grpc-Metadata-<name>, which scripts can read, so the refresh token itself is never
-# sent there (safer than Memos); the clearing cookie holds no secret and is sent as Memos does.
+# --- the cookie of a call ------------------------------------------------------
+# The transport says whether a Set-Cookie becomes a real browser cookie (Connect)
+# or a header scripts can read (the REST gateway turns it into Grpc-Metadata-Set-Cookie):
+# the refresh token itself only ever travels the first way (safer than Memos). The
+# clearing cookie holds no secret and is sent either way, as Memos does.
 
 
 def attach_refresh_cookie(ctx: CallContext, token: str, expires_at: dt.datetime) -> None:
-    if ctx.transport == "connect":
-        ctx.response_headers.append(
-            ("Set-Cookie", refresh_cookie(token, expires_at, secure=is_secure_request(ctx.headers)))
-        )
+    if ctx.can_set_cookies:
+        ctx.response_headers.append(("Set-Cookie", refresh_cookie(token, expires_at, secure=ctx.secure)))
 
 
 def attach_clearing_cookie(ctx: CallContext) -> None:
     """Tell the browser to drop its refresh cookie (SignOut, a user deleting themself)."""
-    ctx.response_headers.append(("Set-Cookie", clearing_cookie(secure=is_secure_request(ctx.headers))))
+    ctx.response_headers.append(("Set-Cookie", clearing_cookie(secure=ctx.secure)))
 
 
 def request_refresh_cookie(ctx: CallContext) -> str | None:
-    """The refresh cookie sent with this call.
-
-    Connect: the Cookie header. REST: the Grpc-Metadata-Cookie header Memos reads
-    there, and also the plain Cookie header (which Memos ignores on REST).
-    """
-    found = read_cookie(ctx.headers.get("cookie"))
-    if found is None and ctx.transport == "rest":
-        found = read_cookie(ctx.headers.get("grpcgateway-cookie"))
-    return found
+    """The refresh cookie sent with this call: the first found in the Cookie headers the transport names."""
+    for header in ctx.cookie_headers:
+        found = read_cookie(header)
+        if found is not None:
+            return found
+    return None

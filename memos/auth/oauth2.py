@@ -137,8 +137,8 @@ def _parse_token_response(status: int, content_type: str, body: bytes) -> str:
             document = json.loads(body)
         except ValueError:
             raise _ExchangeFailed("token response is not JSON") from None
-        token = document.get("access_token") if isinstance(document, dict) else None
-        token = token if isinstance(token, str) else ""
+        found = document.get("access_token") if isinstance(document, dict) else None
+        token = found if isinstance(found, str) else ""
     if not token:
         raise _ExchangeFailed("server response missing access_token")
     return token
@@ -187,12 +187,12 @@ class OAuth2Client:
 
     async def _post_token(self, http: Any, form: dict[str, str], *, basic: bool) -> str:
         headers = {"Accept": "application/json"}
-        body = dict(form)
+        fields = dict(form)
         if basic:
             headers["Authorization"] = _basic_credentials(self._config.client_id, self._config.client_secret)
         else:
-            body.update(client_id=self._config.client_id, client_secret=self._config.client_secret)
-        async with http.stream("POST", self._config.token_url, data=body, headers=headers) as response:
+            fields.update(client_id=self._config.client_id, client_secret=self._config.client_secret)
+        async with http.stream("POST", self._config.token_url, data=fields, headers=headers) as response:
             body = await _read_limited(response)
             return _parse_token_response(response.status_code, response.headers.get("content-type", ""), body)
 

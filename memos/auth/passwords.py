@@ -1,4 +1,5 @@
-"""bcrypt password hashes, compatible with the ones Memos writes and reads.
+"""bcrypt password hashes, compatible with the ones Memos writes and reads, and the size
+limits of the credentials a sign-in may present.
 
 bcrypt is deliberately slow (about 60 ms at cost 10), so the async helpers
 run it on a worker thread instead of stalling the event loop.
@@ -16,8 +17,15 @@ from memos.call import Code, RpcError
 BCRYPT_COST = 10  # Go's bcrypt.DefaultCost, what Memos uses
 MAX_PASSWORD_BYTES = 72  # bcrypt only ever reads this many bytes of a password
 
+# A sign-in may present more than can be set today: usernames of older Memos versions
+# are not bound by the 36-character rule, and passwords set before Memos refused
+# long ones still sign in (bcrypt compares their first 72 bytes). Anything larger is
+# refused before bcrypt runs and before the throttle counts it.
+MAX_SIGN_IN_USERNAME_BYTES = 256
+MAX_SIGN_IN_PASSWORD_BYTES = 1024
+
 EMPTY_PASSWORD_MESSAGE = "password must not be empty"
-TOO_LONG_MESSAGE = "failed to generate password hash: bcrypt: password length exceeds 72 bytes"
+TOO_LONG_MESSAGE = f"password is too long: at most {MAX_PASSWORD_BYTES} bytes (bcrypt reads no more)"
 
 
 def hash_password_blocking(password: str) -> str:
@@ -26,11 +34,24 @@ def hash_password_blocking(password: str) -> str:
         raise RpcError(Code.INVALID_ARGUMENT, EMPTY_PASSWORD_MESSAGE)
     secret = password.encode("utf-8")
     if len(secret) > MAX_PASSWORD_BYTES:
-        # Memos cannot hash these either and answers INTERNAL; silently truncating would surprise users.
-        raise RpcError(Code.INTERNAL, TOO_LONG_MESSAGE)
+        # Memos cannot hash these either (it answers INTERNAL); silently truncating would surprise users.
+        raise RpcError(Code.INVALID_ARGUMENT, TOO_LONG_MESSAGE)
     hashed = bcrypt.hashpw(secret, bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
     # $2a$ and $2b$ name the same algorithm for passwords under 256 bytes; write what Memos writes.
     return "$2a$" + hashed[4:]
+
+
+def check_sign_in_sizes(username: str, password: str) -> None:
+    """INVALID_ARGUMENT for a username or password larger than any account can have."""
+    if _utf8_longer_than(username, MAX_SIGN_IN_USERNAME_BYTES):
+        raise RpcError(Code.INVALID_ARGUMENT, f"username is too long: at most {MAX_SIGN_IN_USERNAME_BYTES} bytes")
+    if _utf8_longer_than(password, MAX_SIGN_IN_PASSWORD_BYTES):
+        raise RpcError(Code.INVALID_ARGUMENT, f"password is too long: at most {MAX_SIGN_IN_PASSWORD_BYTES} bytes")
+
+
+def _utf8_longer_than(text: str, limit: int) -> bool:
+    # Every character takes at least one byte: a long text is refused without encoding a copy of it.
+    return len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 def verify_password_blocking(password: str, password_hash: str) -> bool:

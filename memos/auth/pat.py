@@ -7,8 +7,8 @@ import hashlib
 import logging
 import secrets
 
+from memos.gen.store import user_setting_pb2
 from memos.store import ROW_STATUS_NORMAL, FindUser, Store, User
-from memos.store.user_setting import PersonalAccessToken
 
 logger = logging.getLogger("memos.auth")
 
@@ -34,7 +34,10 @@ def is_personal_access_token(token: str) -> bool:
     return token.startswith(PAT_PREFIX)
 
 
-def _expired(token: PersonalAccessToken, now: dt.datetime) -> bool:
+StoredToken = user_setting_pb2.PersonalAccessTokensUserSetting.PersonalAccessToken
+
+
+def _expired(token: StoredToken, now: dt.datetime) -> bool:
     if not token.HasField("expires_at"):
         return False  # no expiry: valid until deleted
     return token.expires_at.ToDatetime(tzinfo=dt.UTC) < now
@@ -51,7 +54,7 @@ async def resolve_personal_access_token(store: Store, token: str) -> User | None
     now = dt.datetime.now(dt.UTC)
     if _expired(stored, now):
         return None
-    user = await store.users.get(FindUser(id=user_id))
+    user: User | None = await store.users.get(FindUser(id=user_id))
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None
     _touch_later(store, user_id, stored.token_id, now)

@@ -2,8 +2,9 @@
 
 Every change is a read-modify-write of the whole list, done inside one store
 write transaction (otherwise a sign-in racing a revocation could write revoked
-entries back). Safer than Memos: every write
-also drops entries whose expiry has passed, so the list cannot grow forever.
+entries back). Safer than Memos: every write also drops entries whose expiry
+has passed, and keeps at most MAX_SESSIONS entries (the oldest sessions end
+first), so the list cannot grow without bound.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ RefreshToken = user_setting_pb2.RefreshTokensUserSetting.RefreshToken
 ClientInfo = user_setting_pb2.RefreshTokensUserSetting.ClientInfo
 
 REFRESH_TOKENS_KEY = "REFRESH_TOKENS"
+# About one sign-in a day over a refresh token's 30-day life; more sessions than
+# this and the oldest (the longest since signing in or refreshing) are signed out.
+MAX_SESSIONS = 30
 
 logger = logging.getLogger("memos.auth")
 
@@ -67,7 +71,8 @@ async def _rewrite(store: Store, user_id: int, change: Callable[[list[RefreshTok
         current = [RefreshToken() for _ in entries]
         for copy, entry in zip(current, entries, strict=False):
             copy.CopyFrom(entry)  # detached: the repeated field is cleared below
-        kept = [entry for entry in change(current) if not _expired(entry, now)]
+        # Entries are appended as sessions start or rotate: the oldest come first.
+        kept = [entry for entry in change(current) if not _expired(entry, now)][-MAX_SESSIONS:]
         del entries[:]
         entries.extend(kept)
         return True

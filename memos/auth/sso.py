@@ -107,7 +107,7 @@ class SsoSignIn:
         link = await self._store.user_identities.get(find)
         if link is None:
             return None
-        user = await self._store.users.get(FindUser(id=link.user_id))
+        user: User | None = await self._store.users.get(FindUser(id=link.user_id))
         if user is None:
             # A link left behind by a deleted user must not sign anyone in.
             raise RpcError(Code.INTERNAL, "linked user not found")
@@ -139,7 +139,8 @@ class SsoSignIn:
                     return linked
                 username = str(uuid.uuid4())
         log.warning("SSO sign-in for %s at %s found no free username", identity.subject, identity.idp_uid)
-        raise RpcError(Code.INTERNAL, "failed to create user: no free username")
+        # Every name tried was taken: a conflict with existing users, not a server fault.
+        raise RpcError(Code.ALREADY_EXISTS, "failed to create user: every username tried already exists")
 
     async def _preferred_username(self, subject: str) -> str:
         """The subject itself when it is a valid, unreserved, free username; else a UUID.

@@ -201,4 +201,5 @@ async def signing_key(store: Store) -> bytes:
     with the public string Memos uses there (anyone could forge tokens with it).
     """
     basic = await store.instance_settings.basic()
-    return basic.secret_key.encode("utf-8")
+    secret: str = basic.secret_key
+    return secret.encode("utf-8")

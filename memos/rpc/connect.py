@@ -81,7 +81,10 @@ class ConnectEndpoint(Endpoint):
             procedure=method.procedure,
             transport="connect",
             headers=_forwarded_headers(request),
-            peer=self.peer_ip_of(request),
+            peer=self.client_address(request),
+            secure=self.is_https(request),
+            cookie_headers=tuple(request.headers.getlist("cookie")),
+            can_set_cookies=True,
         )
         response = await run_call(method, message, ctx, self.interceptors, timeout)
         payload = codec.connect_json_encode(response) if content_type != PROTO else codec.binary_encode(response)

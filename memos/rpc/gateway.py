@@ -108,12 +108,17 @@ class GatewayEndpoint(Endpoint):
         try:
             async with self.body_budget.hold() as held:
                 message = await build_request(request, match, functools.partial(self.read_body, request, held))
-                peer = self.peer_ip_of(request)
+                headers = request.headers
                 ctx = CallContext(
                     procedure=match.method.procedure,
                     transport="rest",
-                    headers=forwarded_headers(request, peer),
-                    peer=peer,
+                    headers=forwarded_headers(request, self.peer_ip_of(request)),
+                    peer=self.client_address(request),
+                    secure=self.is_https(request),
+                    # Memos reads Grpc-Metadata-Cookie here; the plain Cookie header is read too.
+                    cookie_headers=(*headers.getlist(METADATA_PREFIX + "cookie"), *headers.getlist("cookie")),
+                    # Response headers reach scripts here (as Grpc-Metadata-*), never a real cookie.
+                    can_set_cookies=False,
                 )
                 response = await run_call(match.method, message, ctx, self.interceptors)
         except AccessRefused:

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from memos.call import Interceptor
 from memos.rpc.connect import ConnectEndpoint
+from memos.rpc.forwarding import TrustedProxies
 from memos.rpc.gateway import GatewayEndpoint
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import (
@@ -50,6 +51,7 @@ def rpc_routes(
     rest_prefixes: Sequence[str] = ("/api/v1",),
     body_limit_of: BodyLimitOf | None = None,
     body_budget: BodyBudget | None = None,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> list[BaseRoute]:
     """Connect under ``/<package>.*`` and the REST gateway under each of ``rest_prefixes``.
 
@@ -58,7 +60,9 @@ def rpc_routes(
 
     ``interceptors`` is the whole chain, outermost first; both transports run
     it. ``peer_ip_of`` tells the client IP of a request (default: the socket
-    peer), used for ``ctx.peer`` and the gateway's x-forwarded-for.
+    peer), used for the gateway's x-forwarded-for; ``ctx.peer`` is that peer,
+    or the client named in X-Forwarded-For when the peer is one of the
+    ``trusted_proxies`` (default: loopback).
 
     ``body_limit_of`` tells, from a request's headers, the largest body it may
     send (default: 4 MiB for all); a larger one is answered HTTP 413 with the
@@ -70,8 +74,9 @@ def rpc_routes(
     peer = peer_ip_of or default_peer_ip
     limit_of = body_limit_of or fixed_body_limit(DEFAULT_MAX_BODY_BYTES)
     budget = body_budget or BodyBudget()
-    connect = ConnectEndpoint(table, interceptors, peer, limit_of, budget)
-    gateway = GatewayEndpoint(table, interceptors, peer, limit_of, budget)
+    proxies = trusted_proxies or TrustedProxies()
+    connect = ConnectEndpoint(table, interceptors, peer, limit_of, budget, proxies)
+    gateway = GatewayEndpoint(table, interceptors, peer, limit_of, budget, proxies)
     routes: list[BaseRoute] = [Route(f"/{package}.{{procedure:path}}", _AsgiEndpoint(connect))]
     routes.extend(Route(f"{prefix.rstrip('/')}/{{rest:path}}", _AsgiEndpoint(gateway)) for prefix in rest_prefixes)
     return routes

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 
 from memos.call import CallContext, Code, Interceptor, RpcError
+from memos.rpc.forwarding import TrustedProxies
 from memos.rpc.interceptors import build_chain
 from memos.rpc.methods import Method, MethodTable
 
@@ -152,7 +153,8 @@ class BodyHold:
 @dataclasses.dataclass
 class Endpoint:
     """What both transports hold: the method table, the call chain, how to tell the
-    client's address, the per-request body cap and the shared body budget."""
+    client's address (the TCP peer, and which peers are trusted proxies), the
+    per-request body cap and the shared body budget."""
 
     table: MethodTable
     interceptors: Sequence[Interceptor]
@@ -167,6 +169,19 @@ class Endpoint:
             return b"", 0
         limit = await self.body_limit_of(request.headers)
         return await read_body(request, limit, held, declared=declared), limit
+    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
+
+    def client_address(self, request: Request) -> str | None:
+        return self.proxies.client_address(self.peer_ip_of(request), request.headers.getlist("x-forwarded-for"))
+
+    def is_https(self, request: Request) -> bool:
+        headers = request.headers
+        return self.proxies.is_https(
+            request.scope.get("scheme", "http"),
+            self.peer_ip_of(request),
+            headers.getlist("x-forwarded-proto"),
+            headers.getlist("forwarded"),
+        )
 
 
 def _declared_length(request: Request) -> int | None:

@@ -27,6 +27,10 @@ class InvalidValue(StoreError):
     """The caller passed something the store refuses to persist (bad key, unknown column)."""
 
 
+class DatabaseDamaged(StoreError):
+    """The database file is not a database, or its contents are corrupt; nothing was written."""
+
+
 class MigrationError(StoreError):
     """The database schema cannot be brought to this build's version; nothing was written."""
 

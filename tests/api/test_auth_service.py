@@ -245,29 +245,50 @@ def test_legacy_usernames_can_sign_in(client: TestClient) -> None:  # 21
 def test_each_sign_in_appends_one_refresh_entry(client: TestClient) -> None:  # 22
     user_id = create_user_row(client, "alice")
     agent = "Mozilla/5.0 (X11; Linux x86_64; rv:119.0) Gecko/20100101 Firefox/119.0"
+    # The test client's peer is no trusted proxy: its X-Forwarded-For claim is not what gets recorded.
     first = _connect_sign_in(client, "alice", {"user-agent": agent, "x-forwarded-for": "198.51.100.4, 10.0.0.1"})
     entries = refresh_token_entries(client, user_id)
     assert len(entries) == 1
     assert entries[0].token_id == _claims(_jwt_of(_refresh_cookie(first)))["tid"]
     info = entries[0].client_info
     assert (info.user_agent, info.ip_address, info.device_type, info.os, info.browser) == (
-        agent, "198.51.100.4", "desktop", "Linux", "Firefox 119.0")
+        agent, "testclient", "desktop", "Linux", "Firefox 119.0")
     sign_in(client, "alice")
     _connect_sign_in(client, "alice")
     assert len(refresh_token_entries(client, user_id)) == 3
 
 
+@pytest.fixture
+def client_at(tmp_path: pathlib.Path) -> Iterator[Any]:
+    """Open the app as seen from a given TCP peer address (the default trusted proxies: loopback)."""
+    opened: list[TestClient] = []
+
+    def at(peer: str) -> TestClient:
+        profile = make_profile(tmp_path / f"peer-{len(opened)}")
+        test_client = TestClient(create_app(profile), raise_server_exceptions=False, client=(peer, 40000))
+        opened.append(test_client.__enter__())
+        return test_client
+
+    yield at
+    for test_client in opened:
+        test_client.__exit__(None, None, None)
+
+
 @pytest.mark.parametrize(
-    ("headers", "secure"),
+    ("peer", "headers", "secure"),
     [
-        ({"origin": "https://memos.example.com"}, True),
-        ({"x-forwarded-proto": "https"}, True),
-        ({"forwarded": "for=198.51.100.1;proto=https"}, True),
-        ({"origin": "http://memos.example.com"}, False),
-        ({}, False),
+        ("127.0.0.1", {"x-forwarded-proto": "https"}, True),
+        ("127.0.0.1", {"forwarded": "for=198.51.100.1;proto=https"}, True),
+        ("127.0.0.1", {"x-forwarded-proto": "http"}, False),
+        ("127.0.0.1", {}, False),
+        # Safer than Memos: only a trusted proxy's word counts, and Origin never does.
+        ("127.0.0.1", {"origin": "https://memos.example.com"}, False),
+        ("192.168.1.20", {"x-forwarded-proto": "https"}, False),
+        ("192.168.1.20", {"forwarded": "for=198.51.100.1;proto=https"}, False),
     ],
 )
-def test_cookie_secure_flag(client: TestClient, headers: dict, secure: bool) -> None:  # 23
+def test_cookie_secure_flag(client_at: Any, peer: str, headers: dict, secure: bool) -> None:  # 23
+    client = client_at(peer)
     create_user_row(client, "alice")
     (set_cookie,) = _connect_sign_in(client, "alice", headers).headers.get_list("set-cookie")
     assert set_cookie.endswith("; Secure") is secure
@@ -314,6 +335,53 @@ def test_repeated_failures_from_one_address_are_slowed_down(client: TestClient) 
     refused = client.post(SIGNIN, json=_password("alice"))
     assert refused.status_code == 429
     assert "retry in" in refused.json()["message"]
+
+
+def test_oversized_credentials_are_refused_before_anything_is_counted(client: TestClient) -> None:
+    create_user_row(client, "alice")
+    for _ in range(25):  # more than the per-address threshold
+        too_long = client.post(SIGNIN, json=_password("u" * 257, "guess"))
+        assert (too_long.status_code, too_long.json()["code"]) == (400, 3)
+        assert too_long.json()["message"] == "username is too long: at most 256 bytes"
+        connect = _connect(client, "SignIn", _password("alice", "p" * 1025))
+        assert connect.status_code == 400 and connect.json() == {
+            "code": "invalid_argument", "message": "password is too long: at most 1024 bytes"
+        }
+    assert sign_in(client, "alice")  # nothing was counted against the address or the account
+
+
+def _sign_in_from(client: TestClient, forwarded_for: str, password: str = "pw") -> int:
+    body = _password("alice", password)
+    return client.post(SIGNIN, json=body, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(client_at: Any) -> None:  # safer
+    client = client_at("127.0.0.1")  # a reverse proxy on this host, trusted by default
+    create_user_row(client, "alice")
+    assert _sign_in_from(client, "203.0.113.10") == 200  # the owner at home
+    refused = 0
+    for _ in range(12):
+        refused += _sign_in_from(client, "198.51.100.66", "guess") == 429
+    assert refused > 0  # the guesser is slowed down ...
+    assert _sign_in_from(client, "203.0.113.10") == 200  # ... the owner at home is not
+    assert _sign_in_from(client, "192.0.2.77") == 200  # nor the owner on a new network
+
+
+def test_the_session_records_the_client_a_trusted_proxy_names(client_at: Any) -> None:
+    client = client_at("127.0.0.1")
+    user_id = create_user_row(client, "alice")
+    _connect_sign_in(client, "alice", {"x-forwarded-for": "6.6.6.6, 198.51.100.4"})
+    (entry,) = refresh_token_entries(client, user_id)
+    assert entry.client_info.ip_address == "198.51.100.4"  # the proxy's entry, not the client's own claim
+
+
+def test_forwarded_for_from_an_untrusted_peer_does_not_reset_the_budget(client_at: Any) -> None:  # safer
+    client = client_at("192.168.1.20")  # a LAN neighbour, not a named proxy
+    create_user_row(client, "alice")
+    for index in range(20):
+        body = _password(f"someone{index}", "guess")
+        assert client.post(SIGNIN, json=body, headers={"X-Forwarded-For": f"10.9.8.{index}"}).status_code == 400
+    assert _sign_in_from(client, "10.9.8.200") == 429
 
 
 # --- Access tokens and bearer resolution ------------------------------------------------
@@ -580,10 +648,12 @@ def test_connect_sign_out_revokes_the_cookie_session(client: TestClient) -> None
     assert client.get(ME, headers=bearer(access)).status_code == 200
 
 
-def test_connect_sign_out_clearing_cookie_is_secure_over_https(client: TestClient) -> None:
+def test_connect_sign_out_clearing_cookie_is_secure_over_https(client_at: Any) -> None:
+    client = client_at("127.0.0.1")
     create_user_row(client, "alice")
     access = sign_in(client, "alice")
-    response = _connect(client, "SignOut", headers={"authorization": f"Bearer {access}", "origin": "https://m.example"})
+    headers = {"authorization": f"Bearer {access}", "x-forwarded-proto": "https"}
+    response = _connect(client, "SignOut", headers=headers)
     assert response.headers["set-cookie"].endswith("; SameSite=Lax; Secure")
 
 

@@ -126,10 +126,18 @@ def test_create_user_without_a_user(client: TestClient) -> None:
     assert (status, body["message"]) == (400, "user is required")
 
 
-def test_duplicate_username_is_an_internal_error(client: TestClient) -> None:
+def test_duplicate_username_is_already_exists(client: TestClient) -> None:
+    # Memos answers INTERNAL (500); a taken name is the client's to fix.
+    create_user_row(client, "root", role="ADMIN")
     create_user_row(client, "alice")
+    root = sign_in(client, "root")
     status, body = connect_error(client, "CreateUser", {"user": {"username": "alice", "password": "pw"}})
-    assert status == 500 and body["code"] == "internal" and body["message"].startswith("failed to create user")
+    assert (status, body) == (409, {"code": "already_exists", "message": "username 'alice' is already taken"})
+    for headers in ({}, bearer(root)):  # sign-up and admin creation
+        rest = client.post("/api/v1/users", json={"username": "alice", "password": "pw"}, headers=headers)
+        assert rest.status_code == 409
+        assert rest.json() == {"code": 6, "message": "username 'alice' is already taken", "details": []}
+    assert sign_in(client, "alice")  # the existing account is untouched
 
 
 def test_validate_only_writes_nothing(client: TestClient) -> None:
@@ -282,6 +290,24 @@ def test_empty_password_is_refused(client: TestClient) -> None:
     _, alice = admin_and_user(client)
     response = client.patch("/api/v1/users/alice?updateMask=password", json={"password": ""}, headers=bearer(alice))
     assert (response.status_code, response.json()["message"]) == (400, "password must not be empty")
+
+
+def test_a_pat_cannot_change_the_password(client: TestClient) -> None:
+    _, alice = admin_and_user(client)
+    pat = client.post("/api/v1/users/alice/personalAccessTokens", json={}, headers=bearer(alice)).json()["token"]
+    response = client.patch("/api/v1/users/alice", json={"password": "taken-over"}, headers=bearer(pat))
+    assert (response.status_code, response.json()["code"]) == (403, 7)
+    assert response.json()["message"] == (
+        "a personal access token cannot change a password; sign in with your password or single sign-on"
+    )
+    status, body = connect_error(
+        client, "UpdateUser",
+        {"user": {"name": "users/alice", "password": "taken-over"}, "updateMask": "password"}, bearer(pat),
+    )
+    assert (status, body["code"]) == (403, "permission_denied")
+    assert sign_in(client, "alice", "pw")  # unchanged
+    renamed = client.patch("/api/v1/users/alice", json={"displayName": "Al"}, headers=bearer(pat))
+    assert renamed.status_code == 200  # other profile fields stay open to scripts
 
 
 def _connect_session(client: TestClient, username: str) -> str:

@@ -212,6 +212,44 @@ def test_pat_expiry_is_days_ahead(client: TestClient) -> None:
     assert dt.timedelta(days=29) < delta < dt.timedelta(days=31)
 
 
+@pytest.mark.parametrize("days", [36_501, 2_147_483_647])
+def test_pat_expiry_out_of_range_is_invalid_argument(client: TestClient, days: int) -> None:
+    _, alice, _ = two_users(client)
+    rest = client.post("/api/v1/users/alice/personalAccessTokens", json={"expiresInDays": days}, headers=bearer(alice))
+    assert (rest.status_code, rest.json()["code"]) == (400, 3)
+    assert rest.json()["message"] == (
+        f"expires_in_days must be at most 36500 (100 years), got {days}; 0 means the token never expires"
+    )
+    connect = client.post(
+        CONNECT + "CreatePersonalAccessToken",
+        json={"parent": "users/alice", "expiresInDays": str(days)},
+        headers=bearer(alice),
+    )
+    assert (connect.status_code, connect.json()["code"]) == (400, "invalid_argument")
+    assert stored_setting(client, user_id(client, "alice"), "PERSONAL_ACCESS_TOKENS") is None  # nothing written
+
+
+def test_pat_expiry_at_the_limit_is_a_valid_timestamp(client: TestClient) -> None:
+    _, alice, _ = two_users(client)
+    expires = create_pat(client, alice, expiresInDays=36_500)["personalAccessToken"]["expiresAt"]
+    assert dt.datetime.fromisoformat(expires.replace("Z", "+00:00")).year >= 2100
+    assert create_pat(client, alice, expiresInDays=-5)["personalAccessToken"]["expiresAt"] is None  # as in Memos
+
+
+def test_a_pat_cannot_mint_another_pat(client: TestClient) -> None:
+    _, alice, _ = two_users(client)
+    pat = create_pat(client, alice)["token"]
+    rest = client.post("/api/v1/users/alice/personalAccessTokens", json={}, headers=bearer(pat))
+    assert (rest.status_code, rest.json()["code"]) == (403, 7)
+    assert rest.json()["message"] == (
+        "a personal access token cannot create personal access tokens; sign in with your password or single sign-on"
+    )
+    connect = client.post(CONNECT + "CreatePersonalAccessToken", json={"parent": "users/alice"}, headers=bearer(pat))
+    assert (connect.status_code, connect.json()["code"]) == (403, "permission_denied")
+    listed = client.get("/api/v1/users/alice/personalAccessTokens", headers=bearer(pat)).json()
+    assert len(listed["personalAccessTokens"]) == 1  # the PAT may still read
+
+
 def test_pat_listing_is_for_owner_and_admins(client: TestClient) -> None:
     root, alice, bob = two_users(client)
     create_pat(client, alice, description="one")

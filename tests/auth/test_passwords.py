@@ -29,11 +29,32 @@ def test_empty_password_is_refused() -> None:
 
 
 def test_password_over_72_bytes_cannot_be_hashed() -> None:
+    # A client error, not Memos's INTERNAL: the caller can fix it by choosing a shorter password.
     with pytest.raises(RpcError) as caught:
         passwords.hash_password_blocking("é" * 37)  # 74 bytes
-    assert caught.value.code is Code.INTERNAL
-    assert caught.value.message == "failed to generate password hash: bcrypt: password length exceeds 72 bytes"
+    assert caught.value.code is Code.INVALID_ARGUMENT
+    assert caught.value.message == "password is too long: at most 72 bytes (bcrypt reads no more)"
     assert passwords.hash_password_blocking("x" * 72)
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "refused"),
+    [
+        ("u" * 256, "p" * 1024, None),
+        ("u" * 257, "p", "username is too long: at most 256 bytes"),
+        ("é" * 129, "p", "username is too long: at most 256 bytes"),  # 258 bytes
+        ("alice", "p" * 1025, "password is too long: at most 1024 bytes"),
+        ("alice", "€" * 342, "password is too long: at most 1024 bytes"),  # 1026 bytes
+        ("u" * (20 << 20), "p", "username is too long: at most 256 bytes"),
+    ],
+)
+def test_sign_in_sizes(username: str, password: str, refused: str | None) -> None:
+    if refused is None:
+        passwords.check_sign_in_sizes(username, password)
+        return
+    with pytest.raises(RpcError) as caught:
+        passwords.check_sign_in_sizes(username, password)
+    assert (caught.value.code, caught.value.message) == (Code.INVALID_ARGUMENT, refused)
 
 
 def test_verification_ignores_bytes_past_72_like_go() -> None:

@@ -32,9 +32,9 @@ async def _user(store: Store, username: str, **columns: Any) -> Any:
     return await store.users.create(CreateUser(username=username, password_hash=password_hash("pw"), **columns))
 
 
-def _ctx(transport: str = "connect", headers: dict[str, str] | None = None) -> CallContext:
+def _ctx() -> CallContext:
     return CallContext(
-        procedure="/memos.api.v1.AuthService/SignIn", transport=transport, headers=headers or {}, peer="p"
+        procedure="/memos.api.v1.AuthService/SignIn", transport="connect", headers={}, peer="p", can_set_cookies=True
     )
 
 
@@ -118,3 +118,18 @@ async def test_sso_sign_in_of_an_archived_user_is_refused(store: Store) -> None:
     assert caught.value.code is Code.PERMISSION_DENIED
     assert caught.value.message == "user has been archived with username alice"
     assert await _tids(store, user.id) == []
+
+
+async def test_the_session_list_is_capped_and_the_oldest_sessions_end_first(store: Store) -> None:
+    user = await _user(store, "alice")
+    started = [await sessions.start_session(store, user, ClientInfo()) for _ in range(sessions.MAX_SESSIONS + 10)]
+    assert await _tids(store, user.id) == [s.token_id for s in started[-sessions.MAX_SESSIONS :]]
+    with pytest.raises(sessions.InvalidRefreshToken, match="revoked"):
+        await sessions.validate_refresh_token(store, started[9].refresh.token)
+    oldest_kept = started[10]
+    rotated = await sessions.rotate_session(store, oldest_kept.refresh.token, ClientInfo())
+    tids = await _tids(store, user.id)
+    assert len(tids) == sessions.MAX_SESSIONS and tids[-1] == rotated.token_id  # a refresh makes a session young
+    await sessions.start_session(store, user, ClientInfo())
+    assert started[11].token_id not in await _tids(store, user.id)  # now the oldest
+    assert rotated.token_id in await _tids(store, user.id)

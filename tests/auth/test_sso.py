@@ -122,6 +122,23 @@ def test_a_local_account_with_the_same_name_is_never_linked(instance: Instance) 
     assert sign_in(instance.client, "alice")
 
 
+def test_every_username_taken_is_already_exists_and_creates_nothing(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from memos.auth import sso
+
+    taken = uuid.UUID("00000000-0000-4000-8000-000000000001")
+    create_user_row(instance.client, "alice")
+    create_user_row(instance.client, str(taken))
+    monkeypatch.setattr(sso.uuid, "uuid4", lambda: taken)  # every fallback name collides
+    response = instance.sso("alice")
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == 6 and "already exists" in response.json()["message"]
+    assert instance.links() == []
+
+
 # --- who signs in ------------------------------------------------------------------------------------
 
 

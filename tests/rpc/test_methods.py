@@ -1,18 +1,17 @@
 """The method table: procedures and REST routes of memos.api.v1, read from the descriptors."""
 from __future__ import annotations
 
-import pathlib
 import re
 
 import pytest
 from google.protobuf import empty_pb2
+from support import contract_path
 
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
 from memos.call import CallContext, Code, RpcError
 from memos.rpc.methods import HttpBinding, MethodTable
 from memos.rpc.templates import Variable, parse_template
 
-CONTRACT = pathlib.Path(__file__).resolve().parents[3] / "shared" / "contract" / "api-v1-fields.txt"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -46,11 +45,10 @@ def test_a_method_knows_its_names_and_message_classes(table: MethodTable) -> Non
 
 
 def test_bindings_match_the_contract(table: MethodTable) -> None:
-    if not CONTRACT.is_file():
-        pytest.skip(f"{CONTRACT} is not beside the checkout")
+    listing = contract_path("api-v1-fields.txt")
     expected = {}
     service = ""
-    for line in CONTRACT.read_text().splitlines():
+    for line in listing.read_text().splitlines():
         if line.startswith("service "):
             service = line.split()[1]
         found = re.match(r"\s+rpc (\w+)\(.*\)\t(\w+) (\S+)(?: body=(\S+))?$", line)

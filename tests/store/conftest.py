@@ -7,10 +7,9 @@ from collections.abc import Callable
 
 import apsw
 import pytest
+from support import contract_path
 
 from memos.store import Store, migrator
-
-CONTRACT = pathlib.Path("/work/shared/contract")
 
 
 @pytest.fixture
@@ -33,9 +32,7 @@ async def store(db_path: pathlib.Path):
 
 @pytest.fixture
 def contract_dir() -> pathlib.Path:
-    if not CONTRACT.is_dir():
-        pytest.skip(f"contract directory {CONTRACT} is absent")
-    return CONTRACT
+    return contract_path()
 
 
 def build_database(path: pathlib.Path, *, basic: dict | None, extra_sql: str = "") -> bytes:

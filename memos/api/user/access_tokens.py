@@ -14,11 +14,25 @@ from memos.api.convert.user_setting import (
 )
 from memos.api.names import parse_personal_access_token_name
 from memos.api.user.lookup import UserLookups
+from memos.auth.authenticator import refuse_personal_access_token
 from memos.auth.pat import generate_personal_access_token, hash_personal_access_token
-from memos.call import CallContext
+from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
 from memos.store import User
+
+# A hundred years: far beyond any use, and the expiry stays a valid timestamp (before year 9999).
+MAX_EXPIRES_IN_DAYS = 36_500
+
+
+def check_expires_in_days(days: int) -> None:
+    # Zero or less means "never expires", as in Memos.
+    if days > MAX_EXPIRES_IN_DAYS:
+        raise RpcError(
+            Code.INVALID_ARGUMENT,
+            f"expires_in_days must be at most {MAX_EXPIRES_IN_DAYS} (100 years), got {days}; "
+            "0 means the token never expires",
+        )
 
 
 class PersonalAccessTokenService(UserLookups):
@@ -45,6 +59,8 @@ class PersonalAccessTokenService(UserLookups):
     ) -> api.CreatePersonalAccessTokenResponse:
         owner = await self._user_named(request.parent)
         require_self(ctx, owner)
+        refuse_personal_access_token(ctx, "create personal access tokens")
+        check_expires_in_days(request.expires_in_days)
         token = generate_personal_access_token()
         now = dt.datetime.now(dt.UTC)
         entry = StorePersonalAccessToken(

@@ -15,6 +15,7 @@ from memos.api.convert.user import role_to_message, user_to_message
 from memos.api.paging import requested_page
 from memos.api.user.lookup import UserLookups
 from memos.auth import cookies, sessions
+from memos.auth.authenticator import refuse_personal_access_token
 from memos.auth.passwords import EMPTY_PASSWORD_MESSAGE, hash_password
 from memos.auth.sso import is_writable_username
 from memos.call import CallContext, Code, RpcError
@@ -150,9 +151,9 @@ class UserAccountService(UserLookups):
         )
         try:
             created = await self._create_user(caller, wanted.role, fields)
-        except Conflict as exc:
-            # Memos has no pre-check here: the UNIQUE constraint answers, as an internal error.
-            raise RpcError(Code.INTERNAL, f"failed to create user: {exc}") from None
+        except Conflict:
+            # Memos answers INTERNAL here; a taken username is the client's to fix.
+            raise RpcError(Code.ALREADY_EXISTS, f"username {wanted.username!r} is already taken") from None
         return user_to_message(created, created)
 
     async def _create_user(self, caller: User | None, requested_role: int, fields: dict[str, Any]) -> User:
@@ -189,6 +190,8 @@ class UserAccountService(UserLookups):
             raise RpcError(Code.INVALID_ARGUMENT, "update mask is empty")
         target = await self._user_named(request.user.name)
         caller = require_self_or_admin(ctx, target)
+        if "password" in request.update_mask.paths:
+            refuse_personal_access_token(ctx, "change a password")
         changes = await self._user_changes(request.user, list(request.update_mask.paths), caller)
         changes["updated_ts"] = int(time.time())
         try:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 import apsw
 
-from memos.store.errors import Conflict, InvalidValue, StoreError
+from memos.store.errors import Conflict, DatabaseDamaged, InvalidValue, StoreError
 from memos.store.sqlite.sql import first
 
 T = TypeVar("T")
@@ -81,6 +81,8 @@ def translate(exc: apsw.Error) -> StoreError:
     if isinstance(exc, apsw.ConstraintError) and "UNIQUE" in str(exc):
         columns = str(exc).rsplit(":", 1)[-1].strip()
         return Conflict(f"already exists: {columns}", tuple(c.strip() for c in columns.split(",")))
+    if isinstance(exc, (apsw.NotADBError, apsw.CorruptError)):
+        return DatabaseDamaged(f"database error: {exc}")
     if isinstance(exc, apsw.BusyError):
         return StoreError("the database stayed locked by another writer for too long")
     return StoreError(f"database error: {exc}")
