@@ -18,6 +18,7 @@ from memos.call import Code, RpcError
 IDP_PREFIX = "identity-providers/"
 INSTANCE_SETTING_PREFIX = "instance/settings/"
 
+
 def _invalid(what: str, name: str, problem: str) -> RpcError:
     return RpcError(Code.INVALID_ARGUMENT, f"invalid {what} name: {name} ({problem})")
 
