@@ -5,8 +5,8 @@ between them (``users/{username}/webhooks/{id}``). A name parses only when it
 has exactly the pattern's segments, every fixed word is spelt as written and no
 id is empty; ids themselves are not validated here (an unknown one is the
 service's NOT_FOUND). Anything else is INVALID_ARGUMENT ``invalid <what> name:
-<the name>``, where ``what`` is the RPC's wording of the resource (a MemoService
-RPC may say "related memo" where another says "memo").
+<the name> (<what is wrong with it>)``, where ``what`` is the RPC's wording of
+the resource (a MemoService RPC may say "related memo" where another says "memo").
 
 User names carry the username, never the numeric id: ``users/1`` is a user
 literally named ``1``.
@@ -18,38 +18,37 @@ from memos.call import Code, RpcError
 IDP_PREFIX = "identity-providers/"
 INSTANCE_SETTING_PREFIX = "instance/settings/"
 
-_ID = None  # an id segment in a pattern: anything but empty
+
+def _invalid(what: str, name: str, problem: str) -> RpcError:
+    return RpcError(Code.INVALID_ARGUMENT, f"invalid {what} name: {name} ({problem})")
 
 
-def _invalid(what: str, name: str) -> RpcError:
-    return RpcError(Code.INVALID_ARGUMENT, f"invalid {what} name: {name}")
-
-
-def _ids(name: str, pattern: tuple[str | None, ...], what: str) -> list[str]:
-    """The id segments of ``name`` when it fits ``pattern`` (fixed words and _ID slots)."""
+def _ids(name: str, pattern: str, what: str) -> list[str]:
+    """The id segments of ``name`` when it fits ``pattern``, e.g. ``users/{username}/webhooks/{id}``."""
     segments = name.split("/")
-    if len(segments) != len(pattern):
-        raise _invalid(what, name)
+    expected = pattern.split("/")
+    if len(segments) != len(expected):
+        raise _invalid(what, name, f"expected {pattern}")
     ids = []
-    for segment, expected in zip(segments, pattern, strict=True):
-        if expected is _ID:
+    for segment, want in zip(segments, expected, strict=True):
+        if want.startswith("{"):
             if not segment:
-                raise _invalid(what, name)
+                raise _invalid(what, name, f"{want} is empty")
             ids.append(segment)
-        elif segment != expected:
-            raise _invalid(what, name)
+        elif segment != want:
+            raise _invalid(what, name, f"expected {want!r} where it says {segment!r}")
     return ids
 
 
-def _user_child(name: str, collection: str, what: str) -> tuple[str, str]:
-    username, child = _ids(name, ("users", _ID, collection, _ID), what)
+def _user_child(name: str, collection: str, what: str, slot: str = "id") -> tuple[str, str]:
+    username, child = _ids(name, f"users/{{username}}/{collection}/{{{slot}}}", what)
     return username, child
 
 
 def _decimal(raw: str, what: str, name: str) -> int:
     # Only plain decimal digits: int() would also take "+1", " 1" and "1_0".
     if not (raw.isascii() and raw.isdigit()):
-        raise _invalid(what, name)
+        raise _invalid(what, name, f"{{id}} must be a decimal number, not {raw!r}")
     return int(raw)
 
 
@@ -58,13 +57,13 @@ def _decimal(raw: str, what: str, name: str) -> int:
 
 def parse_user_name(name: str, *, what: str = "user") -> str:
     """``users/{username}`` -> username (case kept; legacy names with ``@`` or ``_`` included)."""
-    (username,) = _ids(name, ("users", _ID), what)
+    (username,) = _ids(name, "users/{username}", what)
     return username
 
 
 def parse_user_setting_name(name: str) -> tuple[str, str]:
     """``users/{username}/settings/{KEY}`` -> (username, key); whether the key exists is the service's check."""
-    return _user_child(name, "settings", "setting")
+    return _user_child(name, "settings", "setting", "key")
 
 
 def parse_personal_access_token_name(name: str) -> tuple[str, str]:
@@ -83,7 +82,7 @@ def parse_webhook_name(name: str) -> tuple[str, str]:
 
 def parse_linked_identity_name(name: str) -> tuple[str, str]:
     """``users/{username}/linkedIdentities/{idp uid}`` -> (username, provider uid)."""
-    return _user_child(name, "linkedIdentities", "linked identity")
+    return _user_child(name, "linkedIdentities", "linked identity", "idp")
 
 
 def parse_notification_name(name: str) -> tuple[str, int]:
@@ -102,25 +101,25 @@ def parse_shortcut_name(name: str) -> tuple[str, str]:
 
 def parse_memo_name(name: str, *, what: str = "memo") -> str:
     """``memos/{uid}`` -> uid."""
-    (uid,) = _ids(name, ("memos", _ID), what)
+    (uid,) = _ids(name, "memos/{uid}", what)
     return uid
 
 
 def parse_attachment_name(name: str, *, what: str = "attachment") -> str:
     """``attachments/{uid}`` -> uid."""
-    (uid,) = _ids(name, ("attachments", _ID), what)
+    (uid,) = _ids(name, "attachments/{uid}", what)
     return uid
 
 
 def parse_reaction_name(name: str) -> tuple[str, int]:
     """``memos/{uid}/reactions/{id}`` -> (memo uid, reaction id); the id is decimal."""
-    memo_uid, raw_id = _ids(name, ("memos", _ID, "reactions", _ID), "reaction")
+    memo_uid, raw_id = _ids(name, "memos/{uid}/reactions/{id}", "reaction")
     return memo_uid, _decimal(raw_id, "reaction", name)
 
 
 def parse_share_name(name: str) -> tuple[str, str]:
     """``memos/{uid}/shares/{token}`` -> (memo uid, share token)."""
-    memo_uid, token = _ids(name, ("memos", _ID, "shares", _ID), "share")
+    memo_uid, token = _ids(name, "memos/{uid}/shares/{token}", "share")
     return memo_uid, token
 
 
@@ -129,11 +128,11 @@ def parse_share_name(name: str) -> tuple[str, str]:
 
 def parse_idp_name(name: str) -> str:
     """``identity-providers/{uid}`` -> uid."""
-    (uid,) = _ids(name, ("identity-providers", _ID), "identity provider")
+    (uid,) = _ids(name, "identity-providers/{uid}", "identity provider")
     return uid
 
 
 def parse_instance_setting_name(name: str) -> str:
     """``instance/settings/{KEY}`` -> key; whether the key exists is the service's check."""
-    (key,) = _ids(name, ("instance", "settings", _ID), "instance setting")
+    (key,) = _ids(name, "instance/settings/{key}", "instance setting")
     return key

@@ -113,9 +113,12 @@ def test_restricted_settings_need_a_user(client: TestClient, key: str) -> None:
     [
         ("instance/settings/general", "unsupported instance setting key: general"),
         ("instance/settings/NOPE", "unsupported instance setting key: NOPE"),
-        ("instance/settings/", "invalid instance setting name: instance/settings/"),
-        ("settings/GENERAL", "invalid instance setting name: settings/GENERAL"),
-        ("instance/settings/GENERAL/x", "invalid instance setting name: instance/settings/GENERAL/x"),
+        ("instance/settings/", "invalid instance setting name: instance/settings/ ({key} is empty)"),
+        ("settings/GENERAL", "invalid instance setting name: settings/GENERAL (expected instance/settings/{key})"),
+        (
+            "instance/settings/GENERAL/x",
+            "invalid instance setting name: instance/settings/GENERAL/x (expected instance/settings/{key})",
+        ),
     ],
 )
 def test_bad_setting_names_are_invalid_arguments(client: TestClient, name: str, message: str) -> None:

@@ -35,47 +35,73 @@ def test_a_well_formed_name_gives_its_ids(parse: Callable[[str], Any], name: str
 
 
 @pytest.mark.parametrize(
-    ("parse", "name", "what"),
+    ("parse", "name", "what", "problem"),
     [
-        (names.parse_user_name, "", "user"),
-        (names.parse_user_name, "users/", "user"),
-        (names.parse_user_name, "user/alice", "user"),
-        (names.parse_user_name, "users/alice/extra", "user"),
-        (names.parse_user_setting_name, "users/alice/settings/", "setting"),
-        (names.parse_user_setting_name, "users/alice/preferences/GENERAL", "setting"),
-        (names.parse_user_setting_name, "users//settings/GENERAL", "setting"),
-        (names.parse_webhook_name, "users/alice/webhooks", "webhook"),
-        (names.parse_linked_identity_name, "users/alice/linkedIdentities/", "linked identity"),
-        (names.parse_notification_name, "users/alice/notifications/x1", "notification"),
-        (names.parse_notification_name, "users/alice/notifications/+1", "notification"),
-        (names.parse_notification_name, "users/alice/notifications/١", "notification"),  # a non-ASCII digit
-        (names.parse_shortcut_name, "users/alice/shortcut/1", "shortcut"),
-        (names.parse_memo_name, "memos/", "memo"),
-        (names.parse_memo_name, "memos/a/b", "memo"),
-        (names.parse_memo_name, "attachments/a", "memo"),
-        (names.parse_attachment_name, "attachments", "attachment"),
-        (names.parse_reaction_name, "memos/m1/reactions/x", "reaction"),
-        (names.parse_reaction_name, "memos//reactions/1", "reaction"),
-        (names.parse_share_name, "memos/m1/share/tok", "share"),
-        (names.parse_idp_name, "identity-providers/a/b", "identity provider"),
-        (names.parse_idp_name, "idp/google", "identity provider"),
-        (names.parse_instance_setting_name, "instance/settings/", "instance setting"),
-        (names.parse_instance_setting_name, "settings/GENERAL", "instance setting"),
+        (names.parse_user_name, "", "user", "expected users/{username}"),
+        (names.parse_user_name, "users/", "user", "{username} is empty"),
+        (names.parse_user_name, "user/alice", "user", "expected 'users' where it says 'user'"),
+        (names.parse_user_name, "users/alice/extra", "user", "expected users/{username}"),
+        (names.parse_user_setting_name, "users/alice/settings/", "setting", "{key} is empty"),
+        (
+            names.parse_user_setting_name,
+            "users/alice/preferences/GENERAL",
+            "setting",
+            "expected 'settings' where it says 'preferences'",
+        ),
+        (names.parse_user_setting_name, "users//settings/GENERAL", "setting", "{username} is empty"),
+        (names.parse_webhook_name, "users/alice/webhooks", "webhook", "expected users/{username}/webhooks/{id}"),
+        (names.parse_linked_identity_name, "users/alice/linkedIdentities/", "linked identity", "{idp} is empty"),
+        (
+            names.parse_notification_name,
+            "users/alice/notifications/x1",
+            "notification",
+            "{id} must be a decimal number, not 'x1'",
+        ),
+        (
+            names.parse_notification_name,
+            "users/alice/notifications/+1",
+            "notification",
+            "{id} must be a decimal number, not '+1'",
+        ),
+        (  # a non-ASCII digit
+            names.parse_notification_name,
+            "users/alice/notifications/\u0661",
+            "notification",
+            "{id} must be a decimal number, not '\u0661'",
+        ),
+        (
+            names.parse_shortcut_name,
+            "users/alice/shortcut/1",
+            "shortcut",
+            "expected 'shortcuts' where it says 'shortcut'",
+        ),
+        (names.parse_memo_name, "memos/", "memo", "{uid} is empty"),
+        (names.parse_memo_name, "memos/a/b", "memo", "expected memos/{uid}"),
+        (names.parse_memo_name, "attachments/a", "memo", "expected 'memos' where it says 'attachments'"),
+        (names.parse_attachment_name, "attachments", "attachment", "expected attachments/{uid}"),
+        (names.parse_reaction_name, "memos/m1/reactions/x", "reaction", "{id} must be a decimal number, not 'x'"),
+        (names.parse_reaction_name, "memos//reactions/1", "reaction", "{uid} is empty"),
+        (names.parse_share_name, "memos/m1/share/tok", "share", "expected 'shares' where it says 'share'"),
+        (names.parse_share_name, "memos/m1/shares/", "share", "{token} is empty"),
+        (names.parse_idp_name, "identity-providers/a/b", "identity provider", "expected identity-providers/{uid}"),
+        (names.parse_idp_name, "idp/google", "identity provider", "expected 'identity-providers' where it says 'idp'"),
+        (names.parse_instance_setting_name, "instance/settings/", "instance setting", "{key} is empty"),
+        (names.parse_instance_setting_name, "settings/GENERAL", "instance setting", "expected instance/settings/{key}"),
     ],
 )
-def test_a_malformed_name_is_invalid_argument_naming_the_kind_and_the_name(
-    parse: Callable[[str], Any], name: str, what: str
+def test_a_malformed_name_is_invalid_argument_naming_what_is_wrong(
+    parse: Callable[[str], Any], name: str, what: str, problem: str
 ) -> None:
     with pytest.raises(RpcError) as raised:
         parse(name)
     assert raised.value.code is Code.INVALID_ARGUMENT
-    assert raised.value.message == f"invalid {what} name: {name}"
+    assert raised.value.message == f"invalid {what} name: {name} ({problem})"
 
 
 def test_the_rpc_may_word_the_kind_of_a_memo_or_user() -> None:
-    with pytest.raises(RpcError, match=r"^invalid related memo name: memo/x$"):
+    with pytest.raises(RpcError, match=r"^invalid related memo name: memo/x \(expected 'memos' "):
         names.parse_memo_name("memo/x", what="related memo")
-    with pytest.raises(RpcError, match=r"^invalid creator name: creators/x$"):
+    with pytest.raises(RpcError, match=r"^invalid creator name: creators/x \("):
         names.parse_user_name("creators/x", what="creator")
 
 

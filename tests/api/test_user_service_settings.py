@@ -293,11 +293,19 @@ def test_pat_name_must_have_four_segments(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("rpc", "name", "message"),
     [
-        ("GetUserSetting", "users/alice/settings/", "invalid setting name: users/alice/settings/"),
-        ("GetUserSetting", "users/alice/preferences/GENERAL", "invalid setting name: users/alice/preferences/GENERAL"),
+        ("GetUserSetting", "users/alice/settings/", "invalid setting name: users/alice/settings/ ({key} is empty)"),
+        (
+            "GetUserSetting",
+            "users/alice/preferences/GENERAL",
+            "invalid setting name: users/alice/preferences/GENERAL (expected 'settings' where it says 'preferences')",
+        ),
         ("DeletePersonalAccessToken", "users/alice/personalAccessTokens/", "invalid personal access token name"),
         ("DeletePersonalAccessToken", "users/alice/tokens/x", "invalid personal access token name"),
-        ("GetUserWebhookSigningSecret", "users/alice/webhooks/", "invalid webhook name: users/alice/webhooks/"),
+        (
+            "GetUserWebhookSigningSecret",
+            "users/alice/webhooks/",
+            "invalid webhook name: users/alice/webhooks/ ({id} is empty)",
+        ),
     ],
 )
 def test_malformed_child_names(client: TestClient, rpc: str, name: str, message: str) -> None:
