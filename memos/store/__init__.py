@@ -2,7 +2,7 @@
 
 ``store.<entity part>.<verb>(<Find|Create|Update><Entity>(...))``: each entity module
 (``user``, ``user_setting``, ``instance_setting``, ``idp``, ``user_identity``, ``inbox``,
-``memo``) holds its row, its lookup and change objects, the protocol its dialect
+``memo``, ``memo_relation``, ``reaction``) holds its row, its lookup and change objects, the protocol its dialect
 objects follow and its part of the facade; ``sqlite/<entity>.py`` holds its SQL.
 """
 from __future__ import annotations
@@ -21,7 +21,26 @@ from memos.store.errors import (
 from memos.store.idp import FindIdentityProvider
 from memos.store.inbox import CreateInbox, FindInbox, InboxMessage, UpdateInbox
 from memos.store.instance_setting import FindInstanceSetting
-from memos.store.memo import FindMemo, MemoSummary
+from memos.store.memo import (
+    VISIBILITIES,
+    VISIBILITY_PRIVATE,
+    VISIBILITY_PROTECTED,
+    VISIBILITY_PUBLIC,
+    CreateMemo,
+    FindMemo,
+    Memo,
+    MemoSummary,
+    UpdateMemo,
+)
+from memos.store.memo_relation import (
+    RELATION_COMMENT,
+    RELATION_REFERENCE,
+    FindMemoRelation,
+    LinkedRelation,
+    MemoRelation,
+    RelatedMemo,
+)
+from memos.store.reaction import CreateReaction, FindReaction, Reaction
 from memos.store.store import Store
 from memos.store.user import (
     ROLE_ADMIN,
@@ -37,13 +56,21 @@ from memos.store.user_identity import CreateUserIdentity, FindUserIdentity, User
 from memos.store.user_setting import FindUserSetting
 
 __all__ = [
+    "RELATION_COMMENT",
+    "RELATION_REFERENCE",
     "ROLE_ADMIN",
     "ROLE_USER",
     "ROW_STATUS_ARCHIVED",
     "ROW_STATUS_NORMAL",
+    "VISIBILITIES",
+    "VISIBILITY_PRIVATE",
+    "VISIBILITY_PROTECTED",
+    "VISIBILITY_PUBLIC",
     "AttachmentRef",
     "Conflict",
     "CreateInbox",
+    "CreateMemo",
+    "CreateReaction",
     "CreateUser",
     "CreateUserIdentity",
     "DeploymentError",
@@ -52,18 +79,26 @@ __all__ = [
     "FindInbox",
     "FindInstanceSetting",
     "FindMemo",
+    "FindMemoRelation",
+    "FindReaction",
     "FindUser",
     "FindUserIdentity",
     "FindUserSetting",
     "GuardRefused",
     "InboxMessage",
     "InvalidValue",
+    "LinkedRelation",
+    "Memo",
+    "MemoRelation",
     "MemoSummary",
     "MigrationError",
     "NotFound",
+    "Reaction",
+    "RelatedMemo",
     "Store",
     "StoreError",
     "UpdateInbox",
+    "UpdateMemo",
     "UpdateUser",
     "User",
     "UserIdentity",
