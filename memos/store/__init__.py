@@ -2,12 +2,13 @@
 
 ``store.<entity part>.<verb>(<Find|Create|Update><Entity>(...))``: each entity module
 (``user``, ``user_setting``, ``instance_setting``, ``idp``, ``user_identity``, ``inbox``,
-``memo``, ``memo_relation``, ``reaction``) holds its row, its lookup and change objects, the protocol its dialect
-objects follow and its part of the facade; ``sqlite/<entity>.py`` holds its SQL.
+``memo``, ``memo_relation``, ``reaction``, ``memo_share``, ``attachment``) holds its row,
+its lookup and change objects, the protocol its dialect objects follow and its part of
+the facade; ``sqlite/<entity>.py`` holds its SQL.
 """
 from __future__ import annotations
 
-from memos.store.attachment import AttachmentRef
+from memos.store.attachment import Attachment, AttachmentRef, FindAttachment
 from memos.store.errors import (
     Conflict,
     DeploymentError,
@@ -40,6 +41,7 @@ from memos.store.memo_relation import (
     MemoRelation,
     RelatedMemo,
 )
+from memos.store.memo_share import CreateMemoShare, FindMemoShare, MemoShare
 from memos.store.reaction import CreateReaction, FindReaction, Reaction
 from memos.store.store import Store
 from memos.store.user import (
@@ -66,20 +68,24 @@ __all__ = [
     "VISIBILITY_PRIVATE",
     "VISIBILITY_PROTECTED",
     "VISIBILITY_PUBLIC",
+    "Attachment",
     "AttachmentRef",
     "Conflict",
     "CreateInbox",
     "CreateMemo",
+    "CreateMemoShare",
     "CreateReaction",
     "CreateUser",
     "CreateUserIdentity",
     "DeploymentError",
     "DeploymentManaged",
+    "FindAttachment",
     "FindIdentityProvider",
     "FindInbox",
     "FindInstanceSetting",
     "FindMemo",
     "FindMemoRelation",
+    "FindMemoShare",
     "FindReaction",
     "FindUser",
     "FindUserIdentity",
@@ -90,6 +96,7 @@ __all__ = [
     "LinkedRelation",
     "Memo",
     "MemoRelation",
+    "MemoShare",
     "MemoSummary",
     "MigrationError",
     "NotFound",

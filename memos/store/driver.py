@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from memos.store.attachment import AttachmentDriver
 from memos.store.errors import StoreError
 from memos.store.idp import IdpDriver
 from memos.store.inbox import InboxDriver
 from memos.store.instance_setting import InstanceSettingDriver, SystemSettingRow
 from memos.store.memo import MemoDriver
 from memos.store.memo_relation import MemoRelationDriver
+from memos.store.memo_share import MemoShareDriver
 from memos.store.reaction import ReactionDriver
 from memos.store.user import UserDriver
 from memos.store.user_identity import UserIdentityDriver
@@ -60,6 +62,12 @@ class Driver(Protocol):
 
     @property
     def reactions(self) -> ReactionDriver: ...
+
+    @property
+    def memo_shares(self) -> MemoShareDriver: ...
+
+    @property
+    def attachments(self) -> AttachmentDriver: ...
 
     # --- the database itself ---------------------------------------------------------
     async def close(self) -> None: ...

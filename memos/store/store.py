@@ -14,6 +14,7 @@ import logging
 import os
 
 from memos.store import deployment, migrator
+from memos.store.attachment import Attachments
 from memos.store.driver import Driver, open_driver
 from memos.store.errors import DeploymentError, StoreError
 from memos.store.idp import IdentityProviders
@@ -21,6 +22,7 @@ from memos.store.inbox import Inboxes
 from memos.store.instance_setting import InstanceSettings
 from memos.store.memo import Memos
 from memos.store.memo_relation import MemoRelations
+from memos.store.memo_share import MemoShares
 from memos.store.reaction import Reactions
 from memos.store.user import Users
 from memos.store.user_identity import UserIdentities
@@ -69,6 +71,8 @@ class Store:
         self.memos = Memos(self)
         self.memo_relations = MemoRelations(self)
         self.reactions = Reactions(self)
+        self.memo_shares = MemoShares(self)
+        self.attachments = Attachments(self)
 
     @classmethod
     async def open(

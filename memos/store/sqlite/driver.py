@@ -7,12 +7,14 @@ from typing import TypeVar
 import apsw
 
 from memos.store.instance_setting import SystemSettingRow
+from memos.store.sqlite.attachment import SqliteAttachments
 from memos.store.sqlite.db import SqliteDatabase
 from memos.store.sqlite.idp import SqliteIdentityProviders
 from memos.store.sqlite.inbox import SqliteInboxes
 from memos.store.sqlite.instance_setting import SqliteInstanceSettings
 from memos.store.sqlite.memo import SqliteMemos
 from memos.store.sqlite.memo_relation import SqliteMemoRelations
+from memos.store.sqlite.memo_share import SqliteMemoShares
 from memos.store.sqlite.project_schema import MemoSearch
 from memos.store.sqlite.reaction import SqliteReactions
 from memos.store.sqlite.sql import first, upsert_system_setting
@@ -39,6 +41,8 @@ class SqliteDriver:
         self.memos = SqliteMemos(db, self.search)
         self.memo_relations = SqliteMemoRelations(db)
         self.reactions = SqliteReactions(db)
+        self.memo_shares = SqliteMemoShares(db)
+        self.attachments = SqliteAttachments(db)
 
     @classmethod
     async def open(cls, dsn: str) -> SqliteDriver:
