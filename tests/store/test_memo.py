@@ -1,6 +1,7 @@
 """Memo summaries through store.memos (statistics, notifications, the sitemap)."""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import time
 
@@ -255,3 +256,37 @@ async def test_delete_cascades_as_memos_does(store: Store) -> None:
     assert sorted(uid for (uid,) in _rows(path, "SELECT uid FROM attachment")) == ["a0", "a1"]
     with pytest.raises(NotFound):
         await store.memos.delete(memo)
+
+
+async def test_the_memos_demo_database_lists_per_visibility(v030_database: pathlib.Path) -> None:
+    top_level = (
+        "row_status = 'NORMAL' AND id NOT IN (SELECT memo_id FROM memo_relation WHERE type = 'COMMENT')"
+    )
+    public = _rows(v030_database, f"SELECT uid FROM memo WHERE {top_level} AND visibility = 'PUBLIC'"
+                                  " ORDER BY created_ts DESC, id DESC")
+    users = [user_id for (user_id,) in _rows(v030_database, "SELECT id FROM user ORDER BY id")]
+    store = await Store.open("sqlite", str(v030_database), deployment_dir=None)
+    try:
+        anonymous = await store.memos.find(FindMemo(visibilities=["PUBLIC"]))
+        assert [memo.uid for memo in anonymous] == [uid for (uid,) in public] and public
+        for user_id in users:
+            expected = _rows(
+                v030_database,
+                f"SELECT count(*) FROM memo WHERE {top_level}"
+                " AND (visibility IN ('PUBLIC', 'PROTECTED') OR creator_id = ?)",
+                (user_id,),
+            )[0][0]
+            scope = FindMemo(visibilities=["PUBLIC", "PROTECTED"], or_creator_id=user_id)
+            assert await store.memos.count(scope) == expected
+            page = await store.memos.find(dataclasses.replace(scope, limit=5, offset=5, pinned_first=True))
+            everything = await store.memos.find(dataclasses.replace(scope, pinned_first=True))
+            assert page == everything[5:10]
+            assert [memo.pinned for memo in everything] == sorted((m.pinned for m in everything), reverse=True)
+        comments = _rows(v030_database, "SELECT related_memo_id, count(*) FROM memo_relation WHERE type = 'COMMENT'"
+                                        " GROUP BY related_memo_id")
+        for parent, count in comments:
+            assert len(await store.memo_relations.find_comment_ids(parent)) == count
+        relations = await store.memo_relations.find_for_memos([memo.id for memo in anonymous])
+        assert sum(map(len, relations.values())) > 0
+    finally:
+        await store.close()

@@ -64,7 +64,8 @@ def _order(find: FindMemo) -> str:
     return ", ".join(keys)
 
 
-def _select(columns: str, find: FindMemo, search_table: str | None) -> tuple[str, list[Any]]:
+def list_query(columns: str, find: FindMemo, search_table: str | None) -> tuple[str, list[Any]]:
+    """The SELECT of ``find`` (its plan is checked by the tests: lists must walk an index)."""
     condition, args = _criteria(find, search_table)
     tail, tail_args = limit_clause(find.limit, find.offset)
     return f"SELECT {columns} FROM memo WHERE {condition} ORDER BY {_order(find)}{tail}", [*args, *tail_args]
@@ -88,7 +89,7 @@ class SqliteMemos:
         return await self._db.run_write(create_memo)
 
     async def find(self, find: FindMemo) -> list[Memo]:
-        sql, args = _select(COLUMNS, find, self._search.table)
+        sql, args = list_query(COLUMNS, find, self._search.table)
         return await self._db.run_read(lambda conn: [_memo(row) for row in rows(conn, sql, args)])
 
     async def count(self, find: FindMemo) -> int:
@@ -151,7 +152,7 @@ class SqliteMemos:
         return attachments
 
     async def find_summaries(self, find: FindMemo) -> list[MemoSummary]:
-        sql, args = _select(SUMMARY_COLUMNS, find, self._search.table)
+        sql, args = list_query(SUMMARY_COLUMNS, find, self._search.table)
 
         def query(conn: apsw.Connection) -> list[MemoSummary]:
             return [

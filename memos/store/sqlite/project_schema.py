@@ -12,6 +12,7 @@ wrote to the file re-indexes what changed, and an interrupted build resumes.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -108,7 +109,7 @@ class MemoSearch:
             log.info("building the memo search index for %d memos", len(stale))
         for start in range(0, len(stale), BUILD_BATCH):
             batch = json.dumps(stale[start : start + BUILD_BATCH])
-            await self._db.run_write(lambda conn, batch=batch: _reindex(conn, batch))  # type: ignore[misc]
+            await self._db.run_write(functools.partial(_reindex, ids_json=batch))
             if len(stale) >= LOG_BUILD_FROM:
                 log.info("memo search index: %d of %d memos indexed", min(start + BUILD_BATCH, len(stale)), len(stale))
         self.ready = True
