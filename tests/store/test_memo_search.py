@@ -15,6 +15,7 @@ from support import sqlite_rows as _rows
 
 from memos.filter import parse_memo_filter
 from memos.store import CreateMemo, CreateUser, FindMemo, MemoRelation, Store, UpdateMemo, migrator
+from memos.store.sqlite import memo as memo_sqlite
 from memos.store.sqlite import project_schema
 from memos.store.sqlite.memo import COLUMNS, list_query
 
@@ -33,11 +34,11 @@ def _search_ready(store: Store) -> bool:
     return bool(store.driver.search.ready)  # type: ignore[attr-defined]
 
 
-async def _uids(store: Store, text: str, *, indexed: bool) -> list[str]:
+async def _uids(store: Store, text: str, *, indexed: bool, limit: int | None = None) -> list[str]:
     search = store.driver.search  # type: ignore[attr-defined]
     saved, search.ready = search.ready, indexed
     try:
-        found = await store.memos.find(FindMemo(filter=parse_memo_filter(text)))
+        found = await store.memos.find(FindMemo(filter=parse_memo_filter(text), limit=limit, offset=limit))
     finally:
         search.ready = saved
     return [memo.uid for memo in found]
@@ -47,7 +48,12 @@ def _literal(needle: str) -> str:
     return '"' + needle.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-async def test_search_gives_the_same_rows_with_and_without_the_index(store: Store) -> None:
+@pytest.mark.parametrize("common_needle", [memo_sqlite.COMMON_NEEDLE, 4])
+async def test_search_gives_the_same_rows_with_and_without_the_index(
+    store: Store, monkeypatch: pytest.MonkeyPatch, common_needle: int
+) -> None:
+    # A low threshold makes paged searches take the ordered walk for most needles.
+    monkeypatch.setattr(memo_sqlite, "COMMON_NEEDLE", common_needle)
     rng = random.Random(7)
     contents = [_random_text(rng, 0, 40) for _ in range(250)]
     for index, content in enumerate(contents):
@@ -63,6 +69,8 @@ async def test_search_gives_the_same_rows_with_and_without_the_index(store: Stor
             text = f"content.{form}({_literal(needle)})"
             indexed = await _uids(store, text, indexed=True)
             assert indexed == await _uids(store, text, indexed=False), text
+            paged = await _uids(store, text, indexed=True, limit=3)
+            assert paged == await _uids(store, text, indexed=False, limit=3) == indexed[3:6], text
             if form == "contains":
                 folded = needle.casefold()
                 expected = [f"m{i}" for i in reversed(range(len(contents))) if folded in contents[i].casefold()]

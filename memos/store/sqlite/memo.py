@@ -6,7 +6,9 @@ from typing import Any
 
 import apsw
 
-from memos.filter import TRUE, render_sqlite
+from memos.filter import TRUE, Condition, render_sqlite
+from memos.filter import conditions as c
+from memos.filter.sqlite import trigram_query
 from memos.store import codec
 from memos.store.attachment import AttachmentRef
 from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, UpdateMemo
@@ -18,6 +20,9 @@ COLUMNS = "id, uid, creator_id, created_ts, updated_ts, row_status, content, vis
 SUMMARY_COLUMNS = "id, uid, creator_id, created_ts, updated_ts, pinned, visibility, payload"
 # As everywhere a single memo's attachments are read, only this many (newest first) go with it.
 ATTACHMENTS_PER_MEMO = 100
+# A needle with at least this many search-index candidates is common: walking the list
+# order and testing each row fills a page sooner than collecting and sorting them all.
+COMMON_NEEDLE = 2_000
 
 
 def _memo(row: tuple[Any, ...]) -> Memo:
@@ -64,6 +69,18 @@ def _order(find: FindMemo) -> str:
     return ", ".join(keys)
 
 
+def _content_needles(condition: Condition) -> list[str]:
+    """The search-index queries of the content text searches in a filter."""
+    if isinstance(condition, (c.And, c.Or)):
+        return [query for part in condition.parts for query in _content_needles(part)]
+    if isinstance(condition, c.Not):
+        return _content_needles(condition.part)
+    if isinstance(condition, c.TextSearch) and condition.column is c.Column.CONTENT:
+        query = trigram_query(condition.text.casefold())
+        return [query] if query else []
+    return []
+
+
 def list_query(columns: str, find: FindMemo, search_table: str | None) -> tuple[str, list[Any]]:
     """The SELECT of ``find`` (its plan is checked by the tests: lists must walk an index)."""
     condition, args = _criteria(find, search_table)
@@ -88,9 +105,28 @@ class SqliteMemos:
 
         return await self._db.run_write(create_memo)
 
+    def _search_table_for(self, conn: apsw.Connection, find: FindMemo) -> str | None:
+        """The search index for this list, unless every needle in it is common (see COMMON_NEEDLE).
+
+        Either way the rows are the same; only the plan differs. Counts and unpaged
+        lists always use the index: they visit every match anyway.
+        """
+        table = self._search.table
+        if table is None or find.filter is None or find.limit is None:
+            return table
+        probe = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
+        for query in _content_needles(find.filter):
+            found = first(conn, probe, (query, COMMON_NEEDLE))
+            if found is not None and found[0] < COMMON_NEEDLE:
+                return table
+        return None
+
     async def find(self, find: FindMemo) -> list[Memo]:
-        sql, args = list_query(COLUMNS, find, self._search.table)
-        return await self._db.run_read(lambda conn: [_memo(row) for row in rows(conn, sql, args)])
+        def query(conn: apsw.Connection) -> list[Memo]:
+            sql, args = list_query(COLUMNS, find, self._search_table_for(conn, find))
+            return [_memo(row) for row in rows(conn, sql, args)]
+
+        return await self._db.run_read(query)
 
     async def count(self, find: FindMemo) -> int:
         condition, args = _criteria(find, self._search.table)
@@ -152,9 +188,8 @@ class SqliteMemos:
         return attachments
 
     async def find_summaries(self, find: FindMemo) -> list[MemoSummary]:
-        sql, args = list_query(SUMMARY_COLUMNS, find, self._search.table)
-
         def query(conn: apsw.Connection) -> list[MemoSummary]:
+            sql, args = list_query(SUMMARY_COLUMNS, find, self._search_table_for(conn, find))
             return [
                 MemoSummary(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
                 for row in rows(conn, sql, args)
