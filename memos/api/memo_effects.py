@@ -1,7 +1,11 @@
 """What a memo write causes besides the write: inbox notifications, their e-mails, webhooks.
 
 MemoService calls one method of ``MemoEffects`` after each successful write, passing the
-API ``Memo`` message exactly as its response renders it (webhooks carry that message):
+API ``Memo`` message exactly as its response renders it (webhooks carry that message), the
+memo's row id, and its creator's ``User`` (the memo's creator, also when an admin made the
+change: webhooks go to the creator's hooks and mentions are sent in the creator's name).
+``mentioned`` (optional everywhere) is ``Derived.mentions`` from the ``derive(content)`` the
+write already ran; without it the content is parsed again for its mentions.
 
 - ``memo_created(memo, memo_id=, creator=)`` after CreateMemo: webhook ``memos.memo.created``
   to the creator's webhooks; MEMO_MENTION for every user the content mentions (spec §5.2).
@@ -16,8 +20,8 @@ API ``Memo`` message exactly as its response renders it (webhooks carry that mes
 - ``memo_updated(memo, memo_id=, creator=, previous_content=, parent=)`` after UpdateMemo,
   SetMemoAttachments and SetMemoRelations: webhook ``memos.memo.updated``; when the update
   changed ``content`` (``previous_content`` given: the content before the update),
-  MEMO_MENTION for usernames the previous content did not mention. ``parent`` (for a
-  comment) applies the PRIVATE-parent rule of §5.2.
+  MEMO_MENTION for usernames the previous content did not mention. ``parent`` (pass it when
+  the updated memo is a comment) applies the PRIVATE-parent rule of §5.2.
 - ``memo_deleted(memo, creator=)`` in DeleteMemo before anything is deleted: webhook
   ``memos.memo.deleted`` with the memo as it was.
 
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from memos.api.convert.user import user_name
@@ -88,6 +93,11 @@ def _visibility(memo: memo_api.Memo) -> str:
     return _VISIBILITY.get(memo.visibility, PRIVATE)
 
 
+def _mentions(memo: memo_api.Memo, mentioned: Sequence[str] | None) -> tuple[str, ...]:
+    """The usernames the write derived already, else parsed from the content now."""
+    return tuple(mentioned) if mentioned is not None else mentions(memo.content)
+
+
 def _uid(memo: memo_api.Memo) -> str:
     return parse_memo_name(memo.name)
 
@@ -103,12 +113,20 @@ class MemoEffects:
 
     # --- the entry points -------------------------------------------------------------
 
-    async def memo_created(self, memo: memo_api.Memo, *, memo_id: int, creator: User) -> None:
+    async def memo_created(
+        self, memo: memo_api.Memo, *, memo_id: int, creator: User, mentioned: Sequence[str] | None = None
+    ) -> None:
         await self._fire(creator.id, hooks.MEMO_CREATED, creator, memo)
-        await self._notify_mentions(memo, memo_id, creator, mentions(memo.content))
+        await self._notify_mentions(memo, memo_id, creator, _mentions(memo, mentioned))
 
     async def comment_created(
-        self, comment: memo_api.Memo, *, comment_id: int, commenter: User, parent: ParentMemo
+        self,
+        comment: memo_api.Memo,
+        *,
+        comment_id: int,
+        commenter: User,
+        parent: ParentMemo,
+        mentioned: Sequence[str] | None = None,
     ) -> None:
         inner = memo_api.Memo()
         inner.CopyFrom(comment)
@@ -118,7 +136,7 @@ class MemoEffects:
         await self._fire(parent.creator_id, hooks.MEMO_COMMENT_CREATED, commenter, comment)
         told = await self._notify_comment(comment, comment_id, commenter, parent)
         skip = {parent.creator_id} if told else set()
-        await self._notify_mentions(comment, comment_id, commenter, mentions(comment.content), parent, skip)
+        await self._notify_mentions(comment, comment_id, commenter, _mentions(comment, mentioned), parent, skip)
 
     async def memo_updated(
         self,
@@ -128,12 +146,13 @@ class MemoEffects:
         creator: User,
         previous_content: str | None = None,
         parent: ParentMemo | None = None,
+        mentioned: Sequence[str] | None = None,
     ) -> None:
         await self._fire(creator.id, hooks.MEMO_UPDATED, creator, memo)
         if previous_content is None:
             return
         before = set(mentions(previous_content))
-        added = tuple(name for name in mentions(memo.content) if name not in before)
+        added = tuple(name for name in _mentions(memo, mentioned) if name not in before)
         await self._notify_mentions(memo, memo_id, creator, added, parent)
 
     async def memo_deleted(self, memo: memo_api.Memo, *, creator: User) -> None:
@@ -196,7 +215,7 @@ class MemoEffects:
         memo: memo_api.Memo,
         memo_id: int,
         creator: User,
-        usernames: tuple[str, ...],
+        usernames: Sequence[str],
         parent: ParentMemo | None = None,
         skip: set[int] | None = None,
     ) -> None:

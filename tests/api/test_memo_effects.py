@@ -198,6 +198,13 @@ def test_mentions_tell_existing_normal_users_except_the_author(app: TestClient) 
     }
 
 
+def test_mentions_derived_by_the_write_are_used_as_given(app: TestClient) -> None:
+    memo_id = insert_memo(app, "alice", "derived", "hi @bob")
+    memo, alice = api_memo("alice", "derived", "hi @bob"), user(app, "alice")
+    run(app, lambda: effects(app).memo_created(memo, memo_id=memo_id, creator=alice, mentioned=("carol",)))
+    assert [r for _, r, _ in inbox_rows(app)] == ["carol"]  # the content is not parsed a second time
+
+
 def test_a_private_memo_mentions_nobody(app: TestClient) -> None:
     create(app, "alice", "diary", "dear @bob", visibility="PRIVATE")
     assert inbox_rows(app) == []
