@@ -164,6 +164,10 @@ class MemoDriver(Protocol):
         """Payloads stay JSON text."""
         ...
 
+    async def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """The content of each of these memos that exists, by id."""
+        ...
+
 
 def _check_visibility(visibility: str | None) -> None:
     if visibility is not None and visibility not in VISIBILITIES:
@@ -262,3 +266,10 @@ class Memos:
             dataclasses.replace(row, payload=codec.decode_memo_payload(row.payload, where=f"memo {row.uid}"))
             for row in await self._store.driver.memos.find_summaries(_check_find(find))
         ]
+
+    async def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """The content of each memo of ``ids`` that exists (any state, comments included), by id.
+
+        For the few memos a notification list names; lists of memos read their content with the rows.
+        """
+        return await self._store.driver.memos.contents(ids) if ids else {}
