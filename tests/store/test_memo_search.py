@@ -11,6 +11,7 @@ import random
 
 import apsw
 import pytest
+from support import insert_memo as _insert_memo
 from support import sqlite_rows as _rows
 
 from memos.filter import parse_memo_filter
@@ -224,3 +225,8 @@ async def test_list_queries_walk_an_index_instead_of_sorting(store: Store) -> No
             assert index in plan and "TEMP B-TREE" not in plan, (order, scope, plan)
     archived = _plan(path, FindMemo(creator_id=1, row_status="ARCHIVED", **page))  # type: ignore[arg-type]
     assert "idx_pyz_memo_creator_status_created" in archived and "TEMP B-TREE" not in archived
+
+
+async def test_memos_inserted_by_the_test_helper_are_searchable(store: Store) -> None:
+    await _insert_memo(store, "raw", 1, created_ts=1)
+    assert await _uids(store, 'content.contains("TEXT")', indexed=True) == ["raw"]
