@@ -10,6 +10,7 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo_effects import MemoEffects
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
@@ -24,6 +25,7 @@ from memos.auth.body_limits import RequestBodyLimits
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
 from memos.notify.email import Mailer
+from memos.notify.link_preview import LinkPreviewer
 from memos.notify.netguard import AddressGuard
 from memos.notify.webhooks import WebhookDispatcher
 from memos.profile import Profile
@@ -71,12 +73,11 @@ def create_app(profile: Profile) -> Starlette:
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     # The side effects of memo writes (inbox, e-mail, webhooks): MemoService receives this one
     # instance; its queues live as long as the app and close with it.
-    memo_effects = MemoEffects(
-        store,
-        profile,
-        mailer=Mailer(),
-        webhooks=WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks)),
-    )
+    # One guard for every request to a URL a user chose (webhooks, link previews):
+    # --allow-private-webhooks relaxes both.
+    guard = AddressGuard(allow_private=profile.allow_private_webhooks)
+    memo_effects = MemoEffects(store, profile, mailer=Mailer(), webhooks=WebhookDispatcher(guard))
+    link_previewer = LinkPreviewer(guard)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
@@ -89,6 +90,8 @@ def create_app(profile: Profile) -> Starlette:
         LinkedIdentityService(store, profile),
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
+        # memos.api.v1.MemoService, likewise.
+        LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
     ])
@@ -107,6 +110,7 @@ def create_app(profile: Profile) -> Starlette:
             yield
         finally:
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
+            await link_previewer.close()
             await store.close()
 
     async def public_memo_uids() -> list[str]:

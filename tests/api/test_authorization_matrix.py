@@ -371,6 +371,7 @@ _MEMO_RPCS = [
     "GetLinkMetadata",
     "BatchGetLinkMetadata",
 ]
+_MEMO_DONE = {"GetLinkMetadata", "BatchGetLinkMetadata"}
 ROWS += [
     Row(
         f"MemoService/{name}",
@@ -380,6 +381,12 @@ ROWS += [
         "unimplemented",
     )
     for name in _MEMO_RPCS
+    if name not in _MEMO_DONE
+]
+ROWS += [
+    # Public on an open instance; an empty request names no URL, which the service refuses.
+    Row("MemoService/GetLinkMetadata", _empty, True, False, "anyone", ok=400),
+    Row("MemoService/BatchGetLinkMetadata", _empty, True, False, "anyone", ok=400),
 ]
 ROWS += [
     Row(f"AttachmentService/{name}", _empty, False, False, "unimplemented")
