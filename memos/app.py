@@ -10,6 +10,7 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.live import LiveHub
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
 from memos.api.user.notifications import UserNotificationService
@@ -31,6 +32,7 @@ from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
 
@@ -65,6 +67,8 @@ def create_app(profile: Profile) -> Starlette:
     """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
     load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
+    # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
+    live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
@@ -94,6 +98,7 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
+            live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await store.close()
 
     async def public_memo_uids() -> list[str]:
@@ -106,6 +111,8 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
+            # Before the gateway's /api/v1 catch-all.
+            *sse_routes(store, live_hub),
             *rpc_routes(
                 table,
                 chain,
@@ -122,4 +129,5 @@ def create_app(profile: Profile) -> Starlette:
     )
     app.state.store = store
     app.state.profile = profile
+    app.state.live_hub = live_hub
     return app
