@@ -11,6 +11,7 @@ from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
 from memos.api.user.notifications import UserNotificationService
@@ -83,6 +84,7 @@ def create_app(profile: Profile) -> Starlette:
         UserNotificationService(store, profile),
         AIService(store),
         IdentityProviderService(store),
+        ShortcutService(store),
     ])
     chain = [
         *standard_interceptors(demo=profile.demo),
