@@ -89,7 +89,7 @@ def main() -> int:
     else:
         if not args.pyz.is_file():
             raise SystemExit(f"{args.pyz} does not exist: run build_zipapp.py first, or use --module")
-        command = [args.python, str(args.pyz)]
+        command = [args.python, str(args.pyz.resolve())]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMOS_")}
     env["PYTHONPATH"] = str(ROOT) if args.module else ""
     port = free_port()
