@@ -128,7 +128,8 @@ class SseEndpoint:
             subscription.close()
             client_left = watcher.done() and not watcher.cancelled()
             watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever ended the watcher (a disconnect, a failed receive), the stream is over.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
             # Ending the response for a client that has left would make hypercorn keep the
             # connection for its keep-alive time; it is released at once without it.
@@ -152,10 +153,12 @@ class SseEndpoint:
 
 
 async def _close_on_disconnect(receive: Receive, subscription: Subscription) -> None:
-    message: Message = {}
-    while message.get("type") != "http.disconnect":
-        message = await receive()
-    subscription.close()
+    try:
+        message: Message = {}
+        while message.get("type") != "http.disconnect":
+            message = await receive()
+    finally:
+        subscription.close()
 
 
 def sse_routes(store: Store, hub: LiveHub) -> list[BaseRoute]:
