@@ -163,4 +163,9 @@ async def _close_on_disconnect(receive: Receive, subscription: Subscription) -> 
 
 def sse_routes(store: Store, hub: LiveHub) -> list[BaseRoute]:
     """The stream's route; register it before the REST gateway's ``/api/v1`` catch-all."""
-    return [Route(SSE_PATH, SseEndpoint(store, hub), methods=["GET"])]
+    route = Route(SSE_PATH, SseEndpoint(store, hub), methods=["GET"])
+    # Starlette serves HEAD with every GET route; a HEAD would open a stream with no body to
+    # send. Like every other method, it goes on to the gateway.
+    assert route.methods is not None
+    route.methods.discard("HEAD")
+    return [route]

@@ -192,11 +192,13 @@ def test_a_personal_access_token_opens_a_stream(world: World) -> None:
             stream.close()
 
 
-def test_other_methods_fall_through_to_the_gateway(world: World) -> None:
+@pytest.mark.parametrize("method", ["POST", "HEAD", "DELETE"])
+def test_other_methods_fall_through_to_the_gateway(world: World, method: str) -> None:
     # As in Memos, where `/api/v1/*` takes every method the specific route does not.
-    response = httpx.post(world.url, headers=bearer(world.tokens["alice"]), timeout=5)
+    response = httpx.request(method, world.url, headers=bearer(world.tokens["alice"]), timeout=5)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
+    assert world.subscribers() == 0
 
 
 # --- events and who receives them ----------------------------------------------------------
