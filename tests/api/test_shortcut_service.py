@@ -346,3 +346,13 @@ def test_a_connect_create_without_title_is_invalid_argument(client: TestClient, 
         400,
         {"code": "invalid_argument", "message": "title is required"},
     )
+
+
+def test_rest_masks_from_the_body(client: TestClient, tokens: dict[str, str]) -> None:
+    made = create(client, tokens["alice"]).json()
+    url, alice = f"/api/v1/{made['name']}", bearer(tokens["alice"])
+    # No bytes: no paths.
+    assert error(client.patch(url, content=b"", headers=alice)) == (400, "update mask is required")
+    status, message = error(client.patch(url, params={"updateMask": "title"}, json={"bogus": 1}, headers=alice))
+    assert status == 400 and "bogus" in message
+    assert listed(client, tokens["alice"]) == [made]
