@@ -353,6 +353,12 @@ LAUNCHER = '''\
 # memos.pyz: where to unpack, then shiv's bootstrap (which runs memos).
 import os, stat, sys, tempfile
 
+# A long-running server has no use for docstrings and asserts: running under -OO keeps
+# about 1.5 MiB less resident. Re-executing once is cheaper than shipping a second interpreter flag
+# in the shebang (env -S is not everywhere).
+if sys.flags.optimize < 2 and sys.executable and not os.environ.get("MEMOS_PYZ_KEEP_DOCSTRINGS"):
+    os.execv(sys.executable, [sys.executable, "-OO", *sys.orig_argv[1:]])
+
 
 def usable_home():
     home = os.path.expanduser("~")

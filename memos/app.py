@@ -11,6 +11,7 @@ from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.memo_effects import MemoEffects
 from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
@@ -24,6 +25,9 @@ from memos.auth.authenticator import Authenticator
 from memos.auth.body_limits import RequestBodyLimits
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
+from memos.notify.email import Mailer
+from memos.notify.netguard import AddressGuard
+from memos.notify.webhooks import WebhookDispatcher
 from memos.profile import Profile
 from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
@@ -68,6 +72,14 @@ def create_app(profile: Profile) -> Starlette:
     """The ASGI app; its lifespan opens the store (migrating it) and closes it again."""
     load_api_descriptors()
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
+    # The side effects of memo writes (inbox, e-mail, webhooks): MemoService receives this one
+    # instance; its queues live as long as the app and close with it.
+    memo_effects = MemoEffects(
+        store,
+        profile,
+        mailer=Mailer(),
+        webhooks=WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks)),
+    )
     # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
     live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
@@ -101,6 +113,7 @@ def create_app(profile: Profile) -> Starlette:
             yield
         finally:
             live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
+            await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await store.close()
 
     async def public_memo_uids() -> list[str]:
@@ -131,5 +144,6 @@ def create_app(profile: Profile) -> Starlette:
     )
     app.state.store = store
     app.state.profile = profile
+    app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
     return app

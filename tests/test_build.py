@@ -71,6 +71,9 @@ def test_pyz_serves_on_an_empty_data_dir(pyz: Path, tmp_path: Path, clean_env: d
         assert (health.status_code, health.text) == (200, "Service ready.")
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert home.status_code == 200 and "<!doctype html>" in home.text.lower()
+        # The launcher re-executes the same process under -OO (no docstrings or asserts kept in memory).
+        command_line = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert command_line[:2] == [sys.executable.encode(), b"-OO"]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

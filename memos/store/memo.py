@@ -55,6 +55,10 @@ class MemoDriver(Protocol):
         """Payloads stay JSON text."""
         ...
 
+    async def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """The content of each of these memos that exists, by id."""
+        ...
+
 
 class Memos:
     """``store.memos``."""
@@ -68,3 +72,10 @@ class Memos:
             dataclasses.replace(row, payload=codec.decode_memo_payload(row.payload, where=f"memo {row.uid}"))
             for row in await self._store.driver.memos.find_summaries(find)
         ]
+
+    async def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        """The content of each memo of ``ids`` that exists (any state, comments included), by id.
+
+        For the few memos a notification list names; lists of memos read their content with the rows.
+        """
+        return await self._store.driver.memos.contents(ids) if ids else {}

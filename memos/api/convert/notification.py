@@ -40,9 +40,10 @@ def can_see(memo: Any, viewer: Any) -> bool:
 
 
 def notification_to_message(
-    receiver: Any, sender: Any, viewer: Any, row: Any, memos: Mapping[int, Any]
+    receiver: Any, sender: Any, viewer: Any, row: Any, memos: Mapping[int, Any], snippets: Mapping[int, str]
 ) -> api.UserNotification:
-    """``row`` is a store inbox row; ``memos`` maps memo ids to rows with uid, creator_id, visibility."""
+    """``row`` is a store inbox row; ``memos`` maps memo ids to rows with uid, creator_id, visibility,
+    ``snippets`` memo ids to their snippets (``memos.markdown.snippet`` of the content)."""
     message = row.message
     notification = api.UserNotification(
         name=f"users/{receiver.username}/notifications/{row.id}",
@@ -60,19 +61,20 @@ def notification_to_message(
     if message.type == inbox_pb2.InboxMessage.MEMO_COMMENT:
         # A comment notification shows nothing unless both the comment and its memo are visible.
         if can_see(memo, viewer) and can_see(related, viewer):
-            notification.memo_comment.CopyFrom(_payload_message(api.UserNotification.MemoCommentPayload, memo, related))
+            notification.memo_comment.CopyFrom(
+                _payload_message(api.UserNotification.MemoCommentPayload, memo, related, snippets)
+            )
     elif can_see(memo, viewer):
         shown_related = related if can_see(related, viewer) else None
         notification.memo_mention.CopyFrom(
-            _payload_message(api.UserNotification.MemoMentionPayload, memo, shown_related)
+            _payload_message(api.UserNotification.MemoMentionPayload, memo, shown_related, snippets)
         )
     return notification
 
 
-def _payload_message(kind: type, memo: Any, related: Any | None) -> Any:
-    # Snippets need the memo content and the markdown snippet rules; both arrive with
-    # the memo issue, so they stay empty until then.
-    payload = kind(memo=f"memos/{memo.uid}")
+def _payload_message(kind: type, memo: Any, related: Any | None, snippets: Mapping[int, str]) -> Any:
+    payload = kind(memo=f"memos/{memo.uid}", memo_snippet=snippets.get(memo.id, ""))
     if related is not None:
         payload.related_memo = f"memos/{related.uid}"
+        payload.related_memo_snippet = snippets.get(related.id, "")
     return payload

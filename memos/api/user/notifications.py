@@ -1,6 +1,7 @@
 """UserService RPCs on a user's notification inbox."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -11,6 +12,7 @@ from memos.api.names import parse_notification_name, parse_user_name
 from memos.api.user.lookup import UserLookups
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import user_service_pb2 as api
+from memos.markdown import snippet
 from memos.store import FindInbox, FindMemo, FindUser, UpdateInbox, User
 from memos.store.errors import NotFound
 
@@ -39,12 +41,13 @@ class UserNotificationService(UserLookups):
         rows = [r for r in await self._store.inboxes.find(FindInbox(receiver_id=owner.id)) if r.message.type != 0]
         memo_ids = {i for r in rows for i in notification_memo_ids(r.message)}
         memos = {m.id: m for m in await self._memos_by_id(memo_ids)}
+        snippets = await self._snippets(memos)
         notifications = []
         for row in rows:
             sender = await self._store.users.get(FindUser(id=row.sender_id))
             if sender is None:
                 continue  # Memos skips rows whose sender is gone
-            notifications.append(notification_to_message(owner, sender, caller, row, memos))
+            notifications.append(notification_to_message(owner, sender, caller, row, memos, snippets))
         return api.ListUserNotificationsResponse(notifications=notifications)
 
     async def _memos_by_id(self, ids: set[int]) -> list[Any]:
@@ -54,6 +57,13 @@ class UserNotificationService(UserLookups):
         return await self._store.memos.find_summaries(
             FindMemo(ids=sorted(ids), row_status=None, exclude_comments=False)
         )
+
+    async def _snippets(self, memos: dict[int, Any]) -> dict[int, str]:
+        """The snippet of each memo, by id: parsed in a worker thread, a long inbox must not stall the loop."""
+        contents = await self._store.memos.contents(sorted(memos))
+        if not contents:
+            return {}
+        return await asyncio.to_thread(lambda: {memo_id: snippet(text) for memo_id, text in contents.items()})
 
     async def UpdateUserNotification(
         self, request: api.UpdateUserNotificationRequest, ctx: CallContext
@@ -74,7 +84,7 @@ class UserNotificationService(UserLookups):
             raise RpcError(Code.NOT_FOUND, "notification not found")
         sender = await self._store.users.get(FindUser(id=row.sender_id))
         memos = {m.id: m for m in await self._memos_by_id(set(notification_memo_ids(row.message)))}
-        return notification_to_message(owner, sender, ctx.principal, row, memos)
+        return notification_to_message(owner, sender, ctx.principal, row, memos, await self._snippets(memos))
 
     async def DeleteUserNotification(
         self, request: api.DeleteUserNotificationRequest, ctx: CallContext

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -47,5 +48,14 @@ class SqliteMemos:
                 MemoSummary(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
                 for row in rows(conn, sql, args)
             ]
+
+        return await self._db.run_read(query)
+
+    async def contents(self, ids: Sequence[int]) -> dict[int, str]:
+        sql = f"SELECT id, content FROM memo WHERE id {IN_JSON}"
+        args = [json.dumps(list(ids))]
+
+        def query(conn: apsw.Connection) -> dict[int, str]:
+            return {row[0]: row[1] for row in rows(conn, sql, args)}
 
         return await self._db.run_read(query)
