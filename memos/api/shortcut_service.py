@@ -20,7 +20,6 @@ from memos.api.convert.shortcut import StoreShortcut, shortcut_to_message
 from memos.api.ids import shortcut_id
 from memos.api.names import parse_shortcut_name, parse_user_name
 from memos.call import CallContext, Code, RpcError
-from memos.filter import FilterError, parse_memo_filter
 from memos.gen.api.v1 import shortcut_service_pb2 as api
 from memos.gen.store import user_setting_pb2 as store_pb
 from memos.store import FindUser, Store, User
@@ -43,6 +42,9 @@ def check_filter(text: str) -> str:
     """``text`` once it compiles as a memo filter; for shortcuts an empty filter is an error too."""
     if not text:
         raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: filter cannot be empty")
+    # The filter compiler loads on first use: an idle server does not hold it.
+    from memos.filter import FilterError, parse_memo_filter
+
     try:
         parse_memo_filter(text)
     except FilterError as error:
