@@ -408,7 +408,10 @@ def sqlite_execute(path: pathlib.Path, sql: str) -> None:
 async def insert_memo(store: Store, uid: str, creator_id: int, *, created_ts: int, visibility: str = "PUBLIC",
                       row_status: str = "NORMAL", pinned: int = 0, payload: str = "{}",
                       comment_on: int | None = None) -> int:
-    """Insert a memo row (and its COMMENT relation) straight into a started SQLite Store; its id."""
+    """Insert a memo row (and its COMMENT relation) straight into a started SQLite Store; its id.
+
+    The row is added to the store's search index too, so content searches find it.
+    """
 
     def insert(conn: Any) -> int:
         conn.execute(
@@ -419,6 +422,8 @@ async def insert_memo(store: Store, uid: str, creator_id: int, *, created_ts: in
         memo_id = conn.last_insert_rowid()
         if comment_on is not None:
             conn.execute("INSERT INTO memo_relation VALUES (?, ?, 'COMMENT')", (memo_id, comment_on))
+        # As every memo write of the store does: content searches pre-filter through this index.
+        store.driver.search.reindex(conn, [memo_id])  # type: ignore[attr-defined]
         return memo_id
 
     return await store.driver.run_write(insert)

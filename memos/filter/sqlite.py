@@ -39,16 +39,26 @@ _TIME_PARTS = {
     TimePart.SECONDS: ("%S", 0),
 }
 _LIKE_ESCAPE = "\\"
+# More terms narrow the candidates little and cost a posting-list read each.
+_MAX_TRIGRAMS = 32
 
 Fragment = tuple[str, list[object]]
 N = TypeVar("N")
 
 
-def render_sqlite(condition: Condition, *, table: str = "memo") -> Fragment:
-    """``(sql, params)`` for ``condition`` against the table (or alias) ``table``."""
-    if not _IDENTIFIER.fullmatch(table):
-        raise ValueError(f"table alias must be a plain identifier, got {table!r}")
-    return _Renderer(table).render(condition)
+def render_sqlite(condition: Condition, *, table: str = "memo", search_table: str | None = None) -> Fragment:
+    """``(sql, params)`` for ``condition`` against the table (or alias) ``table``.
+
+    ``search_table`` names a trigram index of the memo contents that the store keeps
+    (an FTS5 table, ``tokenize='trigram'``, whose rowid is the memo id and whose only
+    column holds ``memos_unicode_lower(content)``). When given, text searches on
+    ``content`` of at least three folded characters first narrow the rows through it;
+    the exact test stays, so results are the same with or without the index.
+    """
+    for name in (table, search_table):
+        if name is not None and not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"table names must be plain identifiers, got {name!r}")
+    return _Renderer(table, search_table).render(condition)
 
 
 def escape_like(text: str) -> str:
@@ -57,8 +67,9 @@ def escape_like(text: str) -> str:
 
 
 class _Renderer:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, search_table: str | None = None) -> None:
         self.table = table
+        self.search_table = search_table
         self.handlers: dict[type[Any], Callable[[Any], Fragment]] = {
             c.Constant: self._constant,
             c.And: lambda node: self._joined(node.parts, "AND"),
@@ -135,8 +146,16 @@ class _Renderer:
         return f"({self.column(c.Column.CREATOR_ID)} IN ({inner}))", list(node.usernames)
 
     def _text_search(self, node: c.TextSearch) -> Fragment:
-        pattern = _like_pattern(node.mode, escape_like(node.text.casefold()))
-        return f"(memos_unicode_lower({self.column(node.column)}) LIKE ? ESCAPE '\\')", [pattern]
+        folded = node.text.casefold()
+        pattern = _like_pattern(node.mode, escape_like(folded))
+        exact = f"(memos_unicode_lower({self.column(node.column)}) LIKE ? ESCAPE '\\')"
+        query = trigram_query(folded) if node.column is c.Column.CONTENT and self.search_table else None
+        if query is None:
+            return exact, [pattern]
+        # A needle's trigrams all occur in any text that contains it: the index only
+        # drops rows the exact test would drop too.
+        candidates = f"SELECT rowid FROM {self.search_table} WHERE {self.search_table} MATCH ?"
+        return f"({self.table}.id IN ({candidates}) AND {exact})", [query, pattern]
 
     def _regex(self, node: c.RegexSearch) -> Fragment:
         return f"({self.column(node.column)} REGEXP ?)", [node.pattern]
@@ -191,6 +210,22 @@ class _Renderer:
 
     def _tag_count(self, node: c.TagCount) -> Fragment:
         return f"({self.tag_count} {_SQL_OPS[node.op]} ?)", [node.value]
+
+
+def trigram_query(folded: str) -> str | None:
+    """An FTS5 query matching every text that contains ``folded``; None below three characters.
+
+    Each distinct trigram is a quoted term (quotes doubled), ANDed: a superset of the
+    substring matches that needs no token positions. Very long needles keep an even
+    spread of at most ``_MAX_TRIGRAMS`` terms, which only widens the superset.
+    """
+    trigrams = list(dict.fromkeys(folded[i : i + 3] for i in range(len(folded) - 2)))
+    if not trigrams:
+        return None
+    if len(trigrams) > _MAX_TRIGRAMS:
+        step = len(trigrams) / _MAX_TRIGRAMS
+        trigrams = [trigrams[int(i * step)] for i in range(_MAX_TRIGRAMS)]
+    return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
 def _like_pattern(mode: TextMode, escaped: str) -> str:

@@ -2,12 +2,13 @@
 
 ``store.<entity part>.<verb>(<Find|Create|Update><Entity>(...))``: each entity module
 (``user``, ``user_setting``, ``instance_setting``, ``idp``, ``user_identity``, ``inbox``,
-``memo``) holds its row, its lookup and change objects, the protocol its dialect
-objects follow and its part of the facade; ``sqlite/<entity>.py`` holds its SQL.
+``memo``, ``memo_relation``, ``reaction``, ``memo_share``, ``attachment``) holds its row,
+its lookup and change objects, the protocol its dialect objects follow and its part of
+the facade; ``sqlite/<entity>.py`` holds its SQL.
 """
 from __future__ import annotations
 
-from memos.store.attachment import AttachmentRef
+from memos.store.attachment import Attachment, AttachmentRef, FindAttachment
 from memos.store.errors import (
     Conflict,
     DeploymentError,
@@ -21,7 +22,27 @@ from memos.store.errors import (
 from memos.store.idp import FindIdentityProvider
 from memos.store.inbox import CreateInbox, FindInbox, InboxMessage, UpdateInbox
 from memos.store.instance_setting import FindInstanceSetting
-from memos.store.memo import FindMemo, MemoSummary
+from memos.store.memo import (
+    VISIBILITIES,
+    VISIBILITY_PRIVATE,
+    VISIBILITY_PROTECTED,
+    VISIBILITY_PUBLIC,
+    CreateMemo,
+    FindMemo,
+    Memo,
+    MemoSummary,
+    UpdateMemo,
+)
+from memos.store.memo_relation import (
+    RELATION_COMMENT,
+    RELATION_REFERENCE,
+    FindMemoRelation,
+    LinkedRelation,
+    MemoRelation,
+    RelatedMemo,
+)
+from memos.store.memo_share import CreateMemoShare, FindMemoShare, MemoShare
+from memos.store.reaction import CreateReaction, FindReaction, Reaction
 from memos.store.store import Store
 from memos.store.user import (
     ROLE_ADMIN,
@@ -37,33 +58,54 @@ from memos.store.user_identity import CreateUserIdentity, FindUserIdentity, User
 from memos.store.user_setting import FindUserSetting
 
 __all__ = [
+    "RELATION_COMMENT",
+    "RELATION_REFERENCE",
     "ROLE_ADMIN",
     "ROLE_USER",
     "ROW_STATUS_ARCHIVED",
     "ROW_STATUS_NORMAL",
+    "VISIBILITIES",
+    "VISIBILITY_PRIVATE",
+    "VISIBILITY_PROTECTED",
+    "VISIBILITY_PUBLIC",
+    "Attachment",
     "AttachmentRef",
     "Conflict",
     "CreateInbox",
+    "CreateMemo",
+    "CreateMemoShare",
+    "CreateReaction",
     "CreateUser",
     "CreateUserIdentity",
     "DeploymentError",
     "DeploymentManaged",
+    "FindAttachment",
     "FindIdentityProvider",
     "FindInbox",
     "FindInstanceSetting",
     "FindMemo",
+    "FindMemoRelation",
+    "FindMemoShare",
+    "FindReaction",
     "FindUser",
     "FindUserIdentity",
     "FindUserSetting",
     "GuardRefused",
     "InboxMessage",
     "InvalidValue",
+    "LinkedRelation",
+    "Memo",
+    "MemoRelation",
+    "MemoShare",
     "MemoSummary",
     "MigrationError",
     "NotFound",
+    "Reaction",
+    "RelatedMemo",
     "Store",
     "StoreError",
     "UpdateInbox",
+    "UpdateMemo",
     "UpdateUser",
     "User",
     "UserIdentity",

@@ -15,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from memos.store.attachment import AttachmentDriver
 from memos.store.errors import StoreError
 from memos.store.idp import IdpDriver
 from memos.store.inbox import InboxDriver
 from memos.store.instance_setting import InstanceSettingDriver, SystemSettingRow
 from memos.store.memo import MemoDriver
+from memos.store.memo_relation import MemoRelationDriver
+from memos.store.memo_share import MemoShareDriver
+from memos.store.reaction import ReactionDriver
 from memos.store.user import UserDriver
 from memos.store.user_identity import UserIdentityDriver
 from memos.store.user_setting import UserSettingDriver
@@ -53,6 +57,18 @@ class Driver(Protocol):
     @property
     def memos(self) -> MemoDriver: ...
 
+    @property
+    def memo_relations(self) -> MemoRelationDriver: ...
+
+    @property
+    def reactions(self) -> ReactionDriver: ...
+
+    @property
+    def memo_shares(self) -> MemoShareDriver: ...
+
+    @property
+    def attachments(self) -> AttachmentDriver: ...
+
     # --- the database itself ---------------------------------------------------------
     async def close(self) -> None: ...
 
@@ -74,6 +90,14 @@ class Driver(Protocol):
 
     async def apply_migrations(self, scripts: Sequence[str]) -> None:
         """Run upgrade scripts in order, all in one transaction."""
+        ...
+
+    async def ensure_project_schema(self) -> None:
+        """Add what this project keeps beside the Memos schema (list indexes, the search
+        index) where missing and bring it up to date; run at every start, after migration.
+
+        Never changes a Memos table, so the database still opens in Memos v0.30.
+        """
         ...
 
     async def execute_script(self, script: str) -> None:

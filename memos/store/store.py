@@ -14,12 +14,16 @@ import logging
 import os
 
 from memos.store import deployment, migrator
+from memos.store.attachment import Attachments
 from memos.store.driver import Driver, open_driver
 from memos.store.errors import DeploymentError, StoreError
 from memos.store.idp import IdentityProviders
 from memos.store.inbox import Inboxes
 from memos.store.instance_setting import InstanceSettings
 from memos.store.memo import Memos
+from memos.store.memo_relation import MemoRelations
+from memos.store.memo_share import MemoShares
+from memos.store.reaction import Reactions
 from memos.store.user import Users
 from memos.store.user_identity import UserIdentities
 from memos.store.user_setting import UserSettings
@@ -65,6 +69,10 @@ class Store:
         self.user_identities = UserIdentities(self)
         self.inboxes = Inboxes(self)
         self.memos = Memos(self)
+        self.memo_relations = MemoRelations(self)
+        self.reactions = Reactions(self)
+        self.memo_shares = MemoShares(self)
+        self.attachments = Attachments(self)
 
     @classmethod
     async def open(
@@ -100,6 +108,7 @@ class Store:
             if self.demo:
                 for script in _demo_seed_scripts(opened.name):
                     await opened.execute_script(script)
+            await opened.ensure_project_schema()
             self._driver = opened
             await self.instance_settings.ensure_secret_key()
             await self._check_auth_lockout()

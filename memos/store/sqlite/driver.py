@@ -7,11 +7,16 @@ from typing import TypeVar
 import apsw
 
 from memos.store.instance_setting import SystemSettingRow
+from memos.store.sqlite.attachment import SqliteAttachments
 from memos.store.sqlite.db import SqliteDatabase
 from memos.store.sqlite.idp import SqliteIdentityProviders
 from memos.store.sqlite.inbox import SqliteInboxes
 from memos.store.sqlite.instance_setting import SqliteInstanceSettings
 from memos.store.sqlite.memo import SqliteMemos
+from memos.store.sqlite.memo_relation import SqliteMemoRelations
+from memos.store.sqlite.memo_share import SqliteMemoShares
+from memos.store.sqlite.project_schema import MemoSearch
+from memos.store.sqlite.reaction import SqliteReactions
 from memos.store.sqlite.sql import first, upsert_system_setting
 from memos.store.sqlite.user import SqliteUsers
 from memos.store.sqlite.user_identity import SqliteUserIdentities
@@ -26,13 +31,18 @@ class SqliteDriver:
     def __init__(self, db: SqliteDatabase) -> None:
         """Use ``await SqliteDriver.open(dsn)``."""
         self.db = db
-        self.users = SqliteUsers(db)
+        self.search = MemoSearch(db)
+        self.users = SqliteUsers(db, self.search)
         self.user_settings = SqliteUserSettings(db)
         self.instance_settings = SqliteInstanceSettings(db)
         self.identity_providers = SqliteIdentityProviders(db)
         self.user_identities = SqliteUserIdentities(db)
         self.inboxes = SqliteInboxes(db)
-        self.memos = SqliteMemos(db)
+        self.memos = SqliteMemos(db, self.search)
+        self.memo_relations = SqliteMemoRelations(db)
+        self.reactions = SqliteReactions(db)
+        self.memo_shares = SqliteMemoShares(db)
+        self.attachments = SqliteAttachments(db)
 
     @classmethod
     async def open(cls, dsn: str) -> SqliteDriver:
@@ -73,6 +83,9 @@ class SqliteDriver:
                 conn.execute(script)
 
         await self.db.run_write(apply)
+
+    async def ensure_project_schema(self) -> None:
+        await self.search.ensure()
 
     async def execute_script(self, script: str) -> None:
         await self.db.run_write(lambda conn: conn.execute(script).fetchall())

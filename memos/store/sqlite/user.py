@@ -7,6 +7,7 @@ import apsw
 
 from memos.store.attachment import AttachmentRef
 from memos.store.sqlite.db import SqliteDatabase
+from memos.store.sqlite.project_schema import MemoSearch
 from memos.store.sqlite.sql import IN_JSON, first, given, insert, limit_clause, rows, update, where
 from memos.store.sqlite.user_identity import insert_identity
 from memos.store.user import CreateUser, FindUser, UpdateUser, User
@@ -27,8 +28,9 @@ def _criteria(find: FindUser) -> tuple[str, list[object]]:
 
 
 class SqliteUsers:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, search: MemoSearch) -> None:
         self._db = db
+        self._search = search
 
     async def create(self, create: CreateUser) -> User:
         return await self._db.run_write(lambda conn: _insert_user(conn, create))
@@ -80,7 +82,7 @@ class SqliteUsers:
         return await self._db.run_write(update_user)
 
     async def delete(self, user_id: int) -> list[AttachmentRef] | None:
-        return await self._db.run_write(lambda conn: _delete_user_cascade(conn, user_id))
+        return await self._db.run_write(lambda conn: _delete_user_cascade(conn, user_id, self._search))
 
 
 # Both payload kinds of an inbox message name memos; a row goes with a user's
@@ -106,7 +108,7 @@ SELECT memo.id, memo.uid FROM memo JOIN removed ON memo.id = removed.id
 """
 
 
-def _delete_user_cascade(conn: apsw.Connection, user_id: int) -> list[AttachmentRef] | None:
+def _delete_user_cascade(conn: apsw.Connection, user_id: int, search: MemoSearch) -> list[AttachmentRef] | None:
     if first(conn, "SELECT 1 FROM user WHERE id = ?", (user_id,)) is None:
         return None
     memos = rows(conn, _USER_MEMO_TREE, (user_id,))
@@ -138,6 +140,7 @@ def _delete_user_cascade(conn: apsw.Connection, user_id: int) -> list[Attachment
         f"DELETE FROM memo_relation WHERE memo_id {IN_JSON} OR related_memo_id {IN_JSON}", (memo_ids, memo_ids)
     )
     conn.execute(f"DELETE FROM memo WHERE id {IN_JSON}", (memo_ids,))
+    search.forget(conn, memo_ids)
     conn.execute("DELETE FROM user_identity WHERE user_id = ?", (user_id,))
     conn.execute("DELETE FROM user_setting WHERE user_id = ?", (user_id,))
     conn.execute("DELETE FROM user WHERE id = ?", (user_id,))
