@@ -1,7 +1,9 @@
 """Helpers shared by the tests: profiles, free ports, the real server process, Connect calls, demo data."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import gzip
 import os
 import pathlib
@@ -303,11 +305,30 @@ def all_procedures() -> list[str]:
     ]
 
 
+@dataclasses.dataclass
+class LoopbackServer:
+    """An ASGI app served by hypercorn on 127.0.0.1 in a thread of its own, with its own event loop."""
+
+    url: str
+    port: int
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run ``coroutine`` on the server's loop; its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Call a plain function on the server's loop (where the app's objects live); its result."""
+
+        async def call() -> Any:
+            return function(*args)
+
+        return self.run(call())
+
+
 @contextlib.contextmanager
-def serve_on_loopback(app: Any) -> Iterator[str]:
-    """Serve a small ASGI app (a webhook receiver, a provider) with hypercorn on 127.0.0.1 in a thread;
-    yield its base URL (``http://127.0.0.1:<port>``) while it is being served."""
-    import asyncio
+def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
+    """Serve ``app`` (lifespan included) with hypercorn on 127.0.0.1 in a thread; stop it on exit."""
     import threading
 
     from hypercorn.asyncio import serve
@@ -331,11 +352,19 @@ def serve_on_loopback(app: Any) -> Iterator[str]:
     started.wait(10)
     _wait_listening(port)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield LoopbackServer(f"http://127.0.0.1:{port}", port, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(15)
         loop.close()
+
+
+@contextlib.contextmanager
+def serve_on_loopback(app: Any) -> Iterator[str]:
+    """Serve a small ASGI app (a webhook receiver, a provider) with hypercorn on 127.0.0.1 in a thread;
+    yield its base URL (``http://127.0.0.1:<port>``) while it is being served."""
+    with serve_app_in_thread(app) as server:
+        yield server.url
 
 
 def _wait_listening(port: int, timeout: float = 10.0) -> None:
