@@ -10,8 +10,10 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.live import LiveHub
 from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo_effects import MemoEffects
+from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
 from memos.api.user.notifications import UserNotificationService
@@ -37,6 +39,7 @@ from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
 
@@ -78,6 +81,8 @@ def create_app(profile: Profile) -> Starlette:
     guard = AddressGuard(allow_private=profile.allow_private_webhooks)
     memo_effects = MemoEffects(store, profile, mailer=Mailer(), webhooks=WebhookDispatcher(guard))
     link_previewer = LinkPreviewer(guard)
+    # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
+    live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
@@ -94,6 +99,7 @@ def create_app(profile: Profile) -> Starlette:
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
+        ShortcutService(store),
     ])
     chain = [
         *standard_interceptors(demo=profile.demo),
@@ -109,6 +115,7 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
+            live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await link_previewer.close()
             await store.close()
@@ -123,6 +130,8 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
+            # Before the gateway's /api/v1 catch-all.
+            *sse_routes(store, live_hub),
             *rpc_routes(
                 table,
                 chain,
@@ -140,4 +149,5 @@ def create_app(profile: Profile) -> Starlette:
     app.state.store = store
     app.state.profile = profile
     app.state.memo_effects = memo_effects
+    app.state.live_hub = live_hub
     return app

@@ -1,8 +1,12 @@
 """Filters in requests (ListMemos, ListAllUserStats, shortcuts): compiled once, refused with their diagnostic."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from memos.call import Code, RpcError
-from memos.filter import Condition, FilterError, parse_memo_filter
+
+if TYPE_CHECKING:
+    from memos.filter import Condition
 
 
 def memo_filter(text: str) -> Condition | None:
@@ -13,6 +17,9 @@ def memo_filter(text: str) -> Condition | None:
     """
     if not text:
         return None
+    # The filter compiler loads on first use.
+    from memos.filter import FilterError, parse_memo_filter
+
     try:
         return parse_memo_filter(text)
     except FilterError as exc:
