@@ -10,7 +10,9 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.memos import MemoService
+from memos.api.memo.relations import MemoRelationService
 from memos.api.memo_effects import MemoEffects
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
@@ -92,6 +94,8 @@ def create_app(profile: Profile) -> Starlette:
         UserNotificationService(store, profile),
         # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
         MemoService(store, profile, memo_effects),
+        MemoCommentService(store, profile, memo_effects),
+        MemoRelationService(store, profile, memo_effects),
         AIService(store),
         IdentityProviderService(store),
     ])

@@ -25,12 +25,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from memos.api.access import is_admin, require_caller
 from memos.api.convert.memo import MemoParts, memo_name, memo_to_message, visibility_to_message
 from memos.api.memo_effects import MemoEffects, ParentMemo
 from memos.api.names import parse_memo_name
-from memos.api.visibility import PRIVATE, PUBLIC, may_see
+from memos.api.visibility import PRIVATE, PUBLIC, may_see, visibilities_of_others
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.markdown import Derived, derive
@@ -39,6 +40,7 @@ from memos.store import (
     RELATION_COMMENT,
     RELATION_REFERENCE,
     ROW_STATUS_ARCHIVED,
+    ROW_STATUS_NORMAL,
     FindMemoRelation,
     FindUser,
     LinkedRelation,
@@ -202,7 +204,7 @@ class MemoLookups:
             parts = MemoParts(
                 creator_username=creator,
                 attachments=attachments[memo.id],
-                relations=[relation for relation in own if _both_visible(relation, caller)],
+                relations=[relation for relation in own if visible_relation(relation, caller)],
                 reactions=[
                     (reaction, usernames[reaction.creator_id])
                     for reaction in reactions[memo_name(memo.uid)]
@@ -241,7 +243,7 @@ class MemoLookups:
                   parent)
 
 
-def _both_visible(relation: LinkedRelation, caller: User | None) -> bool:
+def visible_relation(relation: LinkedRelation, caller: User | None) -> bool:
     """A relation is shown only to callers who may see both of its memos (spec §4)."""
     return may_see(caller, relation.memo) and may_see(caller, relation.related_memo)
 
@@ -251,3 +253,14 @@ def _parent_uid(memo_id: int, relations: Sequence[LinkedRelation]) -> str | None
         if relation.type == RELATION_COMMENT and relation.memo.id == memo_id:
             return relation.related_memo.uid
     return None
+
+
+def list_scope(caller: User | None, archived: bool) -> dict[str, Any]:
+    """Which memos a list may show the caller (spec §3.2), as FindMemo criteria."""
+    if archived:
+        assert caller is not None
+        return {"row_status": ROW_STATUS_ARCHIVED, "creator_id": caller.id}
+    scope: dict[str, Any] = {"row_status": ROW_STATUS_NORMAL, "visibilities": visibilities_of_others(caller)}
+    if caller is not None:
+        scope["or_creator_id"] = caller.id
+    return scope

@@ -16,11 +16,10 @@ from memos.api.convert.memo import (
     timestamp_seconds,
     visibility_to_store,
 )
-from memos.api.ids import chosen_or_new_uid
-from memos.api.memo.lookup import MemoLookups
+from memos.api.memo.lookup import list_scope
+from memos.api.memo.writer import MemoWriter, client_time
 from memos.api.names import parse_memo_name
 from memos.api.paging import requested_page
-from memos.api.visibility import visibilities_of_others
 from memos.call import CallContext, Code, RpcError
 from memos.filter import Condition, FilterError, parse_memo_filter
 from memos.gen.api.v1 import common_pb2
@@ -29,16 +28,12 @@ from memos.gen.store import memo_pb2
 from memos.markdown import fill_payload
 from memos.storage.local import remove_attachment_files
 from memos.store import (
-    ROW_STATUS_ARCHIVED,
-    ROW_STATUS_NORMAL,
-    CreateMemo,
     FindMemo,
     Memo,
     StoreError,
     UpdateMemo,
     User,
 )
-from memos.store.errors import Conflict
 from memos.store.memo import TimeField
 
 log = logging.getLogger(__name__)
@@ -98,7 +93,7 @@ def parse_filter(text: str) -> Condition | None:
         raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
 
 
-class MemoService(MemoLookups):
+class MemoService(MemoWriter):
     """Memos themselves: CreateMemo, ListMemos, GetMemo, UpdateMemo, DeleteMemo."""
 
     SERVICE_NAME = "memos.api.v1.MemoService"
@@ -112,43 +107,6 @@ class MemoService(MemoLookups):
         await self._effects.memo_created(message, memo_id=memo.id, creator=caller, mentioned=derived_mentions)
         self._publish("memo.created", message, owner_id=memo.creator_id)
         return message
-
-    async def _create(
-        self, wanted: api.Memo, requested_uid: str, caller: User, *, visibility: str | None = None
-    ) -> tuple[Memo, tuple[str, ...]]:
-        """Validate everything, then store the memo and its references (spec §3.1).
-
-        ``visibility`` overrides the requested one (comments take their parent's).
-        Returns the row and the mentions its content derived.
-        """
-        uid = chosen_or_new_uid(requested_uid)
-        await self._check_content(wanted.content)
-        if wanted.attachments:
-            # Binding attachments belongs to the attachment RPCs, which are not built yet:
-            # refuse before anything is stored rather than create a memo without them.
-            raise RpcError(Code.UNIMPLEMENTED, "attaching attachments to memos is not implemented yet")
-        targets = await self._reference_targets(wanted.relations, caller, self_uid=uid, self_id=None)
-        derived = await self._derive(wanted.content)
-        payload = memo_pb2.MemoPayload()
-        fill_payload(payload, derived)
-        if wanted.HasField("location"):
-            location_to_payload(wanted.location, payload)
-        create = CreateMemo(
-            uid=uid,
-            creator_id=caller.id,
-            content=wanted.content,
-            visibility=visibility or visibility_to_store(wanted.visibility),
-            payload=payload,
-            created_ts=_client_time(wanted, "create_time"),
-            updated_ts=_client_time(wanted, "update_time"),
-        )
-        try:
-            memo = await self._store.memos.create(create)
-        except Conflict:
-            raise RpcError(Code.ALREADY_EXISTS, f'memo with ID "{uid}" already exists') from None
-        if targets:
-            await self._store.memo_relations.replace_references(memo.id, targets)
-        return memo, derived.mentions
 
     # --- ListMemos ----------------------------------------------------------------------------
 
@@ -167,7 +125,7 @@ class MemoService(MemoLookups):
             ascending=order.ascending,
             limit=page.fetch_limit,
             offset=page.offset,
-            **_scope(caller, archived),
+            **list_scope(caller, archived),
         )
         try:
             memos = await self._store.memos.find(find)
@@ -243,7 +201,7 @@ class MemoService(MemoLookups):
             elif path == "create_time":
                 changes["created_ts"] = timestamp_seconds(wanted.create_time) or 0
             elif path == "update_time":
-                given = _client_time(wanted, "update_time")
+                given = client_time(wanted, "update_time")
                 changes["updated_ts"] = given if given is not None else int(time.time())
             elif path == "display_time":
                 raise RpcError(Code.INVALID_ARGUMENT, "display_time is not supported")
@@ -317,21 +275,3 @@ def _copy_payload(payload: memo_pb2.MemoPayload | None) -> memo_pb2.MemoPayload:
     if payload is not None:
         copy.CopyFrom(payload)
     return copy
-
-
-def _client_time(memo: api.Memo, field: str) -> int | None:
-    """A create/update time the client gave, or None (the store's now) when absent, epoch 0 or unusable."""
-    if not memo.HasField(field):
-        return None
-    return timestamp_seconds(getattr(memo, field)) or None
-
-
-def _scope(caller: User | None, archived: bool) -> dict[str, Any]:
-    """Which memos a list may show the caller (spec §3.2), as FindMemo criteria."""
-    if archived:
-        assert caller is not None
-        return {"row_status": ROW_STATUS_ARCHIVED, "creator_id": caller.id}
-    scope: dict[str, Any] = {"row_status": ROW_STATUS_NORMAL, "visibilities": visibilities_of_others(caller)}
-    if caller is not None:
-        scope["or_creator_id"] = caller.id
-    return scope
