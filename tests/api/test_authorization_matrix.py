@@ -363,8 +363,30 @@ ROWS += [
         "self_or_admin",
     ),
     Row("MemoService/DeleteMemo", _const({"name": _ALICE_MEMO}), False, False, "self_or_admin", destructive=True),
+    Row(
+        "MemoService/SetMemoRelations", _const({"name": _ALICE_MEMO, "relations": []}), False, False, "self_or_admin"
+    ),
+    Row("MemoService/ListMemoRelations", _const({"name": _ALICE_MEMO}), False, False, "signed_in"),
+    Row(
+        "MemoService/CreateMemoComment",
+        _const({"name": _ALICE_MEMO, "comment": {"content": "c"}}),
+        False,
+        False,
+        "self_or_admin",  # the parent is PRIVATE: its creator or an admin
+    ),
+    Row("MemoService/ListMemoComments", _const({"name": _ALICE_MEMO}), True, False, "self"),
 ]
-_MEMO_DONE = {"CreateMemo", "ListMemos", "GetMemo", "UpdateMemo", "DeleteMemo"}
+_MEMO_DONE = {
+    "CreateMemo",
+    "ListMemos",
+    "GetMemo",
+    "UpdateMemo",
+    "DeleteMemo",
+    "SetMemoRelations",
+    "ListMemoRelations",
+    "CreateMemoComment",
+    "ListMemoComments",
+}
 
 # Services of later issues: the access layer already applies; the services answer "unimplemented".
 _MEMO_PUBLIC = {"GetMemo", "ListMemos", "ListMemoComments", "GetLinkMetadata", "BatchGetLinkMetadata"}

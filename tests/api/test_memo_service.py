@@ -5,20 +5,17 @@ Numbers in test names and comments are the statements of the behaviour checklist
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import pathlib
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from memo_support import CONNECT, World, error, memo_world
 from starlette.testclient import TestClient
 from support import (
     bearer,
     build_memos_demo_database,
     connect_call,
-    create_user_row,
     make_profile,
     password_hash,
     sign_in,
@@ -29,68 +26,6 @@ from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as setting_pb
 from memos.store import CreateReaction
-
-CONNECT = "/memos.api.v1.MemoService/"
-
-
-@dataclasses.dataclass
-class World:
-    client: TestClient
-    ids: dict[str, int]
-    headers: dict[str, dict[str, str]]  # username -> Authorization header; "anon" -> {}
-
-    def create(self, who: str, content: str = "text", memo_id: str = "", **fields: Any) -> dict:
-        query = f"?memoId={memo_id}" if memo_id else ""
-        response = self.client.post(f"/api/v1/memos{query}", json={"content": content, **fields},
-                                    headers=self.headers[who])
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def get(self, who: str, name: str) -> Any:
-        return self.client.get(f"/api/v1/{name}", headers=self.headers[who])
-
-    def list(self, who: str, **params: Any) -> Any:
-        return self.client.get("/api/v1/memos", params=params, headers=self.headers[who])
-
-    def names(self, who: str, **params: Any) -> list[str]:
-        response = self.list(who, **params)
-        assert response.status_code == 200, response.text
-        return [memo["name"] for memo in response.json()["memos"]]
-
-    def patch(self, who: str, name: str, body: dict, mask: str | None = None) -> Any:
-        query = f"?updateMask={mask}" if mask is not None else ""
-        return self.client.patch(f"/api/v1/{name}{query}", json=body, headers=self.headers[who])
-
-    def comment(self, who: str, parent: str, content: str = "a comment", **fields: Any) -> Any:
-        return self.client.post(f"/api/v1/{parent}/comments", json={"content": content, **fields},
-                                headers=self.headers[who])
-
-    def connect(self, who: str, method: str, body: dict) -> Any:
-        return self.client.post(CONNECT + method, content=json.dumps(body),
-                                headers={"content-type": "application/json", **self.headers[who]})
-
-    def run_sql(self, sql: str, *args: Any) -> None:
-        store = self.client.app.state.store
-        self.client.portal.call(store.driver.run_write, lambda conn: conn.execute(sql, args))
-
-
-def _world(data_dir: pathlib.Path, *, public: bool = True) -> Iterator[World]:
-    profile = make_profile(data_dir, instance_url="http://memos.test" if public else "")
-    with TestClient(create_app(profile), raise_server_exceptions=False) as client:
-        ids = {name: create_user_row(client, name, role) for name, role in
-               (("root", "ADMIN"), ("alice", "USER"), ("bob", "USER"))}
-        headers = {name: bearer(sign_in(client, name)) for name in ids}
-        yield World(client, ids, {"anon": {}, **headers})
-
-
-@pytest.fixture
-def world(tmp_path: pathlib.Path) -> Iterator[World]:
-    yield from _world(tmp_path / "data")
-
-
-def _error(response: Any) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
-
 
 # --- access ------------------------------------------------------------------------------------
 
@@ -112,7 +47,7 @@ def test_2_anonymous_lists_only_public_normal_top_level_memos(world: World) -> N
 
 
 def test_3_a_private_instance_turns_anonymous_lists_away(tmp_path: pathlib.Path) -> None:
-    for private in _world(tmp_path / "private", public=False):
+    for private in memo_world(tmp_path / "private", public=False):
         private.create("alice", visibility="PUBLIC")
         response = private.list("anon")
         assert response.status_code == 401 and response.json()["code"] == 16
@@ -121,7 +56,7 @@ def test_3_a_private_instance_turns_anonymous_lists_away(tmp_path: pathlib.Path)
 
 def test_4_anonymous_get_of_a_protected_memo_is_unauthenticated_over_rest_and_connect(world: World) -> None:
     name = world.create("alice", visibility="PROTECTED")["name"]
-    assert _error(world.get("anon", name)) == (401, "user not authenticated")
+    assert error(world.get("anon", name)) == (401, "user not authenticated")
     response = world.connect("anon", "GetMemo", {"name": name})
     assert response.status_code == 401
     assert response.json() == {"code": "unauthenticated", "message": "user not authenticated"}
@@ -129,8 +64,8 @@ def test_4_anonymous_get_of_a_protected_memo_is_unauthenticated_over_rest_and_co
 
 def test_5_private_memos_are_refused_to_other_users_and_admins(world: World) -> None:
     name = world.create("alice", visibility="PRIVATE")["name"]
-    assert _error(world.get("bob", name)) == (403, "permission denied")
-    assert _error(world.get("root", name)) == (403, "permission denied")
+    assert error(world.get("bob", name)) == (403, "permission denied")
+    assert error(world.get("root", name)) == (403, "permission denied")
     assert world.get("anon", name).status_code == 401
     assert world.get("alice", name).json()["visibility"] == "PRIVATE"
 
@@ -139,7 +74,7 @@ def test_6_archived_memos_are_not_found_for_all_but_their_creator(world: World) 
     name = world.create("alice", visibility="PUBLIC")["name"]
     world.patch("alice", name, {"state": "ARCHIVED"}, "state")
     for who in ("anon", "bob", "root"):
-        assert _error(world.get(who, name)) == (404, "memo not found")
+        assert error(world.get(who, name)) == (404, "memo not found")
     assert world.get("alice", name).json()["state"] == "ARCHIVED"
 
 
@@ -148,8 +83,8 @@ def test_7_a_public_comment_under_a_private_parent_follows_the_parent(world: Wor
     comment = world.comment("alice", parent).json()["name"]
     assert world.patch("alice", parent, {"visibility": "PRIVATE"}, "visibility").status_code == 200
     assert world.get("alice", comment).json()["visibility"] == "PUBLIC"  # not cascaded
-    assert _error(world.get("anon", comment)) == (401, "user not authenticated")
-    assert _error(world.get("bob", comment)) == (403, "permission denied")
+    assert error(world.get("anon", comment)) == (401, "user not authenticated")
+    assert error(world.get("bob", comment)) == (403, "permission denied")
     assert world.get("alice", comment).json()["parent"] == parent
 
 
@@ -175,8 +110,8 @@ def test_9_the_archive_lists_only_the_callers_archived_memos(world: World) -> No
 
 def test_12_update_and_delete_by_others_are_refused_admins_may(world: World) -> None:
     name = world.create("alice", visibility="PUBLIC")["name"]
-    assert _error(world.patch("bob", name, {"content": "x"}, "content")) == (403, "permission denied")
-    assert _error(world.client.delete(f"/api/v1/{name}", headers=world.headers["bob"])) == (403, "permission denied")
+    assert error(world.patch("bob", name, {"content": "x"}, "content")) == (403, "permission denied")
+    assert error(world.client.delete(f"/api/v1/{name}", headers=world.headers["bob"])) == (403, "permission denied")
     updated = world.patch("root", name, {"content": "by admin"}, "content")
     assert updated.status_code == 200 and updated.json()["creator"] == "users/alice"
     assert world.client.delete(f"/api/v1/{name}", headers=world.headers["root"]).status_code == 200
@@ -199,7 +134,7 @@ def test_13_14_memo_ids_chosen_or_generated(world: World) -> None:
 def test_15_odd_memo_ids_are_invalid_and_store_nothing(world: World, uid: str) -> None:
     response = world.client.post("/api/v1/memos", params={"memoId": uid}, json={"content": "x"},
                                  headers=world.headers["alice"])
-    status, message = _error(response)
+    status, message = error(response)
     assert status == 400 and message.startswith("invalid UID:")
     assert world.names("alice") == []
 
@@ -208,7 +143,7 @@ def test_16_a_taken_memo_id_is_already_exists(world: World) -> None:
     world.create("alice", memo_id="twice")
     response = world.client.post("/api/v1/memos?memoId=twice", json={"content": "again"},
                                  headers=world.headers["bob"])
-    assert _error(response) == (409, 'memo with ID "twice" already exists')
+    assert error(response) == (409, 'memo with ID "twice" already exists')
     assert world.get("alice", "memos/twice").json()["content"] == "text"
 
 
@@ -223,9 +158,9 @@ def _set_content_limit(world: World, limit: int) -> None:
 def test_17_content_is_limited_in_bytes_with_a_floor_of_8192(world: World) -> None:
     assert world.create("alice", "x" * 8192)["content"] == "x" * 8192
     too_long = world.client.post("/api/v1/memos", json={"content": "x" * 8193}, headers=world.headers["alice"])
-    assert _error(too_long) == (400, "content too long (max 8192 characters)")
+    assert error(too_long) == (400, "content too long (max 8192 characters)")
     multibyte = world.client.post("/api/v1/memos", json={"content": "é" * 4097}, headers=world.headers["alice"])
-    assert _error(multibyte)[0] == 400  # 8194 bytes, 4097 characters
+    assert error(multibyte)[0] == 400  # 8194 bytes, 4097 characters
     _set_content_limit(world, 100)
     assert world.create("alice", "y" * 8192)["content"] == "y" * 8192  # below the floor counts as 8192
     _set_content_limit(world, 10_000)
@@ -312,13 +247,13 @@ def test_relations_to_unknown_or_invisible_memos_are_refused_and_store_nothing(w
     before = world.names("alice")
     unknown = world.client.post("/api/v1/memos", json={"content": "x", "relations": [
         {"relatedMemo": {"name": "memos/nope"}}]}, headers=world.headers["alice"])
-    assert _error(unknown) == (404, "related memo not found: memos/nope")
+    assert error(unknown) == (404, "related memo not found: memos/nope")
     invisible = world.client.post("/api/v1/memos", json={"content": "x", "relations": [
         {"relatedMemo": {"name": hidden}}]}, headers=world.headers["alice"])
     assert invisible.status_code == 403
     malformed = world.client.post("/api/v1/memos", json={"content": "x", "relations": [
         {"relatedMemo": {"name": "nope"}}]}, headers=world.headers["alice"])
-    assert _error(malformed)[0] == 400 and "invalid related memo name" in _error(malformed)[1]
+    assert error(malformed)[0] == 400 and "invalid related memo name" in error(malformed)[1]
     assert world.names("alice") == before
 
 
@@ -372,7 +307,7 @@ def test_27_equal_times_break_ties_by_id_descending(world: World) -> None:
     ("   ", "invalid order_by: empty order_by"),
 ])
 def test_30_bad_orders_are_invalid(world: World, order_by: str, message: str) -> None:
-    assert _error(world.list("alice", orderBy=order_by)) == (400, message)
+    assert error(world.list("alice", orderBy=order_by)) == (400, message)
 
 
 def test_31_pinned_first_wherever_it_is_listed(world: World) -> None:
@@ -407,7 +342,7 @@ def test_33_34_page_tokens_as_memos_forms_them(world: World) -> None:
 
 @pytest.mark.parametrize("token", ["not base64!", "CAIQ", "////", "A" * 5000, "%00"])
 def test_malformed_page_tokens_are_invalid(world: World, token: str) -> None:
-    status, message = _error(world.list("anon", pageToken=token))
+    status, message = error(world.list("anon", pageToken=token))
     assert status == 400 and message.startswith("invalid page token")
 
 
@@ -425,7 +360,7 @@ def test_35_memos_and_reactions_of_deleted_users_are_left_out(world: World) -> N
     reactions = world.list("anon").json()["memos"][0]["reactions"]
     assert [r["creator"] for r in reactions] == ["users/alice"]
     assert reactions[0]["name"].startswith(f"{kept}/reactions/") and reactions[0]["contentId"] == kept
-    assert _error(world.get("alice", lost)) == (404, "memo creator not found")
+    assert error(world.get("alice", lost)) == (404, "memo creator not found")
 
 
 def test_36_lists_never_show_comments_whatever_the_filter(world: World) -> None:
@@ -464,7 +399,7 @@ def test_40_68_70_bad_filters_are_invalid_never_500(world: World, text: str) -> 
     assert response.json()["code"] == "invalid_argument"
     assert response.json()["message"].startswith("invalid filter: ")
     if len(text) < 1000:
-        status, message = _error(world.list("alice", filter=text))
+        status, message = error(world.list("alice", filter=text))
         assert status == 400 and message.startswith("invalid filter: "), message
 
 
@@ -482,14 +417,14 @@ def test_a_long_valid_filter_is_answered(world: World) -> None:
 def test_73_74_79_masks(world: World) -> None:
     name = world.create("alice", "before")["name"]
     empty = world.client.patch(f"/api/v1/{name}", content=b"", headers=world.headers["alice"])
-    assert _error(empty) == (400, "update mask is required")
+    assert error(empty) == (400, "update mask is required")
     response = world.connect("alice", "UpdateMemo", {"memo": {"name": name, "content": "x"}})
     assert response.status_code == 400 and response.json()["message"] == "update mask is required"
-    assert _error(world.patch("alice", name, {}, "display_time")) == (400, "display_time is not supported")
+    assert error(world.patch("alice", name, {}, "display_time")) == (400, "display_time is not supported")
     ignored = world.patch("alice", name, {"content": "after"}, "content,name,tags,snippet,creator,property")
     assert ignored.status_code == 200 and ignored.json()["content"] == "after"
     unknown = world.patch("alice", name, {"content": "never"}, "content,colour")
-    assert _error(unknown) == (400, "invalid update path: colour")
+    assert error(unknown) == (400, "invalid update path: colour")
     assert world.get("alice", name).json()["content"] == "after"  # nothing stored half-way
     assert world.patch("alice", name, {"colour": "red"}).status_code == 400  # the gateway's check
 
@@ -533,7 +468,7 @@ def test_80_rest_patch_derives_the_mask_from_the_body(world: World) -> None:
 def test_update_content_over_the_limit_changes_nothing(world: World) -> None:
     name = world.create("alice", "kept")["name"]
     response = world.patch("alice", name, {"content": "x" * 9000, "pinned": True}, "pinned,content")
-    assert _error(response) == (400, "content too long (max 8192 characters)")
+    assert error(response) == (400, "content too long (max 8192 characters)")
     memo = world.get("alice", name).json()
     assert (memo["content"], memo["pinned"]) == ("kept", False)
 
@@ -547,7 +482,7 @@ def test_update_relations_replaces_outgoing_references(world: World) -> None:
 
 
 def test_update_of_an_unknown_or_misnamed_memo(world: World) -> None:
-    assert _error(world.patch("alice", "memos/nope", {"content": "x"}, "content")) == (404, "memo not found")
+    assert error(world.patch("alice", "memos/nope", {"content": "x"}, "content")) == (404, "memo not found")
     response = world.connect("alice", "UpdateMemo", {"memo": {"name": "notes/x"}, "updateMask": "content"})
     assert response.status_code == 400 and response.json()["message"].startswith("invalid memo name: ")
 
@@ -600,7 +535,7 @@ def test_89_90_delete_cascades_to_comments_relations_and_attachments(world: Worl
 
 
 def test_delete_of_unknown_or_misnamed_memos(world: World) -> None:
-    assert _error(world.client.delete("/api/v1/memos/nope", headers=world.headers["alice"])) == (
+    assert error(world.client.delete("/api/v1/memos/nope", headers=world.headers["alice"])) == (
         404, "memo not found")
     response = world.connect("alice", "DeleteMemo", {"name": "memos/"})
     assert response.status_code == 400

@@ -258,9 +258,8 @@ class MemoService(MemoWriter):
 
 # Paths naming fields of Memo that a client cannot set: ignored, as Memos does, so a client
 # that PATCHes a whole memo it read keeps working. A path naming no field at all is an error.
-_IGNORED_PATHS = frozenset(
-    {"name", "creator", "tags", "snippet", "property", "parent", "reactions"}
-)
+# The empty path is what a REST body of exactly {} yields (§0.6): it changes nothing.
+_IGNORED_PATHS = frozenset({"", "name", "creator", "tags", "snippet", "property", "parent", "reactions"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
