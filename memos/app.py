@@ -10,10 +10,12 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.live import LiveHub
 from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.memos import MemoService
 from memos.api.memo.relations import MemoRelationService
 from memos.api.memo_effects import MemoEffects
+from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
 from memos.api.user.notifications import UserNotificationService
@@ -38,6 +40,7 @@ from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
 
@@ -80,6 +83,8 @@ def create_app(profile: Profile) -> Starlette:
         mailer=Mailer(),
         webhooks=WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks)),
     )
+    # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
+    live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
@@ -93,11 +98,12 @@ def create_app(profile: Profile) -> Starlette:
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
         # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
-        MemoService(store, profile, memo_effects),
-        MemoCommentService(store, profile, memo_effects),
-        MemoRelationService(store, profile, memo_effects),
+        MemoService(store, profile, memo_effects, live_hub),
+        MemoCommentService(store, profile, memo_effects, live_hub),
+        MemoRelationService(store, profile, memo_effects, live_hub),
         AIService(store),
         IdentityProviderService(store),
+        ShortcutService(store),
     ])
     chain = [
         *standard_interceptors(demo=profile.demo),
@@ -113,6 +119,7 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
+            live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await store.close()
 
@@ -126,6 +133,8 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
+            # Before the gateway's /api/v1 catch-all.
+            *sse_routes(store, live_hub),
             *rpc_routes(
                 table,
                 chain,
@@ -143,4 +152,5 @@ def create_app(profile: Profile) -> Starlette:
     app.state.store = store
     app.state.profile = profile
     app.state.memo_effects = memo_effects
+    app.state.live_hub = live_hub
     return app

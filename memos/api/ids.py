@@ -40,3 +40,8 @@ def chosen_or_new_uid(requested: str) -> str:
     if not uid.isascii() or _CLIENT_UID.fullmatch(uid) is None:
         raise RpcError(Code.INVALID_ARGUMENT, INVALID_UID_MESSAGE)
     return uid
+
+
+def shortcut_id() -> str:
+    """A shortcut's id: a canonical lower-case UUIDv4 (36 characters with hyphens)."""
+    return str(uuid.uuid4())

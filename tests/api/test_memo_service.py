@@ -5,6 +5,7 @@ Numbers in test names and comments are the statements of the behaviour checklist
 """
 from __future__ import annotations
 
+import json
 import pathlib
 import time
 from typing import Any
@@ -25,7 +26,7 @@ from memos.api.paging import encode_page_token
 from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import instance_setting_pb2 as setting_pb
-from memos.store import CreateReaction
+from memos.store import CreateReaction, FindUser
 
 # --- access ------------------------------------------------------------------------------------
 
@@ -579,3 +580,36 @@ def test_the_memos_demo_database_is_served_per_visibility(tmp_path: pathlib.Path
             assert len(memos) == expected[username], username
             for memo in memos:
                 assert memo["visibility"] != "PRIVATE" or memo["creator"] == f"users/{username}"
+
+
+# --- live events ---------------------------------------------------------------------------------
+
+
+def test_writes_publish_live_events_after_commit(world: World) -> None:
+    hub = world.client.app.state.live_hub
+    store = world.client.app.state.store
+    root = world.client.portal.call(store.users.get, FindUser(username="root"))
+    stream = world.client.portal.call(lambda: _subscribe(hub, root))
+    memo = world.create("alice", visibility="PRIVATE")["name"]
+    world.patch("alice", memo, {"content": "x"}, "content")
+    comment = world.comment("alice", memo).json()["name"]
+    world.patch("alice", comment, {"pinned": True}, "pinned")
+    world.client.patch(f"/api/v1/{memo}/relations", json={"relations": []}, headers=world.headers["alice"])
+    world.client.delete(f"/api/v1/{memo}", headers=world.headers["alice"])
+    events = world.client.portal.call(stream.next_events, 1.0)
+    assert [json.loads(event.to_json()) for event in events] == [
+        {"type": "memo.created", "name": memo},
+        {"type": "memo.updated", "name": memo},
+        {"type": "memo.comment.created", "name": memo},
+        {"type": "memo.updated", "name": comment, "parent": memo},
+        {"type": "memo.updated", "name": memo},
+        {"type": "memo.deleted", "name": memo},
+    ]
+    assert world.client.post("/api/v1/memos", json={"content": "x" * 9000},
+                             headers=world.headers["alice"]).status_code == 400
+    assert world.client.portal.call(stream.next_events, 0.05) == []  # a failed write publishes nothing
+    stream.close()
+
+
+async def _subscribe(hub: Any, viewer: Any) -> Any:
+    return hub.subscribe(viewer)

@@ -5,8 +5,8 @@ always has its parent's visibility and never appears in ListMemos.
 """
 from __future__ import annotations
 
+from memos.api import live
 from memos.api.access import is_admin, require_caller
-from memos.api.convert.memo import memo_name
 from memos.api.memo.lookup import list_scope
 from memos.api.memo.writer import MemoWriter
 from memos.api.paging import requested_page
@@ -40,7 +40,7 @@ class MemoCommentService(MemoWriter):
         await self._effects.comment_created(
             message, comment_id=comment.id, commenter=caller, parent=self._parent_memo(parent), mentioned=mentioned
         )
-        self._publish("memo.comment.created", message, owner_id=parent.creator_id, parent=memo_name(parent.uid))
+        self._publish(live.comment_created(parent))
         return message
 
     async def ListMemoComments(

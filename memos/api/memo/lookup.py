@@ -23,12 +23,12 @@ filled and at most 100 attachments.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from memos.api.access import is_admin, require_caller
 from memos.api.convert.memo import MemoParts, memo_name, memo_to_message, visibility_to_message
+from memos.api.live import LiveHub, MemoEvent
 from memos.api.memo_effects import MemoEffects, ParentMemo
 from memos.api.names import parse_memo_name
 from memos.api.visibility import PRIVATE, PUBLIC, may_see, visibilities_of_others
@@ -49,8 +49,6 @@ from memos.store import (
     User,
 )
 
-log = logging.getLogger(__name__)
-
 # A single memo's response carries at most this many attachments (the newest), as in Memos.
 SINGLE_MEMO_ATTACHMENTS = 100
 # Content longer than this is parsed in a worker thread so one big memo cannot stall the loop.
@@ -60,10 +58,11 @@ _INLINE_DERIVE_BYTES = 16_384
 class MemoLookups:
     """What every part of MemoService shares: the store, the profile, the side effects, lookups and rendering."""
 
-    def __init__(self, store: Store, profile: Profile, effects: MemoEffects) -> None:
+    def __init__(self, store: Store, profile: Profile, effects: MemoEffects, live: LiveHub | None = None) -> None:
         self._store = store
         self._profile = profile
         self._effects = effects
+        self._live = live
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -233,14 +232,10 @@ class MemoLookups:
 
     # --- live events ----------------------------------------------------------------------------
 
-    def _publish(self, event: str, memo: api.Memo, *, owner_id: int, parent: str = "") -> None:
-        """The one call site of live events (spec §5.4). The SSE hub is not wired yet: nothing is sent.
-
-        ``event`` is ``memo.created``, ``memo.updated``, ``memo.deleted`` or ``memo.comment.created``;
-        ``owner_id`` the creator the event belongs to (for a comment: the parent's creator).
-        """
-        log.debug("live event %s for %s (owner %s, parent %r) not published: no hub", event, memo.name, owner_id,
-                  parent)
+    def _publish(self, event: MemoEvent) -> None:
+        """Send a live event (spec §5.4) after a committed write; build it with the helpers of memos.api.live."""
+        if self._live is not None:
+            self._live.publish(event)
 
 
 def visible_relation(relation: LinkedRelation, caller: User | None) -> bool:

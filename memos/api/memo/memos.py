@@ -8,10 +8,10 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
+from memos.api import live
 from memos.api.access import require_caller
 from memos.api.convert.memo import (
     location_to_payload,
-    memo_name,
     state_to_store,
     timestamp_seconds,
     visibility_to_store,
@@ -105,7 +105,7 @@ class MemoService(MemoWriter):
         memo, derived_mentions = await self._create(request.memo, request.memo_id, caller)
         message = await self._render_one(memo, caller)
         await self._effects.memo_created(message, memo_id=memo.id, creator=caller, mentioned=derived_mentions)
-        self._publish("memo.created", message, owner_id=memo.creator_id)
+        self._publish(live.memo_created(memo))
         return message
 
     # --- ListMemos ----------------------------------------------------------------------------
@@ -169,8 +169,7 @@ class MemoService(MemoWriter):
             parent=self._parent_memo(parent) if parent is not None else None,
             mentioned=plan.mentions,
         )
-        owner = parent.creator_id if parent is not None else memo.creator_id
-        self._publish("memo.updated", message, owner_id=owner, parent=memo_name(parent.uid) if parent else "")
+        self._publish(live.memo_updated(updated, parent))
         return message
 
     async def _update_plan(
@@ -233,7 +232,6 @@ class MemoService(MemoWriter):
     async def DeleteMemo(self, request: api.DeleteMemoRequest, ctx: CallContext) -> empty_pb2.Empty:
         memo = await self._memo_named(request.name)
         caller = self._check_writer(memo, ctx)
-        parent = await self._parent_of(memo)
         message = await self._rendered_or_none(memo, caller)
         creator = await self._user_by_id(memo.creator_id)
         if message is not None and creator is not None:
@@ -246,9 +244,7 @@ class MemoService(MemoWriter):
         for attachment_id, error in failures:
             # The rows are gone; a file that could not be removed is only an orphan on disk.
             log.warning("file of attachment %s not removed: %s", attachment_id, error)
-        gone = message or api.Memo(name=memo_name(memo.uid))
-        owner = parent.creator_id if parent is not None else memo.creator_id
-        self._publish("memo.deleted", gone, owner_id=owner, parent=memo_name(parent.uid) if parent else "")
+        self._publish(live.memo_deleted(request.name, memo))
         return empty_pb2.Empty()
 
     async def _rendered_or_none(self, memo: Memo, caller: User) -> api.Memo | None:

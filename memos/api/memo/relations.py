@@ -9,8 +9,9 @@ import time
 
 from google.protobuf import empty_pb2
 
+from memos.api import live
 from memos.api.access import require_caller
-from memos.api.convert.memo import memo_name, relation_to_message
+from memos.api.convert.memo import relation_to_message
 from memos.api.memo.lookup import MemoLookups, visible_relation
 from memos.api.names import parse_memo_name
 from memos.call import CallContext
@@ -36,8 +37,7 @@ class MemoRelationService(MemoLookups):
         await self._effects.memo_updated(
             message, memo_id=memo.id, creator=creator, parent=self._parent_memo(parent) if parent else None
         )
-        owner = parent.creator_id if parent is not None else memo.creator_id
-        self._publish("memo.updated", message, owner_id=owner, parent=memo_name(parent.uid) if parent else "")
+        self._publish(live.memo_updated(updated, parent))
         return empty_pb2.Empty()
 
     async def ListMemoRelations(
