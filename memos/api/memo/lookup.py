@@ -19,6 +19,10 @@ constant number of queries per page (attachments, relations, reactions each read
 batch; creators' usernames come from the store's user cache), dropping memos whose
 creator row is gone. ``single=True`` is the shape of one-memo responses: relation snippets
 filled and at most 100 attachments.
+
+Every part is constructed as ``(store, profile, effects, live)`` (``memos/app.py``). After a
+committed write it calls ``self._effects`` (``memos.api.memo_effects``) and
+``self._publish(<event helper of memos.api.live>(...))``.
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ from memos.store import (
 # A single memo's response carries at most this many attachments (the newest), as in Memos.
 SINGLE_MEMO_ATTACHMENTS = 100
 # Content longer than this is parsed in a worker thread so one big memo cannot stall the loop.
-_INLINE_DERIVE_BYTES = 16_384
+_INLINE_DERIVE_CHARS = 16_384
 
 
 class MemoLookups:
@@ -174,7 +178,7 @@ class MemoLookups:
     @staticmethod
     async def _derive(content: str) -> Derived:
         """Tags, properties, mentions (spec §10), computed once per write."""
-        if len(content) <= _INLINE_DERIVE_BYTES:
+        if len(content) <= _INLINE_DERIVE_CHARS:
             return derive(content)
         return await asyncio.to_thread(derive, content)
 
