@@ -613,3 +613,18 @@ def test_writes_publish_live_events_after_commit(world: World) -> None:
 
 async def _subscribe(hub: Any, viewer: Any) -> Any:
     return hub.subscribe(viewer)
+
+
+def test_mentions_notify_once_on_create_and_only_new_names_on_edit(world: World) -> None:
+    def mentions(who: str) -> int:
+        response = world.client.get(f"/api/v1/users/{who}/notifications", headers=world.headers[who])
+        return sum(item["type"] == "MEMO_MENTION" for item in response.json()["notifications"])
+
+    name = world.create("alice", "hi @bob", visibility="PROTECTED")["name"]
+    assert (mentions("bob"), mentions("root")) == (1, 0)
+    world.patch("alice", name, {"content": "hi @bob and @root"}, "content")
+    assert (mentions("bob"), mentions("root")) == (1, 1)
+    world.patch("alice", name, {"pinned": True}, "pinned")  # no content change: nobody is told again
+    assert (mentions("bob"), mentions("root")) == (1, 1)
+    world.create("alice", "private note for @bob", visibility="PRIVATE")
+    assert mentions("bob") == 1
