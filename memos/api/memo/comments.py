@@ -13,7 +13,7 @@ from memos.api.paging import requested_page
 from memos.api.visibility import PRIVATE
 from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
-from memos.store import RELATION_COMMENT, FindMemo, MemoRelation, User
+from memos.store import FindMemo, User
 
 
 class MemoCommentService(MemoWriter):
@@ -30,12 +30,11 @@ class MemoCommentService(MemoWriter):
             raise RpcError(Code.INVALID_ARGUMENT, "comment is required")
         try:
             comment, mentioned = await self._create(
-                request.comment, request.comment_id, caller, visibility=parent.visibility
+                request.comment, request.comment_id, caller, visibility=parent.visibility, parent_id=parent.id
             )
         except RpcError as exc:
             # Memos answers INTERNAL for any of these; the client's mistakes keep their own code here.
             raise RpcError(exc.code, f"failed to create memo: {exc.message}") from None
-        await self._store.memo_relations.upsert(MemoRelation(comment.id, parent.id, RELATION_COMMENT))
         message = await self._render_one(comment, caller)
         await self._effects.comment_created(
             message, comment_id=comment.id, commenter=caller, parent=self._parent_memo(parent), mentioned=mentioned

@@ -8,7 +8,7 @@ from memos.call import Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
 from memos.markdown import fill_payload
-from memos.store import CreateMemo, Memo, User
+from memos.store import RELATION_COMMENT, RELATION_REFERENCE, CreateMemo, Memo, User
 from memos.store.errors import Conflict
 
 
@@ -16,12 +16,18 @@ class MemoWriter(MemoLookups):
     """The base of the MemoService parts that create memos."""
 
     async def _create(
-        self, wanted: api.Memo, requested_uid: str, caller: User, *, visibility: str | None = None
+        self,
+        wanted: api.Memo,
+        requested_uid: str,
+        caller: User,
+        *,
+        visibility: str | None = None,
+        parent_id: int | None = None,
     ) -> tuple[Memo, tuple[str, ...]]:
-        """Validate everything, then store the memo and its references (spec §3.1).
+        """Validate everything, then store the memo with its references (spec §3.1) in one transaction.
 
-        ``visibility`` overrides the requested one (comments take their parent's).
-        Returns the row and the mentions its content derived.
+        ``visibility`` overrides the requested one (comments take their parent's); ``parent_id``
+        makes the memo a comment on that memo. Returns the row and the mentions its content derived.
         """
         uid = chosen_or_new_uid(requested_uid)
         await self._check_content(wanted.content)
@@ -43,13 +49,15 @@ class MemoWriter(MemoLookups):
             payload=payload,
             created_ts=client_time(wanted, "create_time"),
             updated_ts=client_time(wanted, "update_time"),
+            relations=(
+                *((target, RELATION_REFERENCE) for target in targets),
+                *(((parent_id, RELATION_COMMENT),) if parent_id is not None else ()),
+            ),
         )
         try:
             memo = await self._store.memos.create(create)
         except Conflict:
             raise RpcError(Code.ALREADY_EXISTS, f'memo with ID "{uid}" already exists') from None
-        if targets:
-            await self._store.memo_relations.replace_references(memo.id, targets)
         return memo, derived.mentions
 
 
