@@ -11,7 +11,10 @@ from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.link_metadata import LinkMetadataService
+from memos.api.memo.memos import MemoService
+from memos.api.memo.relations import MemoRelationService
 from memos.api.memo_effects import MemoEffects
 from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
@@ -95,7 +98,10 @@ def create_app(profile: Profile) -> Starlette:
         LinkedIdentityService(store, profile),
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
-        # memos.api.v1.MemoService, likewise.
+        # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
+        MemoService(store, profile, memo_effects, live_hub),
+        MemoCommentService(store, profile, memo_effects, live_hub),
+        MemoRelationService(store, profile, memo_effects, live_hub),
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),

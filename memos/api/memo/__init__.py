@@ -1,1 +1,1 @@
-"""memos.api.v1.MemoService, one class per concern, each binding its own RPCs."""
+"""memos.api.v1.MemoService, one class per concern (see lookup.py)."""
