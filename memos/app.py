@@ -14,7 +14,9 @@ from memos.api.live import LiveHub
 from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo.memos import MemoService
+from memos.api.memo.reactions import MemoReactionService
 from memos.api.memo.relations import MemoRelationService
+from memos.api.memo.shares import MemoShareService
 from memos.api.memo_effects import MemoEffects
 from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
@@ -102,6 +104,8 @@ def create_app(profile: Profile) -> Starlette:
         MemoService(store, profile, memo_effects, live_hub),
         MemoCommentService(store, profile, memo_effects, live_hub),
         MemoRelationService(store, profile, memo_effects, live_hub),
+        MemoReactionService(store, profile, memo_effects, live_hub),
+        MemoShareService(store, profile, memo_effects, live_hub),
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
