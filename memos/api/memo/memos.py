@@ -16,12 +16,12 @@ from memos.api.convert.memo import (
     timestamp_seconds,
     visibility_to_store,
 )
+from memos.api.filters import memo_filter
 from memos.api.memo.lookup import list_scope
 from memos.api.memo.writer import MemoWriter, client_time
 from memos.api.names import parse_memo_name
 from memos.api.paging import requested_page
 from memos.call import CallContext, Code, RpcError
-from memos.filter import Condition, FilterError, parse_memo_filter
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
@@ -83,16 +83,6 @@ def parse_order_by(text: str) -> MemoOrder:
     return MemoOrder(pinned_first, time_field, ascending)
 
 
-def parse_filter(text: str) -> Condition | None:
-    """A ListMemos filter; None when there is none. INVALID_ARGUMENT ``invalid filter: ...``."""
-    if not text:
-        return None
-    try:
-        return parse_memo_filter(text, now=int(time.time()))
-    except FilterError as exc:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
-
-
 class MemoService(MemoWriter):
     """Memos themselves: CreateMemo, ListMemos, GetMemo, UpdateMemo, DeleteMemo."""
 
@@ -116,7 +106,7 @@ class MemoService(MemoWriter):
         if archived and caller is None:
             return api.ListMemosResponse()  # nobody's archive is anonymous
         order = parse_order_by(request.order_by)
-        condition = parse_filter(request.filter)
+        condition = memo_filter(request.filter)
         page = requested_page(request.page_size, request.page_token)
         find = FindMemo(
             filter=condition,
