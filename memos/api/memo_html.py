@@ -1,0 +1,90 @@
+"""memospyz.v1.MemoHtmlService: the HTML rendered from memos' Markdown, for the web UI.
+
+An extension of this project (its own proto package and ``/api/pyz/v1`` paths), so
+memos.api.v1 stays exactly Memos's. The HTML is derived once per write: the memo write
+path stores it with ``store.memo_html.put``; ``rendered_html`` serves what is stored and
+renders (and saves) only what is missing or stale, i.e. made by another ``HTML_VERSION``
+or from other content. RSS uses the same function.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from memos.api.names import parse_memo_name
+from memos.api.visibility import PRIVATE, PUBLIC
+from memos.call import CallContext, Code, RpcError
+from memos.gen.ext.v1 import memo_html_service_pb2 as ext
+from memos.markdown import HTML_VERSION
+from memos.store import RELATION_COMMENT, ROW_STATUS_ARCHIVED, FindMemoRelation, Memo, Store, User
+
+MAX_NAMES = 100
+
+
+def _render_all(contents: dict[int, str]) -> dict[int, str]:
+    from memos.markdown import derive
+
+    return {memo_id: derive(content).html for memo_id, content in contents.items()}
+
+
+async def rendered_html(store: Store, memos: Sequence[Memo]) -> dict[int, str]:
+    """memo id -> its HTML; what is not stored fresh is rendered off the event loop, then saved."""
+    contents = {memo.id: memo.content for memo in memos}
+    html = await store.memo_html.fresh(contents, HTML_VERSION)
+    missing = {memo_id: content for memo_id, content in contents.items() if memo_id not in html}
+    if missing:
+        rendered = await asyncio.to_thread(_render_all, missing)
+        for memo_id, text in rendered.items():
+            await store.memo_html.put(memo_id, missing[memo_id], text, HTML_VERSION)
+        html.update(rendered)
+    return html
+
+
+def _readable_error(caller: User | None, memo: Memo) -> RpcError | None:
+    """GetMemo's rules 1-3 (spec memos.md §2.1) for one memo; None when the caller may read it."""
+    is_creator = caller is not None and caller.id == memo.creator_id
+    if memo.row_status == ROW_STATUS_ARCHIVED and not is_creator:
+        return RpcError(Code.NOT_FOUND, "memo not found")
+    if memo.visibility != PUBLIC and caller is None:
+        return RpcError(Code.UNAUTHENTICATED, "user not authenticated")
+    if memo.visibility == PRIVATE and not is_creator:
+        return RpcError(Code.PERMISSION_DENIED, "permission denied")
+    return None
+
+
+class MemoHtmlService:
+    SERVICE_NAME = "memospyz.v1.MemoHtmlService"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def BatchGetMemoHtml(
+        self, request: ext.BatchGetMemoHtmlRequest, ctx: CallContext
+    ) -> ext.BatchGetMemoHtmlResponse:
+        if len(request.names) > MAX_NAMES:
+            raise RpcError(Code.INVALID_ARGUMENT, f"at most {MAX_NAMES} names per request")
+        uids = [parse_memo_name(name) for name in request.names]
+        memos = [await self._readable(uid, ctx.principal) for uid in uids]
+        html = await rendered_html(self._store, list({memo.id: memo for memo in memos}.values()))
+        return ext.BatchGetMemoHtmlResponse(
+            memos=[
+                ext.MemoHtml(name=f"memos/{memo.uid}", html=html[memo.id], html_version=HTML_VERSION)
+                for memo in memos
+            ]
+        )
+
+    async def _readable(self, uid: str, caller: User | None) -> Memo:
+        """The memo, if the caller may GetMemo it (a comment also needs its parent readable)."""
+        memo = await self._store.memos.get_by_uid(uid)
+        if memo is None:
+            raise RpcError(Code.NOT_FOUND, "memo not found")
+        error = _readable_error(caller, memo)
+        if error is None:
+            parents = await self._store.memo_relations.find(FindMemoRelation(memo_id=memo.id, type=RELATION_COMMENT))
+            if parents:
+                parent = await self._store.memos.get_by_id(parents[0].related_memo_id)
+                missing = RpcError(Code.NOT_FOUND, "memo not found")
+                error = missing if parent is None else _readable_error(caller, parent)
+        if error is not None:
+            raise error
+        return memo
