@@ -38,6 +38,7 @@ from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.mcp import mcp_routes
 from memos.web.rss import rss_routes
 
 API_PACKAGE = "memos.api.v1"
@@ -144,6 +145,7 @@ def create_app(profile: Profile) -> Starlette:
             *transports(table, API_PACKAGE, ("/api/v1", "/file")),
             *web_routes(profile, public_memo_uids=public_memo_uids),
             *rss_routes(store, profile),
+            *mcp_routes(table, profile, body_limit_of=body_limits, body_budget=body_budget),
         ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),
