@@ -11,8 +11,10 @@ from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
+from memos.api.live import LiveHub
 from memos.api.memo_effects import MemoEffects
 from memos.api.memo_html import MemoHtmlService
+from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
 from memos.api.user.notifications import UserNotificationService
@@ -40,6 +42,7 @@ from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
 from memos.web.mcp import mcp_routes
 from memos.web.rss import rss_routes
+from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
 # This project's additive extensions: their own proto package and REST prefix.
@@ -86,6 +89,8 @@ def create_app(profile: Profile) -> Starlette:
         mailer=Mailer(),
         webhooks=WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks)),
     )
+    # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
+    live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
@@ -100,6 +105,7 @@ def create_app(profile: Profile) -> Starlette:
         UserNotificationService(store, profile),
         AIService(store),
         IdentityProviderService(store),
+        ShortcutService(store),
     ])
     extensions = MethodTable.from_package(EXT_PACKAGE)
     extensions.bind([MemoHtmlService(store)])
@@ -117,6 +123,7 @@ def create_app(profile: Profile) -> Starlette:
         try:
             yield
         finally:
+            live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await store.close()
 
@@ -140,6 +147,8 @@ def create_app(profile: Profile) -> Starlette:
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
             *file_routes(store, profile),
+            # Before the gateway's /api/v1 catch-all.
+            *sse_routes(store, live_hub),
             # The extensions first: /api/v1/{rest:path} would not take /api/pyz/v1, but keep it obvious.
             *transports(extensions, EXT_PACKAGE, (EXT_REST_PREFIX,)),
             *transports(table, API_PACKAGE, ("/api/v1", "/file")),
@@ -154,4 +163,5 @@ def create_app(profile: Profile) -> Starlette:
     app.state.store = store
     app.state.profile = profile
     app.state.memo_effects = memo_effects
+    app.state.live_hub = live_hub
     return app

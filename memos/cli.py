@@ -382,4 +382,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         log.error("failed to create server", extra={"error": error}, exc_info=profile.log_level == "debug")
         return EXIT_STARTUP_FAILED
-    return serve(profile, app)
+    # Open live-event streams end on the signal itself, so they never hold the drain up.
+    return serve(profile, app, on_shutdown_signal=app.state.live_hub.close)

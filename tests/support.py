@@ -1,12 +1,15 @@
 """Helpers shared by the tests: profiles, free ports, the real server process, Connect calls, demo data."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import gzip
 import os
 import pathlib
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -302,11 +305,30 @@ def all_procedures() -> list[str]:
     ]
 
 
+@dataclasses.dataclass
+class LoopbackServer:
+    """An ASGI app served by hypercorn on 127.0.0.1 in a thread of its own, with its own event loop."""
+
+    url: str
+    port: int
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run ``coroutine`` on the server's loop; its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Call a plain function on the server's loop (where the app's objects live); its result."""
+
+        async def call() -> Any:
+            return function(*args)
+
+        return self.run(call())
+
+
 @contextlib.contextmanager
-def serve_on_loopback(app: Any) -> Iterator[str]:
-    """Serve a small ASGI app (a webhook receiver, a provider) with hypercorn on 127.0.0.1 in a thread;
-    yield its base URL (``http://127.0.0.1:<port>``) while it is being served."""
-    import asyncio
+def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
+    """Serve ``app`` (lifespan included) with hypercorn on 127.0.0.1 in a thread; stop it on exit."""
     import threading
 
     from hypercorn.asyncio import serve
@@ -330,11 +352,19 @@ def serve_on_loopback(app: Any) -> Iterator[str]:
     started.wait(10)
     _wait_listening(port)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield LoopbackServer(f"http://127.0.0.1:{port}", port, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(15)
         loop.close()
+
+
+@contextlib.contextmanager
+def serve_on_loopback(app: Any) -> Iterator[str]:
+    """Serve a small ASGI app (a webhook receiver, a provider) with hypercorn on 127.0.0.1 in a thread;
+    yield its base URL (``http://127.0.0.1:<port>``) while it is being served."""
+    with serve_app_in_thread(app) as server:
+        yield server.url
 
 
 def _wait_listening(port: int, timeout: float = 10.0) -> None:
@@ -421,3 +451,60 @@ def sample_identity_provider(uid: str, title: str = "Example SSO", secret: str =
             )
         ),
     )
+
+
+class PyzServer:
+    """The built memos.pyz running as a process on loopback, and what /proc says about it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, data: pathlib.Path, log: pathlib.Path) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.data = data
+        self.log = log
+
+    def rss_kib(self) -> int:
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def sockets(self) -> int:
+        count = 0
+        for name in os.listdir(f"/proc/{self.process.pid}/fd"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(f"/proc/{self.process.pid}/fd/{name}").startswith("socket:")
+        return count
+
+    def healthy(self) -> bool:
+        response = httpx.get(f"{self.url}/healthz", timeout=5)
+        return (response.status_code, response.text) == (200, "Service ready.")
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+
+@contextlib.contextmanager
+def start_pyz(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iterator[PyzServer]:
+    """Start ``pyz`` on an empty data directory under ``tmp_path`` (its stderr in ``server.log``); stop it after."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMOS_", "PYTHON"))}
+    env.update(SHIV_ROOT=str(tmp_path / "shiv"), **environ)
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(pyz), "--addr", "127.0.0.1", "--port", str(port), "--data", str(data)],
+            stdout=subprocess.DEVNULL, stderr=sink, env=env, cwd=tmp_path,
+        )
+    server = PyzServer(process, port, data, log)
+    try:
+        wait_for_health(server.url, process)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -7,18 +7,13 @@ session list that grows without bound. Everything goes to 127.0.0.1 only.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import pathlib
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import apsw
-import httpx
 import pytest
-from support import free_port, wait_for_health
+from support import PyzServer, start_pyz
 
 SIGN_IN_REST = "/api/v1/auth/signin"
 SIGN_IN_CONNECT = "/memos.api.v1.AuthService/SignIn"
@@ -30,63 +25,24 @@ RSS_SLACK_KIB = 48 * 1024
 SESSION_CAP = 30  # memos.auth.sessions.MAX_SESSIONS, as documented in the README
 
 
-class Server:
-    def __init__(self, process: subprocess.Popen[bytes], url: str, data: pathlib.Path) -> None:
-        self.process = process
-        self.url = url
-        self.data = data
-
-    def rss_kib(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
-
-    def refresh_token_entries(self, username: str) -> int:
-        connection = apsw.Connection(str(self.data / "memos_prod.db"), flags=apsw.SQLITE_OPEN_READONLY)
-        try:
-            rows = connection.execute(
-                "SELECT s.value FROM user_setting s JOIN user u ON u.id = s.user_id "
-                "WHERE u.username = ? AND s.key = 'REFRESH_TOKENS'",
-                (username,),
-            ).fetchall()
-        finally:
-            connection.close()
-        return len(json.loads(rows[0][0]).get("refreshTokens", [])) if rows else 0
-
-
-@contextlib.contextmanager
-def start(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iterator[Server]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMOS_", "PYTHON"))}
-    env.update(SHIV_ROOT=str(tmp_path / "shiv"), **environ)
-    data = tmp_path / "data"
-    process = subprocess.Popen(
-        [sys.executable, str(pyz), "--addr", "127.0.0.1", "--port", str(port), "--data", str(data)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp_path,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}", data)
+def refresh_token_entries(server: PyzServer, username: str) -> int:
+    connection = apsw.Connection(str(server.data / "memos_prod.db"), flags=apsw.SQLITE_OPEN_READONLY)
     try:
-        wait_for_health(server.url, process)
-        yield server
+        rows = connection.execute(
+            "SELECT s.value FROM user_setting s JOIN user u ON u.id = s.user_id "
+            "WHERE u.username = ? AND s.key = 'REFRESH_TOKENS'",
+            (username,),
+        ).fetchall()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        connection.close()
+    return len(json.loads(rows[0][0]).get("refreshTokens", [])) if rows else 0
 
 
 def _password(username: str, password: str = PASSWORD) -> dict[str, object]:
     return {"passwordCredentials": {"username": username, "password": password}}
 
 
-def _create_owner(server: Server) -> str:
+def _create_owner(server: PyzServer) -> str:
     """The instance's first user (its admin), signed in: the access token."""
     with server.client() as client:
         created = client.post("/api/v1/users", json={"username": OWNER, "password": PASSWORD})
@@ -97,13 +53,13 @@ def _create_owner(server: Server) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with start(built_pyz, tmp_path_factory.mktemp("auth")) as running:
+def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyzServer]:
+    with start_pyz(built_pyz, tmp_path_factory.mktemp("auth")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def owner_token(server: Server) -> str:
+def owner_token(server: PyzServer) -> str:
     return _create_owner(server)
 
 
@@ -111,7 +67,7 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_a_pat_expiry_of_2147483647_days_is_invalid_argument(server: Server, owner_token: str) -> None:
+def test_a_pat_expiry_of_2147483647_days_is_invalid_argument(server: PyzServer, owner_token: str) -> None:
     with server.client() as client:
         response = client.post(
             f"/api/v1/users/{OWNER}/personalAccessTokens", json={"expiresInDays": 2147483647},
@@ -122,7 +78,7 @@ def test_a_pat_expiry_of_2147483647_days_is_invalid_argument(server: Server, own
     assert body["code"] == 3 and "expires_in_days must be at most 36500" in body["message"]
 
 
-def test_huge_usernames_are_refused_and_leave_memory_as_it_was(server: Server, owner_token: str) -> None:
+def test_huge_usernames_are_refused_and_leave_memory_as_it_was(server: PyzServer, owner_token: str) -> None:
     with server.client() as client:
         for _ in range(3):  # warm up both transports' sign-in paths
             assert client.post(SIGN_IN_REST, json=_password("nobody", "wrong")).status_code == 400
@@ -149,7 +105,7 @@ def test_huge_usernames_are_refused_and_leave_memory_as_it_was(server: Server, o
         assert client.post(SIGN_IN_REST, json=_password(OWNER)).status_code == 200
 
 
-def test_a_taken_username_is_409_already_exists(server: Server, owner_token: str) -> None:
+def test_a_taken_username_is_409_already_exists(server: PyzServer, owner_token: str) -> None:
     with server.client() as client:
         rest = client.post("/api/v1/users", json={"username": OWNER, "password": "x"}, headers=_bearer(owner_token))
         connect = client.post(
@@ -159,7 +115,7 @@ def test_a_taken_username_is_409_already_exists(server: Server, owner_token: str
     assert (connect.status_code, connect.json()["code"]) == (409, "already_exists")
 
 
-def test_a_pat_can_neither_mint_a_pat_nor_change_the_password(server: Server, owner_token: str) -> None:
+def test_a_pat_can_neither_mint_a_pat_nor_change_the_password(server: PyzServer, owner_token: str) -> None:
     with server.client() as client:
         minted = client.post(f"/api/v1/users/{OWNER}/personalAccessTokens", json={}, headers=_bearer(owner_token))
         assert minted.status_code == 200, minted.text
@@ -172,7 +128,7 @@ def test_a_pat_can_neither_mint_a_pat_nor_change_the_password(server: Server, ow
         assert client.post(SIGN_IN_REST, json=_password(OWNER)).status_code == 200  # the password is unchanged
 
 
-def test_100_sign_ins_leave_at_most_the_cap_of_refresh_tokens(server: Server, owner_token: str) -> None:
+def test_100_sign_ins_leave_at_most_the_cap_of_refresh_tokens(server: PyzServer, owner_token: str) -> None:
     with server.client() as client:
         cookie = ""
         for _ in range(100):
@@ -180,7 +136,7 @@ def test_100_sign_ins_leave_at_most_the_cap_of_refresh_tokens(server: Server, ow
             assert response.status_code == 200, response.text
             cookie = response.cookies["memos_refresh"]
             client.cookies.clear()
-        assert server.refresh_token_entries(OWNER) == SESSION_CAP
+        assert refresh_token_entries(server, OWNER) == SESSION_CAP
         refreshed = client.post(
             "/memos.api.v1.AuthService/RefreshToken", json={}, headers={"Cookie": f"memos_refresh={cookie}"}
         )
@@ -191,7 +147,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_reset_the_budget
     built_pyz: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
     # The operator names a proxy elsewhere, so this loopback client is an ordinary, untrusted peer.
-    with start(built_pyz, tmp_path, MEMOS_TRUSTED_PROXIES="10.1.2.3") as untrusted, untrusted.client() as client:
+    with start_pyz(built_pyz, tmp_path, MEMOS_TRUSTED_PROXIES="10.1.2.3") as untrusted, untrusted.client() as client:
         token = _create_owner(untrusted)
         bob = {"username": "bob", "password": PASSWORD}
         assert client.post("/api/v1/users", json=bob, headers=_bearer(token)).status_code == 200
@@ -207,7 +163,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_reset_the_budget
         assert not signed_in.headers["set-cookie"].endswith("Secure")
 
 
-def test_behind_a_trusted_proxy_each_client_keeps_its_own_budget(server: Server, owner_token: str) -> None:
+def test_behind_a_trusted_proxy_each_client_keeps_its_own_budget(server: PyzServer, owner_token: str) -> None:
     # The default trusts loopback (a reverse proxy on this host): it names the client.
     with server.client() as client:
         for index in range(20):

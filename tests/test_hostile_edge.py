@@ -15,14 +15,12 @@ import os
 import pathlib
 import resource
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from support import free_port, wait_for_health
+from support import PyzServer, start_pyz
 
 SIGN_IN_CONNECT = "/memos.api.v1.AuthService/SignIn"
 SIGN_IN_REST = "/api/v1/auth/signin"
@@ -35,75 +33,25 @@ SIGNED_IN_CAP = 42_991_616  # a 30 MiB upload as base64, plus 1 MiB
 RSS_SLACK_KIB = 24 * 1024
 
 
-class Server:
-    """The built memos.pyz as a process, and what /proc says about it."""
+def settle_sockets(server: PyzServer, at_most: int, within: float = 2.0) -> int:
+    """The socket count once it is at most ``at_most``, or the last count after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    count = server.sockets()
+    while count > at_most and time.monotonic() < deadline:
+        time.sleep(0.05)
+        count = server.sockets()
+    return count
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: pathlib.Path) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log
-
-    def sockets(self) -> int:
-        count = 0
-        for name in os.listdir(f"/proc/{self.process.pid}/fd"):
-            with contextlib.suppress(OSError):
-                count += os.readlink(f"/proc/{self.process.pid}/fd/{name}").startswith("socket:")
-        return count
-
-    def rss_kib(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def healthy(self) -> bool:
-        response = httpx.get(f"{self.url}/healthz", timeout=5)
-        return (response.status_code, response.text) == (200, "Service ready.")
-
-    def settle_sockets(self, at_most: int, within: float = 2.0) -> int:
-        """The socket count once it is at most ``at_most``, or the last count after ``within`` seconds."""
-        deadline = time.monotonic() + within
-        count = self.sockets()
-        while count > at_most and time.monotonic() < deadline:
-            time.sleep(0.05)
-            count = self.sockets()
-        return count
-
-
-@contextlib.contextmanager
-def start(pyz: pathlib.Path, tmp_path: pathlib.Path) -> Iterator[Server]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMOS_", "PYTHON"))}
-    env["SHIV_ROOT"] = str(tmp_path / "shiv")
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, str(pyz), "--addr", "127.0.0.1", "--port", str(port), "--data", str(tmp_path / "data")],
-            stdout=subprocess.DEVNULL, stderr=sink, env=env, cwd=tmp_path,
-        )
-    server = Server(process, port, log)
-    try:
-        wait_for_health(server.url, process)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
-def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with start(built_pyz, tmp_path_factory.mktemp("edge")) as running:
+def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyzServer]:
+    with start_pyz(built_pyz, tmp_path_factory.mktemp("edge")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def access_token(server: Server) -> str:
+def access_token(server: PyzServer) -> str:
     """The first user of the instance (its admin), signed in."""
     with httpx.Client(base_url=server.url, timeout=10) as client:
         created = client.post("/api/v1/users", json={"username": "owner", "password": "secret-pw"})
@@ -116,7 +64,7 @@ def access_token(server: Server) -> str:
 
 
 @pytest.fixture(scope="module")
-def baseline_rss(server: Server, access_token: str) -> int:
+def baseline_rss(server: PyzServer, access_token: str) -> int:
     """Resident memory once the server has served a little of everything."""
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for _ in range(20):
@@ -171,7 +119,7 @@ def chunked_flood(port: int, path: str, total: int, content_type: str = "applica
 # --- oversized bodies ----------------------------------------------------------------------
 
 
-def test_an_anonymous_declared_64_mib_sign_in_is_refused_before_reading(server: Server, baseline_rss: int) -> None:
+def test_an_anonymous_declared_64_mib_sign_in_is_refused_before_reading(server: PyzServer, baseline_rss: int) -> None:
     status, headers, body = declared_only(server.port, SIGN_IN_CONNECT, HOSTILE_BODY)
     assert status == 413 and headers["content-type"] == "application/json"
     assert json.loads(body) == {
@@ -188,7 +136,7 @@ def test_an_anonymous_declared_64_mib_sign_in_is_refused_before_reading(server: 
     assert server.healthy()
 
 
-def test_an_anonymous_sign_in_without_a_length_is_cut_at_the_cap(server: Server, baseline_rss: int) -> None:
+def test_an_anonymous_sign_in_without_a_length_is_cut_at_the_cap(server: PyzServer, baseline_rss: int) -> None:
     status, _, body, sent = chunked_flood(server.port, SIGN_IN_CONNECT, HOSTILE_BODY)
     assert status == 413
     assert json.loads(body) == {
@@ -201,7 +149,7 @@ def test_an_anonymous_sign_in_without_a_length_is_cut_at_the_cap(server: Server,
     assert server.healthy()
 
 
-def test_four_concurrent_64_mib_sign_ins_leave_memory_as_it_was(server: Server, baseline_rss: int) -> None:
+def test_four_concurrent_64_mib_sign_ins_leave_memory_as_it_was(server: PyzServer, baseline_rss: int) -> None:
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         declared = [pool.submit(declared_only, server.port, SIGN_IN_CONNECT, HOSTILE_BODY) for _ in range(4)]
         streamed = [pool.submit(chunked_flood, server.port, SIGN_IN_REST, HOSTILE_BODY) for _ in range(4)]
@@ -211,7 +159,7 @@ def test_four_concurrent_64_mib_sign_ins_leave_memory_as_it_was(server: Server, 
     assert server.rss_kib() - baseline_rss < RSS_SLACK_KIB
 
 
-def test_a_signed_in_body_gets_the_upload_sized_cap(server: Server, access_token: str, baseline_rss: int) -> None:
+def test_a_signed_in_body_gets_the_upload_sized_cap(server: PyzServer, access_token: str, baseline_rss: int) -> None:
     auth = {"Authorization": f"Bearer {access_token}"}
     status, _, body = declared_only(server.port, CREATE_ATTACHMENT, SIGNED_IN_CAP + 1, headers=auth)
     assert status == 413
@@ -234,7 +182,7 @@ def test_a_signed_in_body_gets_the_upload_sized_cap(server: Server, access_token
 # --- connection churn ----------------------------------------------------------------------------
 
 
-def test_thousands_of_short_connections_are_released_at_once(server: Server, baseline_rss: int) -> None:
+def test_thousands_of_short_connections_are_released_at_once(server: PyzServer, baseline_rss: int) -> None:
     before = server.sockets()
     deadline = time.monotonic() + 60
     done = 0
@@ -245,7 +193,7 @@ def test_thousands_of_short_connections_are_released_at_once(server: Server, bas
         done += 1
     assert done >= 500, "too few connections within the time bound to judge"
     # Closed by the client, so closed by the server too: no pile-up in CLOSE-WAIT.
-    assert server.settle_sockets(at_most=before + 3) <= before + 3
+    assert settle_sockets(server, at_most=before + 3) <= before + 3
     assert server.healthy()
     assert server.rss_kib() - baseline_rss < RSS_SLACK_KIB
 
@@ -256,7 +204,7 @@ def test_thousands_of_short_connections_are_released_at_once(server: Server, bas
 def test_running_out_of_descriptors_is_logged_once_and_the_server_recovers(
     built_pyz: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    with start(built_pyz, tmp_path) as low:
+    with start_pyz(built_pyz, tmp_path) as low:
         limit = len(os.listdir(f"/proc/{low.process.pid}/fd")) + 20
         resource.prlimit(low.process.pid, resource.RLIMIT_NOFILE, (limit, limit))
         held = []
@@ -267,7 +215,7 @@ def test_running_out_of_descriptors_is_logged_once_and_the_server_recovers(
         finally:
             for sock in held:
                 sock.close()
-        assert low.settle_sockets(at_most=3, within=5) <= 3
+        assert settle_sockets(low, at_most=3, within=5) <= 3
         assert low.healthy()
         log = low.log.read_text()
     exhausted = [line for line in log.splitlines() if "cannot accept connections" in line]

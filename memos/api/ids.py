@@ -16,3 +16,8 @@ def short_uuid() -> str:
         digits.append(SHORT_UUID_ALPHABET[digit])
     # Padded with the zero digit to the fixed length, most significant digit first.
     return "".join(reversed(digits)).rjust(SHORT_UUID_LENGTH, SHORT_UUID_ALPHABET[0])
+
+
+def shortcut_id() -> str:
+    """A shortcut's id: a canonical lower-case UUIDv4 (36 characters with hyphens)."""
+    return str(uuid.uuid4())

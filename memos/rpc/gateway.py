@@ -286,7 +286,9 @@ def mask_from_json(value: Any, descriptor: Descriptor) -> list[str]:
                     paths.extend(_blind_paths(child, path))
                 else:
                     queue.append((child, field.message_type, path))
-        elif prefix:
+        elif prefix or node == {}:
+            # A body of exactly {} gives one empty path, as the Go gateway does: the mask is
+            # present (so "update mask is required" does not apply) and names no field.
             paths.append(prefix)
     return sorted(paths)
 

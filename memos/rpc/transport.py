@@ -29,6 +29,9 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 BODY_BUDGET_BYTES = 64 * 1024 * 1024
 BODY_BUDGET_WAIT_SECONDS = 5.0
 BUSY_RETRY_AFTER_SECONDS = 1
+# A client that stops sending halfway would otherwise hold its connection and its share of
+# the body budget for ever (hypercorn has no read timeout that spares streaming responses).
+BODY_IDLE_SECONDS = 30.0
 
 PeerIpOf = Callable[[Request], "str | None"]
 # The largest body (in bytes) a request may send, judged from its headers alone.
@@ -189,11 +192,19 @@ def _declared_length(request: Request) -> int | None:
     return int(declared) if declared.isdigit() else None
 
 
-async def read_body(request: Request, limit: int, held: BodyHold, *, declared: int | None = None) -> bytes:
+async def read_body(
+    request: Request,
+    limit: int,
+    held: BodyHold,
+    *,
+    declared: int | None = None,
+    idle_seconds: float = BODY_IDLE_SECONDS,
+) -> bytes:
     """The whole request body, refusing to buffer more than ``limit`` bytes.
 
     A declared length over the limit is refused before anything is read; a body
-    without one is read until it passes the limit.
+    without one is read until it passes the limit. A client that sends nothing for
+    ``idle_seconds`` gets DEADLINE_EXCEEDED.
     """
     if declared is not None:
         if declared > limit:
@@ -201,7 +212,7 @@ async def read_body(request: Request, limit: int, held: BodyHold, *, declared: i
         await held.reserve(declared)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in _stream_with_idle_timeout(request.stream(), idle_seconds):
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(limit)
@@ -209,6 +220,20 @@ async def read_body(request: Request, limit: int, held: BodyHold, *, declared: i
             held.grow(size - held.size)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _stream_with_idle_timeout(chunks: AsyncIterator[bytes], idle_seconds: float) -> AsyncIterator[bytes]:
+    iterator = aiter(chunks)
+    while True:
+        try:
+            with anyio.fail_after(idle_seconds):
+                chunk = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            message = f"the request body stalled: nothing arrived for {idle_seconds:g} seconds"
+            raise RpcError(Code.DEADLINE_EXCEEDED, message) from None
+        yield chunk
 
 
 def gunzip(data: bytes, limit: int = DEFAULT_MAX_BODY_BYTES, held: BodyHold | None = None) -> bytes:

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from memos.call import RpcError
 from memos.profile import Profile
 from memos.rpc.methods import MethodTable
 from memos.rpc.transport import BodyBudget, BodyLimitOf, BodyTooLarge, ServerBusy, read_body
@@ -106,13 +107,17 @@ class McpEndpoint:
         refusal = self._transport_refusal(request)
         if refusal is not None:
             return refusal
+        length = headers.get("content-length", "")
+        declared = int(length) if length.isdigit() else None  # refused before reading when too large
         try:
             async with self._body_budget.hold() as held:
-                body = await read_body(request, await self._body_limit_of(headers), held)
+                body = await read_body(request, await self._body_limit_of(headers), held, declared=declared)
         except BodyTooLarge:
             return echo_error(413, "Request Entity Too Large")
         except ServerBusy:
             return echo_error(503, "Service Unavailable", {"Retry-After": "1"})
+        except RpcError as exc:  # the body stalled
+            return echo_error(408, exc.message)
         return await self._rpc(request, body)
 
     def _transport_refusal(self, request: Request) -> Response | None:

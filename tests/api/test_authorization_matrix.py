@@ -33,6 +33,7 @@ class World:
     pat_id: str
     webhook_id: str
     notification_id: int
+    shortcut_id: str
 
 
 def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
@@ -55,10 +56,14 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
                 "userInfoUrl": "http://127.0.0.1:9/u", "scopes": ["x"], "fieldMapping": {"identifier": "sub"}}}},
             headers=root,
         )
-        assert (pat.status_code, webhook.status_code, idp.status_code) == (200, 200, 200), (
+        shortcut = client.post(
+            "/api/v1/users/alice/shortcuts", json={"title": "Pinned", "filter": "pinned"}, headers=alice
+        )
+        assert (pat.status_code, webhook.status_code, idp.status_code, shortcut.status_code) == (200, 200, 200, 200), (
             pat.text,
             webhook.text,
             idp.text,
+            shortcut.text,
         )
         store = client.app.state.store
         message = inbox_pb2.InboxMessage(
@@ -76,6 +81,7 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
             pat.json()["personalAccessToken"]["name"].rsplit("/", 1)[1],
             webhook.json()["name"].rsplit("/", 1)[1],
             inbox.id,
+            shortcut.json()["name"].rsplit("/", 1)[1],
         )
 
 
@@ -392,9 +398,38 @@ ROWS += [
         "BatchDeleteAttachments",
     )
 ]
+# ShortcutService: the owner only; admins are refused like anyone else.
 ROWS += [
-    Row(f"ShortcutService/{name}", _empty, False, False, "unimplemented")
-    for name in ("ListShortcuts", "GetShortcut", "CreateShortcut", "UpdateShortcut", "DeleteShortcut")
+    Row("ShortcutService/ListShortcuts", _const({"parent": "users/alice"}), False, False, "self"),
+    Row(
+        "ShortcutService/GetShortcut",
+        lambda w: {"name": f"users/alice/shortcuts/{w.shortcut_id}"},
+        False,
+        False,
+        "self",
+    ),
+    Row(
+        "ShortcutService/CreateShortcut",
+        _const({"parent": "users/alice", "shortcut": {"title": "t", "filter": "pinned"}}),
+        False,
+        False,
+        "self",
+    ),
+    Row(
+        "ShortcutService/UpdateShortcut",
+        lambda w: {"shortcut": {"name": f"users/alice/shortcuts/{w.shortcut_id}", "title": "T"}, "updateMask": "title"},
+        False,
+        False,
+        "self",
+    ),
+    Row(
+        "ShortcutService/DeleteShortcut",
+        lambda w: {"name": f"users/alice/shortcuts/{w.shortcut_id}"},
+        False,
+        False,
+        "self",
+        destructive=True,
+    ),
 ]
 
 

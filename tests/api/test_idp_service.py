@@ -212,10 +212,14 @@ def test_get_unknown_is_404_and_a_bad_name_is_400(instance: Instance) -> None:
 
 def test_update_needs_a_mask_and_a_good_name(instance: Instance, provider: OAuth2Provider) -> None:
     instance.create(provider)
-    # The REST gateway infers the mask from the body's keys, so only an empty body leaves it empty.
-    _assert_error(
-        instance.client.patch(f"{REST}/test", json={}, headers=instance.admin), 400, 3, "update_mask is required"
+    # The REST gateway infers the mask from the body's keys, so only an empty body (no bytes) leaves it
+    # empty; a body of exactly {} gives one empty path (memos.md §0.6), which passes and changes nothing.
+    empty_body = instance.client.patch(
+        f"{REST}/test", content=b"", headers={**instance.admin, "Content-Type": "application/json"}
     )
+    _assert_error(empty_body, 400, 3, "update_mask is required")
+    unchanged = instance.client.patch(f"{REST}/test", json={}, headers=instance.admin)
+    assert unchanged.status_code == 200 and unchanged.json()["title"] == "Test IdP"
     no_mask = instance.client.post(
         CONNECT + "UpdateIdentityProvider",
         headers=instance.admin,

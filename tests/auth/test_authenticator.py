@@ -1,9 +1,7 @@
 """The authenticator: who is calling, and with which kind of credential (recorded on the call)."""
 from __future__ import annotations
 
-import pathlib
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from support import password_hash
@@ -24,15 +22,6 @@ from memos.store import CreateUser, Store
 pytestmark = pytest.mark.anyio
 
 PAT = "memos_pat_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
-
-
-@pytest.fixture
-async def store(tmp_path: pathlib.Path) -> AsyncIterator[Store]:
-    opened = await Store.open("sqlite", str(tmp_path / "memos.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _ctx(authorization: str | None) -> CallContext:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import pathlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,15 +18,6 @@ pytestmark = pytest.mark.anyio
 
 MIB = 1024 * 1024
 DEFAULT_SIGNED_IN = 4 * (30 * MIB // 3) + MIB  # 30 MiB file as base64, plus the envelope
-
-
-@pytest.fixture
-async def store(tmp_path: pathlib.Path) -> AsyncIterator[Store]:
-    opened = await Store.open("sqlite", str(tmp_path / "memos.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _user(store: Store) -> Any:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import pathlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,15 +15,6 @@ from memos.gen.api.v1 import auth_service_pb2 as api
 from memos.store import CreateUser, Store
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def store(tmp_path: pathlib.Path) -> AsyncIterator[Store]:
-    opened = await Store.open("sqlite", str(tmp_path / "memos.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _user(store: Store, username: str, **columns: Any) -> Any:

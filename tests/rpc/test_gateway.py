@@ -185,6 +185,14 @@ def test_mask_inference_keeps_lists_and_maps_whole() -> None:
     assert mask_from_json(None, descriptor) == []
 
 
+def test_a_body_of_exactly_an_empty_object_gives_one_empty_path() -> None:
+    from memos.gen.api.v1 import memo_service_pb2
+
+    descriptor = memo_service_pb2.Memo.DESCRIPTOR
+    assert mask_from_json({}, descriptor) == [""]
+    assert mask_from_json({"location": {}}, descriptor) == ["location"]
+
+
 def test_form_post_falls_back_to_the_get_binding(rpc_client: TestClient, recorder) -> None:
     response = rpc_client.post("/api/v1/memos/-/linkMetadata", content=b"url=https%3A%2F%2Fa.example", headers=FORM)
     assert response.status_code == 200

@@ -9,14 +9,25 @@ import pytest
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.testclient import TestClient
+from starlette.types import Message as Message_
 
 import memos.gen.api.v1.instance_service_pb2 as instance_pb
 from memos.call import CallContext, Code, RpcError
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
-from memos.rpc.transport import BodyBudget, BodyTooLarge, ServerBusy, describe_size, gunzip, run_call
+from memos.rpc.transport import (
+    BodyBudget,
+    BodyHold,
+    BodyTooLarge,
+    ServerBusy,
+    describe_size,
+    gunzip,
+    read_body,
+    run_call,
+)
 
 PROCEDURE = "/memos.api.v1.InstanceService/GetInstanceProfile"
 
@@ -32,6 +43,41 @@ def test_sizes_are_stated_exactly_and_readably() -> None:
     assert describe_size(42_991_616) == "42991616 bytes (41 MiB)"
     assert describe_size(1_500_000) == "1500000 bytes (1.4 MiB)"
     assert describe_size(100) == "100 bytes"
+
+
+# --- a stalled body ----------------------------------------------------------------------
+
+
+def _request_sending(parts: list[bytes], then_stall: bool) -> Request:
+    """A request whose client sends ``parts`` and then, if told to, nothing more."""
+    pending = list(parts)
+
+    async def receive() -> Message_:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(0), "more_body": True}
+        if then_stall:
+            await anyio.sleep(3600)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    return Request({"type": "http", "method": "POST", "headers": []}, receive)
+
+
+@pytest.mark.anyio
+async def test_a_body_that_stops_arriving_ends_with_deadline_exceeded() -> None:
+    held = BodyHold(BodyBudget(1024))
+    with pytest.raises(RpcError) as caught:
+        await read_body(_request_sending([b"abc"], then_stall=True), 1024, held, idle_seconds=0.05)
+    assert caught.value.code is Code.DEADLINE_EXCEEDED
+    assert "nothing arrived for 0.05 seconds" in caught.value.message
+    held.release()
+
+
+@pytest.mark.anyio
+async def test_a_body_that_keeps_arriving_is_read_whole() -> None:
+    held = BodyHold(BodyBudget(1024))
+    body = await read_body(_request_sending([b"ab", b"cd"], then_stall=False), 1024, held, idle_seconds=0.05)
+    assert body == b"abcd"
+    held.release()
 
 
 # --- the body budget ------------------------------------------------------------------
