@@ -104,6 +104,16 @@ def test_a_tool_call_runs_the_api_with_the_callers_credential(client: TestClient
                                                                                "authentication required"}]}
 
 
+def test_shortcuts_tool_and_an_api_404_as_a_tool_error(client: TestClient) -> None:
+    create_user_row(client, "alice")
+    token = bearer(sign_in(client, "alice"))
+    listed = call_tool(client, "shortcut_list_shortcuts", {"user": "users/alice"}, headers=token)
+    assert "isError" not in listed and listed["structuredContent"] in ({}, {"shortcuts": []})
+    missing = call_tool(client, "shortcut_list_shortcuts", {"user": "nobody"}, headers=token)
+    assert missing["isError"] is True and "structuredContent" not in missing
+    assert missing["content"][0]["text"].startswith("404 Not Found: ")
+
+
 @pytest.mark.parametrize(("name", "arguments", "text"), [
     ("memo_list_memos", {"unexpected": 1}, 'unknown argument "unexpected"'),
     ("memo_get_memo", {}, 'missing required argument "memo"'),

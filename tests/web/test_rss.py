@@ -167,3 +167,28 @@ def test_cdata_and_text_survive_any_string() -> None:
     document = f"<r><c>{cdata(hostile)}</c><t>{xml_text(hostile)}</t></r>"
     root = ET.fromstring(document)
     assert root.findtext("c") == root.findtext("t") == "a]]>b]]]]>c<![CDATA[d&<>e"
+
+
+def test_enclosure_names_the_first_attachment(public: TestClient) -> None:
+    from support import sqlite_execute
+
+    alice = create_user_row(public, "alice")
+    local = add_memo(public, "pic", alice, "with a picture", created_ts=1_700_000_000)
+    external = add_memo(public, "link", alice, "with a link", created_ts=1_700_000_100)
+    untyped = add_memo(public, "blob", alice, "untyped", created_ts=1_700_000_200)
+    dsn = pathlib.Path(public.app.state.profile.dsn)  # type: ignore[attr-defined]
+    sqlite_execute(dsn, "INSERT INTO attachment (uid, creator_id, filename, type, size, memo_id, storage_type,"
+                        f" reference) VALUES ('att1', {alice}, 'a b&c.png', 'image/png', 1234, {local}, 'LOCAL',"
+                        " 'assets/x.png'), "
+                        f"('att2', {alice}, 'x.pdf', 'application/pdf', 9, {external}, 'EXTERNAL',"
+                        " 'https://cdn.example/x.pdf?a=1&b=2'), "
+                        f"('att3', {alice}, 'y', '', 5, {untyped}, 'LOCAL', '')")
+    found = {item.findtext("title"): item.find("enclosure") for item in items(public.get("/explore/rss.xml",
+                                                                                        headers={"host": "h.test"}))}
+    picture, link = found["with a picture"], found["with a link"]
+    assert picture is not None and link is not None
+    assert picture.attrib == {"url": "http://h.test/file/attachments/att1/a%20b%26c.png", "length": "1234",
+                              "type": "image/png"}
+    assert link.attrib == {"url": "https://cdn.example/x.pdf?a=1&b=2", "length": "9", "type": "application/pdf"}
+    assert found["untyped"] is None
+
