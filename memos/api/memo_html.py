@@ -16,7 +16,7 @@ from memos.api.visibility import PRIVATE, PUBLIC
 from memos.call import CallContext, Code, RpcError
 from memos.gen.ext.v1 import memo_html_service_pb2 as ext
 from memos.markdown import HTML_VERSION
-from memos.store import RELATION_COMMENT, ROW_STATUS_ARCHIVED, FindMemoRelation, Memo, Store, User
+from memos.store import ROW_STATUS_ARCHIVED, FindMemo, Memo, Store, User
 
 MAX_NAMES = 100
 
@@ -34,8 +34,8 @@ async def rendered_html(store: Store, memos: Sequence[Memo]) -> dict[int, str]:
     missing = {memo_id: content for memo_id, content in contents.items() if memo_id not in html}
     if missing:
         rendered = await asyncio.to_thread(_render_all, missing)
-        for memo_id, text in rendered.items():
-            await store.memo_html.put(memo_id, missing[memo_id], text, HTML_VERSION)
+        await store.memo_html.put_many([(memo_id, missing[memo_id], text) for memo_id, text in rendered.items()],
+                                       HTML_VERSION)
         html.update(rendered)
     return html
 
@@ -64,7 +64,7 @@ class MemoHtmlService:
         if len(request.names) > MAX_NAMES:
             raise RpcError(Code.INVALID_ARGUMENT, f"at most {MAX_NAMES} names per request")
         uids = [parse_memo_name(name) for name in request.names]
-        memos = [await self._readable(uid, ctx.principal) for uid in uids]
+        memos = await self._readable(uids, ctx.principal)
         html = await rendered_html(self._store, list({memo.id: memo for memo in memos}.values()))
         return ext.BatchGetMemoHtmlResponse(
             memos=[
@@ -73,18 +73,30 @@ class MemoHtmlService:
             ]
         )
 
-    async def _readable(self, uid: str, caller: User | None) -> Memo:
-        """The memo, if the caller may GetMemo it (a comment also needs its parent readable)."""
-        memo = await self._store.memos.get_by_uid(uid)
-        if memo is None:
-            raise RpcError(Code.NOT_FOUND, "memo not found")
-        error = _readable_error(caller, memo)
-        if error is None:
-            parents = await self._store.memo_relations.find(FindMemoRelation(memo_id=memo.id, type=RELATION_COMMENT))
-            if parents:
-                parent = await self._store.memos.get_by_id(parents[0].related_memo_id)
+    async def _readable(self, uids: list[str], caller: User | None) -> list[Memo]:
+        """The memos, in order, if the caller may GetMemo each (a comment also needs its parent
+        readable); else the error GetMemo gives for the first one refused. Three queries in all."""
+        if not uids:
+            return []
+        found = await self._store.memos.find(FindMemo(uids=uids, row_status=None, exclude_comments=False))
+        by_uid = {memo.uid: memo for memo in found}
+        parent_ids = await self._store.memo_relations.find_parent_ids([memo.id for memo in found])
+        parents = {}
+        if parent_ids:
+            wanted = sorted(set(parent_ids.values()))
+            parent_rows = await self._store.memos.find(FindMemo(ids=wanted, row_status=None, exclude_comments=False))
+            parents = {memo.id: memo for memo in parent_rows}
+        memos = []
+        for uid in uids:
+            memo = by_uid.get(uid)
+            if memo is None:
+                raise RpcError(Code.NOT_FOUND, "memo not found")
+            error = _readable_error(caller, memo)
+            if error is None and memo.id in parent_ids:
+                parent = parents.get(parent_ids[memo.id])
                 missing = RpcError(Code.NOT_FOUND, "memo not found")
                 error = missing if parent is None else _readable_error(caller, parent)
-        if error is not None:
-            raise error
-        return memo
+            if error is not None:
+                raise error
+            memos.append(memo)
+        return memos

@@ -37,8 +37,8 @@ class MemoHtml:
 
 
 class MemoHtmlDriver(Protocol):
-    async def put(self, row: MemoHtml) -> None:
-        """Insert or replace the row of ``row.memo_id``; nothing when that memo no longer exists."""
+    async def put(self, rows: Sequence[MemoHtml]) -> None:
+        """Insert or replace the row of each ``memo_id`` in one transaction; nothing for memos that are gone."""
         ...
 
     async def find(self, memo_ids: Sequence[int]) -> list[MemoHtml]: ...
@@ -52,7 +52,13 @@ class MemoHtmls:
 
     async def put(self, memo_id: int, content: str, html: str, version: int) -> None:
         """Remember ``html``, rendered by renderer ``version`` from ``content``, for memo ``memo_id``."""
-        await self._store.driver.memo_html.put(MemoHtml(memo_id, html, version, content_digest(content)))
+        await self.put_many([(memo_id, content, html)], version)
+
+    async def put_many(self, renderings: Sequence[tuple[int, str, str]], version: int) -> None:
+        """``put`` for many (memo id, content, html) at once, in one transaction."""
+        rows = [MemoHtml(memo_id, html, version, content_digest(content)) for memo_id, content, html in renderings]
+        if rows:
+            await self._store.driver.memo_html.put(rows)
 
     async def fresh(self, contents: dict[int, str], version: int) -> dict[int, str]:
         """memo id -> stored HTML, for the memos of ``contents`` (id -> current content) whose

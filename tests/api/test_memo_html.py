@@ -140,3 +140,13 @@ def test_no_names_no_memos(public: TestClient) -> None:
 def test_memos_api_is_unchanged_by_the_extension(public: TestClient) -> None:
     # The extension has its own prefix: the Memos gateway does not know the path.
     assert public.get("/api/v1/memos:batchGetHtml").status_code == 404
+
+
+def test_repeated_names_are_answered_each_time(public: TestClient) -> None:
+    alice = create_user_row(public, "alice")
+    add_memo(public, "a", alice, "x")
+    add_memo(public, "b", alice, "y")
+    names = ["memos/a", "memos/b", "memos/a"] + ["memos/b"] * 97
+    response = public.post(REST, json={"names": names})
+    assert response.status_code == 200, response.text
+    assert [memo["name"] for memo in response.json()["memos"]] == names

@@ -40,3 +40,12 @@ async def test_rows_of_deleted_memos_go_at_the_next_start(db_path: pathlib.Path)
     reopened = await Store.open("sqlite", str(db_path), deployment_dir=None)
     await reopened.close()
     assert sqlite_rows(db_path, "SELECT memo_id FROM memo_html") == [(kept.id,)]
+
+
+async def test_put_many_in_one_call(store: Store) -> None:
+    first = await store.memos.create(CreateMemo(uid="a", creator_id=1, content="a"))
+    second = await store.memos.create(CreateMemo(uid="b", creator_id=1, content="b"))
+    await store.memo_html.put_many([(first.id, "a", "<p>a</p>"), (second.id, "b", "<p>b</p>")], 2)
+    await store.memo_html.put_many([], 2)
+    assert await store.memo_html.fresh({first.id: "a", second.id: "b"}, 2) == {first.id: "<p>a</p>",
+                                                                                 second.id: "<p>b</p>"}

@@ -30,12 +30,12 @@ class SqliteMemoHtml:
         """Create the table where missing and drop rows of memos that are gone (at every start)."""
         await self._db.run_write(lambda conn: conn.execute(TABLE + PRUNE))
 
-    async def put(self, row: MemoHtml) -> None:
+    async def put(self, rows: Sequence[MemoHtml]) -> None:
         def put(conn: apsw.Connection) -> None:
-            conn.execute(
+            conn.executemany(
                 "INSERT OR REPLACE INTO memo_html (memo_id, html_version, content_digest, html)"
                 " SELECT id, ?, ?, ? FROM memo WHERE id = ?",
-                (row.html_version, row.content_digest, row.html, row.memo_id),
+                [(row.html_version, row.content_digest, row.html, row.memo_id) for row in rows],
             )
 
         await self._db.run_write(put)
