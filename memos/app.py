@@ -12,6 +12,9 @@ from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.memo.comments import MemoCommentService
+from memos.api.memo.memos import MemoService
+from memos.api.memo.relations import MemoRelationService
 from memos.api.memo_effects import MemoEffects
 from memos.api.memo_html import MemoHtmlService
 from memos.api.shortcut_service import ShortcutService
@@ -103,12 +106,16 @@ def create_app(profile: Profile) -> Starlette:
         LinkedIdentityService(store, profile),
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
+        # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
+        MemoService(store, profile, memo_effects, live_hub),
+        MemoCommentService(store, profile, memo_effects, live_hub),
+        MemoRelationService(store, profile, memo_effects, live_hub),
         AIService(store),
         IdentityProviderService(store),
         ShortcutService(store),
     ])
     extensions = MethodTable.from_package(EXT_PACKAGE)
-    extensions.bind([MemoHtmlService(store)])
+    extensions.bind([MemoHtmlService(store, profile, memo_effects, live_hub)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),

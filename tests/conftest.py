@@ -80,3 +80,11 @@ def provider(running_provider: OAuth2Provider) -> Iterator[OAuth2Provider]:
     """The provider with its switches and issued codes reset for this test."""
     running_provider.reset()
     yield running_provider
+
+
+@pytest.fixture
+def world(tmp_path: pathlib.Path) -> Iterator[object]:
+    """A public instance with users root (admin), alice and bob (see memo_support.World)."""
+    from memo_support import memo_world
+
+    yield from memo_world(tmp_path / "world")

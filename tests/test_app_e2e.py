@@ -30,8 +30,7 @@ def test_health_and_profile_on_an_empty_data_directory(server_url: str) -> None:
     assert rest["needsSetup"] is True
 
 
-def test_an_unimplemented_rpc_says_so_on_both_transports(tmp_path: pathlib.Path) -> None:
-    # Memo RPCs arrive with a later issue; until then the server must say "unimplemented", not 404 or 500.
+def test_the_server_process_lists_memos_on_both_transports(tmp_path: pathlib.Path) -> None:
     command = [sys.executable, "-m", "memos"]
     with running_server(command, tmp_path / "data", "--instance-url", "http://memos.test") as url:
         with httpx.Client(base_url=url) as client:
@@ -41,8 +40,9 @@ def test_an_unimplemented_rpc_says_so_on_both_transports(tmp_path: pathlib.Path)
                 headers={"content-type": "application/proto"},
             )
             rest = client.get("/api/v1/memos")
-    assert connect.status_code == 501 and connect.json()["code"] == "unimplemented"
-    assert rest.status_code == 501 and rest.json()["code"] == 12
+    assert connect.status_code == 200 and connect.headers["content-type"] == "application/proto"
+    assert memo_service_pb2.ListMemosResponse.FromString(connect.content) == memo_service_pb2.ListMemosResponse()
+    assert rest.status_code == 200 and rest.json() == {"memos": [], "nextPageToken": ""}
 
 
 def test_serves_a_copy_of_a_memos_demo_database(demo_data_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from memos.api.memo.lookup import MemoLookups
 from memos.api.names import parse_memo_name
-from memos.api.visibility import PRIVATE, PUBLIC
 from memos.call import CallContext, Code, RpcError
 from memos.gen.ext.v1 import memo_html_service_pb2 as ext
 from memos.markdown import HTML_VERSION
-from memos.store import ROW_STATUS_ARCHIVED, FindMemo, Memo, Store, User
+from memos.store import FindMemo, Memo, Store, User
 
 MAX_NAMES = 100
 
@@ -40,23 +40,10 @@ async def rendered_html(store: Store, memos: Sequence[Memo]) -> dict[int, str]:
     return html
 
 
-def _readable_error(caller: User | None, memo: Memo) -> RpcError | None:
-    """GetMemo's rules 1-3 (spec memos.md §2.1) for one memo; None when the caller may read it."""
-    is_creator = caller is not None and caller.id == memo.creator_id
-    if memo.row_status == ROW_STATUS_ARCHIVED and not is_creator:
-        return RpcError(Code.NOT_FOUND, "memo not found")
-    if memo.visibility != PUBLIC and caller is None:
-        return RpcError(Code.UNAUTHENTICATED, "user not authenticated")
-    if memo.visibility == PRIVATE and not is_creator:
-        return RpcError(Code.PERMISSION_DENIED, "permission denied")
-    return None
+class MemoHtmlService(MemoLookups):
+    """Built like the parts of MemoService, whose access rules (``MemoLookups``) it applies."""
 
-
-class MemoHtmlService:
     SERVICE_NAME = "memospyz.v1.MemoHtmlService"
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
 
     async def BatchGetMemoHtml(
         self, request: ext.BatchGetMemoHtmlRequest, ctx: CallContext
@@ -91,12 +78,11 @@ class MemoHtmlService:
             memo = by_uid.get(uid)
             if memo is None:
                 raise RpcError(Code.NOT_FOUND, "memo not found")
-            error = _readable_error(caller, memo)
-            if error is None and memo.id in parent_ids:
+            self._check_readable(memo, caller)
+            if memo.id in parent_ids:  # GetMemo's parent step, with the parents read in one batch
                 parent = parents.get(parent_ids[memo.id])
-                missing = RpcError(Code.NOT_FOUND, "memo not found")
-                error = missing if parent is None else _readable_error(caller, parent)
-            if error is not None:
-                raise error
+                if parent is None:
+                    raise RpcError(Code.NOT_FOUND, "memo not found")
+                self._check_readable(parent, caller)
             memos.append(memo)
         return memos

@@ -119,6 +119,9 @@ class CreateMemo:
     payload: memo_pb2.MemoPayload | None = None
     created_ts: int | None = None
     updated_ts: int | None = None
+    # (related memo id, relation type) rows written in the same transaction as the memo, so a
+    # comment never exists without its parent link and a memo never without its references.
+    relations: tuple[tuple[int, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
             idp.text,
             shortcut.text,
         )
+        memo = client.post("/api/v1/memos?memoId=alice-private", json={"content": "mine"}, headers=alice)
+        assert memo.status_code == 200, memo.text
         store = client.app.state.store
         message = inbox_pb2.InboxMessage(
             type=inbox_pb2.InboxMessage.MEMO_COMMENT,
@@ -353,6 +355,45 @@ ROWS = [
     ),
 ]
 
+# MemoService: "alice-private" is alice's PRIVATE memo.
+_ALICE_MEMO = "memos/alice-private"
+ROWS += [
+    Row("MemoService/CreateMemo", _const({"memo": {"content": "x"}}), False, False, "signed_in"),
+    Row("MemoService/ListMemos", _empty, True, False, "anyone"),
+    Row("MemoService/GetMemo", _const({"name": _ALICE_MEMO}), True, False, "self"),
+    Row(
+        "MemoService/UpdateMemo",
+        _const({"memo": {"name": _ALICE_MEMO, "content": "y"}, "updateMask": "content"}),
+        False,
+        False,
+        "self_or_admin",
+    ),
+    Row("MemoService/DeleteMemo", _const({"name": _ALICE_MEMO}), False, False, "self_or_admin", destructive=True),
+    Row(
+        "MemoService/SetMemoRelations", _const({"name": _ALICE_MEMO, "relations": []}), False, False, "self_or_admin"
+    ),
+    Row("MemoService/ListMemoRelations", _const({"name": _ALICE_MEMO}), False, False, "signed_in"),
+    Row(
+        "MemoService/CreateMemoComment",
+        _const({"name": _ALICE_MEMO, "comment": {"content": "c"}}),
+        False,
+        False,
+        "self_or_admin",  # the parent is PRIVATE: its creator or an admin
+    ),
+    Row("MemoService/ListMemoComments", _const({"name": _ALICE_MEMO}), True, False, "self"),
+]
+_MEMO_DONE = {
+    "CreateMemo",
+    "ListMemos",
+    "GetMemo",
+    "UpdateMemo",
+    "DeleteMemo",
+    "SetMemoRelations",
+    "ListMemoRelations",
+    "CreateMemoComment",
+    "ListMemoComments",
+}
+
 # Services of later issues: the access layer already applies; the services answer "unimplemented".
 _MEMO_PUBLIC = {"GetMemo", "ListMemos", "ListMemoComments", "GetLinkMetadata", "BatchGetLinkMetadata"}
 _MEMO_RPCS = [
@@ -386,6 +427,7 @@ ROWS += [
         "unimplemented",
     )
     for name in _MEMO_RPCS
+    if name not in _MEMO_DONE
 ]
 ROWS += [
     Row(f"AttachmentService/{name}", _empty, False, False, "unimplemented")

@@ -150,3 +150,19 @@ def test_repeated_names_are_answered_each_time(public: TestClient) -> None:
     response = public.post(REST, json={"names": names})
     assert response.status_code == 200, response.text
     assert [memo["name"] for memo in response.json()["memos"]] == names
+
+
+def test_memos_written_through_memo_service(public: TestClient) -> None:
+    create_user_row(public, "alice")
+    alice = bearer(sign_in(public, "alice"))
+    created = public.post("/api/v1/memos", params={"memoId": "api1"},
+                          json={"content": "- [x] done\n- [ ] #todo", "visibility": "PROTECTED"}, headers=alice)
+    assert created.status_code == 200, created.text
+    html = public.get(REST, params={"names": "memos/api1"}, headers=alice).json()["memos"][0]["html"]
+    assert 'data-task-index="1"' in html and 'data-tag="todo"' in html
+    patched = public.patch("/api/v1/memos/api1", params={"updateMask": "content"}, json={"content": "*new*"},
+                           headers=alice)
+    assert patched.status_code == 200, patched.text
+    after = public.get(REST, params={"names": "memos/api1"}, headers=alice).json()["memos"][0]["html"]
+    assert after == "<p><em>new</em></p>\n"
+    assert public.get(REST, params={"names": "memos/api1"}).status_code == 401  # PROTECTED, as GetMemo

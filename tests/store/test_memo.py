@@ -123,6 +123,20 @@ def store_path(store: Store) -> pathlib.Path:
     return pathlib.Path(store.dsn)
 
 
+async def test_a_memo_and_its_relations_are_written_together_or_not_at_all(store: Store) -> None:
+    parent = await _memo(store, "parent")
+    cited = await _memo(store, "cited")
+    comment = await store.memos.create(
+        CreateMemo(uid="comment", creator_id=1, relations=((cited, "REFERENCE"), (parent, "COMMENT")))
+    )
+    relations = _rows(store_path(store), "SELECT memo_id, related_memo_id, type FROM memo_relation ORDER BY type")
+    assert relations == [(comment.id, parent, "COMMENT"), (comment.id, cited, "REFERENCE")]
+    # A uid conflict rolls the relations back with the memo.
+    with pytest.raises(Conflict):
+        await store.memos.create(CreateMemo(uid="comment", creator_id=1, relations=((parent, "COMMENT"),)))
+    assert len(_rows(store_path(store), "SELECT 1 FROM memo_relation")) == 2
+
+
 async def test_a_taken_uid_is_a_conflict_and_bad_values_are_refused(store: Store) -> None:
     await _memo(store, "same")
     with pytest.raises(Conflict) as caught:

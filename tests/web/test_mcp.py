@@ -242,3 +242,34 @@ def test_tool_requests(tools: dict, name: str, arguments: dict, method: str, pat
     request = tools[name].request(arguments)
     assert (request.method, request.path) == (method, path)
     assert (json.loads(request.body) if request.body is not None else None) == body
+
+
+def test_memo_tools_write_and_read_through_memo_service(public: TestClient) -> None:
+    create_user_row(public, "alice")
+    create_user_row(public, "bob")
+    alice, bob = bearer(sign_in(public, "alice")), bearer(sign_in(public, "bob"))
+    created = call_tool(public, "memo_create_memo", {"memoId": "mcp1", "body": {"content": "#work hello",
+                                                                                 "visibility": "PRIVATE"}},
+                        headers=alice)
+    assert "isError" not in created, created
+    memo = created["structuredContent"]
+    assert memo["name"] == "memos/mcp1" and memo["tags"] == ["work"]
+    got = call_tool(public, "memo_get_memo", {"memo": "memos/mcp1"}, headers=alice)
+    assert got["structuredContent"]["content"] == "#work hello"
+    listed = call_tool(public, "memo_list_memos", {"pageSize": 7, "filter": '"work" in tags'}, headers=alice)
+    assert [item["name"] for item in listed["structuredContent"]["memos"]] == ["memos/mcp1"]
+    updated = call_tool(public, "memo_update_memo", {"memo": "mcp1", "body": {"content": "changed"}}, headers=alice)
+    assert updated["structuredContent"]["content"] == "changed", updated
+    # The same access rules as the API: another user may not read or change a PRIVATE memo...
+    refused = call_tool(public, "memo_get_memo", {"memo": "mcp1"}, headers=bob)
+    assert refused["isError"] is True and refused["content"][0]["text"].startswith("403 Forbidden: ")
+    assert call_tool(public, "memo_update_memo", {"memo": "mcp1", "body": {"content": "x"}}, headers=bob)["isError"]
+    # ...anonymous callers cannot write, and get what anonymous API clients get.
+    anonymous = call_tool(public, "memo_create_memo", {"body": {"content": "x"}})
+    assert anonymous["content"][0]["text"] == "401 Unauthorized: authentication required"
+    assert call_tool(public, "memo_list_memos", {})["structuredContent"]["memos"] == []
+    missing = call_tool(public, "memo_get_memo", {"memo": "nope"}, headers=alice)
+    assert missing["isError"] is True and "404" in missing["content"][0]["text"]
+    deleted = call_tool(public, "memo_delete_memo", {"memo": "mcp1"}, headers=alice)
+    assert deleted["structuredContent"] in ({}, {"ok": True}), deleted
+    assert call_tool(public, "memo_get_memo", {"memo": "mcp1"}, headers=alice)["isError"] is True

@@ -192,3 +192,21 @@ def test_enclosure_names_the_first_attachment(public: TestClient) -> None:
     assert link.attrib == {"url": "https://cdn.example/x.pdf?a=1&b=2", "length": "9", "type": "application/pdf"}
     assert found["untyped"] is None
 
+
+
+def test_memos_written_through_the_api_appear_in_the_feed(public: TestClient) -> None:
+    from support import bearer, sign_in
+
+    create_user_row(public, "alice")
+    alice = bearer(sign_in(public, "alice"))
+    for uid, visibility in (("pub", "PUBLIC"), ("prot", "PROTECTED")):
+        response = public.post("/api/v1/memos", params={"memoId": uid},
+                               json={"content": f"# {uid}\n**bold**", "visibility": visibility}, headers=alice)
+        assert response.status_code == 200, response.text
+    comment = public.post("/api/v1/memos/pub/comments", json={"content": "a reply", "visibility": "PUBLIC"},
+                          headers=alice)
+    assert comment.status_code == 200, comment.text
+    for path in ("/explore/rss.xml", "/u/alice/rss.xml"):
+        (item,) = items(public.get(path))
+        assert item.findtext("title") == "pub"
+        assert "<strong>bold</strong>" in item.findtext(CONTENT, "")

@@ -13,7 +13,9 @@ from memos.filter.sqlite import trigram_query
 from memos.store import codec
 from memos.store.attachment import AttachmentRef
 from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, UpdateMemo
+from memos.store.memo_relation import MemoRelation
 from memos.store.sqlite.db import SqliteDatabase
+from memos.store.sqlite.memo_relation import upsert_relation
 from memos.store.sqlite.project_schema import MemoSearch
 from memos.store.sqlite.sql import IN_JSON, first, given, insert, limit_clause, rows, update, where
 
@@ -95,12 +97,14 @@ class SqliteMemos:
         self._search = search
 
     async def create(self, create: CreateMemo) -> Memo:
-        fields = given(create, without=("payload",))
+        fields = given(create, without=("payload", "relations"))
         if create.payload is not None:
             fields["payload"] = codec.to_json(create.payload)
 
         def create_memo(conn: apsw.Connection) -> Memo:
             memo = _memo(insert(conn, "memo", fields, COLUMNS))
+            for related_id, relation_type in create.relations:
+                upsert_relation(conn, MemoRelation(memo.id, related_id, relation_type))
             self._search.reindex(conn, [memo.id])
             return memo
 

@@ -21,7 +21,7 @@ from memos.store.sqlite.sql import IN_JSON, given, limit_clause, rows, where
 COLUMNS = "memo_id, related_memo_id, type"
 
 
-def _upsert(conn: apsw.Connection, relation: MemoRelation) -> None:
+def upsert_relation(conn: apsw.Connection, relation: MemoRelation) -> None:
     conn.execute(
         "INSERT INTO memo_relation (memo_id, related_memo_id, type) VALUES (?, ?, ?)"
         " ON CONFLICT (memo_id, related_memo_id, type) DO NOTHING",
@@ -38,7 +38,7 @@ class SqliteMemoRelations:
         self._db = db
 
     async def upsert(self, relation: MemoRelation) -> MemoRelation:
-        await self._db.run_write(lambda conn: _upsert(conn, relation))
+        await self._db.run_write(lambda conn: upsert_relation(conn, relation))
         return relation
 
     async def find(self, find: FindMemoRelation) -> list[MemoRelation]:
@@ -61,7 +61,7 @@ class SqliteMemoRelations:
                 "DELETE FROM memo_relation WHERE memo_id = ? AND type = ?", (memo_id, RELATION_REFERENCE)
             )
             for related in related_memo_ids:
-                _upsert(conn, MemoRelation(memo_id, related, RELATION_REFERENCE))
+                upsert_relation(conn, MemoRelation(memo_id, related, RELATION_REFERENCE))
 
         await self._db.run_write(replace)
 

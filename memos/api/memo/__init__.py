@@ -1,0 +1,1 @@
+"""memos.api.v1.MemoService, one class per concern (see lookup.py)."""
