@@ -166,3 +166,19 @@ def test_memos_written_through_memo_service(public: TestClient) -> None:
     after = public.get(REST, params={"names": "memos/api1"}, headers=alice).json()["memos"][0]["html"]
     assert after == "<p><em>new</em></p>\n"
     assert public.get(REST, params={"names": "memos/api1"}).status_code == 401  # PROTECTED, as GetMemo
+
+
+def test_memo_service_stores_the_html_when_it_writes_not_when_it_is_read(public: TestClient) -> None:
+    create_user_row(public, "alice")
+    alice = bearer(sign_in(public, "alice"))
+    database = pathlib.Path(public.app.state.profile.dsn)  # type: ignore[attr-defined]
+    query = "SELECT h.html, h.html_version FROM memo_html h JOIN memo m ON m.id = h.memo_id WHERE m.uid = 'w1'"
+    created = public.post("/api/v1/memos", params={"memoId": "w1"}, json={"content": "#one"}, headers=alice)
+    assert created.status_code == 200, created.text
+    [(html, version)] = sqlite_rows(database, query)
+    assert 'data-tag="one"' in html and version == HTML_VERSION
+    patched = public.patch("/api/v1/memos/w1", params={"updateMask": "content"}, json={"content": "#two"},
+                           headers=alice)
+    assert patched.status_code == 200, patched.text
+    [(html, _)] = sqlite_rows(database, query)
+    assert 'data-tag="two"' in html and "one" not in html
