@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
@@ -18,6 +19,7 @@ from memos.api.memo.reactions import MemoReactionService
 from memos.api.memo.relations import MemoRelationService
 from memos.api.memo.shares import MemoShareService
 from memos.api.memo_effects import MemoEffects
+from memos.api.memo_html import MemoHtmlService
 from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
@@ -40,13 +42,19 @@ from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
+from memos.rpc.transport import BodyBudget
 from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.mcp import mcp_routes
+from memos.web.rss import rss_routes
 from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
+# This project's additive extensions: their own proto package and REST prefix.
+EXT_PACKAGE = "memospyz.v1"
+EXT_REST_PREFIX = "/api/pyz/v1"
 
 
 def load_api_descriptors() -> None:
@@ -61,6 +69,7 @@ def load_api_descriptors() -> None:
         shortcut_service_pb2,
         user_service_pb2,
     )
+    from memos.gen.ext.v1 import memo_html_service_pb2  # noqa: F401
 
 
 class StartupError(Exception):
@@ -111,6 +120,8 @@ def create_app(profile: Profile) -> Starlette:
         IdentityProviderService(store),
         ShortcutService(store),
     ])
+    extensions = MethodTable.from_package(EXT_PACKAGE)
+    extensions.bind([MemoHtmlService(store, profile, memo_effects, live_hub)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -130,6 +141,16 @@ def create_app(profile: Profile) -> Starlette:
             await link_previewer.close()
             await store.close()
 
+    body_limits = RequestBodyLimits(store)
+    body_budget = BodyBudget()  # one budget for every body held in memory at once
+    proxies = TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies)))
+
+    def transports(methods: MethodTable, package: str, prefixes: tuple[str, ...]) -> list[BaseRoute]:
+        return rpc_routes(
+            methods, chain, package=package, rest_prefixes=prefixes,
+            body_limit_of=body_limits, body_budget=body_budget, trusted_proxies=proxies,
+        )
+
     async def public_memo_uids() -> list[str]:
         # What an anonymous visitor may see.
         public = FindMemo(visibilities=visibilities_of_others(None), row_status=None, exclude_comments=False)
@@ -142,15 +163,12 @@ def create_app(profile: Profile) -> Starlette:
             *file_routes(store, profile),
             # Before the gateway's /api/v1 catch-all.
             *sse_routes(store, live_hub),
-            *rpc_routes(
-                table,
-                chain,
-                package=API_PACKAGE,
-                rest_prefixes=("/api/v1", "/file"),
-                body_limit_of=RequestBodyLimits(store),
-                trusted_proxies=TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies))),
-            ),
+            # The extensions first: /api/v1/{rest:path} would not take /api/pyz/v1, but keep it obvious.
+            *transports(extensions, EXT_PACKAGE, (EXT_REST_PREFIX,)),
+            *transports(table, API_PACKAGE, ("/api/v1", "/file")),
             *web_routes(profile, public_memo_uids=public_memo_uids),
+            *rss_routes(store, profile),
+            *mcp_routes(table, profile, body_limit_of=body_limits, body_budget=body_budget),
         ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),
