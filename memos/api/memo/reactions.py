@@ -32,7 +32,7 @@ class MemoReactionService(MemoLookups):
         """Every reaction of the memo, oldest first; those of deleted users are left out. Not paged."""
         caller = require_caller(ctx)
         memo = await self._memo_named(request.name)
-        _check_may_react(memo, caller)
+        _check_reaction_access(memo, caller)
         found = await self._store.reactions.find(FindReaction(content_id=memo_name(memo.uid), existing_creators=True))
         usernames = await self._usernames({reaction.creator_id for reaction in found})
         return api.ListMemoReactionsResponse(
@@ -48,7 +48,7 @@ class MemoReactionService(MemoLookups):
         caller = require_caller(ctx)
         uid = parse_memo_name(request.reaction.content_id)
         memo = await self._memo_by_uid(uid)
-        _check_may_react(memo, caller)
+        _check_reaction_access(memo, caller)
         reaction_type = _checked_type(request.reaction.reaction_type)
         try:
             reaction = await self._store.reactions.create(
@@ -80,8 +80,11 @@ class MemoReactionService(MemoLookups):
         return empty_pb2.Empty()
 
 
-def _check_may_react(memo: Memo, caller: User) -> None:
-    """Any signed-in user, except on a PRIVATE memo: its creator or an admin. Archived memos count too."""
+def _check_reaction_access(memo: Memo, caller: User) -> None:
+    """Reading and adding reactions: any signed-in user, except on a PRIVATE memo (its creator or an admin).
+
+    Archived memos are no exception, as in Memos.
+    """
     if memo.visibility == PRIVATE and caller.id != memo.creator_id and not is_admin(caller):
         raise RpcError(Code.PERMISSION_DENIED, "permission denied")
 
