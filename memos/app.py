@@ -42,13 +42,12 @@ from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
-from memos.rpc.transport import BodyBudget
+from memos.rpc.transport import BodyBudget, BodyLimitOf
 from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
-from memos.web.mcp import mcp_routes
-from memos.web.rss import rss_routes
+from memos.web.lazy import lazy_routes
 from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
@@ -167,8 +166,8 @@ def create_app(profile: Profile) -> Starlette:
             *transports(extensions, EXT_PACKAGE, (EXT_REST_PREFIX,)),
             *transports(table, API_PACKAGE, ("/api/v1", "/file")),
             *web_routes(profile, public_memo_uids=public_memo_uids),
-            *rss_routes(store, profile),
-            *mcp_routes(table, profile, body_limit_of=body_limits, body_budget=body_budget),
+            *lazy_routes(RSS_PATHS, lambda: _rss_routes(store, profile)),
+            *lazy_routes(MCP_PATHS, lambda: _mcp_routes(table, profile, body_limits, body_budget)),
         ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),
@@ -179,3 +178,20 @@ def create_app(profile: Profile) -> Starlette:
     app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
     return app
+
+
+# Paths served by parts loaded on first use (memos.web.lazy); each module says what it serves.
+RSS_PATHS: list[tuple[str, list[str] | None]] = [("/explore/rss.xml", ["GET"]), ("/u/{username}/rss.xml", ["GET"])]
+MCP_PATHS: list[tuple[str, list[str] | None]] = [("/mcp", None)]
+
+
+def _rss_routes(store: Store, profile: Profile) -> list[BaseRoute]:
+    from memos.web.rss import rss_routes
+
+    return rss_routes(store, profile)
+
+
+def _mcp_routes(table: MethodTable, profile: Profile, body_limits: BodyLimitOf, budget: BodyBudget) -> list[BaseRoute]:
+    from memos.web.mcp import mcp_routes
+
+    return mcp_routes(table, profile, body_limit_of=body_limits, body_budget=budget)

@@ -81,7 +81,8 @@ def test_optional_heavy_parts_are_not_loaded_at_start(tmp_path: pathlib.Path) ->
         "from memos.server import serve\n"
         "from memos.profile import Profile\n"
         f"create_app(Profile(data={str(tmp_path)!r}, dsn={str(tmp_path / 'memos_prod.db')!r}))\n"
-        "heavy = ('httpx', 'jwt', 'cryptography', 'markdown_it', 'mdit_py_plugins', 'pygments', 'latex2mathml')\n"
+        "heavy = ('httpx', 'jwt', 'cryptography', 'markdown_it', 'mdit_py_plugins', 'pygments', 'latex2mathml',\n"
+        "         'memos.filter', 'memos.web.mcp', 'memos.web.mcp_tools', 'memos.web.rss')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from memos.filter import Condition
 from memos.gen.store import memo_pb2
 from memos.store import codec
 from memos.store.attachment import AttachmentRef
@@ -20,6 +19,9 @@ from memos.store.errors import InvalidValue, NotFound
 from memos.store.user import ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL
 
 if TYPE_CHECKING:
+    # Only filters carry these, and a filter exists only once memos.filter has made it:
+    # the compiler is not loaded for a server that has not seen one yet.
+    from memos.filter import Condition
     from memos.store.store import Store
 
 VISIBILITY_PUBLIC = "PUBLIC"

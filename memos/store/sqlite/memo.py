@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
-from memos.filter import TRUE, Condition, render_sqlite
-from memos.filter import conditions as c
-from memos.filter.sqlite import trigram_query
 from memos.store import codec
 from memos.store.attachment import AttachmentRef
 from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, UpdateMemo
@@ -18,6 +15,9 @@ from memos.store.sqlite.db import SqliteDatabase
 from memos.store.sqlite.memo_relation import upsert_relation
 from memos.store.sqlite.project_schema import MemoSearch
 from memos.store.sqlite.sql import IN_JSON, first, given, insert, limit_clause, rows, update, where
+
+if TYPE_CHECKING:
+    from memos.filter import Condition
 
 COLUMNS = "id, uid, creator_id, created_ts, updated_ts, row_status, content, visibility, pinned, payload"
 SUMMARY_COLUMNS = "id, uid, creator_id, created_ts, updated_ts, pinned, visibility, payload"
@@ -58,7 +58,12 @@ def _criteria(find: FindMemo, search_table: str | None) -> tuple[str, list[Any]]
             " AND NOT EXISTS (SELECT 1 FROM memo_relation AS relation"
             " WHERE relation.memo_id = memo.id AND relation.type = 'COMMENT')"
         )
-    if find.filter is not None and find.filter != TRUE:
+    if find.filter is not None:
+        # Imported here: a filter exists only once memos.filter has compiled it.
+        from memos.filter import TRUE, render_sqlite
+
+        if find.filter == TRUE:
+            return condition, args
         sql, params = render_sqlite(find.filter, table="memo", search_table=search_table)
         condition += f" AND {sql}"
         args.extend(params)
@@ -74,6 +79,9 @@ def _order(find: FindMemo) -> str:
 
 def _content_needles(condition: Condition) -> list[str]:
     """The search-index queries of the content text searches in a filter."""
+    from memos.filter import conditions as c
+    from memos.filter.sqlite import trigram_query
+
     if isinstance(condition, (c.And, c.Or)):
         return [query for part in condition.parts for query in _content_needles(part)]
     if isinstance(condition, c.Not):
