@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from memos.api.ai_service import AIService
 from memos.api.auth_service import AuthService
@@ -12,9 +13,13 @@ from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
 from memos.api.memo.comments import MemoCommentService
+from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo.memos import MemoService
+from memos.api.memo.reactions import MemoReactionService
 from memos.api.memo.relations import MemoRelationService
+from memos.api.memo.shares import MemoShareService
 from memos.api.memo_effects import MemoEffects
+from memos.api.memo_html import MemoHtmlService
 from memos.api.shortcut_service import ShortcutService
 from memos.api.user.access_tokens import PersonalAccessTokenService
 from memos.api.user.linked_identities import LinkedIdentityService
@@ -29,6 +34,7 @@ from memos.auth.body_limits import RequestBodyLimits
 from memos.auth.interceptor import AuthInterceptor
 from memos.auth.sso import SsoSignIn
 from memos.notify.email import Mailer
+from memos.notify.link_preview import LinkPreviewer
 from memos.notify.netguard import AddressGuard
 from memos.notify.webhooks import WebhookDispatcher
 from memos.profile import Profile
@@ -36,13 +42,19 @@ from memos.rpc.forwarding import TrustedProxies, parse_trusted_proxies
 from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
+from memos.rpc.transport import BodyBudget
 from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
 from memos.web.files import file_routes
+from memos.web.mcp import mcp_routes
+from memos.web.rss import rss_routes
 from memos.web.sse import sse_routes
 
 API_PACKAGE = "memos.api.v1"
+# This project's additive extensions: their own proto package and REST prefix.
+EXT_PACKAGE = "memospyz.v1"
+EXT_REST_PREFIX = "/api/pyz/v1"
 
 
 def load_api_descriptors() -> None:
@@ -57,6 +69,7 @@ def load_api_descriptors() -> None:
         shortcut_service_pb2,
         user_service_pb2,
     )
+    from memos.gen.ext.v1 import memo_html_service_pb2  # noqa: F401
 
 
 class StartupError(Exception):
@@ -77,12 +90,11 @@ def create_app(profile: Profile) -> Starlette:
     store = Store(profile.driver, profile.dsn, demo=profile.demo, deployment_dir=profile.deployment_dir)
     # The side effects of memo writes (inbox, e-mail, webhooks): MemoService receives this one
     # instance; its queues live as long as the app and close with it.
-    memo_effects = MemoEffects(
-        store,
-        profile,
-        mailer=Mailer(),
-        webhooks=WebhookDispatcher(AddressGuard(allow_private=profile.allow_private_webhooks)),
-    )
+    # One guard for every request to a URL a user chose (webhooks, link previews):
+    # --allow-private-webhooks relaxes both.
+    guard = AddressGuard(allow_private=profile.allow_private_webhooks)
+    memo_effects = MemoEffects(store, profile, mailer=Mailer(), webhooks=WebhookDispatcher(guard))
+    link_previewer = LinkPreviewer(guard)
     # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
     live_hub = LiveHub()
     table = MethodTable.from_package(API_PACKAGE)
@@ -101,10 +113,15 @@ def create_app(profile: Profile) -> Starlette:
         MemoService(store, profile, memo_effects, live_hub),
         MemoCommentService(store, profile, memo_effects, live_hub),
         MemoRelationService(store, profile, memo_effects, live_hub),
+        MemoReactionService(store, profile, memo_effects, live_hub),
+        MemoShareService(store, profile, memo_effects, live_hub),
+        LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
         ShortcutService(store),
     ])
+    extensions = MethodTable.from_package(EXT_PACKAGE)
+    extensions.bind([MemoHtmlService(store, profile, memo_effects, live_hub)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -121,7 +138,18 @@ def create_app(profile: Profile) -> Starlette:
         finally:
             live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
+            await link_previewer.close()
             await store.close()
+
+    body_limits = RequestBodyLimits(store)
+    body_budget = BodyBudget()  # one budget for every body held in memory at once
+    proxies = TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies)))
+
+    def transports(methods: MethodTable, package: str, prefixes: tuple[str, ...]) -> list[BaseRoute]:
+        return rpc_routes(
+            methods, chain, package=package, rest_prefixes=prefixes,
+            body_limit_of=body_limits, body_budget=body_budget, trusted_proxies=proxies,
+        )
 
     async def public_memo_uids() -> list[str]:
         # What an anonymous visitor may see.
@@ -135,15 +163,12 @@ def create_app(profile: Profile) -> Starlette:
             *file_routes(store, profile),
             # Before the gateway's /api/v1 catch-all.
             *sse_routes(store, live_hub),
-            *rpc_routes(
-                table,
-                chain,
-                package=API_PACKAGE,
-                rest_prefixes=("/api/v1", "/file"),
-                body_limit_of=RequestBodyLimits(store),
-                trusted_proxies=TrustedProxies(parse_trusted_proxies(",".join(profile.trusted_proxies))),
-            ),
+            # The extensions first: /api/v1/{rest:path} would not take /api/pyz/v1, but keep it obvious.
+            *transports(extensions, EXT_PACKAGE, (EXT_REST_PREFIX,)),
+            *transports(table, API_PACKAGE, ("/api/v1", "/file")),
             *web_routes(profile, public_memo_uids=public_memo_uids),
+            *rss_routes(store, profile),
+            *mcp_routes(table, profile, body_limit_of=body_limits, body_budget=body_budget),
         ],
         middleware=web_middleware(profile),
         exception_handlers=echo_exception_handlers(),

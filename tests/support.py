@@ -307,7 +307,7 @@ def all_procedures() -> list[str]:
 
 @dataclasses.dataclass
 class LoopbackServer:
-    """An ASGI app served by hypercorn on 127.0.0.1 in a thread of its own, with its own event loop."""
+    """An ASGI app served by hypercorn on a loopback address in a thread of its own, with its own event loop."""
 
     url: str
     port: int
@@ -327,8 +327,8 @@ class LoopbackServer:
 
 
 @contextlib.contextmanager
-def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
-    """Serve ``app`` (lifespan included) with hypercorn on 127.0.0.1 in a thread; stop it on exit."""
+def serve_app_in_thread(app: Any, host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
+    """Serve ``app`` (lifespan included) with hypercorn on ``host`` (loopback) in a thread; stop it on exit."""
     import threading
 
     from hypercorn.asyncio import serve
@@ -336,7 +336,7 @@ def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
 
     port = free_port()
     config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
+    config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
     loop = asyncio.new_event_loop()
@@ -350,9 +350,9 @@ def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
     thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
     thread.start()
     started.wait(10)
-    _wait_listening(port)
+    _wait_listening(port, host)
     try:
-        yield LoopbackServer(f"http://127.0.0.1:{port}", port, loop)
+        yield LoopbackServer(f"http://{host}:{port}", port, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(15)
@@ -360,23 +360,26 @@ def serve_app_in_thread(app: Any) -> Iterator[LoopbackServer]:
 
 
 @contextlib.contextmanager
-def serve_on_loopback(app: Any) -> Iterator[str]:
+def serve_on_loopback(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve a small ASGI app (a webhook receiver, a provider) with hypercorn on 127.0.0.1 in a thread;
-    yield its base URL (``http://127.0.0.1:<port>``) while it is being served."""
-    with serve_app_in_thread(app) as server:
+    yield its base URL (``http://127.0.0.1:<port>``) while it is being served.
+
+    ``host`` may name another loopback address (``127.0.0.2``): a test can then let the guard pass
+    that one address and still refuse 127.0.0.1."""
+    with serve_app_in_thread(app, host) as server:
         yield server.url
 
 
-def _wait_listening(port: int, timeout: float = 10.0) -> None:
+def _wait_listening(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> None:
     import socket
     import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+    raise RuntimeError(f"nothing listens on {host}:{port}")
 
 
 def forge_jwt(claims: dict, key: bytes, header: dict | None = None) -> str:

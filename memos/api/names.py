@@ -111,10 +111,16 @@ def parse_attachment_name(name: str, *, what: str = "attachment") -> str:
     return uid
 
 
+_INT32_MAX = 2**31 - 1
+
+
 def parse_reaction_name(name: str) -> tuple[str, int]:
-    """``memos/{uid}/reactions/{id}`` -> (memo uid, reaction id); the id is decimal."""
+    """``memos/{uid}/reactions/{id}`` -> (memo uid, reaction id); the id is decimal and fits 32 bits, as in Memos."""
     memo_uid, raw_id = _ids(name, "memos/{uid}/reactions/{id}", "reaction")
-    return memo_uid, _decimal(raw_id, "reaction", name)
+    reaction_id = _decimal(raw_id, "reaction", name)
+    if reaction_id > _INT32_MAX:
+        raise _invalid("reaction", name, f"{{id}} must be at most {_INT32_MAX}")
+    return memo_uid, reaction_id
 
 
 def parse_share_name(name: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from google.protobuf import empty_pb2
 
 from memos.api.access import require_self
 from memos.api.convert.shortcut import StoreShortcut, shortcut_to_message
+from memos.api.filters import memo_filter
 from memos.api.ids import shortcut_id
 from memos.api.names import parse_shortcut_name, parse_user_name
 from memos.call import CallContext, Code, RpcError
@@ -42,13 +43,7 @@ def check_filter(text: str) -> str:
     """``text`` once it compiles as a memo filter; for shortcuts an empty filter is an error too."""
     if not text:
         raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: filter cannot be empty")
-    # The filter compiler loads on first use: an idle server does not hold it.
-    from memos.filter import FilterError, parse_memo_filter
-
-    try:
-        parse_memo_filter(text)
-    except FilterError as error:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {error}") from None
+    memo_filter(text)
     return text
 
 

@@ -1,6 +1,9 @@
 """Which procedures an anonymous caller may reach: the one table both transports use."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 _PREFIX = "/memos.api.v1."
 
 # Reachable anonymously even on a private instance: what a visitor needs to
@@ -35,9 +38,18 @@ PUBLIC_METHODS = BOOTSTRAP_METHODS | frozenset(
     )
 )
 
+# The project's own extensions (memospyz.v1), each public exactly where the Memos RPC it
+# complements is: reachable anonymously on a public instance only.
+# procedure -> the memos.api.v1 RPC whose access it has.
+EXTENSION_PUBLIC_METHODS: Mapping[str, str] = MappingProxyType(
+    {
+        "/memospyz.v1.MemoHtmlService/BatchGetMemoHtml": "MemoService/GetMemo",
+    }
+)
+
 
 def anonymous_may_call(procedure: str, *, instance_is_public: bool) -> bool:
     """True when an anonymous caller passes the access layer; unknown procedures are protected."""
     if procedure in BOOTSTRAP_METHODS:
         return True
-    return instance_is_public and procedure in PUBLIC_METHODS
+    return instance_is_public and (procedure in PUBLIC_METHODS or procedure in EXTENSION_PUBLIC_METHODS)

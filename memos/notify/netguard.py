@@ -163,14 +163,34 @@ class AddressGuard:
     ) -> Any:
         """POST through an ``httpx.AsyncClient``, connecting only to an address that passed the guard.
 
-        The request goes to the checked IP itself; the Host header and the TLS
-        server name (SNI and certificate check) still carry the URL's host.
         Raises BlockedAddressError when the host resolves to a guarded address.
+        """
+        request = await self.build_request(client, "POST", url, content=content, headers=headers, timeout=timeout)
+        return await client.send(request)
+
+    async def build_request(
+        self,
+        client: Any,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        timeout: float,
+        content: bytes | None = None,
+    ) -> Any:
+        """An ``httpx.Request`` of ``client`` for ``url`` that connects only to an address that passed the guard.
+
+        The request goes to the checked IP itself; the Host header and the TLS
+        server name (SNI and certificate check) still carry the URL's host, so
+        the name is resolved exactly once, here. Send it with ``client.send``
+        (``stream=True`` to read a bounded part of the answer). Raises
+        BlockedAddressError when the host resolves to a guarded address and
+        OSError when it does not resolve.
         """
         import httpx
 
         if self.allow_private:
-            return await client.post(url, content=content, headers=headers, timeout=timeout)
+            return client.build_request(method, url, content=content, headers=headers, timeout=timeout)
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")  # IDNA-encoded: what DNS and SNI expect
         addresses = await self.resolve(host, _port_for(target.scheme, target.port))
@@ -180,10 +200,9 @@ class AddressGuard:
         sent_headers = {**headers, "Host": target.netloc.decode("ascii")}
         named = target.scheme == "https" and _ip_literal(host) is None
         extensions = {"sni_hostname": host} if named else {}
-        request = client.build_request(
-            "POST", pinned, content=content, headers=sent_headers, timeout=timeout, extensions=extensions
+        return client.build_request(
+            method, pinned, content=content, headers=sent_headers, timeout=timeout, extensions=extensions
         )
-        return await client.send(request)
 
 
 def _parse_request_uri(url: str) -> urllib.parse.SplitResult:

@@ -21,6 +21,7 @@ from memos.store.idp import IdpDriver
 from memos.store.inbox import InboxDriver
 from memos.store.instance_setting import InstanceSettingDriver, SystemSettingRow
 from memos.store.memo import MemoDriver
+from memos.store.memo_html import MemoHtmlDriver
 from memos.store.memo_relation import MemoRelationDriver
 from memos.store.memo_share import MemoShareDriver
 from memos.store.reaction import ReactionDriver
@@ -69,6 +70,9 @@ class Driver(Protocol):
     @property
     def attachments(self) -> AttachmentDriver: ...
 
+    @property
+    def memo_html(self) -> MemoHtmlDriver: ...
+
     # --- the database itself ---------------------------------------------------------
     async def close(self) -> None: ...
 
@@ -94,7 +98,7 @@ class Driver(Protocol):
 
     async def ensure_project_schema(self) -> None:
         """Add what this project keeps beside the Memos schema (list indexes, the search
-        index) where missing and bring it up to date; run at every start, after migration.
+        index, the rendered HTML) where missing and bring it up to date; run at every start, after migration.
 
         Never changes a Memos table, so the database still opens in Memos v0.30.
         """

@@ -21,6 +21,7 @@ from memos.store.idp import IdentityProviders
 from memos.store.inbox import Inboxes
 from memos.store.instance_setting import InstanceSettings
 from memos.store.memo import Memos
+from memos.store.memo_html import MemoHtmls
 from memos.store.memo_relation import MemoRelations
 from memos.store.memo_share import MemoShares
 from memos.store.reaction import Reactions
@@ -73,6 +74,7 @@ class Store:
         self.reactions = Reactions(self)
         self.memo_shares = MemoShares(self)
         self.attachments = Attachments(self)
+        self.memo_html = MemoHtmls(self)
 
     @classmethod
     async def open(

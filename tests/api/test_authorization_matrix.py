@@ -34,6 +34,8 @@ class World:
     webhook_id: str
     notification_id: int
     shortcut_id: str
+    reaction_name: str = ""  # alice's reaction on her PRIVATE memo
+    share_token: str = ""  # a share link of that memo
 
 
 def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
@@ -67,6 +69,13 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
         )
         memo = client.post("/api/v1/memos?memoId=alice-private", json={"content": "mine"}, headers=alice)
         assert memo.status_code == 200, memo.text
+        reaction = client.post(
+            "/api/v1/memos/alice-private/reactions",
+            json={"reaction": {"contentId": "memos/alice-private", "reactionType": "👍"}},
+            headers=alice,
+        )
+        share = client.post("/api/v1/memos/alice-private/shares", json={}, headers=alice)
+        assert (reaction.status_code, share.status_code) == (200, 200), (reaction.text, share.text)
         store = client.app.state.store
         message = inbox_pb2.InboxMessage(
             type=inbox_pb2.InboxMessage.MEMO_COMMENT,
@@ -84,6 +93,8 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
             webhook.json()["name"].rsplit("/", 1)[1],
             inbox.id,
             shortcut.json()["name"].rsplit("/", 1)[1],
+            reaction.json()["name"],
+            share.json()["name"].rsplit("/", 1)[1],
         )
 
 
@@ -381,6 +392,38 @@ ROWS += [
         "self_or_admin",  # the parent is PRIVATE: its creator or an admin
     ),
     Row("MemoService/ListMemoComments", _const({"name": _ALICE_MEMO}), True, False, "self"),
+    # Reactions on a PRIVATE memo: its creator or an admin; a reaction is deleted by its creator or an admin.
+    Row("MemoService/ListMemoReactions", _const({"name": _ALICE_MEMO}), False, False, "self_or_admin"),
+    Row(
+        "MemoService/UpsertMemoReaction",
+        lambda w: {"name": _ALICE_MEMO, "reaction": {"contentId": _ALICE_MEMO, "reactionType": f"r{next(_unique)}"}},
+        False,
+        False,
+        "self_or_admin",
+    ),
+    Row(
+        "MemoService/DeleteMemoReaction",
+        lambda w: {"name": w.reaction_name},
+        False,
+        False,
+        "self_or_admin",
+        destructive=True,
+    ),
+    # Share links: the memo's creator or an admin manage them; the token opens the memo to anyone.
+    Row("MemoService/CreateMemoShare", _const({"parent": _ALICE_MEMO, "memoShare": {}}), False, False, "self_or_admin"),
+    Row("MemoService/ListMemoShares", _const({"parent": _ALICE_MEMO}), False, False, "self_or_admin"),
+    Row(
+        "MemoService/DeleteMemoShare",
+        lambda w: {"name": f"{_ALICE_MEMO}/shares/{w.share_token}"},
+        False,
+        False,
+        "self_or_admin",
+        destructive=True,
+    ),
+    Row("MemoService/GetSharedMemo", lambda w: {"shareToken": w.share_token}, True, True, "anyone"),
+    # Public on an open instance; an empty request names no URL, which the service refuses.
+    Row("MemoService/GetLinkMetadata", _empty, True, False, "anyone", ok=400),
+    Row("MemoService/BatchGetLinkMetadata", _empty, True, False, "anyone", ok=400),
 ]
 _MEMO_DONE = {
     "CreateMemo",
@@ -392,6 +435,15 @@ _MEMO_DONE = {
     "ListMemoRelations",
     "CreateMemoComment",
     "ListMemoComments",
+    "ListMemoReactions",
+    "UpsertMemoReaction",
+    "DeleteMemoReaction",
+    "CreateMemoShare",
+    "ListMemoShares",
+    "DeleteMemoShare",
+    "GetSharedMemo",
+    "GetLinkMetadata",
+    "BatchGetLinkMetadata",
 }
 
 # Services of later issues: the access layer already applies; the services answer "unimplemented".

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from support import all_procedures
 
-from memos.auth.acl import BOOTSTRAP_METHODS, PUBLIC_METHODS, anonymous_may_call
+from memos.auth.acl import BOOTSTRAP_METHODS, EXTENSION_PUBLIC_METHODS, PUBLIC_METHODS, anonymous_may_call
 
 
 def test_the_table_names_only_real_procedures() -> None:
@@ -13,6 +13,20 @@ def test_the_table_names_only_real_procedures() -> None:
     assert procedures >= PUBLIC_METHODS
     assert len(PUBLIC_METHODS) == 17 and len(BOOTSTRAP_METHODS) == 8
     assert BOOTSTRAP_METHODS < PUBLIC_METHODS
+
+
+def test_extensions_have_the_access_of_the_rpc_they_complement() -> None:
+    from memos.app import EXT_PACKAGE, load_api_descriptors
+    from memos.rpc.methods import MethodTable
+
+    load_api_descriptors()
+    extension_procedures = {method.procedure for method in MethodTable.from_package(EXT_PACKAGE).methods}
+    assert set(EXTENSION_PUBLIC_METHODS) <= extension_procedures
+    for procedure, memos_rpc in EXTENSION_PUBLIC_METHODS.items():
+        for public in (True, False):
+            assert anonymous_may_call(procedure, instance_is_public=public) == anonymous_may_call(
+                f"/memos.api.v1.{memos_rpc}", instance_is_public=public
+            )
 
 
 @pytest.mark.parametrize(

@@ -184,7 +184,7 @@ async def test_a_database_made_here_keeps_the_memos_tables_as_memos_makes_them(
     theirs = {row[1]: row for row in _rows(reference, schema)}
     assert all(ours[name] == row for name, row in theirs.items())
     added = set(ours) - set(theirs)
-    assert all(name.startswith(("idx_pyz_memo_", "memo_search")) for name in added)
+    assert all(name.startswith(("idx_pyz_memo_", "memo_search", "memo_html")) for name in added)
     assert not [name for name, row in ours.items() if row[0] == "trigger"]
     # A connection without the project's SQL functions (as Memos has) reads and writes memos.
     plain = apsw.Connection(store.dsn)

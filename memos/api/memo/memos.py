@@ -16,16 +16,16 @@ from memos.api.convert.memo import (
     timestamp_seconds,
     visibility_to_store,
 )
+from memos.api.filters import memo_filter
 from memos.api.memo.lookup import list_scope
 from memos.api.memo.writer import MemoWriter, client_time
 from memos.api.names import parse_memo_name
 from memos.api.paging import requested_page
 from memos.call import CallContext, Code, RpcError
-from memos.filter import Condition, FilterError, parse_memo_filter
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
-from memos.markdown import fill_payload
+from memos.markdown import HTML_VERSION, fill_payload
 from memos.storage.local import remove_attachment_files
 from memos.store import (
     FindMemo,
@@ -83,16 +83,6 @@ def parse_order_by(text: str) -> MemoOrder:
     return MemoOrder(pinned_first, time_field, ascending)
 
 
-def parse_filter(text: str) -> Condition | None:
-    """A ListMemos filter; None when there is none. INVALID_ARGUMENT ``invalid filter: ...``."""
-    if not text:
-        return None
-    try:
-        return parse_memo_filter(text, now=int(time.time()))
-    except FilterError as exc:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
-
-
 class MemoService(MemoWriter):
     """Memos themselves: CreateMemo, ListMemos, GetMemo, UpdateMemo, DeleteMemo."""
 
@@ -116,7 +106,7 @@ class MemoService(MemoWriter):
         if archived and caller is None:
             return api.ListMemosResponse()  # nobody's archive is anonymous
         order = parse_order_by(request.order_by)
-        condition = parse_filter(request.filter)
+        condition = memo_filter(request.filter)
         page = requested_page(request.page_size, request.page_token)
         find = FindMemo(
             filter=condition,
@@ -160,6 +150,8 @@ class MemoService(MemoWriter):
         updated = await self._store.memos.update(dataclasses.replace(plan.update, id=memo.id))
         if plan.references is not None:
             await self._store.memo_relations.replace_references(memo.id, plan.references)
+        if plan.html is not None:
+            await self._store.memo_html.put(memo.id, updated.content, plan.html, HTML_VERSION)
         message = await self._render_one(updated, caller)
         await self._effects.memo_updated(
             message,
@@ -179,6 +171,7 @@ class MemoService(MemoWriter):
         changes: dict[str, Any] = {}
         payload: memo_pb2.MemoPayload | None = None
         mentions: tuple[str, ...] | None = None
+        html: str | None = None
         references: list[int] | None = None
         for path in paths:
             if path == "content":
@@ -188,6 +181,7 @@ class MemoService(MemoWriter):
                 fill_payload(payload, derived)
                 changes["content"] = wanted.content
                 mentions = derived.mentions
+                html = derived.html
             elif path == "visibility":
                 # A comment always has its parent's visibility, whatever is asked.
                 changes["visibility"] = parent.visibility if parent is not None else visibility_to_store(
@@ -221,7 +215,7 @@ class MemoService(MemoWriter):
                 raise RpcError(Code.INVALID_ARGUMENT, f"invalid update path: {path}")
         if payload is not None:
             changes["payload"] = payload
-        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, references)
+        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, html, references)
 
     async def _has_attachments(self, memo: Memo) -> bool:
         found = await self._store.attachments.find_by_memo_ids([memo.id], per_memo_limit=1)
@@ -262,6 +256,7 @@ _IGNORED_PATHS = frozenset({"", "name", "creator", "tags", "snippet", "property"
 class _UpdatePlan:
     update: UpdateMemo
     mentions: tuple[str, ...] | None  # set when the content changes: its mentions
+    html: str | None  # set when the content changes: its rendering, stored once here rather than on reads
     references: list[int] | None  # set when the mask names relations: the new outgoing references
 
 

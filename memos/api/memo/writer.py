@@ -7,7 +7,7 @@ from memos.api.memo.lookup import MemoLookups
 from memos.call import Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
-from memos.markdown import fill_payload
+from memos.markdown import HTML_VERSION, fill_payload
 from memos.store import RELATION_COMMENT, RELATION_REFERENCE, CreateMemo, Memo, User
 from memos.store.errors import Conflict
 
@@ -58,6 +58,7 @@ class MemoWriter(MemoLookups):
             memo = await self._store.memos.create(create)
         except Conflict:
             raise RpcError(Code.ALREADY_EXISTS, f'memo with ID "{uid}" already exists') from None
+        await self._store.memo_html.put(memo.id, memo.content, derived.html, HTML_VERSION)
         return memo, derived.mentions
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from memos.api.convert.stats import user_stats_message
+from memos.api.filters import memo_filter
 from memos.api.user.lookup import UserLookups
 from memos.api.visibility import visibilities_of_creator, visibilities_of_others
-from memos.call import CallContext, Code, RpcError
+from memos.call import CallContext
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.store import ROW_STATUS_ARCHIVED, FindMemo, FindUser
@@ -27,16 +28,14 @@ class UserStatsService(UserLookups):
         self, request: api.ListAllUserStatsRequest, ctx: CallContext
     ) -> api.ListAllUserStatsResponse:
         caller = ctx.principal
-        if request.filter.strip():
-            # The memo filter language belongs to the memo filter compiler, which does not exist yet.
-            raise RpcError(Code.INVALID_ARGUMENT, "invalid filter: memo filters are not supported yet")
+        condition = memo_filter(request.filter)  # checked first: a bad filter is refused for everyone
         if request.state == common_pb2.ARCHIVED:
             if caller is None:
                 return api.ListAllUserStatsResponse()
-            find = FindMemo(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED)
+            find = FindMemo(creator_id=caller.id, row_status=ROW_STATUS_ARCHIVED, filter=condition)
         else:
             caller_id = caller.id if caller is not None else None
-            find = FindMemo(visibilities=visibilities_of_others(caller), or_creator_id=caller_id)
+            find = FindMemo(visibilities=visibilities_of_others(caller), or_creator_id=caller_id, filter=condition)
         memos = await self._store.memos.find_summaries(find)
         by_creator: dict[int, list[Any]] = {}
         for memo in memos:

@@ -13,6 +13,7 @@ from memos.store.sqlite.idp import SqliteIdentityProviders
 from memos.store.sqlite.inbox import SqliteInboxes
 from memos.store.sqlite.instance_setting import SqliteInstanceSettings
 from memos.store.sqlite.memo import SqliteMemos
+from memos.store.sqlite.memo_html import SqliteMemoHtml
 from memos.store.sqlite.memo_relation import SqliteMemoRelations
 from memos.store.sqlite.memo_share import SqliteMemoShares
 from memos.store.sqlite.project_schema import MemoSearch
@@ -43,6 +44,7 @@ class SqliteDriver:
         self.reactions = SqliteReactions(db)
         self.memo_shares = SqliteMemoShares(db)
         self.attachments = SqliteAttachments(db)
+        self.memo_html = SqliteMemoHtml(db)
 
     @classmethod
     async def open(cls, dsn: str) -> SqliteDriver:
@@ -86,6 +88,7 @@ class SqliteDriver:
 
     async def ensure_project_schema(self) -> None:
         await self.search.ensure()
+        await self.memo_html.ensure()
 
     async def execute_script(self, script: str) -> None:
         await self.db.run_write(lambda conn: conn.execute(script).fetchall())

@@ -1,0 +1,26 @@
+"""Filters in requests (ListMemos, ListAllUserStats, shortcuts): compiled once, refused with their diagnostic."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from memos.call import Code, RpcError
+
+if TYPE_CHECKING:
+    from memos.filter import Condition
+
+
+def memo_filter(text: str) -> Condition | None:
+    """The condition of a request's memo filter; None when the request has none (an empty string).
+
+    A filter of only blanks is not "none": it is refused like any other bad filter, with
+    INVALID_ARGUMENT ``invalid filter: <what is wrong, with line and column>``.
+    """
+    if not text:
+        return None
+    # The filter compiler loads on first use.
+    from memos.filter import FilterError, parse_memo_filter
+
+    try:
+        return parse_memo_filter(text)
+    except FilterError as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
