@@ -21,80 +21,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import os
 import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import add_source_arguments, bare_command, free_port, memos_command, running, sockets, status_kib
+
 BODY = 64 * 1024 * 1024
-
-BARE_APP = r"""
-import asyncio, sys
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-
-async def healthz(request):
-    return PlainTextResponse("Service ready.")
-
-async def signin(request):
-    body = await request.body()
-    return PlainTextResponse(str(len(body)), status_code=400)
-
-config = Config()
-config.bind = [f"127.0.0.1:{sys.argv[1]}"]
-config.accesslog = None
-app = Starlette(routes=[Route("/healthz", healthz), Route("/api/v1/auth/signin", signin, methods=["POST"])])
-asyncio.run(serve(app, config))
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise SystemExit(f"no {field} for process {pid}")
-
-
-def sockets(pid: int) -> int:
-    count = 0
-    for name in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
-    return count
-
-
-@contextlib.contextmanager
-def running(command: list[str], port: int, cwd: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{command[:3]} did not start")
-            time.sleep(0.05)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def churn(port: int, pid: int, count: int) -> dict[str, float]:
@@ -148,20 +81,16 @@ def measure(command: list[str], port: int, connections: int, cwd: str) -> dict[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--pyz", type=Path, default=ROOT / "dist" / "memos.pyz", help="default dist/memos.pyz")
-    source.add_argument("--module", action="store_true", help="run `python -m memos` from this checkout")
+    add_source_arguments(parser)
     parser.add_argument("--connections", type=int, default=2100)
     args = parser.parse_args()
-    if not args.module and not args.pyz.is_file():
-        raise SystemExit(f"{args.pyz} does not exist: run build_zipapp.py first, or use --module")
+    command = memos_command(args)
 
     with tempfile.TemporaryDirectory(prefix="memos-bench-") as data:
         memos_port, bare_port = free_port(), free_port()
-        memos_command = [sys.executable, "-m", "memos"] if args.module else [sys.executable, str(args.pyz)]
-        memos_command += ["--addr", "127.0.0.1", "--port", str(memos_port), "--data", data]
-        memos = measure(memos_command, memos_port, args.connections, data)
-        bare = measure([sys.executable, "-c", BARE_APP, str(bare_port)], bare_port, args.connections, data)
+        command += ["--addr", "127.0.0.1", "--port", str(memos_port), "--data", data]
+        memos = measure(command, memos_port, args.connections, data)
+        bare = measure(bare_command(bare_port), bare_port, args.connections, data)
 
     print(f"{args.connections} short connections, then 4 + 4 concurrent 64 MiB bodies; memos / bare Starlette")
     for name, value in memos.items():

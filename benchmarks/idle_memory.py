@@ -11,58 +11,16 @@ Target: idle RSS <= 40 MiB. Not a test: the figure depends on the machine.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import add_source_arguments, free_port, get_status, memos_command, memos_env, status_kib, wait_healthy
+
 TARGET_MIB = 40
 WARMUP_PATHS = ("/healthz", "/", "/api/v1/instance/profile", "/robots.txt", "/memos/abc")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, timeout: float) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode} before answering /healthz")
-        try:
-            if get(base + "/healthz") == 200:
-                return time.monotonic() - began
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"no /healthz answer within {timeout} s")
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])
-    return fields
 
 
 def interpreter_baseline_kib(python: str) -> int:
@@ -73,9 +31,7 @@ def interpreter_baseline_kib(python: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--pyz", type=Path, default=ROOT / "dist" / "memos.pyz", help="default dist/memos.pyz")
-    source.add_argument("--module", action="store_true", help="run `python -m memos` from this checkout")
+    add_source_arguments(parser)
     parser.add_argument(
         "--python", default=sys.executable,
         help="interpreter to run the pyz with (e.g. a clean venv's, to leave out the .pth files of this machine)",
@@ -84,14 +40,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of warm-up requests")
     args = parser.parse_args()
 
-    if args.module:
-        command = [args.python, "-m", "memos"]
-    else:
-        if not args.pyz.is_file():
-            raise SystemExit(f"{args.pyz} does not exist: run build_zipapp.py first, or use --module")
-        command = [args.python, str(args.pyz.resolve())]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMOS_")}
-    env["PYTHONPATH"] = str(ROOT) if args.module else ""
+    command = memos_command(args, args.python)
+    env = memos_env(args.module)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="memos-bench-") as data:
         proc = subprocess.Popen(
@@ -100,13 +50,13 @@ def main() -> int:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            startup = wait_healthy(base, proc, timeout=60)
+            startup = wait_healthy(port, proc)
             statuses = {}
             for _ in range(args.rounds):
                 for path in WARMUP_PATHS:
-                    statuses[path] = get(base + path)
+                    statuses[path] = get_status(base + path)
             time.sleep(args.idle)
-            memory = memory_kib(proc.pid)
+            memory = {field: status_kib(proc.pid, field) for field in ("VmRSS", "VmHWM")}
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)

@@ -34,28 +34,11 @@ from typing import Any
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import COMMON_WORD, RARE_WORD, memo_content  # noqa: E402
+
 from memos.filter import parse_memo_filter  # noqa: E402
 from memos.gen.store import memo_pb2  # noqa: E402
 from memos.store import CreateMemo, FindMemo, Store  # noqa: E402
-
-WORDS = (
-    "meeting", "notes", "plan", "review", "draft", "idea", "today", "tomorrow", "project",
-    "release", "deploy", "server", "bug", "fix", "coffee", "book", "travel", "family", "health",
-    "budget", "invoice", "design", "sketch", "garden", "recipe", "music", "film", "weekly",
-    "quarterly", "roadmap", "feedback", "customer", "support", "question", "answer", "reminder",
-    "call", "email", "会议", "记录", "计划", "想法", "旅行", "读书", "メモ", "日記", "買い物", "料理",
-)
-TAGS = ("work", "work/project", "personal", "book", "travel", "idea", "todo")
-RARE_WORD = "zanzibarite"  # in about one memo in 5000
-COMMON_WORD = "project"
-
-
-def _content(rng: random.Random, index: int) -> tuple[str, list[str]]:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(5, 60))]
-    tags = rng.sample(TAGS, rng.randint(0, 2))
-    if index % 5000 == 17:
-        words.insert(rng.randint(0, len(words)), RARE_WORD.capitalize())
-    return " ".join(words + [f"#{tag}" for tag in tags]), tags
 
 
 async def _fill(store: Store, count: int) -> None:
@@ -66,7 +49,7 @@ async def _fill(store: Store, count: int) -> None:
     rng = random.Random(42)
     started = time.perf_counter()
     for index in range(existing, count):
-        content, tags = _content(rng, index)
+        content, tags = memo_content(rng, index)
         await store.memos.create(
             CreateMemo(
                 uid=f"bench-{index}",
