@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import re
 import threading
@@ -229,7 +230,26 @@ class SqliteDatabase:
         self._writer.submit(self._close_writer).result()
         self._writer.shutdown(wait=True)
 
+    async def refresh_statistics(self) -> None:
+        """Let SQLite refresh the planner's table statistics where they are missing or stale.
+
+        Without them the planner walks a list index over every memo instead of starting from
+        the few search hits (12 ms against under 1 ms at 100k memos). It only writes SQLite's
+        own ``sqlite_stat1``, never a Memos table, and is cheap when nothing changed.
+        """
+        await self.run_write(_optimize_at_open)
+
     def _close_writer(self) -> None:
         if self._writer_conn is not None:
+            # As the last connection, note what this run taught the planner (SQLite's advice);
+            # a refused open (writes never enabled) leaves the file exactly as it found it.
+            if self._wal_enabled:
+                with contextlib.suppress(apsw.Error):
+                    self._writer_conn.execute("PRAGMA optimize").fetchall()
             self._writer_conn.close()
             self._writer_conn = None
+
+
+def _optimize_at_open(conn: apsw.Connection) -> None:
+    # 0x10002: analyse with a bounded effort, and every table that has none yet (SQLite's advice at open).
+    conn.execute("PRAGMA optimize=0x10002").fetchall()

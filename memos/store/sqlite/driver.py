@@ -89,6 +89,7 @@ class SqliteDriver:
     async def ensure_project_schema(self) -> None:
         await self.search.ensure()
         await self.memo_html.ensure()
+        await self.db.refresh_statistics()
 
     async def execute_script(self, script: str) -> None:
         await self.db.run_write(lambda conn: conn.execute(script).fetchall())
