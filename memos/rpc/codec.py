@@ -15,6 +15,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from memos.call import Code, RpcError
+from memos.rpc import json_render
 
 M = TypeVar("M", bound=Message)
 
@@ -44,7 +45,7 @@ def binary_encode(message: Message) -> bytes:
 
 def connect_json_encode(message: Message) -> bytes:
     """Canonical protobuf JSON: fields at their default are left out, set optionals kept."""
-    return _dump(json_format.MessageToDict(message))
+    return _dump(json_render.render_canonical(message))
 
 
 def connect_json_decode(data: bytes, message_class: type[M]) -> M:
@@ -66,9 +67,7 @@ def gateway_json_encode(message: Message) -> bytes:
     Fields with explicit presence that are unset (members of a oneof, proto3
     ``optional`` fields) stay out, exactly as the Go gateway prints them.
     """
-    rendered = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
-    _add_nulls(message, rendered)
-    return _dump(rendered)
+    return _dump(json_render.render_gateway(message))
 
 
 def gateway_json_decode(data: bytes, message_class: type[M]) -> M:
@@ -114,40 +113,6 @@ def _dump(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _is_well_known(descriptor: Descriptor) -> bool:
-    return descriptor.full_name.startswith(_WELL_KNOWN_PREFIX)
-
-
-def _add_nulls(message: Message, rendered: dict[str, Any]) -> None:
-    """Put null for unset singular message fields, recursing into nested messages."""
-    descriptor = descriptor_of(message)
-    if _is_well_known(descriptor):
-        return
-    for field in descriptor.fields:
-        if field.message_type is None:
-            continue
-        if is_map(field):
-            value_field = field.message_type.fields_by_name["value"]
-            if value_field.message_type is not None and not _is_well_known(value_field.message_type):
-                entries = rendered.get(field.json_name, {})
-                for key, item in getattr(message, field.name).items():
-                    _add_nulls(item, entries[_map_key_text(key)])
-        elif field.is_repeated:
-            if not _is_well_known(field.message_type):
-                items = zip(getattr(message, field.name), rendered.get(field.json_name, []), strict=False)
-                for item, item_rendered in items:
-                    _add_nulls(item, item_rendered)
-        elif message.HasField(field.name):
-            if isinstance(rendered.get(field.json_name), dict):
-                _add_nulls(getattr(message, field.name), rendered[field.json_name])
-        elif field.containing_oneof is None:
-            rendered[field.json_name] = None
-    # Field-number order, as the Go gateway prints; clients must not rely on it.
-    ordered = {f.json_name: rendered[f.json_name] for f in descriptor.fields if f.json_name in rendered}
-    rendered.clear()
-    rendered.update(ordered)
-
-
 def is_map(field: FieldDescriptor) -> bool:
     """A map field (a repeated field of generated map-entry messages)."""
     return (
@@ -156,8 +121,3 @@ def is_map(field: FieldDescriptor) -> bool:
         and field.message_type.GetOptions().map_entry
     )
 
-
-def _map_key_text(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(key)
