@@ -108,3 +108,19 @@ def test_defaults_make_groups_present_and_leave_the_input_alone() -> None:
         effective = codec.with_read_defaults(codec.empty_instance_setting(name))
         assert effective.WhichOneof("value") == codec.INSTANCE_SETTING_FIELDS[name]
         assert codec.to_json(getattr(effective, codec.INSTANCE_SETTING_FIELDS[name])) == "{}"
+
+
+def test_memo_payloads_decode_the_same_each_time_into_separate_messages() -> None:
+    text = '{"tags":["work","测"],"property":{"hasCode":true},"location":{"latitude":1.5},"unknownKey":1}'
+    first = codec.decode_memo_payload(text, where="memo a")
+    first.tags.append("changed")
+    again = codec.decode_memo_payload(text, where="memo b")
+    assert list(again.tags) == ["work", "测"]
+    assert again.HasField("property") and again.property.has_code and again.location.latitude == 1.5
+    assert codec.decode_memo_payload("", where="memo c") == codec.decode_memo_payload("{}", where="memo d")
+
+
+def test_unreadable_memo_payload_names_its_memo_every_time() -> None:
+    for where in ("memo x", "memo y"):
+        with pytest.raises(StoreError, match=where):
+            codec.decode_memo_payload("{not json", where=where)
