@@ -16,6 +16,7 @@ from memos.gen.store import memo_pb2
 from memos.store import codec
 from memos.store.attachment import AttachmentRef
 from memos.store.errors import InvalidValue, NotFound
+from memos.store.memo_relation import reference_targets
 from memos.store.user import ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class UpdateMemo:
     payload: memo_pb2.MemoPayload | None = None
     created_ts: int | None = None
     updated_ts: int | None = None
+    # The memo's outgoing REFERENCE relations, replaced in the same transaction (None: left alone).
+    references: tuple[int, ...] | None = None
 
 
 class MemoDriver(Protocol):
@@ -238,6 +241,8 @@ class Memos:
 
     async def update(self, update: UpdateMemo) -> Memo:
         """Set only the given columns; NotFound if there is no such memo."""
+        if update.references is not None:
+            update = dataclasses.replace(update, references=reference_targets(update.id, update.references))
         memo = await self._store.driver.memos.update(_check_update(update))
         if memo is None:
             raise NotFound(f"memo {update.id} not found")

@@ -20,6 +20,11 @@ RELATION_COMMENT = "COMMENT"
 RELATION_TYPES = (RELATION_REFERENCE, RELATION_COMMENT)
 
 
+
+def reference_targets(memo_id: int, related_memo_ids: Sequence[int]) -> tuple[int, ...]:
+    """The REFERENCEs a memo keeps from those asked for: each once, never to itself."""
+    return tuple(related for related in dict.fromkeys(related_memo_ids) if related != memo_id)
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class MemoRelation:
     """A ``memo_relation`` row: ``memo_id`` (the source) refers to or comments on ``related_memo_id``."""
@@ -120,7 +125,7 @@ class MemoRelations:
         Incoming references and COMMENT relations are untouched; a reference to the memo
         itself is dropped; duplicates are stored once. One transaction.
         """
-        targets = [related for related in dict.fromkeys(related_memo_ids) if related != memo_id]
+        targets = reference_targets(memo_id, related_memo_ids)
         await self._store.driver.memo_relations.replace_references(memo_id, targets)
 
     async def find_comment_ids(self, memo_id: int, *, limit: int | None = None, offset: int | None = None) -> list[int]:

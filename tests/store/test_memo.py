@@ -137,6 +137,18 @@ async def test_a_memo_and_its_relations_are_written_together_or_not_at_all(store
     assert len(_rows(store_path(store), "SELECT 1 FROM memo_relation")) == 2
 
 
+async def test_an_update_replaces_references_with_the_memo_in_one_transaction(store: Store) -> None:
+    memo_id, t1, t2 = [await _memo(store, uid) for uid in ("m", "t1", "t2")]
+    await store.memos.update(UpdateMemo(id=memo_id, content="one", references=(t1, t1, memo_id)))
+    query = "SELECT related_memo_id FROM memo_relation WHERE memo_id = ? AND type = 'REFERENCE'"
+    assert _rows(store_path(store), query, (memo_id,)) == [(t1,)]  # once, never to itself
+    await store.memos.update(UpdateMemo(id=memo_id, references=(t2,)))
+    assert _rows(store_path(store), query, (memo_id,)) == [(t2,)]
+    with pytest.raises(NotFound):
+        await store.memos.update(UpdateMemo(id=9999, references=(t1,)))
+    assert _rows(store_path(store), "SELECT 1 FROM memo_relation WHERE memo_id = 9999") == []
+
+
 async def test_a_taken_uid_is_a_conflict_and_bad_values_are_refused(store: Store) -> None:
     await _memo(store, "same")
     with pytest.raises(Conflict) as caught:

@@ -147,9 +147,8 @@ class MemoService(MemoWriter):
         creator = await self._creator_of(memo)
         parent = await self._parent_of(memo)
         plan = await self._update_plan(memo, request.memo, paths, caller, parent)
-        updated = await self._store.memos.update(dataclasses.replace(plan.update, id=memo.id))
-        if plan.references is not None:
-            await self._store.memo_relations.replace_references(memo.id, plan.references)
+        references = tuple(plan.references) if plan.references is not None else None
+        updated = await self._store.memos.update(dataclasses.replace(plan.update, id=memo.id, references=references))
         if plan.html is not None:
             await self._store.memo_html.put(memo.id, updated.content, plan.html, HTML_VERSION)
         message = await self._render_one(updated, caller)

@@ -12,7 +12,7 @@ from memos.store.attachment import AttachmentRef
 from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, UpdateMemo
 from memos.store.memo_relation import MemoRelation
 from memos.store.sqlite.db import SqliteDatabase
-from memos.store.sqlite.memo_relation import upsert_relation
+from memos.store.sqlite.memo_relation import replace_references, upsert_relation
 from memos.store.sqlite.project_schema import MemoSearch
 from memos.store.sqlite.sql import IN_JSON, first, given, insert, limit_clause, rows, update, where
 
@@ -147,7 +147,7 @@ class SqliteMemos:
         return await self._db.run_read(lambda conn: int(rows(conn, sql, args)[0][0]))
 
     async def update(self, change: UpdateMemo) -> Memo | None:
-        changes: dict[str, object] = given(change, without=("id", "payload", "pinned"))
+        changes: dict[str, object] = given(change, without=("id", "payload", "pinned", "references"))
         if change.payload is not None:
             changes["payload"] = codec.to_json(change.payload)
         if change.pinned is not None:
@@ -156,10 +156,14 @@ class SqliteMemos:
         def update_memo(conn: apsw.Connection) -> Memo | None:
             if not changes:
                 row = first(conn, f"SELECT {COLUMNS} FROM memo WHERE id = ?", (change.id,))
-                return _memo(row) if row else None
-            row = update(conn, "memo", changes, ("id", change.id), COLUMNS)
+            else:
+                row = update(conn, "memo", changes, ("id", change.id), COLUMNS)
             if row is None:
                 return None
+            if change.references is not None:
+                replace_references(conn, change.id, change.references)
+            if not changes:
+                return _memo(row)
             if change.content is not None:
                 self._search.reindex(conn, [change.id])
             elif change.updated_ts is not None:

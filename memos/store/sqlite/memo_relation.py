@@ -29,6 +29,13 @@ def upsert_relation(conn: apsw.Connection, relation: MemoRelation) -> None:
     )
 
 
+def replace_references(conn: apsw.Connection, memo_id: int, related_memo_ids: Sequence[int]) -> None:
+    """Make ``related_memo_ids`` the memo's outgoing REFERENCE relations (inside the caller's transaction)."""
+    conn.execute("DELETE FROM memo_relation WHERE memo_id = ? AND type = ?", (memo_id, RELATION_REFERENCE))
+    for related in related_memo_ids:
+        upsert_relation(conn, MemoRelation(memo_id, related, RELATION_REFERENCE))
+
+
 def _end(row: Sequence[Any]) -> RelatedMemo:
     return RelatedMemo(row[0], row[1], row[2], row[3], row[4], row[5] or "")
 
@@ -56,14 +63,7 @@ class SqliteMemoRelations:
         return await self._db.run_write(delete)
 
     async def replace_references(self, memo_id: int, related_memo_ids: Sequence[int]) -> None:
-        def replace(conn: apsw.Connection) -> None:
-            conn.execute(
-                "DELETE FROM memo_relation WHERE memo_id = ? AND type = ?", (memo_id, RELATION_REFERENCE)
-            )
-            for related in related_memo_ids:
-                upsert_relation(conn, MemoRelation(memo_id, related, RELATION_REFERENCE))
-
-        await self._db.run_write(replace)
+        await self._db.run_write(lambda conn: replace_references(conn, memo_id, related_memo_ids))
 
     async def find_comment_ids(self, memo_id: int, limit: int | None, offset: int | None) -> list[int]:
         tail, tail_args = limit_clause(limit, offset)
