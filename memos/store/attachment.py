@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from memos.store import codec
 from memos.store.errors import InvalidValue
@@ -67,6 +67,14 @@ class FindAttachment:
     per_memo_limit: int | None = None
 
 
+_Row = TypeVar("_Row", Attachment, AttachmentRef)
+
+
+def with_decoded_payload(row: _Row) -> _Row:
+    """``row`` with its payload JSON text decoded into a ``memos.store.AttachmentPayload``."""
+    return dataclasses.replace(row, payload=codec.decode_attachment_payload(row.payload, where=f"attachment {row.uid}"))
+
+
 class AttachmentDriver(Protocol):
     async def find(self, find: FindAttachment) -> list[Attachment]:
         """Payloads stay JSON text."""
@@ -82,12 +90,7 @@ class Attachments:
     async def find(self, find: FindAttachment) -> list[Attachment]:
         if find.per_memo_limit is not None and find.per_memo_limit < 0:
             raise InvalidValue("per_memo_limit must not be negative")
-        return [
-            dataclasses.replace(
-                row, payload=codec.decode_attachment_payload(row.payload, where=f"attachment {row.uid}")
-            )
-            for row in await self._store.driver.attachments.find(find)
-        ]
+        return [with_decoded_payload(row) for row in await self._store.driver.attachments.find(find)]
 
     async def find_by_memo_ids(
         self, memo_ids: Sequence[int], *, per_memo_limit: int | None = None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from memos.gen.store import memo_pb2
 from memos.store import codec
-from memos.store.attachment import AttachmentRef
+from memos.store.attachment import AttachmentRef, with_decoded_payload
 from memos.store.errors import InvalidValue, NotFound
 from memos.store.memo_relation import reference_targets
 from memos.store.user import ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL
@@ -263,12 +263,7 @@ class Memos:
         attachments = await self._store.driver.memos.delete(memo_id)
         if attachments is None:
             raise NotFound(f"memo {memo_id} not found")
-        return [
-            dataclasses.replace(
-                ref, payload=codec.decode_attachment_payload(ref.payload, where=f"attachment {ref.uid}")
-            )
-            for ref in attachments
-        ]
+        return [with_decoded_payload(ref) for ref in attachments]
 
     async def find_summaries(self, find: FindMemo) -> list[MemoSummary]:
         """Memos (without content) matching ``find``, in its order, with their payloads decoded."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Protocol
 
-from memos.store import codec
-from memos.store.attachment import AttachmentRef
+from memos.store.attachment import AttachmentRef, with_decoded_payload
 from memos.store.cache import TTLCache
 from memos.store.errors import InvalidValue, NotFound
 from memos.store.user_identity import UserIdentity
@@ -200,9 +199,4 @@ class Users:
         self._store.user_settings.forget_user(user_id)
         if attachments is None:
             raise NotFound(f"user {user_id} not found")
-        return [
-            dataclasses.replace(
-                ref, payload=codec.decode_attachment_payload(ref.payload, where=f"attachment {ref.uid}")
-            )
-            for ref in attachments
-        ]
+        return [with_decoded_payload(ref) for ref in attachments]
