@@ -10,7 +10,6 @@ from support import sample_identity_provider as _provider
 from support import sqlite_execute as _execute
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.gen.store import instance_setting_pb2 as settings_pb
 from memos.store import (
     Conflict,
@@ -22,9 +21,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_provider_config_column_holds_the_oauth2_config_itself(store: Store, db_path: pathlib.Path) -> None:

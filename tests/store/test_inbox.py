@@ -7,7 +7,7 @@ import pytest
 from support import sqlite_execute as _execute
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
+from memos.gen.store import inbox_pb2
 from memos.store import (
     CreateInbox,
     FindInbox,
@@ -18,8 +18,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
 InboxMessage = inbox_pb2.InboxMessage
 
 

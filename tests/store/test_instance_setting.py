@@ -7,9 +7,7 @@ import pytest
 from support import sample_identity_provider as _provider
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.gen.store import instance_setting_pb2 as pb
-from memos.gen.store import instance_setting_pb2 as settings_pb
 from memos.store import (
     FindIdentityProvider,
     FindInstanceSetting,
@@ -20,9 +18,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_missing_settings_read_with_defaults_and_raw_is_none(store: Store) -> None:
@@ -80,7 +75,7 @@ def _refuse_unsafe_transition(current, proposed, providers) -> bool:
 
 
 async def test_guarded_general_update_checks_and_writes_atomically(store: Store) -> None:
-    locked = settings_pb.InstanceGeneralSetting(disallow_password_auth=True)
+    locked = pb.InstanceGeneralSetting(disallow_password_auth=True)
     with pytest.raises(GuardRefused):
         await store.instance_settings.update_general_guarded(locked, _refuse_unsafe_transition)
     assert not (await store.instance_settings.get("GENERAL")).general_setting.disallow_password_auth

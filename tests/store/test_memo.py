@@ -9,7 +9,6 @@ import pytest
 from support import insert_memo as _insert_memo
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.store import (
     FindMemo,
     Store,
@@ -17,9 +16,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_stat_rows_are_newest_first_without_comments(store: Store) -> None:

@@ -10,7 +10,6 @@ import pytest
 from support import sqlite_rows as _rows
 
 import memos
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.store import (
     FindUser,
     Store,
@@ -19,9 +18,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_first_start_leaves_exactly_one_basic_row_with_version_and_secret(tmp_path: pathlib.Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from support import insert_memo as _insert_memo
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
+from memos.gen.store import user_setting_pb2
 from memos.store import (
     Conflict,
     CreateUser,
@@ -26,8 +26,6 @@ from memos.store import (
 pytestmark = pytest.mark.anyio
 
 UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_create_and_get_user(store: Store) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
 from memos.store import (
     Conflict,
     CreateUser,
@@ -15,9 +14,6 @@ from memos.store import (
 
 pytestmark = pytest.mark.anyio
 
-UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_identities_link_once_per_account_and_per_user_and_provider(store: Store) -> None:

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 from support import sqlite_rows as _rows
 
-from memos.gen.store import idp_pb2, inbox_pb2, user_setting_pb2
+from memos.gen.store import user_setting_pb2
 from memos.store import (
     CreateUser,
     FindUserSetting,
@@ -19,8 +19,6 @@ from memos.store import (
 pytestmark = pytest.mark.anyio
 
 UserSetting = user_setting_pb2.UserSetting
-IdentityProvider = idp_pb2.IdentityProvider
-InboxMessage = inbox_pb2.InboxMessage
 
 
 async def test_user_settings_read_your_writes(store: Store) -> None:
