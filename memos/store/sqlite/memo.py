@@ -162,8 +162,6 @@ class SqliteMemos:
                 return None
             if change.references is not None:
                 replace_references(conn, change.id, change.references)
-            if not changes:
-                return _memo(row)
             if change.content is not None:
                 self._search.reindex(conn, [change.id])
             elif change.updated_ts is not None:
