@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from memos.gen.store import memo_pb2
 from memos.store import codec
@@ -204,7 +204,10 @@ def _check_find(find: FindMemo) -> FindMemo:
     return find
 
 
-def _decoded(memo: Memo) -> Memo:
+_Row = TypeVar("_Row", Memo, MemoSummary)
+
+
+def _decoded(memo: _Row) -> _Row:
     return dataclasses.replace(memo, payload=codec.decode_memo_payload(memo.payload, where=f"memo {memo.uid}"))
 
 
@@ -267,10 +270,7 @@ class Memos:
 
     async def find_summaries(self, find: FindMemo) -> list[MemoSummary]:
         """Memos (without content) matching ``find``, in its order, with their payloads decoded."""
-        return [
-            dataclasses.replace(row, payload=codec.decode_memo_payload(row.payload, where=f"memo {row.uid}"))
-            for row in await self._store.driver.memos.find_summaries(_check_find(find))
-        ]
+        return [_decoded(row) for row in await self._store.driver.memos.find_summaries(_check_find(find))]
 
     async def contents(self, ids: Sequence[int]) -> dict[int, str]:
         """The content of each memo of ``ids`` that exists (any state, comments included), by id.
