@@ -65,23 +65,21 @@ class UserSettings:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.cache: TTLCache[str, UserSetting] = TTLCache()
+        self.cache: TTLCache[tuple[int, str], UserSetting] = TTLCache()
 
     def forget_user(self, user_id: int) -> None:
-        prefix = f"{user_id}-"
-        self.cache.delete_where(lambda key: key.startswith(prefix))
+        self.cache.delete_where(lambda key: key[0] == user_id)
 
     async def get(self, user_id: int, key: str | int) -> UserSetting | None:
         """The stored setting, or None."""
         name = codec.user_setting_name(key)
-        cache_key = f"{user_id}-{name}"
-        cached = self.cache.get(cache_key)
+        cached = self.cache.get((user_id, name))
         if cached is None:
             rows = await self._store.driver.user_settings.find(FindUserSetting(user_id=user_id, key=name))
             if not rows:
                 return None
             cached = codec.decode_user_setting(user_id, name, rows[0].value)
-            self.cache.set(cache_key, cached)
+            self.cache.set((user_id, name), cached)
         return codec.clone(cached)
 
     async def find(self, find: FindUserSetting) -> list[UserSetting]:
@@ -90,7 +88,7 @@ class UserSettings:
         for row in await self._store.driver.user_settings.find(find):
             if row.key in codec.USER_SETTING_FIELDS:
                 setting = codec.decode_user_setting(row.user_id, row.key, row.value)
-                self.cache.set(f"{row.user_id}-{row.key}", setting)
+                self.cache.set((row.user_id, row.key), setting)
                 settings.append(codec.clone(setting))
         return settings
 
@@ -98,13 +96,13 @@ class UserSettings:
         user_id, key, value = codec.encode_user_setting(setting)
         await self._store.driver.user_settings.upsert(UserSettingRow(user_id, key, value))
         stored = codec.decode_user_setting(user_id, key, value)
-        self.cache.set(f"{user_id}-{key}", stored)
+        self.cache.set((user_id, key), stored)
         return codec.clone(stored)
 
     async def delete(self, user_id: int, key: str | int) -> None:
         name = codec.user_setting_name(key)
         await self._store.driver.user_settings.delete(user_id, name)
-        self.cache.delete(f"{user_id}-{name}")
+        self.cache.delete((user_id, name))
 
     async def modify(self, user_id: int, key: str | int, change: Callable[[UserSetting], bool]) -> UserSetting:
         """Read-modify-write of one user setting in one write transaction.
@@ -124,7 +122,7 @@ class UserSettings:
 
         written = await self._store.driver.user_settings.modify(user_id, name, modify)
         if written is not None:
-            self.cache.set(f"{user_id}-{name}", codec.clone(outcome[0]))
+            self.cache.set((user_id, name), codec.clone(outcome[0]))
         return codec.clone(outcome[0])
 
     async def find_personal_access_token(self, token_hash: str) -> tuple[int, PersonalAccessToken] | None:
