@@ -17,6 +17,7 @@ _RELATIONS = ("==", "!=", "<", "<=", ">", ">=")
 _ADDITIVE = ("+", "-")
 _MULTIPLICATIVE = ("*", "/", "%")
 _INT64_MAX = 2**63 - 1
+_CONSTANTS: dict[str, tuple[str, object]] = {"true": ("bool", True), "false": ("bool", False), "null": ("null", None)}
 
 
 def parse(text: str) -> Node:
@@ -226,9 +227,8 @@ class _Parser:
 
     def _identifier(self) -> Node:
         token = self._advance()
-        constants = {"true": ("bool", True), "false": ("bool", False), "null": ("null", None)}
-        if token.text in constants:
-            kind, value = constants[token.text]
+        if token.text in _CONSTANTS:
+            kind, value = _CONSTANTS[token.text]
             return self._node(Literal(token.position, kind, value))
         if self._at("("):
             return self._node(Call(token.position, None, token.text, self._arguments()))
