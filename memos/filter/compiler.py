@@ -53,6 +53,7 @@ _ORDERED_FIELDS = {FieldKind.TEXT, FieldKind.TIME}
 _LISTABLE_FIELDS = {FieldKind.TEXT, FieldKind.LABEL, FieldKind.CREATOR, FieldKind.ID, FieldKind.TAG,
                     FieldKind.NULLABLE_ID}
 _CREATOR_PREFIX = "users/"
+_LITERAL_TYPES = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bool": BOOL, "null": NULL}
 
 
 # --- values ----------------------------------------------------------------------------
@@ -183,8 +184,7 @@ class _Compiler:
         return value
 
     def _literal(self, node: Literal) -> Const:
-        kinds = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bool": BOOL, "null": NULL}
-        return Const(kinds[node.kind], node.value, node.position)
+        return Const(_LITERAL_TYPES[node.kind], node.value, node.position)
 
     def _identifier(self, node: Ident) -> Value:
         if node.name == "now":
