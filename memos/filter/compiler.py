@@ -18,7 +18,7 @@ from memos.filter.environment import Field, FieldKind
 from memos.filter.errors import MAX_STRING_BYTES, FilterError
 from memos.filter.parser import parse
 from memos.filter.regex import regex_problem
-from memos.filter.syntax import Binary, Call, Ident, ListExpr, Literal, Logical, Node, Select, Unary
+from memos.filter.syntax import Binary, Call, Ident, ListExpr, Literal, Logical, Node, Select, Unary, children
 from memos.filter.timevalues import MAX_DURATION_NANOS, in_timestamp_range, parse_duration, parse_timestamp, time_part
 
 INT = "int"
@@ -621,8 +621,6 @@ def _is_variable(node: Node, variable: str) -> bool:
 
 
 def _mentions(node: Node, variable: str) -> bool:
-    from memos.filter.syntax import children
-
     return _is_variable(node, variable) or any(_mentions(child, variable) for child in children(node))
 
 
