@@ -18,7 +18,7 @@ from memos.filter.environment import Field, FieldKind
 from memos.filter.errors import MAX_STRING_BYTES, FilterError
 from memos.filter.parser import parse
 from memos.filter.regex import regex_problem
-from memos.filter.syntax import Binary, Call, Ident, ListExpr, Literal, Logical, Node, Select, Unary
+from memos.filter.syntax import Binary, Call, Ident, ListExpr, Literal, Logical, Node, Select, Unary, children
 from memos.filter.timevalues import MAX_DURATION_NANOS, in_timestamp_range, parse_duration, parse_timestamp, time_part
 
 INT = "int"
@@ -53,6 +53,7 @@ _ORDERED_FIELDS = {FieldKind.TEXT, FieldKind.TIME}
 _LISTABLE_FIELDS = {FieldKind.TEXT, FieldKind.LABEL, FieldKind.CREATOR, FieldKind.ID, FieldKind.TAG,
                     FieldKind.NULLABLE_ID}
 _CREATOR_PREFIX = "users/"
+_LITERAL_TYPES = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bool": BOOL, "null": NULL}
 
 
 # --- values ----------------------------------------------------------------------------
@@ -183,8 +184,7 @@ class _Compiler:
         return value
 
     def _literal(self, node: Literal) -> Const:
-        kinds = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bool": BOOL, "null": NULL}
-        return Const(kinds[node.kind], node.value, node.position)
+        return Const(_LITERAL_TYPES[node.kind], node.value, node.position)
 
     def _identifier(self, node: Ident) -> Value:
         if node.name == "now":
@@ -621,8 +621,6 @@ def _is_variable(node: Node, variable: str) -> bool:
 
 
 def _mentions(node: Node, variable: str) -> bool:
-    from memos.filter.syntax import children
-
     return _is_variable(node, variable) or any(_mentions(child, variable) for child in children(node))
 
 

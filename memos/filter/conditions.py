@@ -235,32 +235,28 @@ FALSE = Constant(False)
 
 def conjunction(parts: list[Condition]) -> Condition:
     """AND of ``parts`` with constants folded away and nested ANDs flattened."""
-    kept: list[Condition] = []
-    for part in parts:
-        if part == FALSE:
-            return FALSE
-        if isinstance(part, And):
-            kept.extend(part.parts)
-        elif part != TRUE:
-            kept.append(part)
-    if not kept:
-        return TRUE
-    return kept[0] if len(kept) == 1 else And(tuple(kept))
+    return _fold(parts, And, absorbing=FALSE)
 
 
 def disjunction(parts: list[Condition]) -> Condition:
     """OR of ``parts`` with constants folded away and nested ORs flattened."""
+    return _fold(parts, Or, absorbing=TRUE)
+
+
+def _fold(parts: list[Condition], kind: type[And] | type[Or], absorbing: Constant) -> Condition:
+    """``kind`` of ``parts``: ``absorbing`` decides it, the other constant drops out, nested ``kind`` flattens."""
+    neutral = Constant(not absorbing.value)
     kept: list[Condition] = []
     for part in parts:
-        if part == TRUE:
-            return TRUE
-        if isinstance(part, Or):
+        if part == absorbing:
+            return absorbing
+        if isinstance(part, kind):
             kept.extend(part.parts)
-        elif part != FALSE:
+        elif part != neutral:
             kept.append(part)
     if not kept:
-        return FALSE
-    return kept[0] if len(kept) == 1 else Or(tuple(kept))
+        return neutral
+    return kept[0] if len(kept) == 1 else kind(tuple(kept))
 
 
 def negation(part: Condition) -> Condition:

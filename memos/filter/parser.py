@@ -17,6 +17,7 @@ _RELATIONS = ("==", "!=", "<", "<=", ">", ">=")
 _ADDITIVE = ("+", "-")
 _MULTIPLICATIVE = ("*", "/", "%")
 _INT64_MAX = 2**63 - 1
+_CONSTANTS: dict[str, tuple[str, object]] = {"true": ("bool", True), "false": ("bool", False), "null": ("null", None)}
 
 
 def parse(text: str) -> Node:
@@ -112,24 +113,20 @@ class _Parser:
         return self._node(Logical(position, op, tuple(operands)))
 
     def _relation(self) -> Node:
-        node = self._additive()
-        while self._at(*_RELATIONS) or self._at_keyword("in"):
-            token = self._advance()
-            node = self._node(Binary(token.position, token.text, node, self._additive()))
-        return node
+        return self._binary(self._additive, _RELATIONS, keyword="in")
 
     def _additive(self) -> Node:
-        node = self._multiplicative()
-        while self._at(*_ADDITIVE):
-            token = self._advance()
-            node = self._node(Binary(token.position, token.text, node, self._multiplicative()))
-        return node
+        return self._binary(self._multiplicative, _ADDITIVE)
 
     def _multiplicative(self) -> Node:
-        node = self._unary()
-        while self._at(*_MULTIPLICATIVE):
+        return self._binary(self._unary, _MULTIPLICATIVE)
+
+    def _binary(self, parse_operand: Callable[[], Node], operators: tuple[str, ...], keyword: str = "") -> Node:
+        """One left-associative level of ``Binary`` operators (and the operator word ``keyword``)."""
+        node = parse_operand()
+        while self._at(*operators) or (keyword and self._at_keyword(keyword)):
             token = self._advance()
-            node = self._node(Binary(token.position, token.text, node, self._unary()))
+            node = self._node(Binary(token.position, token.text, node, parse_operand()))
         return node
 
     def _unary(self) -> Node:
@@ -230,9 +227,8 @@ class _Parser:
 
     def _identifier(self) -> Node:
         token = self._advance()
-        constants = {"true": ("bool", True), "false": ("bool", False), "null": ("null", None)}
-        if token.text in constants:
-            kind, value = constants[token.text]
+        if token.text in _CONSTANTS:
+            kind, value = _CONSTANTS[token.text]
             return self._node(Literal(token.position, kind, value))
         if self._at("("):
             return self._node(Call(token.position, None, token.text, self._arguments()))

@@ -70,30 +70,9 @@ class _Renderer:
     def __init__(self, table: str, search_table: str | None = None) -> None:
         self.table = table
         self.search_table = search_table
-        self.handlers: dict[type[Any], Callable[[Any], Fragment]] = {
-            c.Constant: self._constant,
-            c.And: lambda node: self._joined(node.parts, "AND"),
-            c.Or: lambda node: self._joined(node.parts, "OR"),
-            c.Not: self._not,
-            c.Comparison: self._comparison,
-            c.Membership: self._membership,
-            c.CreatorIn: self._creator,
-            c.TextSearch: self._text_search,
-            c.RegexSearch: self._regex,
-            c.LengthComparison: self._length,
-            c.TimePartComparison: self._time_part,
-            c.FlagIsTrue: self._flag_is_true,
-            c.FlagComparison: self._flag_comparison,
-            c.TagEquals: self._tag_equals,
-            c.TagUnder: self._tag_under,
-            c.TagTextMatch: self._tag_text_match,
-            c.EveryTag: self._every_tag,
-            c.ExactlyOneTag: self._exactly_one_tag,
-            c.TagCount: self._tag_count,
-        }
 
     def render(self, condition: Condition) -> Fragment:
-        return self.handlers[type(condition)](condition)
+        return _HANDLERS[type(condition)](self, condition)
 
     def column(self, column: c.Column) -> str:
         return f"{self.table}.{column.value}"
@@ -210,6 +189,30 @@ class _Renderer:
 
     def _tag_count(self, node: c.TagCount) -> Fragment:
         return f"({self.tag_count} {_SQL_OPS[node.op]} ?)", [node.value]
+
+
+# One entry per condition node type: how _Renderer writes it.
+_HANDLERS: dict[type[Any], Callable[[_Renderer, Any], Fragment]] = {
+    c.Constant: _Renderer._constant,
+    c.And: lambda renderer, node: renderer._joined(node.parts, "AND"),
+    c.Or: lambda renderer, node: renderer._joined(node.parts, "OR"),
+    c.Not: _Renderer._not,
+    c.Comparison: _Renderer._comparison,
+    c.Membership: _Renderer._membership,
+    c.CreatorIn: _Renderer._creator,
+    c.TextSearch: _Renderer._text_search,
+    c.RegexSearch: _Renderer._regex,
+    c.LengthComparison: _Renderer._length,
+    c.TimePartComparison: _Renderer._time_part,
+    c.FlagIsTrue: _Renderer._flag_is_true,
+    c.FlagComparison: _Renderer._flag_comparison,
+    c.TagEquals: _Renderer._tag_equals,
+    c.TagUnder: _Renderer._tag_under,
+    c.TagTextMatch: _Renderer._tag_text_match,
+    c.EveryTag: _Renderer._every_tag,
+    c.ExactlyOneTag: _Renderer._exactly_one_tag,
+    c.TagCount: _Renderer._tag_count,
+}
 
 
 def trigram_query(folded: str) -> str | None:

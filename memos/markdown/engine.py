@@ -69,25 +69,23 @@ def _tag_rule(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "#":
         return False
     body = grammar.tag_body(state.src, state.pos + 1, state.posMax)
-    if not body:
-        return False
-    if not silent:
-        token = state.push("memo_tag", "", 0)
-        token.content = body
-        token.markup = "#"
-    state.pos += 1 + len(body)
-    return True
+    return _consume(state, silent, "memo_tag", body)
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "@" or not grammar.may_start_mention(state.src, state.pos):
         return False
     body = grammar.mention_body(state.src, state.pos + 1, state.posMax)
+    return _consume(state, silent, "memo_mention", body)
+
+
+def _consume(state: StateInline, silent: bool, token_type: str, body: str) -> bool:
+    """Step over the sigil at ``state.pos`` and ``body``, pushing a ``token_type`` token unless silent."""
     if not body:
         return False
     if not silent:
-        token = state.push("memo_mention", "", 0)
+        token = state.push(token_type, "", 0)
         token.content = body
-        token.markup = "@"
+        token.markup = state.src[state.pos]
     state.pos += 1 + len(body)
     return True
