@@ -628,3 +628,24 @@ def test_mentions_notify_once_on_create_and_only_new_names_on_edit(world: World)
     assert (mentions("bob"), mentions("root")) == (1, 1)
     world.create("alice", "private note for @bob", visibility="PRIVATE")
     assert mentions("bob") == 1
+
+
+def test_a_write_derives_the_snippet_once_and_its_response_reuses_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memos.api.convert.memo as convert
+
+    def parse_again(content: str) -> str:
+        raise AssertionError(f"the snippet of {content!r} was parsed again on the write's response")
+
+    monkeypatch.setattr(convert, "snippet", parse_again)
+    content = "Derived once: **bold** text 42a7"
+    created = world.client.post("/api/v1/memos", json={"content": content}, headers=world.headers["alice"])
+    assert created.status_code == 200, created.text
+    assert created.json()["snippet"] == "Derived once: bold text 42a7"
+    changed = world.client.patch(
+        f"/api/v1/{created.json()['name']}", params={"updateMask": "content"},
+        json={"content": "Changed _once_ 42a7"}, headers=world.headers["alice"],
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["snippet"] == "Changed once 42a7"

@@ -64,16 +64,24 @@ def reaction_name(memo_uid: str, reaction_id: int) -> str:
 
 def memo_snippet(content: str) -> str:
     """The 64-character preview of ``content`` (spec §10.6)."""
-    digest = hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    digest = _digest(content)
     known = _SNIPPETS.get(digest)
     if known is not None:
         _SNIPPETS.move_to_end(digest)
         return known
-    made = snippet(content)
-    _SNIPPETS[digest] = made
+    return remember_snippet(content, snippet(content))
+
+
+def remember_snippet(content: str, made: str) -> str:
+    """Keep the snippet a memo write already derived, so its response does not parse the content again."""
+    _SNIPPETS[_digest(content)] = made
     if len(_SNIPPETS) > _SNIPPET_CACHE_SIZE:
         _SNIPPETS.popitem(last=False)
     return made
+
+
+def _digest(content: str) -> bytes:
+    return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 _SNIPPETS: collections.OrderedDict[bytes, str] = collections.OrderedDict()

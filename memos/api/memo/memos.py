@@ -12,6 +12,7 @@ from memos.api import live
 from memos.api.access import require_caller
 from memos.api.convert.memo import (
     location_to_payload,
+    remember_snippet,
     state_to_store,
     timestamp_seconds,
     visibility_to_store,
@@ -181,6 +182,7 @@ class MemoService(MemoWriter):
                 changes["content"] = wanted.content
                 mentions = derived.mentions
                 html = derived.html
+                remember_snippet(wanted.content, derived.snippet)  # a pure function of the content
             elif path == "visibility":
                 # A comment always has its parent's visibility, whatever is asked.
                 changes["visibility"] = parent.visibility if parent is not None else visibility_to_store(

@@ -1,7 +1,7 @@
 """How a memo is created, shared by CreateMemo and CreateMemoComment (spec §3.1)."""
 from __future__ import annotations
 
-from memos.api.convert.memo import location_to_payload, timestamp_seconds, visibility_to_store
+from memos.api.convert.memo import location_to_payload, remember_snippet, timestamp_seconds, visibility_to_store
 from memos.api.ids import chosen_or_new_uid
 from memos.api.memo.lookup import MemoLookups
 from memos.call import Code, RpcError
@@ -59,6 +59,7 @@ class MemoWriter(MemoLookups):
         except Conflict:
             raise RpcError(Code.ALREADY_EXISTS, f'memo with ID "{uid}" already exists') from None
         await self._store.memo_html.put(memo.id, memo.content, derived.html, HTML_VERSION)
+        remember_snippet(memo.content, derived.snippet)
         return memo, derived.mentions
 
 
