@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from memos.api.convert.memo import memo_name
 from memos.api.memo.lookup import MemoLookups
 from memos.api.names import parse_memo_name
 from memos.call import CallContext, Code, RpcError
@@ -55,7 +56,7 @@ class MemoHtmlService(MemoLookups):
         html = await rendered_html(self._store, list({memo.id: memo for memo in memos}.values()))
         return ext.BatchGetMemoHtmlResponse(
             memos=[
-                ext.MemoHtml(name=f"memos/{memo.uid}", html=html[memo.id], html_version=HTML_VERSION)
+                ext.MemoHtml(name=memo_name(memo.uid), html=html[memo.id], html_version=HTML_VERSION)
                 for memo in memos
             ]
         )

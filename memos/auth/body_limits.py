@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from memos.auth import tokens
 from memos.auth.authenticator import bearer_token
 from memos.auth.cookies import REFRESH_COOKIE, read_cookie
-from memos.auth.pat import hash_personal_access_token, is_personal_access_token
+from memos.auth.pat import find_live_personal_access_token, is_personal_access_token
 from memos.store import Store
 
 MIB = 1024 * 1024
@@ -78,10 +78,4 @@ class RequestBodyLimits:
         return True
 
     async def _personal_access_token_is_live(self, token: str) -> bool:
-        found = await self._store.user_settings.find_personal_access_token(hash_personal_access_token(token))
-        if found is None:
-            return False
-        _user_id, stored = found
-        if not stored.HasField("expires_at"):
-            return True  # valid until deleted
-        return bool(stored.expires_at.ToDatetime(tzinfo=dt.UTC) > dt.datetime.now(dt.UTC))
+        return await find_live_personal_access_token(self._store, token, dt.datetime.now(dt.UTC)) is not None

@@ -43,17 +43,25 @@ def _expired(token: StoredToken, now: dt.datetime) -> bool:
     return token.expires_at.ToDatetime(tzinfo=dt.UTC) < now
 
 
+async def find_live_personal_access_token(
+    store: Store, token: str, now: dt.datetime
+) -> tuple[int, StoredToken] | None:
+    """(owner's user id, stored entry) of this PAT when it exists and has not expired at ``now``; else None."""
+    found = await store.user_settings.find_personal_access_token(hash_personal_access_token(token))
+    if found is None or _expired(found[1], now):
+        return None
+    return found
+
+
 async def resolve_personal_access_token(store: Store, token: str) -> User | None:
     """The NORMAL user owning this unexpired PAT, or None; records the use in the background."""
     if not is_personal_access_token(token):
         return None
-    found = await store.user_settings.find_personal_access_token(hash_personal_access_token(token))
+    now = dt.datetime.now(dt.UTC)
+    found = await find_live_personal_access_token(store, token, now)
     if found is None:
         return None
     user_id, stored = found
-    now = dt.datetime.now(dt.UTC)
-    if _expired(stored, now):
-        return None
     user: User | None = await store.users.get(FindUser(id=user_id))
     if user is None or user.row_status != ROW_STATUS_NORMAL:
         return None

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from memos.notify.netguard import AddressGuard, BlockedAddressError
+from memos.notify.netguard import AddressGuard, BlockedAddressError, GuardedClient
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class LinkPreviewer:
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
-        self._client: Any = None
+        self._http = GuardedClient()
 
     async def fetch(self, url: str) -> PageMetadata:
         """The metadata of the page at ``url``; LinkFetchError with the reason when it cannot be had."""
@@ -71,9 +71,7 @@ class LinkPreviewer:
         return _with_video_thumbnail(url, meta)
 
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._http.close()
 
     async def _fetch(self, url: str) -> PageMetadata:
         import httpx
@@ -100,7 +98,7 @@ class LinkPreviewer:
         """The streamed answer at the end of the redirect chain, each hop checked by the guard."""
         import httpx
 
-        client = self._http()
+        client = self._http.get()
         target = _checked_url(url)
         for _hop in range(self._max_redirects + 1):
             try:
@@ -124,15 +122,6 @@ class LinkPreviewer:
             except httpx.InvalidURL:
                 raise LinkFetchError(f"redirected to an invalid URL: {location!r}") from None
         raise LinkFetchError(f"more than {self._max_redirects} redirects")
-
-    def _http(self) -> Any:
-        if self._client is None:
-            import httpx
-
-            # No proxies from the environment (the guard must see the real destination), redirects by hand.
-            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
-        return self._client
-
 
 _REQUEST_HEADERS = {
     "User-Agent": _USER_AGENT,

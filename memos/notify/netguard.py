@@ -205,6 +205,30 @@ class AddressGuard:
         )
 
 
+class GuardedClient:
+    """One ``httpx.AsyncClient`` for requests built by an AddressGuard: opened on first use, closed with ``close``.
+
+    No proxies from the environment (the guard must see the real destination) and
+    no automatic redirects (each hop must pass the guard); httpx is imported only
+    when a request is first made.
+    """
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def get(self) -> Any:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
 def _parse_request_uri(url: str) -> urllib.parse.SplitResult:
     """An absolute http(s) URL with a host, or INVALID_ARGUMENT with the reason."""
     try:

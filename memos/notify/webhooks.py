@@ -25,7 +25,7 @@ from google.protobuf.message import Message
 
 from memos.call import Code, RpcError
 from memos.notify.background import BackgroundQueue
-from memos.notify.netguard import AddressGuard, BlockedAddressError
+from memos.notify.netguard import AddressGuard, BlockedAddressError, GuardedClient
 
 if TYPE_CHECKING:
     from google._upb._message import Descriptor as UpbDescriptor
@@ -213,7 +213,7 @@ class WebhookDispatcher:
         self._queue: BackgroundQueue[Delivery] = BackgroundQueue(
             "webhook", self.deliver, size=queue_size, workers=workers
         )
-        self._client: Any = None
+        self._http = GuardedClient()
 
     def submit(self, delivery: Delivery) -> bool:
         """Queue one delivery without waiting; False when the queue was full and it was dropped."""
@@ -232,16 +232,14 @@ class WebhookDispatcher:
 
     async def close(self) -> None:
         await self._queue.close()
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._http.close()
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         """POST one delivery now (through the guard); failures are logged and returned, never raised."""
         headers = {"Content-Type": "application/json", **signature_headers(delivery.signing_secret, delivery.body)}
         try:
             response = await self._guard.post(
-                self._http(), delivery.url, content=delivery.body, headers=headers, timeout=self._timeout
+                self._http.get(), delivery.url, content=delivery.body, headers=headers, timeout=self._timeout
             )
         except BlockedAddressError as exc:
             result = DeliveryResult(False, f"refused: {exc}")
@@ -253,11 +251,3 @@ class WebhookDispatcher:
         if not result.ok:
             log.warning("webhook delivery to %s failed: %s", delivery.url, result.detail)
         return result
-
-    def _http(self) -> Any:
-        if self._client is None:
-            import httpx  # only servers that send webhooks pay for the import
-
-            # No proxies from the environment: the guard must see the real destination.
-            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
-        return self._client

@@ -11,15 +11,13 @@ import json
 from typing import Any, TypeVar, cast
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 
 from memos.call import Code, RpcError
 from memos.rpc import json_render
 
 M = TypeVar("M", bound=Message)
-
-_WELL_KNOWN_PREFIX = "google.protobuf."
 
 
 def descriptor_of(message: Message) -> Descriptor:
@@ -95,7 +93,7 @@ def load_json(data: bytes) -> Any:
 
 def merge_json(value: Any, message: Message) -> None:
     """Merge parsed protobuf JSON into ``message`` (either field spelling; unknown keys ignored)."""
-    if not isinstance(value, dict) and not message.DESCRIPTOR.full_name.startswith(_WELL_KNOWN_PREFIX):
+    if not isinstance(value, dict) and not message.DESCRIPTOR.full_name.startswith(json_render.WELL_KNOWN_PREFIX):
         raise RpcError(
             Code.INVALID_ARGUMENT,
             f"{message.DESCRIPTOR.full_name} must be a JSON object, not {type(value).__name__}",
@@ -113,11 +111,4 @@ def _dump(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def is_map(field: FieldDescriptor) -> bool:
-    """A map field (a repeated field of generated map-entry messages)."""
-    return (
-        field.is_repeated
-        and field.message_type is not None
-        and field.message_type.GetOptions().map_entry
-    )
-
+is_map = json_render.is_map

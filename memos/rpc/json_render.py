@@ -35,7 +35,7 @@ from google.protobuf.message import Message
 Convert = Callable[[Any], Any]
 Render = Callable[[Message], dict[str, Any]]
 
-_WELL_KNOWN_PREFIX = "google.protobuf."
+WELL_KNOWN_PREFIX = "google.protobuf."
 # These three print as a string through their own method (json_format does the same).
 _STRING_FORM = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"})
 _INT64_TYPES = frozenset({
@@ -75,7 +75,7 @@ class _Renderer:
 
     def render(self, message: Message) -> dict[str, Any]:
         descriptor = cast(Descriptor, message.DESCRIPTOR)
-        if descriptor.full_name.startswith(_WELL_KNOWN_PREFIX):
+        if descriptor.full_name.startswith(WELL_KNOWN_PREFIX):
             rendered: dict[str, Any] = self._well_known(message)
             return rendered
         plan = self._plans.get(descriptor)
@@ -96,7 +96,7 @@ class _Renderer:
         return plan
 
     def _field(self, field: FieldDescriptor) -> _Field:
-        if _is_map(field):
+        if is_map(field):
             rule = _ALWAYS
             entry_type = cast(Descriptor, field.message_type)
             convert = _map_converter(self._value(entry_type.fields_by_name["value"]))
@@ -131,7 +131,7 @@ class _Renderer:
     def _message_converter(self, descriptor: Descriptor) -> Convert:
         if descriptor.full_name in _STRING_FORM:
             return _to_json_string
-        if descriptor.full_name.startswith(_WELL_KNOWN_PREFIX):
+        if descriptor.full_name.startswith(WELL_KNOWN_PREFIX):
             return self._well_known
         return self.render
 
@@ -171,7 +171,8 @@ def _render_set(message: Message, by_number: dict[int, tuple[str, Convert]]) -> 
     return rendered
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def is_map(field: FieldDescriptor) -> bool:
+    """A map field (a repeated field of generated map-entry messages)."""
     return field.is_repeated and field.message_type is not None and field.message_type.GetOptions().map_entry
 
 

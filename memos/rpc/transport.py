@@ -167,7 +167,7 @@ class Endpoint:
 
     async def read_body(self, request: Request, held: BodyHold) -> tuple[bytes, int]:
         """(the body, the cap it was read under); BodyTooLarge or ServerBusy when it may not be read."""
-        declared = _declared_length(request)
+        declared = declared_length(request)
         if declared == 0:
             return b"", 0
         limit = await self.body_limit_of(request.headers)
@@ -187,7 +187,8 @@ class Endpoint:
         )
 
 
-def _declared_length(request: Request) -> int | None:
+def declared_length(request: Request) -> int | None:
+    """The Content-Length the client declared; None when it declared none (or nothing readable)."""
     declared = request.headers.get("content-length", "")
     return int(declared) if declared.isdigit() else None
 

@@ -27,7 +27,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from memos.call import RpcError
 from memos.profile import Profile
 from memos.rpc.methods import MethodTable
-from memos.rpc.transport import BodyBudget, BodyLimitOf, BodyTooLarge, ServerBusy, read_body
+from memos.rpc.transport import (
+    BUSY_RETRY_AFTER_SECONDS,
+    BodyBudget,
+    BodyLimitOf,
+    BodyTooLarge,
+    ServerBusy,
+    declared_length,
+    read_body,
+)
 from memos.web.errors import echo_error
 from memos.web.mcp_tools import Tool, ToolArgumentError, build_tools
 
@@ -107,15 +115,14 @@ class McpEndpoint:
         refusal = self._transport_refusal(request)
         if refusal is not None:
             return refusal
-        length = headers.get("content-length", "")
-        declared = int(length) if length.isdigit() else None  # refused before reading when too large
+        declared = declared_length(request)  # refused before reading when too large
         try:
             async with self._body_budget.hold() as held:
                 body = await read_body(request, await self._body_limit_of(headers), held, declared=declared)
         except BodyTooLarge:
             return echo_error(413, "Request Entity Too Large")
         except ServerBusy:
-            return echo_error(503, "Service Unavailable", {"Retry-After": "1"})
+            return echo_error(503, "Service Unavailable", {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         except RpcError as exc:  # the body stalled
             return echo_error(408, exc.message)
         return await self._rpc(request, body)

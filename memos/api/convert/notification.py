@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.convert.memo import memo_name
 from memos.api.convert.user import user_name, user_to_message
 from memos.api.visibility import may_see
 from memos.gen.api.v1 import user_service_pb2 as api
@@ -73,8 +74,8 @@ def notification_to_message(
 
 
 def _payload_message(kind: type, memo: Any, related: Any | None, snippets: Mapping[int, str]) -> Any:
-    payload = kind(memo=f"memos/{memo.uid}", memo_snippet=snippets.get(memo.id, ""))
+    payload = kind(memo=memo_name(memo.uid), memo_snippet=snippets.get(memo.id, ""))
     if related is not None:
-        payload.related_memo = f"memos/{related.uid}"
+        payload.related_memo = memo_name(related.uid)
         payload.related_memo_snippet = snippets.get(related.id, "")
     return payload

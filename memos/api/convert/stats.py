@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from memos.api.convert.memo import memo_name
 from memos.gen.api.v1 import user_service_pb2 as api
 
 
@@ -25,5 +26,5 @@ def user_stats_message(username: str, memos: Sequence[Any]) -> api.UserStats:
         counts.todo_count += prop.has_task_list
         counts.undo_count += prop.has_incomplete_tasks
         if memo.pinned:
-            stats.pinned_memos.append(f"memos/{memo.uid}")
+            stats.pinned_memos.append(memo_name(memo.uid))
     return stats
