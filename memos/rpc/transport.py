@@ -164,6 +164,7 @@ class Endpoint:
     peer_ip_of: PeerIpOf = default_peer_ip
     body_limit_of: BodyLimitOf = dataclasses.field(default_factory=lambda: fixed_body_limit(DEFAULT_MAX_BODY_BYTES))
     body_budget: BodyBudget = dataclasses.field(default_factory=BodyBudget)
+    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     async def read_body(self, request: Request, held: BodyHold) -> tuple[bytes, int]:
         """(the body, the cap it was read under); BodyTooLarge or ServerBusy when it may not be read."""
@@ -172,7 +173,6 @@ class Endpoint:
             return b"", 0
         limit = await self.body_limit_of(request.headers)
         return await read_body(request, limit, held, declared=declared), limit
-    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     def client_address(self, request: Request) -> str | None:
         return self.proxies.client_address(self.peer_ip_of(request), request.headers.getlist("x-forwarded-for"))
