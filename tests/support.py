@@ -95,6 +95,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """Ask a server to stop; kill it when it has not within timeout seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,12 +132,7 @@ def running_server(command: list[str], data_dir: pathlib.Path, *extra: str, env:
         wait_for_health(base_url, process)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
         process.stdout.close()
         process.stderr.close()
 
@@ -505,9 +510,4 @@ def start_pyz(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iter
         wait_for_health(server.url, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=20)
