@@ -9,14 +9,13 @@ import pathlib
 from collections.abc import Iterator
 
 import pytest
+from memo_support import CONNECT, error
 from starlette.testclient import TestClient
 from support import bearer, connect_call, create_user_row, make_profile, sign_in, sqlite_execute, sqlite_rows
 
 from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.store import FindUser
-
-CONNECT = "/memos.api.v1.MemoService/"
 
 
 @dataclasses.dataclass
@@ -57,10 +56,6 @@ def _world(data_dir: pathlib.Path, **profile: object) -> Iterator[World]:
 @pytest.fixture
 def world(tmp_path: pathlib.Path) -> Iterator[World]:
     yield from _world(tmp_path / "data", instance_url="http://memos.test")
-
-
-def error(response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
 
 
 # --- UpsertMemoReaction -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from memo_support import CONNECT, error
 from starlette.testclient import TestClient
 from support import bearer, connect_call, create_user_row, insert_memo, make_profile, sign_in, sqlite_rows
 
@@ -18,8 +19,6 @@ from memos.api.ids import SHORT_UUID_ALPHABET
 from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.store import CreateMemoShare, FindUser
-
-CONNECT = "/memos.api.v1.MemoService/"
 
 
 def rfc3339(seconds: int) -> str:
@@ -81,10 +80,6 @@ def _world(data_dir: pathlib.Path, **profile: object) -> Iterator[World]:
 def world(tmp_path: pathlib.Path) -> Iterator[World]:
     """A private instance (no instance URL): share links must work there for anonymous visitors."""
     yield from _world(tmp_path / "data")
-
-
-def error(response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
 
 
 # --- CreateMemoShare ----------------------------------------------------------------------------
