@@ -492,6 +492,16 @@ class PyzServer:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
 
+    def create_owner(self, username: str, password: str) -> str:
+        """The instance's first user (its admin), signed in: the access token."""
+        with self.client() as client:
+            created = client.post("/api/v1/users", json={"username": username, "password": password})
+            assert created.status_code == 200, created.text
+            credentials = {"passwordCredentials": {"username": username, "password": password}}
+            signed_in = client.post("/api/v1/auth/signin", json=credentials)
+            assert signed_in.status_code == 200, signed_in.text
+            return str(signed_in.json()["accessToken"])
+
 
 @contextlib.contextmanager
 def start_pyz(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iterator[PyzServer]:
