@@ -461,6 +461,15 @@ def sample_identity_provider(uid: str, title: str = "Example SSO", secret: str =
     )
 
 
+def socket_count(pid: int) -> int:
+    """How many sockets the process ``pid`` holds open, from /proc."""
+    count = 0
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
+    return count
+
+
 class PyzServer:
     """The built memos.pyz running as a process on loopback, and what /proc says about it."""
 
@@ -479,11 +488,7 @@ class PyzServer:
         raise AssertionError("no VmRSS")
 
     def sockets(self) -> int:
-        count = 0
-        for name in os.listdir(f"/proc/{self.process.pid}/fd"):
-            with contextlib.suppress(OSError):
-                count += os.readlink(f"/proc/{self.process.pid}/fd/{name}").startswith("socket:")
-        return count
+        return socket_count(self.process.pid)
 
     def healthy(self) -> bool:
         response = httpx.get(f"{self.url}/healthz", timeout=5)
