@@ -5,7 +5,7 @@ import dataclasses
 import json
 import pathlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from starlette.testclient import TestClient
 from support import bearer, create_user_row, make_profile, sign_in
@@ -65,6 +65,35 @@ def memo_world(data_dir: pathlib.Path, *, public: bool = True) -> Iterator[World
         yield World(client, ids, {"anon": {}, **headers})
 
 
+
+
+@dataclasses.dataclass
+class SignedInWorld:
+    """root (admin), alice and bob, signed in: their access tokens; memos written through the API."""
+
+    client: TestClient
+    tokens: dict[str, str]
+    memo_visibility: ClassVar[str] = "PUBLIC"  # what memo() writes unless told
+    memo_content: ClassVar[str] = "hello"
+
+    def headers(self, who: str | None) -> dict[str, str]:
+        return bearer(self.tokens[who]) if who else {}
+
+    def memo(self, owner: str = "alice", visibility: str | None = None, content: str | None = None) -> str:
+        body = {"content": content or self.memo_content, "visibility": visibility or self.memo_visibility}
+        response = self.client.post("/api/v1/memos", json=body, headers=self.headers(owner))
+        assert response.status_code == 200, response.text
+        return str(response.json()["name"])
+
+
+SignedIn = TypeVar("SignedIn", bound=SignedInWorld)
+
+
+def signed_in_world(world: type[SignedIn], data_dir: pathlib.Path, **profile: object) -> Iterator[SignedIn]:
+    with TestClient(create_app(make_profile(data_dir, **profile)), raise_server_exceptions=False) as client:
+        for name, role in (("root", "ADMIN"), ("alice", "USER"), ("bob", "USER")):
+            create_user_row(client, name, role)
+        yield world(client, {name: sign_in(client, name) for name in ("root", "alice", "bob")})
 
 
 def error(response: Any) -> tuple[int, str]:

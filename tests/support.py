@@ -95,6 +95,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """Ask a server to stop; kill it when it has not within timeout seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,12 +132,7 @@ def running_server(command: list[str], data_dir: pathlib.Path, *extra: str, env:
         wait_for_health(base_url, process)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
         process.stdout.close()
         process.stderr.close()
 
@@ -456,6 +461,15 @@ def sample_identity_provider(uid: str, title: str = "Example SSO", secret: str =
     )
 
 
+def socket_count(pid: int) -> int:
+    """How many sockets the process ``pid`` holds open, from /proc."""
+    count = 0
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
+    return count
+
+
 class PyzServer:
     """The built memos.pyz running as a process on loopback, and what /proc says about it."""
 
@@ -474,11 +488,7 @@ class PyzServer:
         raise AssertionError("no VmRSS")
 
     def sockets(self) -> int:
-        count = 0
-        for name in os.listdir(f"/proc/{self.process.pid}/fd"):
-            with contextlib.suppress(OSError):
-                count += os.readlink(f"/proc/{self.process.pid}/fd/{name}").startswith("socket:")
-        return count
+        return socket_count(self.process.pid)
 
     def healthy(self) -> bool:
         response = httpx.get(f"{self.url}/healthz", timeout=5)
@@ -486,6 +496,16 @@ class PyzServer:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
+
+    def create_owner(self, username: str, password: str) -> str:
+        """The instance's first user (its admin), signed in: the access token."""
+        with self.client() as client:
+            created = client.post("/api/v1/users", json={"username": username, "password": password})
+            assert created.status_code == 200, created.text
+            credentials = {"passwordCredentials": {"username": username, "password": password}}
+            signed_in = client.post("/api/v1/auth/signin", json=credentials)
+            assert signed_in.status_code == 200, signed_in.text
+            return str(signed_in.json()["accessToken"])
 
 
 @contextlib.contextmanager
@@ -505,9 +525,4 @@ def start_pyz(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iter
         wait_for_health(server.url, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=20)

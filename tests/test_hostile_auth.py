@@ -42,16 +42,6 @@ def _password(username: str, password: str = PASSWORD) -> dict[str, object]:
     return {"passwordCredentials": {"username": username, "password": password}}
 
 
-def _create_owner(server: PyzServer) -> str:
-    """The instance's first user (its admin), signed in: the access token."""
-    with server.client() as client:
-        created = client.post("/api/v1/users", json={"username": OWNER, "password": PASSWORD})
-        assert created.status_code == 200, created.text
-        signed_in = client.post(SIGN_IN_REST, json=_password(OWNER))
-        assert signed_in.status_code == 200, signed_in.text
-        return str(signed_in.json()["accessToken"])
-
-
 @pytest.fixture(scope="module")
 def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyzServer]:
     with start_pyz(built_pyz, tmp_path_factory.mktemp("auth")) as running:
@@ -60,7 +50,7 @@ def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def owner_token(server: PyzServer) -> str:
-    return _create_owner(server)
+    return server.create_owner(OWNER, PASSWORD)
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -148,7 +138,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_reset_the_budget
 ) -> None:
     # The operator names a proxy elsewhere, so this loopback client is an ordinary, untrusted peer.
     with start_pyz(built_pyz, tmp_path, MEMOS_TRUSTED_PROXIES="10.1.2.3") as untrusted, untrusted.client() as client:
-        token = _create_owner(untrusted)
+        token = untrusted.create_owner(OWNER, PASSWORD)
         bob = {"username": "bob", "password": PASSWORD}
         assert client.post("/api/v1/users", json=bob, headers=_bearer(token)).status_code == 200
         for index in range(20):  # the per-address threshold, each claiming a new address

@@ -53,14 +53,7 @@ def server(built_pyz: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def access_token(server: PyzServer) -> str:
     """The first user of the instance (its admin), signed in."""
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        created = client.post("/api/v1/users", json={"username": "owner", "password": "secret-pw"})
-        assert created.status_code == 200, created.text
-        signed_in = client.post(
-            SIGN_IN_REST, json={"passwordCredentials": {"username": "owner", "password": "secret-pw"}}
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        return str(signed_in.json()["accessToken"])
+    return server.create_owner("owner", "secret-pw")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ signals can be sent to it.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port
+from support import free_port, socket_count
 
 from memos.profile import Profile
 from memos.server import AcceptGuard, ExhaustionReport, greeting
@@ -251,32 +250,24 @@ def test_greeting_with_addr_unix_socket_and_public_mode() -> None:
     assert "Server running on unix socket: /run/memos.sock\nAccess mode: private\n" in on_socket
 
 
-def _sockets_of(pid: int) -> int:
-    count = 0
-    for name in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            count += os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:")
-    return count
-
-
 def test_connections_closed_by_the_client_are_released_at_once(tmp_path: Path, procs) -> None:
     # hypercorn alone keeps each one open (CLOSE-WAIT) until its 5 s keep-alive timer ends.
     port = free_port()
     procs.append(running := start(tmp_path, "--addr", "127.0.0.1", "--port", str(port)))
     running.read_until("Happy note-taking!")
-    before = _sockets_of(running.proc.pid)
+    before = socket_count(running.proc.pid)
     for _ in range(300):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             assert sock.recv(4096).startswith(b"HTTP/1.1 200")
     deadline = time.monotonic() + 1.5
-    while _sockets_of(running.proc.pid) > before + 2 and time.monotonic() < deadline:
+    while socket_count(running.proc.pid) > before + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _sockets_of(running.proc.pid) <= before + 2
+    assert socket_count(running.proc.pid) <= before + 2
     # A keep-alive client is still served on its one connection.
     with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
         assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
-        assert _sockets_of(running.proc.pid) <= before + 2
+        assert socket_count(running.proc.pid) <= before + 2
 
 
 def test_resource_exhaustion_is_reported_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:

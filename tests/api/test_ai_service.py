@@ -179,18 +179,23 @@ def test_gemini_refuses_media_it_cannot_take_inline(setup: Setup, provider: tupl
     assert fake.calls == []
 
 
+def _unreachable_provider() -> dict[str, str]:
+    """An OpenAI provider on a loopback port nothing listens on."""
+    return {
+        "id": "down",
+        "title": "Down",
+        "type": "OPENAI",
+        "endpoint": f"http://127.0.0.1:{free_port()}/v1",
+        "apiKey": "k",
+    }
+
+
 def test_failing_and_unreachable_providers(setup: Setup, provider: tuple[Provider, str]) -> None:
     fake, base = provider
     fake.openai_answer = JSONResponse({"error": {"message": "bad key"}}, status_code=401)
     setup.configure(
         [
-            {
-                "id": "down",
-                "title": "Down",
-                "type": "OPENAI",
-                "endpoint": f"http://127.0.0.1:{free_port()}/v1",
-                "apiKey": "k",
-            },
+            _unreachable_provider(),
             {"id": "oa", "title": "Up", "type": "OPENAI", "endpoint": f"{base}/v1", "apiKey": "k"},
         ],
         providerId="oa",
@@ -199,18 +204,7 @@ def test_failing_and_unreachable_providers(setup: Setup, provider: tuple[Provide
     assert refused.status_code == 500
     assert refused.json()["message"].startswith("failed to transcribe audio: provider answered HTTP 401")
     setup.configure([], providerId="")
-    setup.configure(
-        [
-            {
-                "id": "down",
-                "title": "Down",
-                "type": "OPENAI",
-                "endpoint": f"http://127.0.0.1:{free_port()}/v1",
-                "apiKey": "k",
-            }
-        ],
-        providerId="down",
-    )
+    setup.configure([_unreachable_provider()], providerId="down")
     unreachable = setup.transcribe(_audio())
     assert unreachable.status_code == 500
     assert unreachable.json()["message"].startswith("failed to transcribe audio: provider request failed")

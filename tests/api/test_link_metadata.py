@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from memo_support import CONNECT, error
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,7 +23,6 @@ from support import bearer, connect_call, create_user_row, make_profile, serve_o
 from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 
-CONNECT = "/memos.api.v1.MemoService/"
 REST = "/api/v1/memos/-/linkMetadata"
 PAGE = (
     '<html><head><title>Fallback</title><meta property="og:title" content="A page">'
@@ -67,10 +67,6 @@ def relaxed(tmp_path: pathlib.Path) -> Iterator[TestClient]:
 def guarded(tmp_path: pathlib.Path) -> Iterator[TestClient]:
     """An open instance with the guard on, as by default."""
     yield from _app(tmp_path, instance_url="http://memos.test")
-
-
-def error(response: httpx.Response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
 
 
 def test_rest_reads_title_description_and_image(relaxed: TestClient, site: str) -> None:

@@ -9,31 +9,15 @@ import pathlib
 from collections.abc import Iterator
 
 import pytest
-from starlette.testclient import TestClient
-from support import bearer, connect_call, create_user_row, make_profile, sign_in, sqlite_execute, sqlite_rows
+from memo_support import CONNECT, SignedInWorld, error, signed_in_world
+from support import connect_call, sqlite_execute, sqlite_rows
 
-from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.store import FindUser
 
-CONNECT = "/memos.api.v1.MemoService/"
-
 
 @dataclasses.dataclass
-class World:
-    client: TestClient
-    tokens: dict[str, str]
-
-    def headers(self, who: str | None) -> dict[str, str]:
-        return bearer(self.tokens[who]) if who else {}
-
-    def memo(self, owner: str = "alice", visibility: str = "PUBLIC", content: str = "hello") -> str:
-        response = self.client.post(
-            "/api/v1/memos", json={"content": content, "visibility": visibility}, headers=self.headers(owner)
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["name"])
-
+class World(SignedInWorld):
     def react(self, who: str | None, memo: str, reaction: str = "👍", *, path_memo: str | None = None):
         body = {"reaction": {"contentId": memo, "reactionType": reaction}}
         return self.client.post(f"/api/v1/{path_memo or memo}/reactions", json=body, headers=self.headers(who))
@@ -47,20 +31,9 @@ class World:
         return [(r["creator"], r["reactionType"]) for r in response.json()["reactions"]]
 
 
-def _world(data_dir: pathlib.Path, **profile: object) -> Iterator[World]:
-    with TestClient(create_app(make_profile(data_dir, **profile)), raise_server_exceptions=False) as client:
-        for name, role in (("root", "ADMIN"), ("alice", "USER"), ("bob", "USER")):
-            create_user_row(client, name, role)
-        yield World(client, {name: sign_in(client, name) for name in ("root", "alice", "bob")})
-
-
 @pytest.fixture
 def world(tmp_path: pathlib.Path) -> Iterator[World]:
-    yield from _world(tmp_path / "data", instance_url="http://memos.test")
-
-
-def error(response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
+    yield from signed_in_world(World, tmp_path / "data", instance_url="http://memos.test")
 
 
 # --- UpsertMemoReaction -------------------------------------------------------------------------

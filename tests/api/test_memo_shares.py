@@ -9,17 +9,15 @@ import datetime
 import pathlib
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
-from starlette.testclient import TestClient
-from support import bearer, connect_call, create_user_row, insert_memo, make_profile, sign_in, sqlite_rows
+from memo_support import CONNECT, SignedInWorld, error, signed_in_world
+from support import connect_call, insert_memo, sqlite_rows
 
 from memos.api.ids import SHORT_UUID_ALPHABET
-from memos.app import create_app
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.store import CreateMemoShare, FindUser
-
-CONNECT = "/memos.api.v1.MemoService/"
 
 
 def rfc3339(seconds: int) -> str:
@@ -27,19 +25,9 @@ def rfc3339(seconds: int) -> str:
 
 
 @dataclasses.dataclass
-class World:
-    client: TestClient
-    tokens: dict[str, str]
-
-    def headers(self, who: str | None) -> dict[str, str]:
-        return bearer(self.tokens[who]) if who else {}
-
-    def memo(self, owner: str = "alice", visibility: str = "PRIVATE", content: str = "secret plan #work") -> str:
-        response = self.client.post(
-            "/api/v1/memos", json={"content": content, "visibility": visibility}, headers=self.headers(owner)
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["name"])
+class World(SignedInWorld):
+    memo_visibility: ClassVar[str] = "PRIVATE"
+    memo_content: ClassVar[str] = "secret plan #work"
 
     def share(self, who: str | None, memo: str, **body: object):
         return self.client.post(f"/api/v1/{memo}/shares", json=body, headers=self.headers(who))
@@ -70,21 +58,10 @@ class World:
         self.client.portal.call(store.memo_shares.create, create)
 
 
-def _world(data_dir: pathlib.Path, **profile: object) -> Iterator[World]:
-    with TestClient(create_app(make_profile(data_dir, **profile)), raise_server_exceptions=False) as client:
-        for name, role in (("root", "ADMIN"), ("alice", "USER"), ("bob", "USER")):
-            create_user_row(client, name, role)
-        yield World(client, {name: sign_in(client, name) for name in ("root", "alice", "bob")})
-
-
 @pytest.fixture
 def world(tmp_path: pathlib.Path) -> Iterator[World]:
     """A private instance (no instance URL): share links must work there for anonymous visitors."""
-    yield from _world(tmp_path / "data")
-
-
-def error(response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
+    yield from signed_in_world(World, tmp_path / "data")
 
 
 # --- CreateMemoShare ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from memo_support import error
 from starlette.testclient import TestClient
 from support import bearer, connect_call, create_user_row, sign_in, sqlite_rows
 
@@ -27,10 +28,6 @@ def tokens(client: TestClient) -> dict[str, str]:
 
 def create(client: TestClient, token: str, title: str = "Work", filter: str = '"work" in tags', **query: str):
     return client.post(BASE, params=query, json={"title": title, "filter": filter}, headers=bearer(token))
-
-
-def error(response) -> tuple[int, str]:
-    return response.status_code, response.json()["message"]
 
 
 def listed(client: TestClient, token: str) -> list[dict]:

@@ -8,8 +8,10 @@ oneofs, proto3 optional, repeated, maps, nested and well-known types.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import pkgutil
 import random
 from typing import Any
 
@@ -19,29 +21,15 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from memos.gen.api.v1 import (
-    ai_service_pb2,
-    attachment_service_pb2,
-    auth_service_pb2,
-    common_pb2,
-    idp_service_pb2,
-    instance_service_pb2,
-    memo_service_pb2,
-    shortcut_service_pb2,
-    user_service_pb2,
-)
+import memos.gen.api.v1
+from memos.gen.api.v1 import memo_service_pb2
 from memos.rpc import codec, json_render
 
-_MODULES = (
-    ai_service_pb2,
-    attachment_service_pb2,
-    auth_service_pb2,
-    common_pb2,
-    idp_service_pb2,
-    instance_service_pb2,
-    memo_service_pb2,
-    shortcut_service_pb2,
-    user_service_pb2,
+# Every generated module of memos.api.v1 (the services and common_pb2).
+_MODULES = tuple(
+    importlib.import_module(module.name)
+    for module in pkgutil.iter_modules(memos.gen.api.v1.__path__, "memos.gen.api.v1.")
+    if module.name.endswith("_pb2")
 )
 _WELL_KNOWN = "google.protobuf."
 _STRINGS = ("", "a", "memos/1", "ünïcode ✓", '"quoted"\n\\', "\u0000", "𝄞")
