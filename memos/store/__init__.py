@@ -8,7 +8,18 @@ the facade; ``sqlite/<entity>.py`` holds its SQL.
 """
 from __future__ import annotations
 
-from memos.store.attachment import Attachment, AttachmentRef, FindAttachment
+from memos.store.attachment import (
+    STORAGE_DATABASE,
+    STORAGE_EXTERNAL,
+    STORAGE_LOCAL,
+    STORAGE_S3,
+    Attachment,
+    AttachmentRef,
+    CreateAttachment,
+    FindAttachment,
+    SetMemoAttachments,
+    UpdateAttachment,
+)
 from memos.store.errors import (
     Conflict,
     DeploymentError,
@@ -64,6 +75,10 @@ __all__ = [
     "ROLE_USER",
     "ROW_STATUS_ARCHIVED",
     "ROW_STATUS_NORMAL",
+    "STORAGE_DATABASE",
+    "STORAGE_EXTERNAL",
+    "STORAGE_LOCAL",
+    "STORAGE_S3",
     "VISIBILITIES",
     "VISIBILITY_PRIVATE",
     "VISIBILITY_PROTECTED",
@@ -71,6 +86,7 @@ __all__ = [
     "Attachment",
     "AttachmentRef",
     "Conflict",
+    "CreateAttachment",
     "CreateInbox",
     "CreateMemo",
     "CreateMemoShare",
@@ -102,8 +118,10 @@ __all__ = [
     "NotFound",
     "Reaction",
     "RelatedMemo",
+    "SetMemoAttachments",
     "Store",
     "StoreError",
+    "UpdateAttachment",
     "UpdateInbox",
     "UpdateMemo",
     "UpdateUser",
