@@ -93,7 +93,8 @@ async def test_delete_returns_what_went(store: Store) -> None:
     a = await store.attachments.create(_new("a", storage_type="LOCAL", reference="assets/a.bin"))
     b = await store.attachments.create(_new("b"))
     gone = await store.attachments.delete([b.id, a.id, 12345])
-    assert [(ref.uid, ref.storage_type, ref.reference) for ref in gone] == [("a", "LOCAL", "assets/a.bin"), ("b", "", "")]
+    assert [(ref.uid, ref.storage_type, ref.reference) for ref in gone] == [
+        ("a", "LOCAL", "assets/a.bin"), ("b", "", "")]
     assert await store.attachments.find(FindAttachment()) == []
     assert await store.attachments.delete([]) == []
 
