@@ -1,2 +1,3 @@
-"""Where attachment content lives outside its database row: files under the data directory
-(``local``) today; database blobs and S3 objects join with the attachment service."""
+"""Where attachment content lives: in the database row, in files under the data directory, or in
+S3-compatible object storage (``attachments.AttachmentStorage`` chooses), and what is derived from
+it (thumbnails, motion-photo clips, metadata stripped on upload)."""
