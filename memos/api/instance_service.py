@@ -116,7 +116,7 @@ class InstanceService:
         except ValueError as exc:
             raise RpcError(Code.INVALID_ARGUMENT, f"invalid instance setting: {exc}") from exc
         current = await self._store.instance_settings.get(key)
-        rules.prepare_update(incoming, current)
+        rules.prepare_update(incoming, current, data_dir=self._profile.data)
         if key == "GENERAL":
             stored = await self._write_general(incoming)
         else:

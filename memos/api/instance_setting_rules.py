@@ -7,12 +7,15 @@ send them back).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from memos.api.ids import short_uuid
 from memos.call import Code, RpcError
 from memos.gen.store import instance_setting_pb2 as store
+from memos.storage.local import OutsideDataDirectory, local_target
+from memos.storage.template import expand_template
 
 LOCKOUT_MESSAGE = (
     "password authentication for regular users cannot be disabled without an effective identity provider"
@@ -28,15 +31,19 @@ DEFAULT_ENDPOINTS = {
 MAX_MODEL_BYTES = 256
 MAX_LANGUAGE_BYTES = 32
 MAX_PROMPT_BYTES = 4096
+# Uploads arrive whole (base64 inside JSON or a protobuf field), so the limit bounds the memory
+# one request may take; beyond 1 GiB a small server would run out of memory first.
+MAX_UPLOAD_SIZE_LIMIT_MB = 1024
 
 # Constructs Python's re accepts but RE2 (what Memos compiles tag patterns with) does not.
 _NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 
 
-def prepare_update(incoming: store.InstanceSetting, current: store.InstanceSetting) -> None:
+def prepare_update(incoming: store.InstanceSetting, current: store.InstanceSetting, *, data_dir: str) -> None:
     """Validate ``incoming`` in place and carry over kept secrets; RpcError INVALID_ARGUMENT on bad input."""
     key = store.InstanceSettingKey.Name(incoming.key)
     if key == "STORAGE":
+        _check_storage(incoming.storage_setting, data_dir)
         _keep_s3_secret(incoming.storage_setting, current.storage_setting)
     elif key == "TAGS":
         problem = tag_rule_violation(incoming.tags_setting)
@@ -46,6 +53,23 @@ def prepare_update(incoming: store.InstanceSetting, current: store.InstanceSetti
         keep_smtp_password(incoming.notification_setting.email, current.notification_setting.email)
     elif key == "AI":
         _prepare_ai(incoming.ai_setting, current.ai_setting)
+
+
+def _check_storage(setting: store.InstanceStorageSetting, data_dir: str) -> None:
+    """Refuse what Memos would accept and then fail on (or be harmed by) at upload time."""
+    if not 0 <= setting.upload_size_limit_mb <= MAX_UPLOAD_SIZE_LIMIT_MB:
+        raise _invalid_setting(
+            f"upload_size_limit_mb must be between 0 (the default, 30) and {MAX_UPLOAD_SIZE_LIMIT_MB}"
+        )
+    if setting.filepath_template:
+        # Any filename and any time give the same directory part, so one expansion tells.
+        sample = expand_template(setting.filepath_template, "file.txt", dt.datetime.now().astimezone())
+        try:
+            local_target(data_dir, sample)
+        except OutsideDataDirectory:
+            raise _invalid_setting(
+                "filepath_template must stay inside the data directory (no '..' out of it, no absolute path elsewhere)"
+            ) from None
 
 
 def _keep_s3_secret(incoming: store.InstanceStorageSetting, current: store.InstanceStorageSetting) -> None:

@@ -537,3 +537,22 @@ def test_stats_for_an_admin_are_memoised(callers: Callers, profile: Profile) -> 
         headers=callers.admin,
     )
     assert as_binary.generated_time.ToJsonString() == body["generatedTime"]
+
+
+@pytest.mark.parametrize("template", ["../{filename}", "assets/../../x/{filename}", "/etc/{filename}", "/"])
+def test_a_storage_template_leading_out_of_the_data_dir_is_refused(callers: Callers, template: str) -> None:
+    response = callers.patch("STORAGE", {"storageSetting": {"storageType": "LOCAL", "filepathTemplate": template}})
+    assert response.status_code == 400, response.text
+    assert "filepath_template must stay inside the data directory" in response.json()["message"]
+    assert callers.get("STORAGE")["storageSetting"]["filepathTemplate"] == "assets/{timestamp}_{uuid}_{filename}"
+
+
+def test_storage_templates_inside_the_data_dir_and_sane_limits_are_accepted(callers: Callers) -> None:
+    data = callers.client.app.state.profile.data
+    for template in ("files/{year}/{month}/{filename}", "{uuid}", f"{data}/abs/{{filename}}", "a/../b/{filename}"):
+        setting = {"storageSetting": {"storageType": "LOCAL", "filepathTemplate": template}}
+        assert callers.patch("STORAGE", setting).status_code == 200, template
+    assert callers.patch("STORAGE", {"storageSetting": {"uploadSizeLimitMb": 1024}}).status_code == 200
+    for limit in (1025, 2**62, -1):
+        refused = callers.patch("STORAGE", {"storageSetting": {"uploadSizeLimitMb": str(limit)}})
+        assert refused.status_code == 400 and "upload_size_limit_mb must be between" in refused.json()["message"]
