@@ -169,7 +169,7 @@ def create_app(profile: Profile) -> Starlette:
             *lazy_routes(RSS_PATHS, lambda: _rss_routes(store, profile)),
             *lazy_routes(MCP_PATHS, lambda: _mcp_routes(table, profile, body_limits, body_budget)),
         ],
-        middleware=web_middleware(profile),
+        middleware=web_middleware(profile, store=store),
         exception_handlers=echo_exception_handlers(),
         lifespan=lifespan,
     )
