@@ -114,7 +114,9 @@ class Watch:
         page.on("console", lambda message: message.type == "error"
                 and self.note(f"console: {message.text} at {message.location.get('url')}"))
         page.on("pageerror", lambda error: self.note(f"exception: {error}"))
-        page.on("requestfailed", lambda request: self.note(f"failed: {request.url} {request.failure}"))
+        # A request cut short by the test's own reload or navigation (ERR_ABORTED) did not fail.
+        page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED"
+                and self.note(f"failed: {request.url} {request.failure}"))
         page.on("response", lambda response: response.status >= 400
                 and self.note(f"http {response.status}: {response.url}"))
         return page

@@ -1,5 +1,5 @@
 // Messages: one catalog per locale in i18n/<locale>.js (a default export of key -> text).
-// t('memo.saved') or t('feed.count', {n: 3}) with {name} placeholders; English fills any gap.
+// t('memo.deleted') or t('feed.remove-filter', {value: 'x'}) with {name} placeholders; English fills any gap.
 import en from '../i18n/en.js';
 import {emit} from './state.js';
 
