@@ -128,24 +128,22 @@ class ThumbnailCache:
     async def _make(
         self, uid: str, content_type: str, read_source: ReadSource, target: pathlib.Path
     ) -> pathlib.Path | None:
-        source: Source | None = None
+        if target.is_file():  # made by a request that finished just before this one began
+            return target
         try:
             source = await read_source()
-            stream = io.BytesIO(source) if isinstance(source, bytes) else source
-            head = stream.read(PROBE_LENGTH)
-            stream.seek(0)
-            if has_colour_profile_markers(head, content_type):
-                return None
-            await asyncio.wrap_future(self._worker().submit(render_thumbnail, stream, target))
-            return target
+            try:
+                job = self._worker().submit(thumbnail_job, source, content_type, target)
+            except BaseException:
+                if not isinstance(source, bytes):
+                    source.close()
+                raise
+            return target if await asyncio.wrap_future(job) else None
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as error:  # any failure serves the original; the reason goes to the log
             log.warning("thumbnail of attachment %s not made: %s", uid, error)
             return None
-        finally:
-            if source is not None and not isinstance(source, bytes):
-                source.close()
 
     def _worker(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:
@@ -154,6 +152,23 @@ class ThumbnailCache:
                     max_workers=self._concurrency, thread_name_prefix="thumbnail"
                 )
             return self._executor
+
+
+def thumbnail_job(source: Source, content_type: str, target: pathlib.Path) -> bool:
+    """In a worker thread: write the thumbnail of ``source`` unless it is colour-managed (False).
+
+    The job owns ``source`` and closes it, so an abandoned request cannot close it under the job.
+    """
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        head = stream.read(PROBE_LENGTH)
+        if has_colour_profile_markers(head, content_type):
+            return False
+        stream.seek(0)
+        render_thumbnail(stream, target)
+        return True
+    finally:
+        stream.close()
 
 
 def render_thumbnail(source: IO[bytes], target: pathlib.Path) -> None:
