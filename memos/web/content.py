@@ -430,12 +430,12 @@ def _one_range(element: str, size: int) -> ByteRange | None:
         count = _position(last)
         return ByteRange(size - min(count, size), min(count, size)) if count else None
     start = _position(first)
-    stop = _position(last) if last else size - 1
-    if stop < start:
+    if last and _position(last) < start:
         raise RangeNotSatisfiable(f"malformed range {element!r}")
     if start >= size:
         return None
-    return ByteRange(start, min(stop, size - 1) - start + 1)
+    stop = min(_position(last), size - 1) if last else size - 1
+    return ByteRange(start, stop - start + 1)
 
 
 def _position(digits: str) -> int:
