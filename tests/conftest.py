@@ -18,6 +18,7 @@ from support import (
     running_server,
 )
 
+from memos.gen.store.instance_setting_pb2 import StorageS3Config
 from memos.profile import Profile
 
 
@@ -88,3 +89,14 @@ def world(tmp_path: pathlib.Path) -> Iterator[object]:
     from memo_support import memo_world
 
     yield from memo_world(tmp_path / "world")
+
+
+@pytest.fixture(scope="session")
+def s3_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StorageS3Config]:
+    """moto's S3 server as a process on 127.0.0.1 for the whole session, with an empty bucket;
+    the config addresses it path style. Shared: use keys of your own, and copy the config
+    (``StorageS3Config().CopyFrom(...)``) before changing it."""
+    from storage.s3_server import running_moto
+
+    with running_moto(tmp_path_factory.mktemp("moto")) as config:
+        yield config

@@ -12,7 +12,6 @@ import hashlib
 import importlib.resources
 import mimetypes
 import os
-import re
 from pathlib import Path
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -20,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memos.store import Store
+from memos.web.content import BytesSource, content_response
 from memos.web.ui_page import BASE_HEADERS, UiPages
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
@@ -94,9 +94,6 @@ def content_type(name: str) -> str:
     return _CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-_SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-
-
 class BundleFile:
     """One file of the UI bundle, held in memory: the bundle is small and never changes
     while the server runs, so it is read once instead of through a file-reading thread."""
@@ -107,32 +104,9 @@ class BundleFile:
         self.content_type = content_type(path.name)
 
     def response(self, request_headers: Headers, extra: dict[str, str], method: str) -> Response:
-        """200, 206 for one satisfiable byte range, 416 for an unsatisfiable one, 304 for a matching ETag."""
-        headers = {**extra, "ETag": self.etag, "Accept-Ranges": "bytes", "Content-Type": self.content_type}
-        if self.etag in request_headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        status, body = 200, self.content
-        wanted = _SINGLE_RANGE.fullmatch(request_headers.get("range", "").replace(" ", ""))
-        if wanted and (wanted.group(1) or wanted.group(2)):
-            span = _byte_span(wanted.group(1), wanted.group(2), len(self.content))
-            if span is None:
-                headers["Content-Range"] = f"bytes */{len(self.content)}"
-                return Response(status_code=416, headers=headers)
-            start, end = span
-            status, body = 206, self.content[start : end + 1]
-            headers["Content-Range"] = f"bytes {start}-{end}/{len(self.content)}"
-        headers["Content-Length"] = str(len(body))
-        return Response(b"" if method == "HEAD" else body, status_code=status, headers=headers)
-
-
-def _byte_span(first: str, last: str, size: int) -> tuple[int, int] | None:
-    """The inclusive byte span of ``first-last`` in a body of ``size`` bytes; None when unsatisfiable."""
-    if not first:  # a suffix: the last N bytes
-        count = int(last)
-        return (max(size - count, 0), size - 1) if count and size else None
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    return (start, end) if start <= end and start < size else None
+        """The file with byte ranges and conditional requests (memos.web.content), ETag and no Last-Modified."""
+        source = BytesSource(self.content, etag=self.etag)
+        return content_response(source, request_headers, method, content_type=self.content_type, headers=extra)
 
 
 class FrontendMiddleware:
