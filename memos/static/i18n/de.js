@@ -1,5 +1,6 @@
 // Deutsch.
 export default {
+  // @ui-a: keys of the attachments/detail/share/reactions work go below this line
   'auth.admin': 'Admin',
   'auth.admin-sign-in': 'Als Admin anmelden',
   'auth.back-to-sign-in': 'Zurück zur Anmeldung',
@@ -55,6 +56,7 @@ export default {
   'memo.created-at': 'Erstellt',
   'memo.delete': 'Löschen',
   'memo.delete-message': 'Die Notiz wird endgültig gelöscht; das lässt sich nicht rückgängig machen.',
+  // @ui-b: keys of the settings/inbox/shortcuts/about work go below this line
   'memo.delete-title': 'Diese Notiz löschen?',
   'memo.deleted': 'Notiz gelöscht',
   'memo.edit': 'Bearbeiten',
@@ -111,4 +113,5 @@ export default {
   'visibility.private': 'Privat',
   'visibility.protected': 'Geschützt',
   'visibility.public': 'Öffentlich',
+  // @ui-c: keys of the feed/editor/live/calendar work go below this line
 };

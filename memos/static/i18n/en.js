@@ -1,5 +1,6 @@
 // English: the reference catalog. Every key the UI uses is here; other locales fall back to it.
 export default {
+  // @ui-a: keys of the attachments/detail/share/reactions work go below this line
   'auth.admin': 'Admin',
   'auth.admin-sign-in': 'Sign in as admin',
   'auth.back-to-sign-in': 'Back to sign in',
@@ -55,6 +56,7 @@ export default {
   'memo.created-at': 'Created',
   'memo.delete': 'Delete',
   'memo.delete-message': 'The memo is deleted for good; this cannot be undone.',
+  // @ui-b: keys of the settings/inbox/shortcuts/about work go below this line
   'memo.delete-title': 'Delete this memo?',
   'memo.deleted': 'Memo deleted',
   'memo.edit': 'Edit',
@@ -111,4 +113,5 @@ export default {
   'visibility.private': 'Private',
   'visibility.protected': 'Protected',
   'visibility.public': 'Public',
+  // @ui-c: keys of the feed/editor/live/calendar work go below this line
 };
