@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from memos.api.ai_service import AIService
+from memos.api.attachment.service import AttachmentService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
@@ -43,6 +44,7 @@ from memos.rpc.interceptors import standard_interceptors
 from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
 from memos.rpc.transport import BodyBudget, BodyLimitOf
+from memos.storage.attachments import AttachmentStorage
 from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
@@ -96,12 +98,15 @@ def create_app(profile: Profile) -> Starlette:
     link_previewer = LinkPreviewer(guard)
     # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
     live_hub = LiveHub()
+    # The one place attachment bytes are saved and removed (its S3 clients close with the app).
+    attachment_storage = AttachmentStorage(profile.data)
+    memo_parts = (store, profile, memo_effects, live_hub, attachment_storage)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
         AuthService(store, sso=SsoSignIn(store)),
         # memos.api.v1.UserService, one object per concern, each binding its own RPCs.
-        UserAccountService(store, profile),
+        UserAccountService(store, profile, attachment_storage),
         UserSettingService(store, profile),
         PersonalAccessTokenService(store, profile),
         UserWebhookService(store, profile),
@@ -109,18 +114,19 @@ def create_app(profile: Profile) -> Starlette:
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
         # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
-        MemoService(store, profile, memo_effects, live_hub),
-        MemoCommentService(store, profile, memo_effects, live_hub),
-        MemoRelationService(store, profile, memo_effects, live_hub),
-        MemoReactionService(store, profile, memo_effects, live_hub),
-        MemoShareService(store, profile, memo_effects, live_hub),
+        MemoService(*memo_parts),
+        MemoCommentService(*memo_parts),
+        MemoRelationService(*memo_parts),
+        MemoReactionService(*memo_parts),
+        MemoShareService(*memo_parts),
+        AttachmentService(store, attachment_storage),
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
         ShortcutService(store),
     ])
     extensions = MethodTable.from_package(EXT_PACKAGE)
-    extensions.bind([MemoHtmlService(store, profile, memo_effects, live_hub)])
+    extensions.bind([MemoHtmlService(*memo_parts)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -138,6 +144,7 @@ def create_app(profile: Profile) -> Starlette:
             live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await link_previewer.close()
+            await attachment_storage.close()
             await store.close()
 
     body_limits = RequestBodyLimits(store)
@@ -177,6 +184,7 @@ def create_app(profile: Profile) -> Starlette:
     app.state.profile = profile
     app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
+    app.state.attachment_storage = attachment_storage
     return app
 
 

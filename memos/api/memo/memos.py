@@ -10,6 +10,7 @@ from google.protobuf import empty_pb2
 
 from memos.api import live
 from memos.api.access import require_caller
+from memos.api.attachment.removal import remove_stored
 from memos.api.convert.memo import (
     location_to_payload,
     remember_snippet,
@@ -27,7 +28,6 @@ from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
 from memos.markdown import HTML_VERSION, fill_payload
-from memos.storage.local import remove_attachment_files
 from memos.store import (
     FindMemo,
     Memo,
@@ -235,10 +235,8 @@ class MemoService(MemoWriter):
             removed = await self._store.memos.delete(memo.id)
         except StoreError as exc:
             raise RpcError(Code.NOT_FOUND, "memo not found") from exc  # deleted meanwhile
-        failures = remove_attachment_files(self._profile.data, removed)
-        for attachment_id, error in failures:
-            # The rows are gone; a file that could not be removed is only an orphan on disk.
-            log.warning("file of attachment %s not removed: %s", attachment_id, error)
+        # The rows are gone; content that could not be removed is only an orphan (logged).
+        await remove_stored(self._store, self._storage, removed)
         self._publish(live.memo_deleted(request.name, memo))
         return empty_pb2.Empty()
 
