@@ -13,6 +13,7 @@ from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.memo.attachments import MemoAttachmentService
 from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo.memos import MemoService
@@ -117,6 +118,7 @@ def create_app(profile: Profile) -> Starlette:
         MemoService(*memo_parts),
         MemoCommentService(*memo_parts),
         MemoRelationService(*memo_parts),
+        MemoAttachmentService(*memo_parts),
         MemoReactionService(*memo_parts),
         MemoShareService(*memo_parts),
         AttachmentService(store, attachment_storage),

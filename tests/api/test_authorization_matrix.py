@@ -429,10 +429,11 @@ ROWS += [
     Row("MemoService/GetLinkMetadata", _empty, True, False, "anyone", ok=400),
     Row("MemoService/BatchGetLinkMetadata", _empty, True, False, "anyone", ok=400),
 ]
-# The memo RPCs of later issues: the access layer already applies; the service answers "unimplemented".
+# A memo's attachments: its creator or an admin (the memo is PRIVATE, so reading is theirs too).
 ROWS += [
-    Row(f"MemoService/{name}", _empty, False, False, "unimplemented")
-    for name in ("SetMemoAttachments", "ListMemoAttachments")
+    Row("MemoService/SetMemoAttachments", _const({"name": _ALICE_MEMO, "attachments": []}), False, False,
+        "self_or_admin"),
+    Row("MemoService/ListMemoAttachments", _const({"name": _ALICE_MEMO}), False, False, "self_or_admin"),
 ]
 # Attachments: any signed-in user uploads and lists their own; alice's unlinked file is hers and
 # the admin's, except that DeleteAttachment finds only the caller's own (404 for everyone else).

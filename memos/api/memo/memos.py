@@ -19,6 +19,7 @@ from memos.api.convert.memo import (
     visibility_to_store,
 )
 from memos.api.filters import memo_filter
+from memos.api.memo.attachments import AttachmentPlan, apply_attachments, plan_attachments
 from memos.api.memo.lookup import list_scope
 from memos.api.memo.writer import MemoWriter, client_time
 from memos.api.names import parse_memo_name
@@ -150,6 +151,8 @@ class MemoService(MemoWriter):
         plan = await self._update_plan(memo, request.memo, paths, caller, parent)
         references = tuple(plan.references) if plan.references is not None else None
         updated = await self._store.memos.update(dataclasses.replace(plan.update, id=memo.id, references=references))
+        if plan.attachments is not None:
+            await apply_attachments(self._store, self._storage, memo.id, plan.attachments)
         if plan.html is not None:
             await self._store.memo_html.put(memo.id, updated.content, plan.html, HTML_VERSION)
         message = await self._render_one(updated, caller)
@@ -173,6 +176,7 @@ class MemoService(MemoWriter):
         mentions: tuple[str, ...] | None = None
         html: str | None = None
         references: list[int] | None = None
+        attachments: AttachmentPlan | None = None
         for path in paths:
             if path == "content":
                 await self._check_content(wanted.content)
@@ -206,8 +210,7 @@ class MemoService(MemoWriter):
                 else:
                     payload.ClearField("location")
             elif path == "attachments":
-                if wanted.attachments or await self._has_attachments(memo):
-                    raise RpcError(Code.UNIMPLEMENTED, "changing a memo's attachments is not implemented yet")
+                attachments = await plan_attachments(self._store, memo.id, wanted.attachments, caller)
             elif path == "relations":
                 references = await self._reference_targets(
                     wanted.relations, caller, self_uid=memo.uid, self_id=memo.id
@@ -216,11 +219,7 @@ class MemoService(MemoWriter):
                 raise RpcError(Code.INVALID_ARGUMENT, f"invalid update path: {path}")
         if payload is not None:
             changes["payload"] = payload
-        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, html, references)
-
-    async def _has_attachments(self, memo: Memo) -> bool:
-        found = await self._store.attachments.find_by_memo_ids([memo.id], per_memo_limit=1)
-        return bool(found[memo.id])
+        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, html, references, attachments)
 
     # --- DeleteMemo ---------------------------------------------------------------------------
 
@@ -257,6 +256,7 @@ class _UpdatePlan:
     mentions: tuple[str, ...] | None  # set when the content changes: its mentions
     html: str | None  # set when the content changes: its rendering, stored once here rather than on reads
     references: list[int] | None  # set when the mask names relations: the new outgoing references
+    attachments: AttachmentPlan | None  # set when the mask names attachments: the memo's new set
 
 
 def _copy_payload(payload: memo_pb2.MemoPayload | None) -> memo_pb2.MemoPayload:
