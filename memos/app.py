@@ -1,6 +1,7 @@
 """create_app(profile): the one place where the parts are wired together."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -46,9 +47,11 @@ from memos.rpc.methods import MethodTable
 from memos.rpc.router import rpc_routes
 from memos.rpc.transport import BodyBudget, BodyLimitOf
 from memos.storage.attachments import AttachmentStorage
+from memos.storage.presign import keep_presigned_links_fresh
 from memos.store import FindMemo, Store
 from memos.store.errors import DatabaseDamaged
 from memos.web import echo_exception_handlers, web_middleware, web_routes
+from memos.web.attachment_files import AttachmentFiles
 from memos.web.files import file_routes
 from memos.web.lazy import lazy_routes
 from memos.web.sse import sse_routes
@@ -99,15 +102,17 @@ def create_app(profile: Profile) -> Starlette:
     link_previewer = LinkPreviewer(guard)
     # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
     live_hub = LiveHub()
-    # The one place attachment bytes are saved and removed (its S3 clients close with the app).
-    attachment_storage = AttachmentStorage(profile.data)
-    memo_parts = (store, profile, memo_effects, live_hub, attachment_storage)
+    # The one place attachment bytes are saved and removed (its S3 clients close with the app);
+    # the file server reads through it too.
+    storage = AttachmentStorage(profile.data)
+    attachment_files = AttachmentFiles(store, profile, storage)
+    memo_parts = (store, profile, memo_effects, live_hub, storage)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
         AuthService(store, sso=SsoSignIn(store)),
         # memos.api.v1.UserService, one object per concern, each binding its own RPCs.
-        UserAccountService(store, profile, attachment_storage),
+        UserAccountService(store, profile, storage),
         UserSettingService(store, profile),
         PersonalAccessTokenService(store, profile),
         UserWebhookService(store, profile),
@@ -121,7 +126,7 @@ def create_app(profile: Profile) -> Starlette:
         MemoAttachmentService(*memo_parts),
         MemoReactionService(*memo_parts),
         MemoShareService(*memo_parts),
-        AttachmentService(store, attachment_storage),
+        AttachmentService(store, storage),
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
@@ -140,13 +145,16 @@ def create_app(profile: Profile) -> Starlette:
             await store.start()
         except DatabaseDamaged as error:
             raise StartupError(damaged_database_message(profile.dsn, error)) from None
+        presigner = asyncio.create_task(keep_presigned_links_fresh(store, storage), name="s3-presign")
         try:
             yield
         finally:
+            presigner.cancel()
             live_hub.close()  # normally closed already by the shutdown signal (see memos.cli)
             await memo_effects.close()  # queued e-mails and deliveries are dropped, as on a Memos restart
             await link_previewer.close()
-            await attachment_storage.close()
+            await storage.close()
+            attachment_files.close()
             await store.close()
 
     body_limits = RequestBodyLimits(store)
@@ -168,7 +176,7 @@ def create_app(profile: Profile) -> Starlette:
     app = Starlette(
         routes=[
             # The specific file routes first: the gateway's /file catch-all answers every other /file path.
-            *file_routes(store, profile),
+            *file_routes(store, profile, attachment_files.serve),
             # Before the gateway's /api/v1 catch-all.
             *sse_routes(store, live_hub),
             # The extensions first: /api/v1/{rest:path} would not take /api/pyz/v1, but keep it obvious.
@@ -186,7 +194,7 @@ def create_app(profile: Profile) -> Starlette:
     app.state.profile = profile
     app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
-    app.state.attachment_storage = attachment_storage
+    app.state.attachment_storage = storage
     return app
 
 

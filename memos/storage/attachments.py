@@ -22,7 +22,7 @@ from memos.storage.template import expand_template
 from memos.store import STORAGE_DATABASE, STORAGE_LOCAL, STORAGE_S3, AttachmentRef
 
 if TYPE_CHECKING:
-    from memos.storage.s3 import S3Client
+    from memos.storage.s3 import S3Client, S3Clients
 
 log = logging.getLogger("memos.storage")
 
@@ -48,7 +48,7 @@ class StoredContent:
 class AttachmentStorage:
     def __init__(self, data_dir: str) -> None:
         self.data_dir = data_dir
-        self._s3_clients: dict[bytes, S3Client] = {}
+        self._s3_clients: S3Clients | None = None  # made on first use: most servers never load S3 code
 
     async def save(
         self, setting: StorageSetting, *, uid: str, filename: str, content_type: str, content: bytes, now: dt.datetime
@@ -99,13 +99,11 @@ class AttachmentStorage:
 
     def s3_client(self, config: instance_setting_pb2.StorageS3Config) -> S3Client:
         """One client (and connection pool) per distinct configuration."""
-        from memos.storage.s3 import S3Client
+        if self._s3_clients is None:
+            from memos.storage.s3 import S3Clients
 
-        identity = config.SerializeToString(deterministic=True)
-        client = self._s3_clients.get(identity)
-        if client is None:
-            client = self._s3_clients[identity] = S3Client(config)
-        return client
+            self._s3_clients = S3Clients()
+        return self._s3_clients.get(config)
 
     async def remove(
         self, removed: Iterable[AttachmentRef], *, fallback_s3: instance_setting_pb2.StorageS3Config | None = None
@@ -142,6 +140,5 @@ class AttachmentStorage:
         return ""
 
     async def close(self) -> None:
-        clients, self._s3_clients = list(self._s3_clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        if self._s3_clients is not None:
+            await self._s3_clients.aclose()

@@ -10,6 +10,7 @@ import base64
 import binascii
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +24,8 @@ from memos.store import ROW_STATUS_NORMAL, FindUser, Store, User
 from memos.web.errors import echo_error
 
 logger = logging.getLogger("memos.web")
+
+ASGIHandler = Callable[[Request], Awaitable[Response]]
 
 UNAUTHORIZED = "unauthorized access"
 USER_NOT_FOUND = "user not found"
@@ -90,8 +93,11 @@ def file_response(content: bytes, content_type: str) -> Response:
     return Response(content, headers=headers, media_type=content_type)
 
 
-def file_routes(store: Store, profile: Profile) -> list[BaseRoute]:
-    """The specific `/file/...` routes; register them before the `/file` catch-all of the gateway."""
+def file_routes(store: Store, profile: Profile, attachments: ASGIHandler) -> list[BaseRoute]:
+    """The specific `/file/...` routes; register them before the `/file` catch-all of the gateway.
+
+    ``attachments`` answers `/file/attachments/{uid}/{filename}` (``memos.web.attachment_files``).
+    """
 
     async def avatar(request: Request) -> Response:
         if not profile.is_public and await file_caller(store, request) is None:
@@ -114,4 +120,7 @@ def file_routes(store: Store, profile: Profile) -> list[BaseRoute]:
             return echo_error(404, AVATAR_NOT_FOUND)  # Memos: 500; damaged data is no avatar either
         return file_response(content, content_type)
 
-    return [Route("/file/users/{username}/avatar", avatar, methods=["GET"])]
+    return [
+        Route("/file/users/{username}/avatar", avatar, methods=["GET"]),
+        Route("/file/attachments/{uid}/{filename:path}", attachments, methods=["GET", "HEAD"]),
+    ]
