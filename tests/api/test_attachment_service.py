@@ -265,6 +265,9 @@ def test_111_two_uploads_of_one_name_get_their_own_files(world: World) -> None:
     references = {row[0] for row in _rows(world, "SELECT reference FROM attachment")}
     assert len(references) == 2
     assert (_stored_bytes(world, first["name"]), _stored_bytes(world, second["name"])) == (b"first", b"second")
+    for created, content in ((first, b"first"), (second, b"second")):
+        served = world.client.get(f"/file/{created['name']}/screenshot.png", headers=world.headers["alice"])
+        assert (served.status_code, served.content) == (200, content)
 
 
 # --- ListAttachments -------------------------------------------------------------------------------------------------
