@@ -1,4 +1,5 @@
-"""Filters in requests (ListMemos, ListAllUserStats, shortcuts): compiled once, refused with their diagnostic."""
+"""Filters in requests (ListMemos, ListAllUserStats, shortcuts, ListAttachments): compiled once, refused
+with their diagnostic."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,5 +23,17 @@ def memo_filter(text: str) -> Condition | None:
 
     try:
         return parse_memo_filter(text)
+    except FilterError as exc:
+        raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None
+
+
+def attachment_filter(text: str) -> Condition | None:
+    """The condition of ListAttachments' filter (the attachment fields); refused like ``memo_filter``."""
+    if not text:
+        return None
+    from memos.filter import FilterError, parse_attachment_filter
+
+    try:
+        return parse_attachment_filter(text)
     except FilterError as exc:
         raise RpcError(Code.INVALID_ARGUMENT, f"invalid filter: {exc}") from None

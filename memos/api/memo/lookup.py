@@ -20,7 +20,7 @@ batch; creators' usernames come from the store's user cache), dropping memos who
 creator row is gone. ``single=True`` is the shape of one-memo responses: relation snippets
 filled and at most 100 attachments.
 
-Every part is constructed as ``(store, profile, effects, live)`` (``memos/app.py``). After a
+Every part is constructed as ``(store, profile, effects, live, storage)`` (``memos/app.py``). After a
 committed write it calls ``self._effects`` (``memos.api.memo_effects``) and
 ``self._publish(<event helper of memos.api.live>(...))``.
 """
@@ -40,6 +40,7 @@ from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.markdown import Derived, derive
 from memos.profile import Profile
+from memos.storage.attachments import AttachmentStorage
 from memos.store import (
     RELATION_COMMENT,
     RELATION_REFERENCE,
@@ -62,11 +63,20 @@ _INLINE_DERIVE_CHARS = 16_384
 class MemoLookups:
     """What every part of MemoService shares: the store, the profile, the side effects, lookups and rendering."""
 
-    def __init__(self, store: Store, profile: Profile, effects: MemoEffects, live: LiveHub | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        effects: MemoEffects,
+        live: LiveHub | None = None,
+        storage: AttachmentStorage | None = None,
+    ) -> None:
         self._store = store
         self._profile = profile
         self._effects = effects
         self._live = live
+        # Where removed attachments' bytes are deleted; create_app passes its one instance.
+        self._storage = storage or AttachmentStorage(profile.data)
 
     # --- lookups -------------------------------------------------------------------------
 
