@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from google.protobuf import empty_pb2
 
-from memos.api import live
 from memos.api.access import is_admin, require_caller
 from memos.api.attachment.removal import remove_stored
 from memos.api.convert.attachment import attachment_to_message
@@ -31,7 +30,7 @@ from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import attachment_service_pb2 as attachment_api
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.storage.attachments import AttachmentStorage
-from memos.store import Attachment, FindAttachment, SetMemoAttachments, Store, UpdateMemo, User
+from memos.store import Attachment, FindAttachment, SetMemoAttachments, Store, User
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,13 +53,7 @@ class MemoAttachmentService(MemoLookups):
         creator = await self._creator_of(memo)
         plan = await plan_attachments(self._store, memo.id, request.attachments, caller)
         await apply_attachments(self._store, self._storage, memo.id, plan)
-        updated = await self._store.memos.update(UpdateMemo(id=memo.id, updated_ts=int(time.time())))
-        parent = await self._parent_of(updated)
-        message = await self._render_one(updated, caller)
-        await self._effects.memo_updated(
-            message, memo_id=memo.id, creator=creator, parent=self._parent_memo(parent) if parent else None
-        )
-        self._publish(live.memo_updated(updated, parent))
+        await self._announce_set_change(memo, caller, creator)
         return empty_pb2.Empty()
 
     async def ListMemoAttachments(

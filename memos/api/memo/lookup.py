@@ -27,9 +27,11 @@ committed write it calls ``self._effects`` (``memos.api.memo_effects``) and
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from memos.api import live
 from memos.api.access import is_admin, require_caller
 from memos.api.convert.memo import MemoParts, memo_name, memo_to_message, visibility_to_message
 from memos.api.live import LiveHub, MemoEvent
@@ -51,6 +53,7 @@ from memos.store import (
     LinkedRelation,
     Memo,
     Store,
+    UpdateMemo,
     User,
 )
 
@@ -250,6 +253,17 @@ class MemoLookups:
         """Send a live event (spec §5.4) after a committed write; build it with the helpers of memos.api.live."""
         if self._live is not None:
             self._live.publish(event)
+
+    async def _announce_set_change(self, memo: Memo, caller: User, creator: User) -> None:
+        """After a memo's attachments or relations were replaced: the memo counts as updated now,
+        and says so once (webhook ``memos.memo.updated`` and live event ``memo.updated``)."""
+        updated = await self._store.memos.update(UpdateMemo(id=memo.id, updated_ts=int(time.time())))
+        parent = await self._parent_of(updated)
+        message = await self._render_one(updated, caller)
+        await self._effects.memo_updated(
+            message, memo_id=memo.id, creator=creator, parent=self._parent_memo(parent) if parent else None
+        )
+        self._publish(live.memo_updated(updated, parent))
 
 
 def visible_relation(relation: LinkedRelation, caller: User | None) -> bool:
