@@ -194,7 +194,7 @@ export default {
     showSidebar(memo);
     document.title = `${memo.snippet?.slice(0, 60) || t('nav.memo')}`;
     await comments.load();
-    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
     target?.scrollIntoView({block: 'center'});
     return undefined;
   },
