@@ -357,7 +357,7 @@ def unpack(wheel: Wheel, dest: Path) -> None:
 
 def copy_project(site: Path) -> None:
     shutil.copytree(
-        ROOT / "memos", site / "memos", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+        ROOT / "memos", site / "memos", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "*.pyi")
     )
 
 

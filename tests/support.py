@@ -547,5 +547,9 @@ THUMBNAIL_PROBE_OUTPUT = "JPEG JPEG 600 400\nPNG JPEG 600 400\nWEBP JPEG 600 400
 
 
 def tree_size(folder: pathlib.Path) -> int:
-    """Bytes of the files under ``folder`` (what an extraction costs on disk, block rounding aside)."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+    """Bytes of the files unpacked under ``folder``, block rounding aside; the bytecode Python caches beside
+    them as modules are first imported (about 2.3 MB once a server has run) is not counted."""
+    return sum(
+        path.stat().st_size for path in folder.rglob("*")
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts
+    )
