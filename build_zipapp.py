@@ -14,12 +14,14 @@ clone needs only Python 3.11+ with pip.
 With one target the wheels are unpacked flat. With several, pure-Python wheels
 go to the root, compiled wheels for every Python version (abi3) under
 `_arch/<cpu>-linux-gnu/` and those built for one version under
-`_arch/<cpu>-linux-gnu-cp3XX/` (apsw's differ beyond the file names); the
-preamble puts the folders of the running CPU and Python on sys.path. The preamble also
-refuses a Python the archive was not built for, and removes extractions of
-older builds of the same archive from the shiv root (shiv never does). The
-archive's __main__.py chooses where shiv unpacks when the home directory cannot
-be used and SHIV_ROOT is not set.
+`_arch/<cpu>-linux-gnu-cp3XX/` (apsw's differ beyond the file names); files all
+versions of a CPU share are stored once under `_arch/<cpu>-linux-gnu-cpany/`. The
+archive's start-up (pyz/launcher.py as __main__.py, pyz/unpack.py as
+_memos_unpack.py) refuses a machine the archive was not built for and unpacks only
+the running CPU's and Python's files; the preamble puts their folders on sys.path
+and removes extractions of older builds of the same archive (shiv never does).
+Payload memos never loads (LEFT_OUT, and bundled libraries no kept module needs)
+is left out of every build.
 
 Builds are reproducible: the same wheels and sources give the same bytes.
 """
