@@ -7,6 +7,8 @@ Select these tests with `-m arm64`. They skip only where qemu-aarch64-static can
 """
 from __future__ import annotations
 
+import base64
+import io
 import os
 import shutil
 import subprocess
@@ -106,7 +108,7 @@ def emulated_server(arm64: list[str], built_pyz_all: Path, tmp_path: Path, env: 
         stop_process(process, timeout=60)
 
 
-def test_the_pyz_serves_a_user_and_their_memos_on_arm64(emulated_server: str, env: dict[str, str]) -> None:
+def test_the_pyz_serves_a_user_their_memos_and_a_thumbnail_on_arm64(emulated_server: str, env: dict[str, str]) -> None:
     with httpx.Client(base_url=emulated_server, timeout=120) as client:
         signed_up = client.post("/api/v1/users", json={"username": "pi", "password": "raspberry"})
         assert signed_up.status_code == 200, signed_up.text
@@ -115,14 +117,38 @@ def test_the_pyz_serves_a_user_and_their_memos_on_arm64(emulated_server: str, en
                               headers=headers)
         assert created.status_code == 200, created.text
         listed = client.get("/api/v1/memos", headers=headers)
+        attachment = client.post("/api/v1/attachments", headers=headers, json={
+            "filename": "photo.png", "type": "image/png", "memo": created.json()["name"],
+            "content": base64.b64encode(_png(1600, 900)).decode(),
+        })
+        assert attachment.status_code == 200, attachment.text
+        uid = attachment.json()["name"].removeprefix("attachments/")
+        thumbnail = client.get(f"/file/attachments/{uid}/photo.png", params={"thumbnail": "true"}, headers=headers)
     assert listed.status_code == 200
     assert [memo["content"] for memo in listed.json()["memos"]] == ["Hello from #arm64"]
     assert created.json()["tags"] == ["arm64"]
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/jpeg"
+    assert thumbnail.content.startswith(b"\xff\xd8") and _image_size(thumbnail.content) == (600, 338)
     # Only arm64's and CPython 3.11's compiled folders were unpacked, and the whole extraction is small.
     [extraction] = Path(env["SHIV_ROOT"]).glob("memos.pyz_*")
     arch = extraction / "site-packages" / "_arch"
     assert sorted(p.name for p in arch.iterdir()) == ["aarch64-linux-gnu", "aarch64-linux-gnu-cp311"]
     assert tree_size(extraction / "site-packages") < 30_000_000
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(output, "PNG")
+    return output.getvalue()
+
+
+def _image_size(content: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(content)) as image:
+        return image.size
 
 
 def test_thumbnails_are_made_on_arm64(arm64: list[str], built_pyz_all: Path, tmp_path: Path,
