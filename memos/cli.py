@@ -356,6 +356,10 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `memos` command; returns the process exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["install-service"], ["uninstall-service"]):  # root's set-up, never the server's
+        from memos.ops.service import main as service_main
+
+        return service_main(args)
     if args[:1] == ["version"]:  # `--version` is a flag of the parser
         print(__version__)
         return 0
