@@ -123,10 +123,12 @@ def _open_export(path: pathlib.Path) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
         raise bad_input(f"{path} is not a zip made by 'memos export' (nor a folder of Markdown files)") from None
-    try:
-        manifest = json.loads(_read_entry(archive, MANIFEST, path))
-    except ValueError:
-        manifest = None
+    manifest = None
+    if MANIFEST in archive.namelist():
+        try:
+            manifest = json.loads(_read_entry(archive, MANIFEST, path))
+        except (ValueError, OpsError):
+            manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         archive.close()
         raise bad_input(f"{path} is a zip but not one made by 'memos export' (no valid {MANIFEST})")
