@@ -23,10 +23,15 @@ LOCAL = InstanceStorageSetting(storage_type=InstanceStorageSetting.LOCAL, filepa
 DATABASE = InstanceStorageSetting(storage_type=InstanceStorageSetting.DATABASE)
 
 
+def memos_environment() -> dict[str, str]:
+    """This environment without MEMOS_* settings (the tests pass every flag themselves)."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("MEMOS_")}
+
+
 def memos_command(*args: str, cwd: pathlib.Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`memos <args>` as a process of its own, without MEMOS_* settings of the environment."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MEMOS_")}
-    return subprocess.run([*MEMOS, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    """`memos <args>` as a process of its own."""
+    return subprocess.run([*MEMOS, *args], capture_output=True, text=True, timeout=timeout,
+                          env=memos_environment(), cwd=cwd)
 
 
 def sign_up(url: str, username: str, password: str = "pw") -> dict[str, str]:
@@ -83,9 +88,11 @@ class Stored:
 
 
 def attach(data_dir: pathlib.Path, memo_uid: str, filename: str, content: bytes,
-           setting: InstanceStorageSetting = LOCAL, *, outside: pathlib.Path | None = None) -> Stored:
+           setting: InstanceStorageSetting = LOCAL, *, outside: pathlib.Path | None = None,
+           reference: str = "") -> Stored:
     """An attachment of memo ``memo_uid`` saved as an upload would be (``outside``: a LOCAL file kept
-    elsewhere, as older Memos versions allowed), written by a store of its own beside the server."""
+    elsewhere, as older Memos versions allowed; ``reference``: a LOCAL row naming that path as it is),
+    written by a store of its own beside the server."""
 
     async def run() -> Stored:
         store = await Store.open("sqlite", str(data_dir / "memos_prod.db"), deployment_dir=None)
@@ -94,7 +101,9 @@ def attach(data_dir: pathlib.Path, memo_uid: str, filename: str, content: bytes,
             memo = await store.memos.get(FindMemo(uid=memo_uid, row_status=None, exclude_comments=False))
             assert memo is not None
             uid = f"att-{memo_uid}-{filename}".replace(".", "-")[:36].rstrip("-")
-            if outside is not None:
+            if reference:
+                kept: tuple[str, str, bytes | None] = ("LOCAL", reference, None)
+            elif outside is not None:
                 outside.mkdir(parents=True, exist_ok=True)
                 (outside / filename).write_bytes(content)
                 kept = ("LOCAL", str(outside / filename), None)

@@ -55,6 +55,9 @@ def copy_database(dsn: str, target: pathlib.Path, progress: Progress) -> None:
             source.execute("SELECT count(*) FROM sqlite_master").fetchall()  # takes the snapshot now
             _copy_in_steps(source, destination, progress)
             source.execute("COMMIT")
+            # The copy inherits WAL mode; as a single file it must not grow -wal/-shm companions
+            # when read (the server switches it back to WAL when it opens it).
+            destination.execute("PRAGMA journal_mode = DELETE").fetchall()
         finally:
             destination.close()
     except apsw.Error as exc:
