@@ -23,10 +23,11 @@ import tempfile
 from typing import Any
 
 from memos import __version__
-from memos.ops.common import HashingReader, OpsError, Progress, file_written_whole
-from memos.ops.snapshot import SnapshotFacts, copy_database, read_facts
+from memos.ops.common import HashingReader, OpsError, Progress, bad_input, file_written_whole
 from memos.profile import Profile
 from memos.storage.local import local_file
+from memos.store import InvalidValue, StoreError
+from memos.store.snapshot import SnapshotFacts, copy_online, read_facts
 
 FORMAT = "memos-backup"
 FORMAT_VERSION = 1
@@ -57,8 +58,7 @@ def run_backup(profile: Profile, output: pathlib.Path, progress: Progress) -> Ba
         prefix=".memos-backup-", dir=output.parent
     ) as scratch:
         snapshot = pathlib.Path(scratch) / pathlib.Path(profile.dsn).name
-        copy_database(profile.dsn, snapshot, progress)
-        facts = read_facts(snapshot)
+        facts = _snapshot(profile, snapshot, progress)
         with _open_archive(temporary, output) as archive:
             database = _add_file(archive, snapshot, f"database/{snapshot.name}", progress, "archiving")
             snapshot.unlink()  # the scratch space is needed once only
@@ -68,6 +68,27 @@ def run_backup(profile: Profile, output: pathlib.Path, progress: Progress) -> Ba
     for reference in missing:
         progress.line(f"warning: attachment file missing, not backed up: {reference['reference']}")
     return BackupResult(output, manifest)
+
+
+def _snapshot(profile: Profile, snapshot: pathlib.Path, progress: Progress) -> SnapshotFacts:
+    """Copy the live database to ``snapshot`` (with a progress bar) and read its facts."""
+    shown = 0
+
+    def on_progress(copied: int, total: int) -> None:
+        nonlocal shown
+        if copied == 0:
+            progress.start("database", total)
+        progress.advance(copied - shown)
+        shown = copied
+
+    try:
+        copy_online(profile.driver, profile.dsn, snapshot, on_progress)
+        progress.finish()
+        return read_facts(profile.driver, snapshot)
+    except InvalidValue as exc:
+        raise bad_input(str(exc)) from None
+    except StoreError as exc:
+        raise OpsError(str(exc)) from None
 
 
 def _add_file(
