@@ -29,7 +29,7 @@ import asyncio, sys
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 bodies = {}
@@ -51,6 +51,14 @@ async def json(request):
         await request.body()
     return Response(json_body(request.path_params["size"]), media_type="application/json")
 
+async def blob(request):
+    size = request.path_params["size"]
+    async def chunks():
+        chunk = b"x" * 65536
+        for start in range(0, size, 65536):
+            yield chunk[: size - start]
+    return StreamingResponse(chunks(), headers={"content-length": str(size)})
+
 config = Config()
 config.bind = [f"127.0.0.1:{sys.argv[1]}"]
 config.accesslog = None
@@ -58,6 +66,7 @@ app = Starlette(routes=[
     Route("/healthz", healthz),
     Route("/api/v1/auth/signin", signin, methods=["POST"]),
     Route("/json/{size:int}", json, methods=["GET", "POST"]),
+    Route("/blob/{size:int}", blob),
 ])
 asyncio.run(serve(app, config))
 """

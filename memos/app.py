@@ -9,10 +9,12 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from memos.api.ai_service import AIService
+from memos.api.attachment.service import AttachmentService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
 from memos.api.instance_service import InstanceService
 from memos.api.live import LiveHub
+from memos.api.memo.attachments import MemoAttachmentService
 from memos.api.memo.comments import MemoCommentService
 from memos.api.memo.link_metadata import LinkMetadataService
 from memos.api.memo.memos import MemoService
@@ -100,15 +102,17 @@ def create_app(profile: Profile) -> Starlette:
     link_previewer = LinkPreviewer(guard)
     # The one hub of live events: services that write memos publish to it, /api/v1/sse reads from it.
     live_hub = LiveHub()
-    # Where attachment bytes are saved and removed; the file server reads through it too.
+    # The one place attachment bytes are saved and removed (its S3 clients close with the app);
+    # the file server reads through it too.
     storage = AttachmentStorage(profile.data)
     attachment_files = AttachmentFiles(store, profile, storage)
+    memo_parts = (store, profile, memo_effects, live_hub, storage)
     table = MethodTable.from_package(API_PACKAGE)
     table.bind([
         InstanceService(store, profile),
         AuthService(store, sso=SsoSignIn(store)),
         # memos.api.v1.UserService, one object per concern, each binding its own RPCs.
-        UserAccountService(store, profile),
+        UserAccountService(store, profile, storage),
         UserSettingService(store, profile),
         PersonalAccessTokenService(store, profile),
         UserWebhookService(store, profile),
@@ -116,18 +120,20 @@ def create_app(profile: Profile) -> Starlette:
         UserStatsService(store, profile),
         UserNotificationService(store, profile),
         # memos.api.v1.MemoService, one object per concern (memos/api/memo/).
-        MemoService(store, profile, memo_effects, live_hub),
-        MemoCommentService(store, profile, memo_effects, live_hub),
-        MemoRelationService(store, profile, memo_effects, live_hub),
-        MemoReactionService(store, profile, memo_effects, live_hub),
-        MemoShareService(store, profile, memo_effects, live_hub),
+        MemoService(*memo_parts),
+        MemoCommentService(*memo_parts),
+        MemoRelationService(*memo_parts),
+        MemoAttachmentService(*memo_parts),
+        MemoReactionService(*memo_parts),
+        MemoShareService(*memo_parts),
+        AttachmentService(store, storage),
         LinkMetadataService(link_previewer),
         AIService(store),
         IdentityProviderService(store),
         ShortcutService(store),
     ])
     extensions = MethodTable.from_package(EXT_PACKAGE)
-    extensions.bind([MemoHtmlService(store, profile, memo_effects, live_hub)])
+    extensions.bind([MemoHtmlService(*memo_parts)])
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
@@ -180,7 +186,7 @@ def create_app(profile: Profile) -> Starlette:
             *lazy_routes(RSS_PATHS, lambda: _rss_routes(store, profile)),
             *lazy_routes(MCP_PATHS, lambda: _mcp_routes(table, profile, body_limits, body_budget)),
         ],
-        middleware=web_middleware(profile),
+        middleware=web_middleware(profile, store=store),
         exception_handlers=echo_exception_handlers(),
         lifespan=lifespan,
     )
@@ -188,6 +194,7 @@ def create_app(profile: Profile) -> Starlette:
     app.state.profile = profile
     app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
+    app.state.attachment_storage = storage
     return app
 
 

@@ -1,6 +1,7 @@
 """A small world for MemoService tests: a public instance with an admin and two users, and REST/Connect helpers."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import pathlib
@@ -98,3 +99,31 @@ def signed_in_world(world: type[SignedIn], data_dir: pathlib.Path, **profile: ob
 
 def error(response: Any) -> tuple[int, str]:
     return response.status_code, response.json()["message"]
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+ATTACHMENT_CONNECT = "/memos.api.v1.AttachmentService/"
+
+
+def upload(world: World, who: str, filename: str = "note.txt", content: bytes = b"hello", *,
+           attachment_id: str = "", **fields: Any) -> Any:
+    """CreateAttachment over REST (the body is the Attachment itself); the raw response."""
+    body = {"filename": filename, "content": base64.b64encode(content).decode(), **fields}
+    params = {"attachmentId": attachment_id} if attachment_id else {}
+    return world.client.post("/api/v1/attachments", params=params, json=body, headers=world.headers[who])
+
+
+def uploaded(world: World, who: str, filename: str = "note.txt", content: bytes = b"hello", **fields: Any) -> dict:
+    """An attachment created over REST (the test fails when the upload does)."""
+    response = upload(world, who, filename, content, **fields)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def set_storage(world: World, **setting: Any) -> None:
+    """Changes the STORAGE instance setting (as root), e.g. ``storageType="DATABASE"``."""
+    response = world.client.patch("/api/v1/instance/settings/STORAGE",
+                                  json={"name": "instance/settings/STORAGE", "storageSetting": setting},
+                                  headers=world.headers["root"])
+    assert response.status_code == 200, response.text

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from memos.profile import Profile
+from memos.store import Store
 from memos.web.cors import CorsMiddleware
 from memos.web.errors import echo_error, echo_exception_handlers
 from memos.web.frontend import FrontendMiddleware
@@ -31,9 +32,11 @@ def web_routes(profile: Profile, *, public_memo_uids: PublicMemoUids | None = No
     return [*health_routes(), *seo_routes(profile, public_memo_uids)]
 
 
-def web_middleware(profile: Profile, *, static_dir: str | os.PathLike[str] | None = None) -> list[Middleware]:
-    """CORS outside, then the UI (static files + SPA fallback) around the routes."""
+def web_middleware(profile: Profile, *, static_dir: str | os.PathLike[str] | None = None,
+                   store: Store | None = None) -> list[Middleware]:
+    """CORS outside, then the UI (static files + SPA fallback) around the routes; given the store,
+    the UI's pages carry the admin's custom code (memos.web.ui_page)."""
     return [
         Middleware(CorsMiddleware, instance_url=profile.instance_url),
-        Middleware(FrontendMiddleware, static_dir=static_dir),
+        Middleware(FrontendMiddleware, static_dir=static_dir, store=store),
     ]

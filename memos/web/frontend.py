@@ -18,7 +18,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memos.store import Store
 from memos.web.content import BytesSource, content_response
+from memos.web.ui_page import BASE_HEADERS, UiPages
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 IMMUTABLE = {"Cache-Control": "public, max-age=2592000, immutable"}
@@ -110,10 +112,12 @@ class BundleFile:
 class FrontendMiddleware:
     """ASGI middleware serving the UI around the routes (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, static_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, static_dir: str | os.PathLike[str] | None = None,
+                 store: Store | None = None) -> None:
         self.app = app
         self.root = Path(static_dir) if static_dir is not None else default_static_dir()
         self._files: dict[Path, BundleFile] = {}
+        self._pages = UiPages(store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_excluded(scope["path"]):
@@ -144,6 +148,11 @@ class FrontendMiddleware:
         return candidate if candidate.is_file() else None
 
     async def _send_file(self, file: Path, headers: dict[str, str], scope: Scope, receive: Receive, send: Send) -> None:
+        if file.suffix == ".html":  # a page: its own nonce, CSP and the admin's custom code (memos.web.ui_page)
+            page = await self._pages.response(file, headers, scope["method"])
+            await page(scope, receive, send)
+            return
+        headers = {**headers, **BASE_HEADERS}
         bundled = self._files.get(file)
         if bundled is None:
             bundled = self._files[file] = BundleFile(file)

@@ -23,6 +23,7 @@ from memos.gen.store import inbox_pb2
 from memos.store import CreateInbox, CreateUserIdentity
 
 CALLERS = ("anon", "alice", "bob", "root")
+ALICE_FILE_ID = "alice-file"  # an unlinked attachment of alice's
 _unique = itertools.count()
 
 
@@ -75,6 +76,9 @@ def _make_world(data_dir: pathlib.Path, public: bool) -> Iterator[World]:
             headers=alice,
         )
         share = client.post("/api/v1/memos/alice-private/shares", json={}, headers=alice)
+        upload = client.post(f"/api/v1/attachments?attachmentId={ALICE_FILE_ID}",
+                             json={"filename": "a.txt", "content": "aGk="}, headers=alice)
+        assert upload.status_code == 200, upload.text
         assert (reaction.status_code, share.status_code) == (200, 200), (reaction.text, share.text)
         store = client.app.state.store
         message = inbox_pb2.InboxMessage(
@@ -425,21 +429,27 @@ ROWS += [
     Row("MemoService/GetLinkMetadata", _empty, True, False, "anyone", ok=400),
     Row("MemoService/BatchGetLinkMetadata", _empty, True, False, "anyone", ok=400),
 ]
-# The memo RPCs of later issues: the access layer already applies; the service answers "unimplemented".
+# A memo's attachments: its creator or an admin (the memo is PRIVATE, so reading is theirs too).
 ROWS += [
-    Row(f"MemoService/{name}", _empty, False, False, "unimplemented")
-    for name in ("SetMemoAttachments", "ListMemoAttachments")
+    Row("MemoService/SetMemoAttachments", _const({"name": _ALICE_MEMO, "attachments": []}), False, False,
+        "self_or_admin"),
+    Row("MemoService/ListMemoAttachments", _const({"name": _ALICE_MEMO}), False, False, "self_or_admin"),
 ]
+# Attachments: any signed-in user uploads and lists their own; alice's unlinked file is hers and
+# the admin's, except that DeleteAttachment finds only the caller's own (404 for everyone else).
+_ALICE_FILE = f"attachments/{ALICE_FILE_ID}"
 ROWS += [
-    Row(f"AttachmentService/{name}", _empty, False, False, "unimplemented")
-    for name in (
-        "CreateAttachment",
-        "ListAttachments",
-        "GetAttachment",
-        "UpdateAttachment",
-        "DeleteAttachment",
-        "BatchDeleteAttachments",
-    )
+    Row("AttachmentService/CreateAttachment", _const({"attachment": {"filename": "a.txt", "content": "aGk="}}),
+        False, False, "signed_in"),
+    Row("AttachmentService/ListAttachments", _empty, False, False, "signed_in"),
+    Row("AttachmentService/GetAttachment", _const({"name": _ALICE_FILE}), False, False, "self_or_admin"),
+    Row("AttachmentService/UpdateAttachment",
+        _const({"attachment": {"name": _ALICE_FILE, "filename": "b.txt"}, "updateMask": "filename"}),
+        False, False, "self_or_admin"),
+    Row("AttachmentService/DeleteAttachment", _const({"name": _ALICE_FILE}), False, False, "self",
+        overrides=(("bob", 404), ("root", 404)), destructive=True),
+    Row("AttachmentService/BatchDeleteAttachments", _const({"names": [_ALICE_FILE]}), False, False,
+        "self_or_admin", destructive=True),
 ]
 # ShortcutService: the owner only; admins are refused like anyone else.
 ROWS += [

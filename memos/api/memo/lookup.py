@@ -20,16 +20,18 @@ batch; creators' usernames come from the store's user cache), dropping memos who
 creator row is gone. ``single=True`` is the shape of one-memo responses: relation snippets
 filled and at most 100 attachments.
 
-Every part is constructed as ``(store, profile, effects, live)`` (``memos/app.py``). After a
+Every part is constructed as ``(store, profile, effects, live, storage)`` (``memos/app.py``). After a
 committed write it calls ``self._effects`` (``memos.api.memo_effects``) and
 ``self._publish(<event helper of memos.api.live>(...))``.
 """
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from memos.api import live
 from memos.api.access import is_admin, require_caller
 from memos.api.convert.memo import MemoParts, memo_name, memo_to_message, visibility_to_message
 from memos.api.live import LiveHub, MemoEvent
@@ -40,6 +42,7 @@ from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.markdown import Derived, derive
 from memos.profile import Profile
+from memos.storage.attachments import AttachmentStorage
 from memos.store import (
     RELATION_COMMENT,
     RELATION_REFERENCE,
@@ -50,6 +53,7 @@ from memos.store import (
     LinkedRelation,
     Memo,
     Store,
+    UpdateMemo,
     User,
 )
 
@@ -62,11 +66,20 @@ _INLINE_DERIVE_CHARS = 16_384
 class MemoLookups:
     """What every part of MemoService shares: the store, the profile, the side effects, lookups and rendering."""
 
-    def __init__(self, store: Store, profile: Profile, effects: MemoEffects, live: LiveHub | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        effects: MemoEffects,
+        live: LiveHub | None = None,
+        storage: AttachmentStorage | None = None,
+    ) -> None:
         self._store = store
         self._profile = profile
         self._effects = effects
         self._live = live
+        # Where removed attachments' bytes are deleted; create_app passes its one instance.
+        self._storage = storage or AttachmentStorage(profile.data)
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -240,6 +253,17 @@ class MemoLookups:
         """Send a live event (spec §5.4) after a committed write; build it with the helpers of memos.api.live."""
         if self._live is not None:
             self._live.publish(event)
+
+    async def _announce_set_change(self, memo: Memo, caller: User, creator: User) -> None:
+        """After a memo's attachments or relations were replaced: the memo counts as updated now,
+        and says so once (webhook ``memos.memo.updated`` and live event ``memo.updated``)."""
+        updated = await self._store.memos.update(UpdateMemo(id=memo.id, updated_ts=int(time.time())))
+        parent = await self._parent_of(updated)
+        message = await self._render_one(updated, caller)
+        await self._effects.memo_updated(
+            message, memo_id=memo.id, creator=creator, parent=self._parent_memo(parent) if parent else None
+        )
+        self._publish(live.memo_updated(updated, parent))
 
 
 def visible_relation(relation: LinkedRelation, caller: User | None) -> bool:

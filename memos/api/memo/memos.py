@@ -10,6 +10,7 @@ from google.protobuf import empty_pb2
 
 from memos.api import live
 from memos.api.access import require_caller
+from memos.api.attachment.removal import remove_stored
 from memos.api.convert.memo import (
     location_to_payload,
     remember_snippet,
@@ -18,6 +19,7 @@ from memos.api.convert.memo import (
     visibility_to_store,
 )
 from memos.api.filters import memo_filter
+from memos.api.memo.attachments import AttachmentPlan, apply_attachments, plan_attachments
 from memos.api.memo.lookup import list_scope
 from memos.api.memo.writer import MemoWriter, client_time
 from memos.api.names import parse_memo_name
@@ -27,7 +29,6 @@ from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import memo_service_pb2 as api
 from memos.gen.store import memo_pb2
 from memos.markdown import HTML_VERSION, fill_payload
-from memos.storage.local import remove_attachment_files
 from memos.store import (
     FindMemo,
     Memo,
@@ -150,6 +151,8 @@ class MemoService(MemoWriter):
         plan = await self._update_plan(memo, request.memo, paths, caller, parent)
         references = tuple(plan.references) if plan.references is not None else None
         updated = await self._store.memos.update(dataclasses.replace(plan.update, id=memo.id, references=references))
+        if plan.attachments is not None:
+            await apply_attachments(self._store, self._storage, memo.id, plan.attachments)
         if plan.html is not None:
             await self._store.memo_html.put(memo.id, updated.content, plan.html, HTML_VERSION)
         message = await self._render_one(updated, caller)
@@ -173,6 +176,7 @@ class MemoService(MemoWriter):
         mentions: tuple[str, ...] | None = None
         html: str | None = None
         references: list[int] | None = None
+        attachments: AttachmentPlan | None = None
         for path in paths:
             if path == "content":
                 await self._check_content(wanted.content)
@@ -206,8 +210,7 @@ class MemoService(MemoWriter):
                 else:
                     payload.ClearField("location")
             elif path == "attachments":
-                if wanted.attachments or await self._has_attachments(memo):
-                    raise RpcError(Code.UNIMPLEMENTED, "changing a memo's attachments is not implemented yet")
+                attachments = await plan_attachments(self._store, memo.id, wanted.attachments, caller)
             elif path == "relations":
                 references = await self._reference_targets(
                     wanted.relations, caller, self_uid=memo.uid, self_id=memo.id
@@ -216,11 +219,7 @@ class MemoService(MemoWriter):
                 raise RpcError(Code.INVALID_ARGUMENT, f"invalid update path: {path}")
         if payload is not None:
             changes["payload"] = payload
-        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, html, references)
-
-    async def _has_attachments(self, memo: Memo) -> bool:
-        found = await self._store.attachments.find_by_memo_ids([memo.id], per_memo_limit=1)
-        return bool(found[memo.id])
+        return _UpdatePlan(UpdateMemo(id=memo.id, **changes), mentions, html, references, attachments)
 
     # --- DeleteMemo ---------------------------------------------------------------------------
 
@@ -235,10 +234,8 @@ class MemoService(MemoWriter):
             removed = await self._store.memos.delete(memo.id)
         except StoreError as exc:
             raise RpcError(Code.NOT_FOUND, "memo not found") from exc  # deleted meanwhile
-        failures = remove_attachment_files(self._profile.data, removed)
-        for attachment_id, error in failures:
-            # The rows are gone; a file that could not be removed is only an orphan on disk.
-            log.warning("file of attachment %s not removed: %s", attachment_id, error)
+        # The rows are gone; content that could not be removed is only an orphan (logged).
+        await remove_stored(self._store, self._storage, removed)
         self._publish(live.memo_deleted(request.name, memo))
         return empty_pb2.Empty()
 
@@ -259,6 +256,7 @@ class _UpdatePlan:
     mentions: tuple[str, ...] | None  # set when the content changes: its mentions
     html: str | None  # set when the content changes: its rendering, stored once here rather than on reads
     references: list[int] | None  # set when the mask names relations: the new outgoing references
+    attachments: AttachmentPlan | None  # set when the mask names attachments: the memo's new set
 
 
 def _copy_payload(payload: memo_pb2.MemoPayload | None) -> memo_pb2.MemoPayload:

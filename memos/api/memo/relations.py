@@ -5,18 +5,14 @@ from CreateMemoComment only. A relation is shown only to callers who may see bot
 """
 from __future__ import annotations
 
-import time
-
 from google.protobuf import empty_pb2
 
-from memos.api import live
 from memos.api.access import require_caller
 from memos.api.convert.memo import relation_to_message
 from memos.api.memo.lookup import MemoLookups, visible_relation
 from memos.api.names import parse_memo_name
 from memos.call import CallContext
 from memos.gen.api.v1 import memo_service_pb2 as api
-from memos.store import UpdateMemo
 
 
 class MemoRelationService(MemoLookups):
@@ -31,13 +27,7 @@ class MemoRelationService(MemoLookups):
         creator = await self._creator_of(memo)
         targets = await self._reference_targets(request.relations, caller, self_uid=memo.uid, self_id=memo.id)
         await self._store.memo_relations.replace_references(memo.id, targets)
-        updated = await self._store.memos.update(UpdateMemo(id=memo.id, updated_ts=int(time.time())))
-        parent = await self._parent_of(updated)
-        message = await self._render_one(updated, caller)
-        await self._effects.memo_updated(
-            message, memo_id=memo.id, creator=creator, parent=self._parent_memo(parent) if parent else None
-        )
-        self._publish(live.memo_updated(updated, parent))
+        await self._announce_set_change(memo, caller, creator)
         return empty_pb2.Empty()
 
     async def ListMemoRelations(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from memos.api.convert.memo import location_to_payload, remember_snippet, timestamp_seconds, visibility_to_store
 from memos.api.ids import chosen_or_new_uid
+from memos.api.memo.attachments import AttachmentPlan, apply_attachments, plan_attachments, wrapped_error
 from memos.api.memo.lookup import MemoLookups
 from memos.call import Code, RpcError
 from memos.gen.api.v1 import memo_service_pb2 as api
@@ -31,10 +32,9 @@ class MemoWriter(MemoLookups):
         """
         uid = chosen_or_new_uid(requested_uid)
         await self._check_content(wanted.content)
-        if wanted.attachments:
-            # Binding attachments belongs to the attachment RPCs, which are not built yet:
-            # refuse before anything is stored rather than create a memo without them.
-            raise RpcError(Code.UNIMPLEMENTED, "attaching attachments to memos is not implemented yet")
+        # Checked before the memo is stored (Memos stores the memo first and keeps it when
+        # attaching fails): a refused request leaves nothing behind.
+        attachments = await self._attachment_plan(wanted, caller)
         targets = await self._reference_targets(wanted.relations, caller, self_uid=uid, self_id=None)
         derived = await self._derive(wanted.content)
         payload = memo_pb2.MemoPayload()
@@ -58,9 +58,20 @@ class MemoWriter(MemoLookups):
             memo = await self._store.memos.create(create)
         except Conflict:
             raise RpcError(Code.ALREADY_EXISTS, f'memo with ID "{uid}" already exists') from None
+        if attachments is not None:
+            await apply_attachments(self._store, self._storage, memo.id, attachments)
         await self._store.memo_html.put(memo.id, memo.content, derived.html, HTML_VERSION)
         remember_snippet(memo.content, derived.snippet)
         return memo, derived.mentions
+
+    async def _attachment_plan(self, wanted: api.Memo, caller: User) -> AttachmentPlan | None:
+        """The new memo's attachments, bound as SetMemoAttachments would bind them to an empty memo."""
+        if not wanted.attachments:
+            return None
+        try:
+            return await plan_attachments(self._store, None, wanted.attachments, caller)
+        except RpcError as exc:
+            raise wrapped_error(exc) from None
 
 
 def client_time(memo: api.Memo, field: str) -> int | None:

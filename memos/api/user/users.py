@@ -11,6 +11,7 @@ from typing import Any
 from google.protobuf import empty_pb2
 
 from memos.api.access import is_admin, require_admin, require_self_or_admin
+from memos.api.attachment.removal import remove_stored
 from memos.api.convert.user import role_to_message, user_to_message
 from memos.api.paging import requested_page
 from memos.api.user.lookup import UserLookups
@@ -22,7 +23,8 @@ from memos.call import CallContext, Code, RpcError
 from memos.gen.api.v1 import common_pb2
 from memos.gen.api.v1 import user_service_pb2 as api
 from memos.gen.store.instance_setting_pb2 import InstanceGeneralSetting
-from memos.storage.local import remove_attachment_files
+from memos.profile import Profile
+from memos.storage.attachments import AttachmentStorage
 from memos.store import (
     ROLE_ADMIN,
     ROLE_USER,
@@ -30,6 +32,7 @@ from memos.store import (
     ROW_STATUS_NORMAL,
     CreateUser,
     FindUser,
+    Store,
     UpdateUser,
     User,
 )
@@ -100,6 +103,11 @@ class UserAccountService(UserLookups):
     """The users themselves: listing, reading, creating, updating, deleting."""
 
     SERVICE_NAME = "memos.api.v1.UserService"
+
+    def __init__(self, store: Store, profile: Profile, storage: AttachmentStorage | None = None) -> None:
+        super().__init__(store, profile)
+        # Where a deleted user's attachments are removed from; create_app passes its one instance.
+        self._storage = storage or AttachmentStorage(profile.data)
 
     async def ListUsers(self, request: api.ListUsersRequest, ctx: CallContext) -> api.ListUsersResponse:
         caller = require_admin(ctx)
@@ -260,11 +268,11 @@ class UserAccountService(UserLookups):
         removed = await self._store.users.delete(target.id)
         if caller.id == target.id:
             cookies.attach_clearing_cookie(ctx)
-        self._clean_up_attachment_storage(removed)
+        await self._clean_up_attachment_storage(removed)
         return empty_pb2.Empty()
 
-    def _clean_up_attachment_storage(self, attachments: list[Any]) -> None:
-        failures = remove_attachment_files(self._profile.data, attachments)
+    async def _clean_up_attachment_storage(self, attachments: list[Any]) -> None:
+        failures = await remove_stored(self._store, self._storage, attachments)
         if failures:
             first_id, error = failures[0]
             raise RpcError(

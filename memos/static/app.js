@@ -1,0 +1,50 @@
+// Boot: theme (already applied by theme-boot.js), locale, instance profile and settings and
+// the signed-in user in parallel; then the router renders the page.
+import * as api from './core/api.js';
+import {clear, h} from './core/dom.js';
+import {preferredLocale, setLocale, t} from './core/i18n.js';
+import {route, startRouter} from './core/router.js';
+import {loadIdentity, loadInstance} from './core/session.js';
+import {set, subscribe, instanceTitle} from './core/state.js';
+import {applyTheme} from './core/theme.js';
+import {buildShell} from './components/shell.js';
+
+const root = document.getElementById('app');
+let cleanup = null;
+
+async function renderPage(route, page, ctx) {
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  document.title = `${t(route.title)} · ${instanceTitle()}`;
+  if (route.layout === 'auth') {
+    const main = h('main', {class: 'auth-page', id: 'main'});
+    clear(root).append(main);
+    cleanup = await page.render({...ctx, route, main});
+    return;
+  }
+  const shell = buildShell({withExplorer: Boolean(page.explorer?.(route))});
+  clear(root).append(shell.root);
+  cleanup = await page.render({...ctx, route, main: shell.main, aside: shell.aside});
+}
+
+// A session that cannot be refreshed: on a page that needs one, sign in again.
+api.onSessionLost(() => {
+  set({user: null});
+  const here = location.pathname + location.search + location.hash;
+  location.replace(`/auth?redirect=${encodeURIComponent(here)}`);
+});
+
+async function boot() {
+  applyTheme();
+  const localeReady = setLocale(preferredLocale());
+  try {
+    await Promise.all([loadInstance(), loadIdentity(), localeReady]);
+  } catch (error) {
+    clear(root).append(h('p', {class: 'boot-error'}, t('error.boot', {message: error.message})));
+    return;
+  }
+  subscribe('locale', () => route());
+  await startRouter(renderPage);
+}
+
+boot();

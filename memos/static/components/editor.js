@@ -1,0 +1,164 @@
+// The memo composer, for a new memo (with a draft kept per user) or to edit one in place.
+//   createEditor({draftKey: 'home', onSaved}) or createEditor({memo, onSaved, onCancel})
+import * as api from '../core/api.js';
+import {h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {state} from '../core/state.js';
+import {toast, toastError} from '../core/ui.js';
+
+export const VISIBILITIES = ['PRIVATE', 'PROTECTED', 'PUBLIC'];
+const DRAFT_DELAY_MS = 500;
+let editorCount = 0;
+
+function defaultVisibility() {
+  const chosen = state.userGeneral?.memoVisibility;
+  return VISIBILITIES.includes(chosen) ? chosen : 'PRIVATE';
+}
+
+export function createEditor({memo = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
+  const id = `editor-${++editorCount}`;
+  const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
+  const text = h('textarea', {
+    id, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
+    'aria-label': t('editor.label'), spellcheck: 'true',
+  });
+  text.value = memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '';
+  const visibility = h('select', {class: 'select', 'aria-label': t('editor.visibility')},
+    VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
+  visibility.value = memo ? memo.visibility : defaultVisibility();
+  const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('editor.save'));
+  const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
+  const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
+  const root = h('div', {class: 'card editor'},
+    text, suggestions,
+    h('div', {class: 'editor-bar'}, visibility, h('span', {class: 'grow'}), cancel, save));
+
+  let busy = false;
+  let draftTimer = 0;
+  const refresh = () => {
+    save.disabled = busy || !text.value.trim();
+    save.textContent = busy ? t('editor.saving') : t('editor.save');
+  };
+  const storeDraft = () => {
+    clearTimeout(draftTimer);
+    if (!draftName || !root.isConnected) return;
+    if (text.value.trim()) localStorage.setItem(draftName, text.value);
+    else localStorage.removeItem(draftName);
+  };
+  const grow = () => {
+    text.style.height = 'auto';
+    text.style.height = `${Math.min(text.scrollHeight + 2, window.innerHeight / 2)}px`;
+  };
+
+  async function submit() {
+    if (busy || !text.value.trim()) return;
+    busy = true;
+    refresh();
+    try {
+      let saved;
+      if (memo) {
+        const mask = [];
+        if (text.value !== memo.content) mask.push('content');
+        if (visibility.value !== memo.visibility) mask.push('visibility');
+        if (!mask.length) {
+          toast(t('editor.no-changes'));
+          onCancel?.();
+          return;
+        }
+        saved = await api.call('MemoService', 'UpdateMemo', {
+          memo: {name: memo.name, content: text.value, visibility: visibility.value}, updateMask: mask.join(','),
+        });
+      } else {
+        saved = await api.call('MemoService', 'CreateMemo', {memo: {content: text.value, visibility: visibility.value}});
+        text.value = '';
+        visibility.value = defaultVisibility();
+        storeDraft();
+        grow();
+      }
+      onSaved?.(saved);
+    } catch (error) {
+      toastError(error);
+    } finally {
+      busy = false;
+      refresh();
+    }
+  }
+
+  text.addEventListener('input', () => {
+    refresh();
+    grow();
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(storeDraft, DRAFT_DELAY_MS);
+    suggestTags();
+  });
+  text.addEventListener('keydown', (event) => {
+    if (!suggestions.hidden && handleSuggestionKey(event)) return;
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submit();
+    } else if (event.key === 'Escape') {
+      text.blur();
+    }
+  });
+  text.addEventListener('blur', () => setTimeout(() => (suggestions.hidden = true), 150));
+  save.addEventListener('click', submit);
+  if (draftName) {
+    window.addEventListener('pagehide', storeDraft);
+    document.addEventListener('visibilitychange', storeDraft);
+  }
+
+  // Tag completion: after '#' and at least one tag character, the user's tags that start with it.
+  let choices = [];
+  let active = 0;
+  function typedTag() {
+    const before = text.value.slice(0, text.selectionStart);
+    const found = /(?:^|\s)#([^\s#]+)$/u.exec(before);
+    return found ? found[1] : null;
+  }
+  function suggestTags() {
+    const typed = typedTag();
+    const tags = Object.keys(state.stats?.tagCount || {});
+    choices = typed ? tags.filter((tag) => tag.toLowerCase().startsWith(typed.toLowerCase()) && tag !== typed).slice(0, 8) : [];
+    active = 0;
+    renderSuggestions();
+  }
+  function renderSuggestions() {
+    suggestions.replaceChildren(...choices.map((tag, index) => h('li', {
+      role: 'option', class: index === active ? 'active' : '', 'aria-selected': String(index === active),
+      onmousedown: (event) => {
+        event.preventDefault();
+        accept(tag);
+      },
+    }, `#${tag}`)));
+    suggestions.hidden = choices.length === 0;
+  }
+  function accept(tag) {
+    const typed = typedTag() || '';
+    const at = text.selectionStart;
+    text.value = `${text.value.slice(0, at - typed.length)}${tag} ${text.value.slice(at)}`;
+    const caret = at - typed.length + tag.length + 1;
+    text.setSelectionRange(caret, caret);
+    choices = [];
+    renderSuggestions();
+    text.dispatchEvent(new Event('input'));
+  }
+  function handleSuggestionKey(event) {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      active = (active + (event.key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length;
+      renderSuggestions();
+    } else if (event.key === 'Enter' || event.key === 'Tab') {
+      accept(choices[active]);
+    } else if (event.key === 'Escape') {
+      choices = [];
+      renderSuggestions();
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    return true;
+  }
+
+  refresh();
+  requestAnimationFrame(grow);
+  return {root, focus: () => text.focus()};
+}

@@ -1,0 +1,28 @@
+// The explorer column of feed pages: search box and the tags of the current scope.
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+
+// stats: a UserStats-like object ({tagCount}); chips: the active filter chips;
+// onSearch(words), onTag(tag): what the feed does with them.
+export function explorer({stats, chips, onSearch, onTag}) {
+  const input = h('input', {class: 'input search-input', type: 'search', placeholder: t('explorer.search'),
+    'aria-label': t('explorer.search')});
+  input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    const words = input.value.trim().split(/\s+/).filter(Boolean);
+    input.value = '';
+    if (words.length) onSearch(words);
+  });
+  const activeTag = chips.find((chip) => chip.factor === 'tagSearch')?.value;
+  const counts = Object.entries(stats?.tagCount || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const tags = counts.length
+    ? h('ul', {class: 'tag-list'}, counts.map(([tag, count]) => h('li', {},
+      h('button', {class: `tag-link${tag === activeTag ? ' active' : ''}`, type: 'button',
+        'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
+      h('span', {class: 'hash'}, '#'), tag, count > 1 ? h('span', {class: 'count'}, ` (${count})`) : null))))
+    : h('p', {class: 'muted small'}, t('explorer.no-tags'));
+  return h('div', {class: 'explorer-inner'},
+    h('div', {class: 'search-box'}, icon('search'), input),
+    h('section', {class: 'explorer-section', 'aria-labelledby': 'tags-label'},
+      h('h2', {class: 'section-label', id: 'tags-label'}, t('explorer.tags')), tags));
+}

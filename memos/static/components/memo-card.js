@@ -1,0 +1,159 @@
+// One memo as a card: header (time, author, markers, menu), the server-rendered body with its
+// behaviour (tasks, tags, mentions, code copy), and inline editing.
+import * as api from '../core/api.js';
+import {h, icon, serverHtml} from '../core/dom.js';
+import {dateTime, relativeTime, t} from '../core/i18n.js';
+import {canWrite, state} from '../core/state.js';
+import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
+import {createEditor} from './editor.js';
+
+export function memoUid(memo) {
+  return memo.name.split('/')[1];
+}
+
+function visibilityMarker(memo) {
+  if (memo.visibility === 'PUBLIC') return icon('globe', t('visibility.public'));
+  if (memo.visibility === 'PROTECTED') return icon('people', t('visibility.protected'));
+  return null;
+}
+
+// Flips the task marker on a content line: '[ ]' <-> '[x]'.
+export function toggleTaskLine(content, lineIndex) {
+  const lines = content.split('\n');
+  const line = lines[lineIndex];
+  if (line === undefined) return content;
+  lines[lineIndex] = line.replace(/\[( |x|X)\]/, (_, mark) => (mark === ' ' ? '[x]' : '[ ]'));
+  return lines.join('\n');
+}
+
+// options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag)}
+export function memoCard(memo, options) {
+  const card = h('article', {class: 'card memo-card', dataset: {name: memo.name}});
+  const writable = canWrite(memo);
+
+  const update = async (patch, mask, message) => {
+    try {
+      const updated = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask});
+      if (message) toast(message);
+      options.onChanged?.(updated, mask);
+      return updated;
+    } catch (error) {
+      toastError(error);
+      return null;
+    }
+  };
+
+  const created = new Date(memo.createTime);
+  const updated = new Date(memo.updateTime);
+  const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
+  if (Math.abs(updated - created) > 1000) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
+  const header = h('header', {class: 'memo-header'},
+    h('div', {class: 'memo-meta'},
+      options.showAuthor ? h('a', {class: 'memo-author', href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
+        options.author?.displayName || memo.creator.split('/')[1]) : null,
+      h('a', {class: 'memo-time', href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
+        options.archived ? dateTime(created) : relativeTime(created)),
+      options.isNew ? h('span', {class: 'pill pill-new'}, t('memo.new')) : null),
+    h('div', {class: 'memo-actions'},
+      visibilityMarker(memo),
+      memo.pinned ? h('button', {class: 'icon-btn pinned-marker', type: 'button', title: t('memo.unpin'),
+        'aria-label': t('memo.unpin'), disabled: !writable,
+        onclick: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}, icon('bookmark')) : null,
+      menuButton({label: t('memo.actions'), items: () => menuItems()})));
+
+  const body = h('div', {class: 'memo-content', hidden: options.html === undefined});
+  if (options.html !== undefined) serverHtml(body, options.html);
+  enhance(body, memo, writable, update, options);
+  card.append(header, body);
+
+  function menuItems() {
+    const items = [];
+    const archived = memo.state === 'ARCHIVED';
+    if (writable && !archived) items.push({label: t('memo.edit'), onSelect: () => edit()});
+    if (writable && !archived && !memo.parent) {
+      items.push(memo.pinned
+        ? {label: t('memo.unpin'), onSelect: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}
+        : {label: t('memo.pin'), onSelect: () => update({pinned: true}, 'pinned', t('memo.pinned'))});
+    }
+    if (!archived) items.push({label: t('memo.copy-link'), onSelect: () => copyLink()});
+    if (writable && !memo.parent) {
+      items.push(archived
+        ? {label: t('memo.restore'), onSelect: () => update({state: 'NORMAL'}, 'state', t('memo.restored'))}
+        : {label: t('memo.archive'), onSelect: () => update({state: 'ARCHIVED'}, 'state', t('memo.archived'))});
+    }
+    if (writable) items.push('separator', {label: t('memo.delete'), danger: true, onSelect: () => remove()});
+    return items;
+  }
+
+  async function copyLink() {
+    const base = state.profile.instanceUrl || location.origin;
+    try {
+      await navigator.clipboard.writeText(`${base.replace(/\/$/, '')}/memos/${memoUid(memo)}`);
+      toast(t('memo.link-copied'));
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  async function remove() {
+    const sure = await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')});
+    if (!sure) return;
+    try {
+      await api.call('MemoService', 'DeleteMemo', {name: memo.name});
+      toast(t('memo.deleted'));
+      options.onRemoved?.(memo);
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  function edit() {
+    const editor = createEditor({
+      memo,
+      onSaved: (saved) => options.onChanged?.(saved, 'content'),
+      onCancel: () => editor.root.replaceWith(card),
+    });
+    editor.root.dataset.name = memo.name;
+    card.replaceWith(editor.root);
+    editor.focus();
+  }
+
+  return card;
+}
+
+// Behaviour on the server's HTML: tasks toggle (writers only), tags filter, mentions link, code copies.
+function enhance(body, memo, writable, update, options) {
+  for (const box of body.querySelectorAll('li.task-list-item > input[type="checkbox"]')) {
+    box.disabled = !writable || memo.state === 'ARCHIVED';
+    const line = Number(box.parentElement.dataset.taskLine);
+    box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
+    box.addEventListener('change', async () => {
+      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content');
+      if (!saved) box.checked = !box.checked;
+    });
+  }
+  for (const tag of body.querySelectorAll('span.tag[data-tag]')) {
+    const link = h('a', {class: 'tag', href: `/?filter=tagSearch:${encodeURIComponent(tag.dataset.tag)}`},
+      tag.textContent);
+    link.addEventListener('click', (event) => {
+      if (!options.onTag) return;
+      event.preventDefault();
+      options.onTag(tag.dataset.tag);
+    });
+    tag.replaceWith(link);
+  }
+  for (const mention of body.querySelectorAll('span.mention[data-mention]')) {
+    mention.replaceWith(h('a', {class: 'mention', href: `/u/${encodeURIComponent(mention.dataset.mention)}`},
+      mention.textContent));
+  }
+  for (const block of body.querySelectorAll('pre.code-block')) {
+    const code = block.querySelector('code');
+    const copy = h('button', {class: 'code-copy', type: 'button', 'aria-label': t('memo.copy-code')}, t('memo.copy'));
+    copy.addEventListener('click', async () => {
+      await navigator.clipboard.writeText(code?.textContent || '').catch(() => {});
+      copy.textContent = t('memo.copied');
+      setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
+    });
+    block.before(h('div', {class: 'code-header'}, h('span', {}, block.dataset.language || 'text'), copy));
+  }
+}

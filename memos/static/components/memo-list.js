@@ -1,0 +1,115 @@
+// A list of memo cards fed page by page (16 a page) as the reader nears its end.
+//   const list = memoList({fetchPage: (token) => api.call(...ListMemos...), cardOptions})
+//   list.root, list.prepend(memo), list.reload(), list.dispose()
+import * as api from '../core/api.js';
+import {h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {memoCard} from './memo-card.js';
+
+export const PAGE_SIZE = 16;
+
+// memo name -> rendered HTML, for the memos asked (up to 100 a call).
+export async function memoHtml(memos) {
+  const names = memos.map((memo) => memo.name);
+  const html = {};
+  for (let at = 0; at < names.length; at += 100) {
+    const {memos: rendered = []} = await api.call('MemoHtmlService', 'BatchGetMemoHtml', {names: names.slice(at, at + 100)});
+    for (const item of rendered) html[item.name] = item.html;
+  }
+  return html;
+}
+
+// Display names of the memos' creators (for feeds that show authors).
+async function authorsOf(memos, known) {
+  const wanted = [...new Set(memos.map((memo) => memo.creator.split('/')[1]))].filter((name) => !known.has(name));
+  if (!wanted.length) return;
+  const {users = []} = await api.call('UserService', 'BatchGetUsers', {usernames: wanted}).catch(() => ({}));
+  for (const user of users) known.set(user.username, user);
+}
+
+export function memoList({fetchPage, cardOptions = {}, onChange}) {
+  const items = h('div', {class: 'memo-items'});
+  const sentinel = h('div', {class: 'list-end', 'aria-hidden': 'true'});
+  const status = h('p', {class: 'list-status muted', role: 'status'});
+  const root = h('section', {class: 'memo-list', 'aria-label': t('feed.memos')}, items, status, sentinel);
+  const authors = new Map();
+  let nextToken = '';
+  let done = false;
+  let loading = null;
+  let generation = 0;
+
+  const changed = () => onChange?.();
+  const card = (memo, html, extra = {}) => memoCard(memo, {
+    ...cardOptions, ...extra, html, author: authors.get(memo.creator.split('/')[1]),
+    onChanged: (updated, mask) => replace(updated, mask),
+    onRemoved: (removed) => {
+      items.querySelector(`[data-name="${CSS.escape(removed.name)}"]`)?.remove();
+      changed();
+    },
+  });
+
+  async function loadMore() {
+    if (loading || done) return loading;
+    const mine = generation;
+    loading = (async () => {
+      try {
+        const page = await fetchPage(nextToken);
+        const memos = page.memos || [];
+        const [html] = await Promise.all([memoHtml(memos), cardOptions.showAuthor ? authorsOf(memos, authors) : null]);
+        if (mine !== generation) return;
+        items.append(...memos.map((memo) => card(memo, html[memo.name] ?? '')));
+        nextToken = page.nextPageToken || '';
+        done = !nextToken;
+        status.textContent = items.childElementCount ? '' : t('feed.empty');
+        status.classList.toggle('empty', !items.childElementCount);
+      } catch (error) {
+        status.textContent = error.message;
+        done = true;
+      } finally {
+        loading = null;
+      }
+      // Keep loading while the end is still in view (a short page does not scroll).
+      if (!done && sentinel.getBoundingClientRect().top < window.innerHeight + 300) loadMore();
+    })();
+    return loading;
+  }
+
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadMore();
+  }, {rootMargin: '300px'});
+  observer.observe(sentinel);
+
+  // A memo changed: its card is redrawn, dropped when it left this list (archived, restored),
+  // and the list reloaded when the change moves it (pinning in a pinned-first list).
+  async function replace(memo, mask) {
+    const old = items.querySelector(`[data-name="${CSS.escape(memo.name)}"]`);
+    if (mask === 'pinned' && cardOptions.pinnedFirst) {
+      reload();
+    } else if (old && cardOptions.keep && !cardOptions.keep(memo)) {
+      old.remove();
+    } else if (old) {
+      const html = await memoHtml([memo]);
+      old.replaceWith(card(memo, html[memo.name] ?? '', {isNew: old.querySelector('.pill-new') !== null}));
+    }
+    changed();
+  }
+
+  async function prepend(memo) {
+    const html = await memoHtml([memo]);
+    items.prepend(card(memo, html[memo.name] ?? '', {isNew: true}));
+    status.textContent = '';
+    status.classList.remove('empty');
+    changed();
+  }
+
+  function reload() {
+    generation += 1;
+    items.replaceChildren();
+    nextToken = '';
+    done = false;
+    loading = null;
+    return loadMore();
+  }
+
+  return {root, prepend, reload, loadMore, dispose: () => observer.disconnect()};
+}

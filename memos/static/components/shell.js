@@ -1,0 +1,103 @@
+// The page frame: the left rail (navigation + user menu), the mobile header with its two
+// sheets, the main column and, for pages that have one, the explorer column.
+import {h, icon} from '../core/dom.js';
+import {LOCALES, locale, setLocale, t} from '../core/i18n.js';
+import {state, instanceTitle} from '../core/state.js';
+import {setTheme, themePreference, THEMES} from '../core/theme.js';
+import {menuButton} from '../core/ui.js';
+import {saveUserGeneral, signOutEverywhere} from '../core/session.js';
+
+function navItems() {
+  if (state.user) {
+    return [
+      {href: '/', label: t('nav.home'), iconName: 'home'},
+      {href: '/explore', label: t('nav.explore'), iconName: 'explore'},
+      {href: '/attachments', label: t('nav.attachments'), iconName: 'paperclip'},
+      {href: '/inbox', label: t('nav.inbox'), iconName: 'bell'},
+    ];
+  }
+  return [
+    {href: '/explore', label: t('nav.explore'), iconName: 'explore'},
+    {href: '/about', label: t('nav.about'), iconName: 'info'},
+    {href: '/auth', label: t('nav.sign-in'), iconName: 'signin'},
+  ];
+}
+
+function themeLabel(value) {
+  return t(`theme.${value}`);
+}
+
+export function userMenu() {
+  return menuButton({
+    label: t('nav.user-menu'),
+    iconName: 'user',
+    className: 'rail-link user-button',
+    items: () => [
+      {label: t('nav.profile'), onSelect: () => go(`/u/${encodeURIComponent(state.user.username)}`)},
+      {label: t('nav.archived'), onSelect: () => go('/archived')},
+      {label: t('nav.settings'), onSelect: () => go('/setting')},
+      'separator',
+      ...THEMES.map((value) => ({
+        label: `${t('settings.theme')}: ${themeLabel(value)}`,
+        checked: themePreference() === value,
+        onSelect: () => chooseTheme(value),
+      })),
+      'separator',
+      ...Object.entries(LOCALES).map(([code, name]) => ({
+        label: `${name} (${code})`,
+        checked: locale() === code,
+        onSelect: () => chooseLocale(code),
+      })),
+      'separator',
+      {label: t('nav.sign-out'), danger: true, onSelect: () => signOutEverywhere()},
+    ],
+  });
+}
+
+export async function chooseTheme(value) {
+  setTheme(value);
+  if (state.user) await saveUserGeneral({theme: value}, 'theme');
+}
+
+export async function chooseLocale(code) {
+  await setLocale(code, {remember: true});
+  if (state.user) await saveUserGeneral({locale: code}, 'locale');
+}
+
+function go(path) {
+  import('../core/router.js').then(({navigate}) => navigate(path));
+}
+
+function isActive(href) {
+  return href === '/' ? location.pathname === '/' : location.pathname.startsWith(href);
+}
+
+// Builds the frame and returns its parts: {root, main, aside}. `withExplorer`: a right column.
+export function buildShell({withExplorer}) {
+  const root = h('div', {class: `app${withExplorer ? ' has-explorer' : ''}`});
+  const closeSheets = () => root.classList.remove('nav-open', 'explorer-open');
+  const rail = h('nav', {class: 'rail', 'aria-label': t('nav.main')},
+    h('a', {class: 'rail-logo', href: state.user ? '/' : '/explore', title: instanceTitle()},
+      h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 32, height: 32}),
+      h('span', {class: 'rail-label'}, instanceTitle())),
+    ...navItems().map((item) => h('a', {
+      class: `rail-link${isActive(item.href) ? ' active' : ''}`, href: item.href, title: item.label,
+      'aria-current': isActive(item.href) ? 'page' : null, onclick: closeSheets,
+    }, icon(item.iconName), h('span', {class: 'rail-label'}, item.label))),
+    h('div', {class: 'rail-spacer'}),
+    state.user ? userMenu() : null);
+  const header = h('header', {class: 'mobile-header'},
+    h('button', {class: 'icon-btn nav-toggle', type: 'button', 'aria-label': t('nav.open-navigation'),
+      onclick: () => root.classList.toggle('nav-open')}, icon('menu')),
+    h('span', {class: 'mobile-title'}, instanceTitle()),
+    withExplorer ? h('button', {class: 'icon-btn explorer-toggle', type: 'button', 'aria-label': t('nav.open-explorer'),
+      onclick: () => root.classList.toggle('explorer-open')}, icon('sidebar')) : null);
+  const main = h('main', {class: 'main', id: 'main'});
+  const aside = withExplorer ? h('aside', {class: 'explorer', 'aria-label': t('explorer.label')}) : null;
+  const scrim = h('div', {class: 'scrim', onclick: closeSheets});
+  root.append(rail, header, main, ...(aside ? [aside] : []), scrim);
+  root.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && root.matches('.nav-open, .explorer-open')) closeSheets();
+  });
+  return {root, main, aside, closeSheets};
+}

@@ -1,0 +1,125 @@
+// The router: History API, one table of routes, lazy page modules.
+//   A route: {path: '/u/:username', page: () => import('../pages/feed.js'), access, ...options}
+//   access: 'user' (signed in), 'guest' (signed out only), 'public' (anyone on a public
+//   instance; signed in on a private one), 'open' (anyone, always).
+// A page module's default export is {render(ctx)} -> optional cleanup function, where ctx is
+// {params, query, path, route, main}. Links with data-link (or any same-origin <a> without
+// target) navigate without reloading.
+import {state, instanceIsPublic} from './state.js';
+
+const feed = () => import('../pages/feed.js');
+const auth = () => import('../pages/auth.js');
+const later = () => import('../pages/placeholder.js');
+
+export const ROUTES = [
+  {path: '/', page: feed, access: 'user', feed: 'home', title: 'nav.home'},
+  {path: '/explore', page: feed, access: 'public', feed: 'explore', title: 'nav.explore'},
+  {path: '/archived', page: feed, access: 'user', feed: 'archived', title: 'nav.archived'},
+  {path: '/u/:username', page: feed, access: 'public', feed: 'profile', title: 'nav.profile'},
+  {path: '/memos/shares/:token', page: later, access: 'open', title: 'nav.shared'},
+  {path: '/memos/:uid', page: () => import('../pages/memo.js'), access: 'public', title: 'nav.memo'},
+  {path: '/attachments', page: later, access: 'user', title: 'nav.attachments'},
+  {path: '/inbox', page: later, access: 'user', title: 'nav.inbox'},
+  {path: '/shortcuts', page: later, access: 'user', title: 'nav.shortcuts'},
+  {path: '/setting', page: () => import('../pages/setting.js'), access: 'user', title: 'nav.settings'},
+  {path: '/about', page: later, access: 'public', title: 'nav.about'},
+  {path: '/auth', page: auth, access: 'guest', mode: 'signin', layout: 'auth', title: 'auth.sign-in'},
+  {path: '/auth/signup', page: auth, access: 'guest', mode: 'signup', layout: 'auth', title: 'auth.sign-up'},
+  {path: '/auth/admin', page: auth, access: 'guest', mode: 'admin', layout: 'auth', title: 'auth.sign-in'},
+  {path: '/auth/callback', page: later, access: 'open', layout: 'auth', title: 'auth.sign-in'},
+  {path: '/403', page: () => import('../pages/error.js'), access: 'open', status: 403, title: 'error.forbidden'},
+  {path: '/404', page: () => import('../pages/error.js'), access: 'open', status: 404, title: 'error.not-found'},
+];
+const NOT_FOUND = ROUTES.find((route) => route.path === '/404');
+const REDIRECTS = {'/home': '/'};
+
+function matchRoute(path) {
+  for (const route of ROUTES) {
+    const names = [];
+    const pattern = route.path.replace(/:(\w+)/g, (_, name) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    const found = new RegExp(`^${pattern}/?$`).exec(path);
+    if (found) {
+      const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
+      return {route, params};
+    }
+  }
+  return {route: NOT_FOUND, params: {}};
+}
+
+// A redirect target is honoured only when it stays on this origin and outside /auth.
+export function safeRedirect(value) {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
+  if (value === '/auth' || value.startsWith('/auth/') || value.startsWith('/auth?')) return null;
+  return value;
+}
+
+function currentLocation() {
+  return location.pathname + location.search + location.hash;
+}
+
+// Where a visitor of `route` must go instead, or null.
+function guard(route) {
+  const here = currentLocation();
+  if (state.profile.needsSetup && !state.user && route.mode !== 'signup') return '/auth/signup';
+  if (route.access === 'guest' && state.user) {
+    return safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+  }
+  if (route.access === 'user' && !state.user) {
+    if (route.path === '/' && instanceIsPublic()) return `/explore${location.search}${location.hash}`;
+    return `/auth?redirect=${encodeURIComponent(here)}`;
+  }
+  if (route.access === 'public' && !state.user && !instanceIsPublic()) {
+    return `/auth?redirect=${encodeURIComponent(here)}`;
+  }
+  return null;
+}
+
+let renderPage = null;
+let generation = 0;
+
+export function startRouter(render) {
+  renderPage = render;
+  window.addEventListener('popstate', () => route());
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest?.('a[href]');
+    if (!link || link.target || link.hasAttribute('download') || event.defaultPrevented) return;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const url = new URL(link.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith('/file/') || url.pathname.startsWith('/api/')) return;
+    // A link to a place on this page: the browser scrolls and fires hashchange itself.
+    if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search + url.hash);
+  });
+  return route();
+}
+
+export function navigate(to, {replace = false} = {}) {
+  if (replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  return route();
+}
+
+// Re-renders the current location (after sign-in, sign-out, or a navigation).
+export async function route() {
+  const mine = ++generation;
+  const redirect = REDIRECTS[location.pathname];
+  if (redirect) history.replaceState(null, '', redirect + location.search + location.hash);
+  const {route: found, params} = matchRoute(location.pathname);
+  const elsewhere = guard(found);
+  if (elsewhere && elsewhere !== currentLocation()) {
+    history.replaceState(null, '', elsewhere);
+    return route();
+  }
+  const module = (await found.page()).default;
+  if (mine !== generation) return undefined;
+  return renderPage(found, module, {params, query: new URLSearchParams(location.search), path: location.pathname});
+}
+
+export function replaceQuery(query) {
+  const search = query.toString();
+  history.replaceState(null, '', location.pathname + (search ? `?${search}` : '') + location.hash);
+}

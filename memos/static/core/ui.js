@@ -1,0 +1,103 @@
+// Shared interaction pieces: toasts, confirm dialogs, pop-up menus.
+import {h, icon} from './dom.js';
+import {t} from './i18n.js';
+
+function toastArea() {
+  let area = document.getElementById('toasts');
+  if (!area) {
+    area = h('div', {id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite'});
+    document.body.append(area);
+  }
+  return area;
+}
+
+export function toast(message, kind = 'success') {
+  const item = h('div', {class: `toast toast-${kind}`}, message);
+  toastArea().append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 6000 : 3000);
+}
+
+export function toastError(error) {
+  toast(error?.message || String(error), 'error');
+}
+
+// Resolves true when confirmed; Esc or Cancel resolves false.
+export function confirmDialog({title, message, confirm, danger = true}) {
+  return new Promise((resolve) => {
+    const trigger = document.activeElement;
+    const finish = (answer) => {
+      dialog.close();
+      dialog.remove();
+      trigger?.focus?.();
+      resolve(answer);
+    };
+    const ok = h('button', {class: danger ? 'btn btn-danger' : 'btn btn-primary', onclick: () => finish(true)}, confirm);
+    const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': 'dialog-title'},
+      h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
+      message ? h('p', {class: 'muted'}, message) : null,
+      h('div', {class: 'dialog-actions'},
+        h('button', {class: 'btn', onclick: () => finish(false)}, t('common.cancel')),
+        ok));
+    dialog.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      finish(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    ok.focus();
+  });
+}
+
+// A menu button: items are {label, onSelect, danger?, checked?} or 'separator'.
+// items may be a function, called each time the menu opens.
+export function menuButton({label, iconName = 'more', items, className = 'icon-btn'}) {
+  const button = h('button', {class: className, type: 'button', 'aria-label': label, title: label,
+    'aria-haspopup': 'menu', 'aria-expanded': 'false'}, icon(iconName));
+  const wrap = h('span', {class: 'menu-wrap'}, button);
+  let menu = null;
+  const close = ({refocus = true} = {}) => {
+    if (!menu) return;
+    menu.remove();
+    menu = null;
+    button.setAttribute('aria-expanded', 'false');
+    document.removeEventListener('pointerdown', outside, true);
+    if (refocus) button.focus();
+  };
+  const outside = (event) => {
+    if (menu && !menu.contains(event.target) && !button.contains(event.target)) close({refocus: false});
+  };
+  button.addEventListener('click', () => {
+    if (menu) return close();
+    const list = typeof items === 'function' ? items() : items;
+    menu = h('div', {class: 'menu', role: 'menu'});
+    for (const item of list) {
+      if (item === 'separator') {
+        menu.append(h('div', {class: 'menu-sep', role: 'separator'}));
+        continue;
+      }
+      const role = item.checked === undefined ? 'menuitem' : 'menuitemradio';
+      menu.append(h('button', {
+        class: `menu-item${item.danger ? ' danger' : ''}`, role, type: 'button',
+        'aria-checked': item.checked === undefined ? null : String(Boolean(item.checked)),
+        onclick: () => {
+          close();
+          item.onSelect();
+        },
+      }, item.checked ? icon('check') : h('span', {class: 'icon'}), item.label));
+    }
+    menu.addEventListener('keydown', (event) => {
+      const entries = [...menu.querySelectorAll('.menu-item')];
+      const at = entries.indexOf(document.activeElement);
+      if (event.key === 'Escape') close();
+      else if (event.key === 'ArrowDown') entries[(at + 1) % entries.length].focus();
+      else if (event.key === 'ArrowUp') entries[(at - 1 + entries.length) % entries.length].focus();
+      else return;
+      event.preventDefault();
+    });
+    wrap.append(menu);
+    button.setAttribute('aria-expanded', 'true');
+    document.addEventListener('pointerdown', outside, true);
+    menu.querySelector('.menu-item')?.focus();
+  });
+  return wrap;
+}

@@ -1,0 +1,121 @@
+// Sign in (/auth), sign up and first-run setup (/auth/signup), admin sign-in (/auth/admin).
+import * as api from '../core/api.js';
+import {h} from '../core/dom.js';
+import {LOCALES, locale, t} from '../core/i18n.js';
+import {route, safeRedirect} from '../core/router.js';
+import {signIn, loadInstance} from '../core/session.js';
+import {state, instanceTitle} from '../core/state.js';
+import {themePreference, THEMES} from '../core/theme.js';
+import {toastError} from '../core/ui.js';
+import {chooseLocale, chooseTheme} from '../components/shell.js';
+
+function field(label, input) {
+  return h('label', {class: 'field'}, h('span', {class: 'field-label'}, label), input);
+}
+
+function credentialsForm({submitLabel, newPassword, onSubmit}) {
+  const username = h('input', {class: 'input', name: 'username', autocomplete: 'username', required: true,
+    autocapitalize: 'off', spellcheck: 'false'});
+  const password = h('input', {class: 'input', name: 'password', type: 'password', required: true,
+    autocomplete: newPassword ? 'new-password' : 'current-password'});
+  const submit = h('button', {class: 'btn btn-primary btn-block', type: 'submit'}, submitLabel);
+  const form = h('form', {class: 'auth-form'},
+    field(t('auth.username'), username), field(t('auth.password'), password), submit);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    username.readOnly = password.readOnly = submit.disabled = true;
+    submit.classList.add('busy');
+    try {
+      await onSubmit(username.value.trim(), password.value);
+    } catch (error) {
+      toastError(error);
+    } finally {
+      username.readOnly = password.readOnly = submit.disabled = false;
+      submit.classList.remove('busy');
+    }
+  });
+  return form;
+}
+
+async function signedIn() {
+  const target = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+  history.replaceState(null, '', target);
+  await route();
+}
+
+function footer() {
+  const language = h('select', {class: 'select', 'aria-label': t('settings.language')},
+    Object.entries(LOCALES).map(([code, name]) => h('option', {value: code}, name)));
+  language.value = locale();
+  language.addEventListener('change', () => chooseLocale(language.value));
+  const theme = h('select', {class: 'select', 'aria-label': t('settings.theme')},
+    THEMES.map((value) => h('option', {value}, t(`theme.${value}`))));
+  theme.value = themePreference();
+  theme.addEventListener('change', () => chooseTheme(theme.value));
+  return h('div', {class: 'auth-footer'}, language, theme);
+}
+
+function card(...children) {
+  return h('div', {class: 'auth-wrap'},
+    h('section', {class: 'card auth-card'},
+      h('div', {class: 'auth-brand'},
+        h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 40, height: 40}),
+        h('span', {class: 'auth-instance'}, instanceTitle())),
+      ...children),
+    footer());
+}
+
+function signInPage(admin) {
+  const general = state.general || {};
+  const passwordAllowed = admin || !general.disallowPasswordAuth;
+  const mayRegister = !general.disallowUserRegistration && !general.disallowPasswordAuth;
+  return card(
+    admin ? h('span', {class: 'pill'}, t('auth.admin')) : null,
+    h('h1', {class: 'auth-title'}, t('auth.sign-in')),
+    h('p', {class: 'muted'}, t('auth.welcome-back')),
+    passwordAllowed
+      ? credentialsForm({submitLabel: t('auth.sign-in'), onSubmit: async (username, password) => {
+        await signIn(username, password);
+        await signedIn();
+      }})
+      : h('div', {class: 'empty-note'}, t('auth.sign-in-unavailable'), ' ', h('a', {href: '/auth/admin'}, t('auth.admin-sign-in'))),
+    admin ? h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.back-to-sign-in'))) : null,
+    !admin && passwordAllowed && mayRegister
+      ? h('p', {class: 'auth-alt'}, t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up')))
+      : null);
+}
+
+function signUpPage() {
+  const general = state.general || {};
+  const firstRun = Boolean(state.profile.needsSetup);
+  if (!firstRun && general.disallowUserRegistration) {
+    return card(h('h1', {class: 'auth-title'}, t('auth.sign-ups-closed')),
+      h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
+  }
+  if (!firstRun && general.disallowPasswordAuth) {
+    return card(h('h1', {class: 'auth-title'}, t('auth.sign-up-unavailable')),
+      h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
+  }
+  return card(
+    firstRun ? h('span', {class: 'pill'}, t('auth.first-run')) : null,
+    h('h1', {class: 'auth-title'}, firstRun ? t('auth.setup-title') : t('auth.sign-up')),
+    firstRun ? h('p', {class: 'note'}, t('auth.setup-note')) : h('p', {class: 'muted'}, t('auth.sign-up-subtitle')),
+    credentialsForm({
+      submitLabel: firstRun ? t('auth.create-admin') : t('auth.sign-up'),
+      newPassword: true,
+      onSubmit: async (username, password) => {
+        await api.call('UserService', 'CreateUser', {user: {username, password, role: 'USER'}});
+        await signIn(username, password);
+        await loadInstance();
+        await signedIn();
+      },
+    }),
+    firstRun ? null : h('p', {class: 'auth-alt'}, t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
+}
+
+export default {
+  async render({route: current, main}) {
+    main.append(current.mode === 'signup' ? signUpPage() : signInPage(current.mode === 'admin'));
+    main.querySelector('input')?.focus();
+  },
+};

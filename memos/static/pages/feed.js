@@ -1,0 +1,144 @@
+// The feeds: home (/), explore, archived and a user's profile (/u/:username).
+import * as api from '../core/api.js';
+import {clear, h, icon} from '../core/dom.js';
+import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
+import {t} from '../core/i18n.js';
+import {set, state} from '../core/state.js';
+import {toastError} from '../core/ui.js';
+import {createEditor} from '../components/editor.js';
+import {explorer} from '../components/explorer.js';
+import {PAGE_SIZE, memoList} from '../components/memo-list.js';
+
+const PINNED_FIRST = 'pinned desc, create_time desc';
+
+function quoted(value) {
+  return JSON.stringify(value);
+}
+
+// What each feed lists: its base filter, state and order, and how its cards look.
+function feedQuery(kind, profileUser) {
+  const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
+  switch (kind) {
+    case 'home':
+      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'NORMAL', orderBy: PINNED_FIRST};
+    case 'archived':
+      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'ARCHIVED', orderBy: PINNED_FIRST};
+    case 'profile':
+      return {filters: [`creator == ${quoted(profileUser.name)}`], state: 'NORMAL', orderBy: PINNED_FIRST};
+    default:
+      return {filters: [`visibility in ${visibilities}`], state: 'NORMAL', orderBy: 'create_time desc'};
+  }
+}
+
+async function loadStats(kind, profileUser) {
+  if (kind === 'home' || kind === 'profile') {
+    return api.call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
+  }
+  if (kind === 'archived') return null;
+  const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
+  const all = await api.call('UserService', 'ListAllUserStats', {filter: `visibility in ${visibilities}`}).catch(() => null);
+  const tagCount = {};
+  for (const stats of all?.stats || []) {
+    for (const [tag, count] of Object.entries(stats.tagCount || {})) tagCount[tag] = (tagCount[tag] || 0) + count;
+  }
+  return {tagCount};
+}
+
+function chipBar(chips, onRemove) {
+  if (!chips.length) return h('div', {class: 'chips', hidden: true});
+  return h('div', {class: 'chips', 'aria-label': t('feed.filters')}, chips.map((chip) => h('span', {class: 'chip'},
+    icon(chip.factor === 'tagSearch' ? 'tag' : chip.factor === 'displayTime' ? 'calendar' : 'search'),
+    h('span', {class: 'chip-value'}, chip.value || t(`filter.${chip.factor}`)),
+    h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('feed.remove-filter', {value: chip.value}),
+      onclick: () => onRemove(chip)}, icon('close')))));
+}
+
+function profileHeader(user) {
+  return h('section', {class: 'card profile-header'},
+    h('div', {class: 'avatar avatar-large', 'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
+    h('div', {},
+      h('h1', {class: 'profile-name'}, user.displayName || user.username),
+      user.displayName ? h('p', {class: 'muted'}, `@${user.username}`) : null,
+      user.description ? h('p', {}, user.description) : null));
+}
+
+export default {
+  explorer: () => true,
+
+  async render({route, main, aside, params}) {
+    const kind = route.feed;
+    let profileUser = null;
+    if (kind === 'profile') {
+      try {
+        profileUser = await api.call('UserService', 'GetUser', {name: `users/${params.username}`});
+      } catch (error) {
+        toastError(error);
+        main.append(h('p', {class: 'empty-note'}, t('feed.user-not-found')));
+        return undefined;
+      }
+      main.append(profileHeader(profileUser));
+    }
+    if (kind === 'archived') main.append(h('h1', {class: 'page-title'}, t('nav.archived')));
+    const query = feedQuery(kind, profileUser);
+    const chipsSlot = h('div');
+    const listSlot = h('div');
+    let list = null;
+
+    const setChips = (chips) => {
+      writeFilters(chips);
+      refresh();
+    };
+    const onTag = (tag) => {
+      const chips = readFilters().filter((chip) => chip.factor !== 'tagSearch');
+      const active = readFilters().some((chip) => chip.factor === 'tagSearch' && chip.value === tag);
+      setChips(active ? chips : [...chips, {factor: 'tagSearch', value: tag}]);
+    };
+    const onSearch = (words) => {
+      const chips = readFilters();
+      for (const word of words) {
+        if (!chips.some((chip) => chip.factor === 'contentSearch' && chip.value === word)) {
+          chips.push({factor: 'contentSearch', value: word});
+        }
+      }
+      setChips(chips);
+    };
+
+    const refreshExplorer = async () => {
+      const stats = await loadStats(kind, profileUser);
+      if (kind === 'home') set({stats});
+      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag}));
+    };
+
+    function refresh() {
+      const chips = readFilters();
+      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter(
+        (chip) => !(chip.factor === gone.factor && chip.value === gone.value)))));
+      list?.dispose();
+      const filter = [...query.filters, ...chipExpressions(chips)].join(' && ');
+      list = memoList({
+        fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
+          pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: query.orderBy, filter,
+        }),
+        cardOptions: {
+          showAuthor: kind === 'explore',
+          archived: kind === 'archived',
+          pinnedFirst: query.orderBy === PINNED_FIRST,
+          keep: (memo) => memo.state === query.state,
+          onTag,
+        },
+        onChange: refreshExplorer,
+      });
+      clear(listSlot).append(list.root);
+      list.loadMore();
+      refreshExplorer();
+    }
+
+    if (kind === 'home') {
+      const editor = createEditor({draftKey: 'home-memo-editor', onSaved: (memo) => list.prepend(memo)});
+      main.append(editor.root);
+    }
+    main.append(chipsSlot, listSlot);
+    refresh();
+    return () => list?.dispose();
+  },
+};

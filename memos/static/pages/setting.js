@@ -1,0 +1,69 @@
+// /setting#<section>: the section list (Basic; Admin for admins) and the sections built so far.
+import {clear, h} from '../core/dom.js';
+import {LOCALES, locale, t} from '../core/i18n.js';
+import {isAdmin, state} from '../core/state.js';
+import {themePreference, THEMES} from '../core/theme.js';
+import {saveUserGeneral} from '../core/session.js';
+import {chooseLocale, chooseTheme} from '../components/shell.js';
+import {VISIBILITIES} from '../components/editor.js';
+import {toast} from '../core/ui.js';
+
+const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
+const ADMIN = ['member', 'system', 'memo', 'storage', 'notification', 'sso', 'ai', 'resource-stats'];
+
+function labelled(label, control) {
+  return h('label', {class: 'field field-row'}, h('span', {class: 'field-label'}, label), control);
+}
+
+function select(options, value, onChange, label) {
+  const control = h('select', {class: 'select', 'aria-label': label},
+    options.map(([optionValue, text]) => h('option', {value: optionValue}, text)));
+  control.value = value;
+  control.addEventListener('change', () => onChange(control.value));
+  return control;
+}
+
+// Sections: 'preference' and 'my-account' are built here; each other one is a module to add.
+const SECTIONS = {
+  'my-account': () => h('div', {class: 'card'},
+    h('h2', {}, state.user.displayName || state.user.username),
+    h('p', {class: 'muted'}, `@${state.user.username}`),
+    state.user.description ? h('p', {}, state.user.description) : null),
+  preference: () => h('div', {class: 'card settings-form'},
+    labelled(t('settings.language'), select(Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]),
+      locale(), (code) => chooseLocale(code), t('settings.language'))),
+    labelled(t('settings.theme'), select(THEMES.map((value) => [value, t(`theme.${value}`)]),
+      themePreference(), (value) => chooseTheme(value), t('settings.theme'))),
+    labelled(t('settings.default-visibility'), select(VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
+      state.userGeneral.memoVisibility || 'PRIVATE', async (value) => {
+        await saveUserGeneral({memoVisibility: value}, 'memo_visibility');
+        toast(t('settings.saved'));
+      }, t('settings.default-visibility')))),
+};
+
+export default {
+  render({main}) {
+    const allowed = isAdmin() ? [...BASIC, ...ADMIN] : BASIC;
+    const content = h('section', {class: 'settings-content'});
+    const nav = h('nav', {class: 'settings-nav', 'aria-label': t('nav.settings')},
+      h('p', {class: 'section-label'}, t('settings.basic')),
+      BASIC.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`))),
+      isAdmin() ? [h('p', {class: 'section-label'}, t('settings.admin')),
+        ADMIN.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`)))] : null);
+    const show = () => {
+      const wanted = location.hash.slice(1);
+      const id = allowed.includes(wanted) ? wanted : 'my-account';
+      for (const link of nav.querySelectorAll('a')) {
+        link.classList.toggle('active', link.dataset.section === id);
+        link.toggleAttribute('aria-current', link.dataset.section === id);
+      }
+      clear(content).append(h('h1', {class: 'page-title'}, t(`settings.section.${id}`)),
+        SECTIONS[id] ? SECTIONS[id]() : h('p', {class: 'empty-note'}, t('common.coming-soon')));
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener('hashchange', show);
+    main.append(h('div', {class: 'settings'}, nav, content));
+    show();
+    return () => window.removeEventListener('hashchange', show);
+  },
+};
