@@ -143,8 +143,17 @@ def _capabilities(port: int) -> list[str]:
 # --- arguments ---------------------------------------------------------------------------------------
 
 
+# Not taken from the module docstring: memos.pyz runs under -OO, which drops docstrings.
+DESCRIPTION = (
+    "install-service (as root) creates the system user if missing, copies the running memos.pyz to a stable "
+    "path (keeping the one it replaces as .previous, for a rollback), writes a hardened unit, and runs "
+    "`systemctl daemon-reload` and `enable --now`. uninstall-service removes the unit and the binary and keeps "
+    "the data, the cache and the user."
+)
+
+
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"memos {command}", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog=f"memos {command}", description=DESCRIPTION)
     parser.add_argument("--name", default="memos", help="unit, user and directory name (default: memos)")
     parser.add_argument("--binary", default="/opt/memos/memos.pyz", help="where memos.pyz is installed")
     parser.add_argument("--root", default="", help="write the files under this prefix; run no command")
