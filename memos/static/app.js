@@ -7,6 +7,7 @@ import {route, startRouter} from './core/router.js';
 import {loadIdentity, loadInstance} from './core/session.js';
 import {set, subscribe, instanceTitle} from './core/state.js';
 import {applyTheme} from './core/theme.js';
+import {startLive, stopLive} from './core/live.js';
 import {buildShell} from './components/shell.js';
 
 const root = document.getElementById('app');
@@ -44,6 +45,8 @@ async function boot() {
     return;
   }
   subscribe('locale', () => route());
+  subscribe('user', (user) => (user ? startLive() : stopLive()));
+  startLive();
   await startRouter(renderPage);
 }
 

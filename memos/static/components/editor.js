@@ -5,6 +5,9 @@ import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 import {toast, toastError} from '../core/ui.js';
+import {listKey} from './list-keys.js';
+import {memoLinks, referencesOf} from './link-memo.js';
+import {dayStamp, dayTimeOf} from './editor-day.js';
 
 export const VISIBILITIES = ['PRIVATE', 'PROTECTED', 'PUBLIC'];
 const DRAFT_DELAY_MS = 500;
@@ -29,9 +32,12 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
   const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('editor.save'));
   const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
+  const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
+  const dayLine = h('p', {class: 'editor-day muted small', hidden: true});
+  let day = '';
   const root = h('div', {class: 'card editor'},
-    text, suggestions,
-    h('div', {class: 'editor-bar'}, visibility, h('span', {class: 'grow'}), cancel, save));
+    dayLine, text, suggestions, links.chips,
+    h('div', {class: 'editor-bar'}, visibility, links.button, h('span', {class: 'grow'}), cancel, save));
 
   let busy = false;
   let draftTimer = 0;
@@ -60,17 +66,23 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
         const mask = [];
         if (text.value !== memo.content) mask.push('content');
         if (visibility.value !== memo.visibility) mask.push('visibility');
+        if (links.names().join() !== referencesOf(memo).map((link) => link.name).join()) mask.push('relations');
         if (!mask.length) {
           toast(t('editor.no-changes'));
           onCancel?.();
           return;
         }
         saved = await api.call('MemoService', 'UpdateMemo', {
-          memo: {name: memo.name, content: text.value, visibility: visibility.value}, updateMask: mask.join(','),
+          memo: {name: memo.name, content: text.value, visibility: visibility.value, relations: links.relations()},
+          updateMask: mask.join(','),
         });
       } else {
-        saved = await api.call('MemoService', 'CreateMemo', {memo: {content: text.value, visibility: visibility.value}});
+        const wanted = {content: text.value, visibility: visibility.value, relations: links.relations()};
+        // With a calendar day chosen, the memo is dated that day at the current clock time (F10).
+        if (day) wanted.createTime = dayTimeOf(day).toISOString();
+        saved = await api.call('MemoService', 'CreateMemo', {memo: wanted});
         text.value = '';
+        links.reset();
         visibility.value = defaultVisibility();
         storeDraft();
         grow();
@@ -98,6 +110,8 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
       submit();
     } else if (event.key === 'Escape') {
       text.blur();
+    } else {
+      listKey(text, event);
     }
   });
   text.addEventListener('blur', () => setTimeout(() => (suggestions.hidden = true), 150));
@@ -160,5 +174,10 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
 
   refresh();
   requestAnimationFrame(grow);
-  return {root, focus: () => text.focus()};
+  const setDay = (value) => {
+    day = memo ? '' : value;
+    dayLine.hidden = !day;
+    dayLine.textContent = day ? dayStamp(dayTimeOf(day)) : '';
+  };
+  return {root, focus: () => text.focus(), setDay};
 }

@@ -6,6 +6,7 @@ import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
 import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
 import {createEditor} from './editor.js';
+import {relationsSection} from './relations.js';
 
 export function memoUid(memo) {
   return memo.name.split('/')[1];
@@ -65,6 +66,8 @@ export function memoCard(memo, options) {
   if (options.html !== undefined) serverHtml(body, options.html);
   enhance(body, memo, writable, update, options);
   card.append(header, body);
+  const relations = relationsSection(memo);
+  if (relations) card.append(relations);
 
   function menuItems() {
     const items = [];
