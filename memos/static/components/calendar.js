@@ -52,7 +52,8 @@ function monthLabel(year, month) {
 }
 
 function dayLabel(date, count, updated) {
-  return t(updated ? 'calendar.count-updated' : 'calendar.count', {count, date: fullDate(date)});
+  const key = `${updated ? 'calendar.count-updated' : 'calendar.count'}${count === 1 ? '-one' : ''}`;
+  return t(key, {count, date: fullDate(date)});
 }
 
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
@@ -159,6 +160,7 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
           year = pickedYear;
           month = pickedMonth;
           draw();
+          root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
         }})}, monthLabel(year, month));
     root.replaceChildren(
       h('div', {class: 'calendar-head'},

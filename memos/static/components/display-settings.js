@@ -51,37 +51,55 @@ function panelContent(panel, name) {
   ];
 }
 
+// One panel at a time, kept in <body>: the explorer is redrawn when a setting changes (the calendar
+// counts the shown time), and the panel must survive that; the new button adopts it.
+const open = {panel: null, button: null};
+
+function place() {
+  if (!open.panel || !open.button?.isConnected) return;
+  const box = open.button.getBoundingClientRect();
+  open.panel.style.top = `${box.bottom + 4}px`;
+  open.panel.style.left = `${Math.max(8, Math.min(box.right - open.panel.offsetWidth, window.innerWidth - open.panel.offsetWidth - 8))}px`;
+}
+
+function close({refocus = true} = {}) {
+  if (!open.panel) return;
+  open.panel.remove();
+  open.panel = null;
+  open.button?.setAttribute('aria-expanded', 'false');
+  document.removeEventListener('pointerdown', outside, true);
+  if (refocus && open.button?.isConnected) open.button.focus();
+}
+
+function outside(event) {
+  if (open.panel && !open.panel.contains(event.target) && !open.button?.contains(event.target)) close({refocus: false});
+}
+
+function show(button, name) {
+  const panel = h('div', {class: 'popover view-panel', role: 'dialog', 'aria-labelledby': `${name}-title`});
+  panel.append(...panelContent(panel, name));
+  panel.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    event.stopPropagation();
+    close();
+  });
+  Object.assign(open, {panel, button});
+  document.body.append(panel);
+  button.setAttribute('aria-expanded', 'true');
+  document.addEventListener('pointerdown', outside, true);
+  place();
+  panel.querySelector('select')?.focus();
+}
+
 export function displaySettingsButton() {
   const name = `view-${++panelCount}`;
   const button = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('view.title'), title: t('view.title'),
-    'aria-haspopup': 'dialog', 'aria-expanded': 'false'}, icon('sliders'));
-  const wrap = h('span', {class: 'menu-wrap'}, button);
-  let panel = null;
-  const close = ({refocus = true} = {}) => {
-    if (!panel) return;
-    panel.remove();
-    panel = null;
-    button.setAttribute('aria-expanded', 'false');
-    document.removeEventListener('pointerdown', outside, true);
-    if (refocus) button.focus();
-  };
-  const outside = (event) => {
-    if (panel && !wrap.contains(event.target)) close({refocus: false});
-  };
-  button.addEventListener('click', () => {
-    if (panel) return close();
-    panel = h('div', {class: 'popover view-panel', role: 'dialog', 'aria-labelledby': `${name}-title`});
-    panel.append(...panelContent(panel, name));
-    panel.addEventListener('keydown', (event) => {
-      if (event.key !== 'Escape') return;
-      event.preventDefault();
-      event.stopPropagation();
-      close();
-    });
-    wrap.append(panel);
-    button.setAttribute('aria-expanded', 'true');
-    document.addEventListener('pointerdown', outside, true);
-    panel.querySelector('select')?.focus();
-  });
-  return wrap;
+    'aria-haspopup': 'dialog', 'aria-expanded': String(Boolean(open.panel))}, icon('sliders'));
+  if (open.panel) {
+    open.button = button;
+    requestAnimationFrame(place);
+  }
+  button.addEventListener('click', () => (open.panel ? close() : show(button, name)));
+  return button;
 }

@@ -67,6 +67,8 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
         if (text.value !== memo.content) mask.push('content');
         if (visibility.value !== memo.visibility) mask.push('visibility');
         if (links.names().join() !== referencesOf(memo).map((link) => link.name).join()) mask.push('relations');
+        // The server keeps update_time unless asked: an edit of the text or links is an update.
+        if (mask.includes('content') || mask.includes('relations')) mask.push('updateTime');
         if (!mask.length) {
           toast(t('editor.no-changes'));
           onCancel?.();

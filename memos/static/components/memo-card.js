@@ -131,7 +131,7 @@ function enhance(body, memo, writable, update, options) {
     const line = Number(box.parentElement.dataset.taskLine);
     box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
     box.addEventListener('change', async () => {
-      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content');
+      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content,updateTime');
       if (!saved) box.checked = !box.checked;
     });
   }

@@ -116,6 +116,8 @@ export default {
   // @ui-c: keys of the feed/editor/live/calendar work go below this line
   'calendar.count': '{count} Notizen am {date}',
   'calendar.count-updated': '{count} Notizen geändert am {date}',
+  'calendar.count-one': '1 Notiz am {date}',
+  'calendar.count-updated-one': '1 Notiz geändert am {date}',
   'calendar.label': 'Aktivitätskalender',
   'calendar.next-month': 'Nächster Monat',
   'calendar.next-year': 'Nächstes Jahr',

@@ -116,6 +116,8 @@ export default {
   // @ui-c: keys of the feed/editor/live/calendar work go below this line
   'calendar.count': '{count} memos on {date}',
   'calendar.count-updated': '{count} memos updated on {date}',
+  'calendar.count-one': '1 memo on {date}',
+  'calendar.count-updated-one': '1 memo updated on {date}',
   'calendar.label': 'Activity calendar',
   'calendar.next-month': 'Next month',
   'calendar.next-year': 'Next year',
