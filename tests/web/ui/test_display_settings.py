@@ -20,7 +20,8 @@ def open_settings(page: Any) -> Any:
 def test_bt26_oldest_first_and_two_columns_survive_a_reload(signed_in: Any, user: User) -> None:
     page = signed_in
     for number in range(1, 5):  # a day apart: memos of one second would tie
-        memo = {"content": f"ordered memo {number}", "visibility": "PRIVATE", "createTime": f"2024-01-0{number}T10:00:00Z"}
+        day = f"2024-01-0{number}T10:00:00Z"
+        memo = {"content": f"ordered memo {number}", "visibility": "PRIVATE", "createTime": day}
         user.call("MemoService", "CreateMemo", {"memo": memo})
     page.reload()
     expect(cards(page).first).to_contain_text("ordered memo 4")
