@@ -3,7 +3,7 @@
 import * as api from './core/api.js';
 import {clear, h} from './core/dom.js';
 import {preferredLocale, setLocale, t} from './core/i18n.js';
-import {route, startRouter} from './core/router.js';
+import {prefetchPage, route, startRouter} from './core/router.js';
 import {loadIdentity, loadInstance} from './core/session.js';
 import {set, subscribe, instanceTitle} from './core/state.js';
 import {applyTheme} from './core/theme.js';
@@ -37,6 +37,7 @@ api.onSessionLost(() => {
 
 async function boot() {
   applyTheme();
+  prefetchPage();
   const localeReady = setLocale(preferredLocale());
   try {
     await Promise.all([loadInstance(), loadIdentity(), localeReady]);

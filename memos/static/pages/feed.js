@@ -145,8 +145,9 @@ export default {
       const settings = view();
       listSlot.className = `feed-list layout-${settings.layout}${compactCards(settings) ? ' compact' : ''}`;
       clear(listSlot).append(list.root);
-      list.loadMore();
-      refreshExplorer();
+      // Statistics after the first page: on a big instance they take the server longer than the
+      // cards, and asked together they would hold the first screen back.
+      list.loadMore().finally(() => refreshExplorer());
       editor?.setDay(readFilters().find((chip) => chip.factor === 'displayTime')?.value || '');
     }
 
