@@ -101,6 +101,12 @@ export async function call(service, method, body = {}, {retry = true} = {}) {
   }
 }
 
+// The Authorization header value for a request made outside call() (the live event stream).
+export async function bearer() {
+  if (accessToken && expiresAt && expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+  return accessToken ? `Bearer ${accessToken}` : '';
+}
+
 export async function signIn(username, password) {
   const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, {passwordCredentials: {username, password}});
   remember(data.accessToken, data.accessTokenExpiresAt);

@@ -49,6 +49,11 @@ function matchRoute(path) {
   return {route: NOT_FOUND, params: {}};
 }
 
+// Starts loading the current path's page module while boot waits for the server.
+export function prefetchPage() {
+  matchRoute(location.pathname).route.page().catch(() => {});
+}
+
 // A redirect target is honoured only when it stays on this origin and outside /auth.
 export function safeRedirect(value) {
   if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
