@@ -4,7 +4,7 @@ import {t} from '../core/i18n.js';
 
 // stats: a UserStats-like object ({tagCount}); chips: the active filter chips;
 // onSearch(words), onTag(tag): what the feed does with them.
-export function explorer({stats, chips, onSearch, onTag}) {
+export function explorer({stats, chips, onSearch, onTag, shortcuts = null}) {
   const input = h('input', {class: 'input search-input', type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search')});
   input.addEventListener('keydown', (event) => {
@@ -23,6 +23,7 @@ export function explorer({stats, chips, onSearch, onTag}) {
     : h('p', {class: 'muted small'}, t('explorer.no-tags'));
   return h('div', {class: 'explorer-inner'},
     h('div', {class: 'search-box'}, icon('search'), input),
+    shortcuts,
     h('section', {class: 'explorer-section', 'aria-labelledby': 'tags-label'},
       h('h2', {class: 'section-label', id: 'tags-label'}, t('explorer.tags')), tags));
 }

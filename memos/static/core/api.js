@@ -102,7 +102,12 @@ export async function call(service, method, body = {}, {retry = true} = {}) {
 }
 
 export async function signIn(username, password) {
-  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, {passwordCredentials: {username, password}});
+  return signInWith({passwordCredentials: {username, password}});
+}
+
+// credentials: {passwordCredentials} or {ssoCredentials}, as SignIn takes them.
+export async function signInWith(credentials) {
+  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, credentials);
   remember(data.accessToken, data.accessTokenExpiresAt);
   return data.user;
 }

@@ -8,6 +8,7 @@ import {toastError} from '../core/ui.js';
 import {createEditor} from '../components/editor.js';
 import {explorer} from '../components/explorer.js';
 import {PAGE_SIZE, memoList} from '../components/memo-list.js';
+import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
 
 const PINNED_FIRST = 'pinned desc, create_time desc';
 
@@ -106,7 +107,10 @@ export default {
     const refreshExplorer = async () => {
       const stats = await loadStats(kind, profileUser);
       if (kind === 'home') set({stats});
-      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag}));
+      // Selecting a shortcut drops the word-search chips (F11).
+      const shortcuts = kind === 'home' ? shortcutsPanel({onChange: ({selected}) => setChips(
+        selected ? readFilters().filter((chip) => chip.factor !== 'contentSearch') : readFilters())}) : null;
+      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag, shortcuts}));
     };
 
     function refresh() {
@@ -114,7 +118,7 @@ export default {
       clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter(
         (chip) => !(chip.factor === gone.factor && chip.value === gone.value)))));
       list?.dispose();
-      const filter = [...query.filters, ...chipExpressions(chips)].join(' && ');
+      const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
         fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
           pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: query.orderBy, filter,
