@@ -51,7 +51,7 @@ export function shortcutsPanel({onChange}) {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
         onChange({selected: !active});
-      }}, emoji ? h('span', {class: 'shortcut-emoji'}, emoji) : null, text),
+      }}, emoji ? [h('span', {class: 'shortcut-emoji'}, emoji), ' '] : null, text),
       menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
         {label: t('memo.edit'), onSelect: () => navigate(`/shortcuts?edit=${encodeURIComponent(shortcut.name)}`)},
         {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && onChange({})},
