@@ -35,6 +35,11 @@ def open_section(page: Any, section: str, title: str) -> None:
     expect(page.locator(".settings-body")).not_to_have_attribute("aria-busy", "true")
 
 
+def expect_saved(page: Any) -> None:
+    """The newest "Saved" toast (an earlier one may still be fading)."""
+    expect(page.locator(".toast").filter(has_text=re.compile(r"^Saved$")).last).to_be_visible()
+
+
 def who_is(server: Server, token: str) -> str:
     """The username the REST API sees behind ``token`` ("" when it authenticates nobody)."""
     answer = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
@@ -96,7 +101,7 @@ def test_preferences_save_the_default_visibility(signed_in: Any, user: User) -> 
     page = signed_in
     open_section(page, "preference", "Preferences")
     page.get_by_label("Default memo visibility").select_option("PUBLIC")
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect_saved(page)
     settings = user.call("UserService", "ListUserSettings", {"parent": user.name})["settings"]
     assert settings[0]["generalSetting"]["memoVisibility"] == "PUBLIC"
 
@@ -172,7 +177,7 @@ def test_bt31_closing_registration_shows_sign_ups_closed(
     expect(save).to_be_disabled()
     page.get_by_label("Disallow user registration").check()
     save.click()
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect_saved(page)
     try:
         guest = context_factory(base_url=own_server.url).new_page()
         guest.goto("/auth/signup")
@@ -193,7 +198,7 @@ def test_custom_style_and_memo_settings_are_saved(admin_page: Any, own_server: S
     page.get_by_label("Server name").fill("Team notes")
     page.get_by_label("Additional style").fill("body { letter-spacing: 0.5px; }")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect_saved(page)
     guest = context_factory(base_url=own_server.url).new_page()
     guest.goto("/about")
     expect(guest.get_by_role("heading", name="Team notes")).to_be_visible()
@@ -203,7 +208,7 @@ def test_custom_style_and_memo_settings_are_saved(admin_page: Any, own_server: S
     page.get_by_label("New reaction").press("Enter")
     page.get_by_label("Content length limit (bytes)").fill("20000")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect_saved(page)
     boss = own_server.sign_in("boss")
     setting = own_server.call("InstanceService", "GetInstanceSetting", {"name": "instance/settings/MEMO_RELATED"}, boss)
     assert "🦄" in setting["memoRelatedSetting"]["reactions"]
@@ -219,7 +224,7 @@ def test_storage_and_resource_sections(admin_page: Any, own_server: Server) -> N
     page.get_by_label("Storage", exact=True).select_option("LOCAL")
     page.get_by_label("Max upload size (MB)").fill("12")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect_saved(page)
     boss = own_server.sign_in("boss")
     setting = own_server.call("InstanceService", "GetInstanceSetting", {"name": "instance/settings/STORAGE"}, boss)
     assert setting["storageSetting"]["uploadSizeLimitMb"] == "12"

@@ -48,7 +48,8 @@ def test_bt35_a_shortcut_is_validated_saved_and_selected(signed_in: Any, user: U
 
 def test_a_shortcut_is_edited_from_the_sidebar_and_deleted(signed_in: Any, user: User) -> None:
     page = signed_in
-    user.call("ShortcutService", "CreateShortcut", {"parent": user.name, "shortcut": {"title": "Links", "filter": "has_link"}})
+    shortcut = {"title": "Links", "filter": "has_link"}
+    user.call("ShortcutService", "CreateShortcut", {"parent": user.name, "shortcut": shortcut})
     page.reload()
     page.get_by_role("button", name="Actions for Links").click()
     page.get_by_role("menuitem", name="Edit").click()
