@@ -7,8 +7,8 @@ import {calendarSection} from './calendar.js';
 import {displaySettingsButton} from './display-settings.js';
 
 // stats: a UserStats-like object ({tagCount}); chips: the active filter chips;
-// onSearch(words), onTag(tag), onDay('YYYY-MM-DD'): what the feed does with them.
-export function explorer({stats, chips, onSearch, onTag, onDay}) {
+// onSearch(words), onTag(tag), onDay('YYYY-MM-DD'): what the feed does with them; shortcuts: a panel to show.
+export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null}) {
   const input = h('input', {class: 'input search-input', type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search')});
   input.addEventListener('keydown', (event) => {
@@ -27,6 +27,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay}) {
     : h('p', {class: 'muted small'}, t('explorer.no-tags'));
   return h('div', {class: 'explorer-inner'},
     h('div', {class: 'search-box'}, icon('search'), input, displaySettingsButton()),
+    shortcuts,
     onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
       selected: chips.find((chip) => chip.factor === 'displayTime')?.value || '', onDay}) : null,
     h('section', {class: 'explorer-section', 'aria-labelledby': 'tags-label'},

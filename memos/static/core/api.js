@@ -108,7 +108,12 @@ export async function bearer() {
 }
 
 export async function signIn(username, password) {
-  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, {passwordCredentials: {username, password}});
+  return signInWith({passwordCredentials: {username, password}});
+}
+
+// credentials: {passwordCredentials} or {ssoCredentials}, as SignIn takes them.
+export async function signInWith(credentials) {
+  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, credentials);
   remember(data.accessToken, data.accessTokenExpiresAt);
   return data.user;
 }

@@ -11,6 +11,8 @@ import {explorer} from '../components/explorer.js';
 import {PAGE_SIZE, memoList} from '../components/memo-list.js';
 import {foldTallCards} from '../components/fold.js';
 import {followLive} from '../components/live-feed.js';
+import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
+
 
 function quoted(value) {
   return JSON.stringify(value);
@@ -120,7 +122,10 @@ export default {
     const refreshExplorer = async () => {
       const stats = await loadStats(kind, profileUser);
       if (kind === 'home') set({stats});
-      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag, onDay}));
+      // Selecting a shortcut drops the word-search chips (F11).
+      const shortcuts = kind === 'home' ? shortcutsPanel({onChange: ({selected}) => setChips(
+        selected ? readFilters().filter((chip) => chip.factor !== 'contentSearch') : readFilters())}) : null;
+      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag, onDay, shortcuts}));
     };
 
     function refresh() {
@@ -128,7 +133,7 @@ export default {
       clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter(
         (chip) => !(chip.factor === gone.factor && chip.value === gone.value)))));
       list?.dispose();
-      const filter = [...query.filters, ...chipExpressions(chips)].join(' && ');
+      const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
         fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
           pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: orderBy(query), filter,
