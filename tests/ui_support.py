@@ -76,7 +76,9 @@ def memos_server(data: pathlib.Path, *, public: bool) -> Iterator[Server]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (data.parent / f"{data.name}.log").open("wb")
-    command = [sys.executable, "-m", "memos", "--addr", "127.0.0.1", "--port", str(port), "--data", str(data)]
+    # Link previews of pages on this machine (the server itself) need the address guard relaxed.
+    command = [sys.executable, "-m", "memos", "--addr", "127.0.0.1", "--port", str(port), "--data", str(data),
+               "--allow-private-webhooks"]
     if public:
         command += ["--instance-url", url]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})

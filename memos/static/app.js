@@ -5,7 +5,7 @@ import {clear, h} from './core/dom.js';
 import {preferredLocale, setLocale, t} from './core/i18n.js';
 import {prefetchPage, route, startRouter} from './core/router.js';
 import {loadIdentity, loadInstance} from './core/session.js';
-import {set, subscribe, instanceTitle} from './core/state.js';
+import {set, state, subscribe, instanceTitle} from './core/state.js';
 import {applyTheme} from './core/theme.js';
 import {startLive, stopLive} from './core/live.js';
 import {buildShell} from './components/shell.js';
@@ -17,6 +17,9 @@ async function renderPage(route, page, ctx) {
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   document.title = `${t(route.title)} · ${instanceTitle()}`;
+  // The instance's own logo as the favicon too (G4).
+  const logo = state.general?.customProfile?.logoUrl;
+  if (logo) document.querySelector('link[rel="icon"]')?.setAttribute('href', logo);
   if (route.layout === 'auth') {
     const main = h('main', {class: 'auth-page', id: 'main'});
     clear(root).append(main);

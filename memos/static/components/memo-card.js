@@ -9,6 +9,8 @@ import {createEditor} from './editor.js';
 import {attachmentSection, previewTextImages} from './attachments.js';
 import {reactionParts} from './reactions.js';
 import {relationsSection} from './relations.js';
+import {linkPreviews} from './link-preview.js';
+import {view} from '../core/view.js';
 
 export function memoUid(memo) {
   return memo.name.split('/')[1];
@@ -51,13 +53,15 @@ export function memoCard(memo, options) {
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);
   const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
-  if (Math.abs(updated - created) > 1000) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
+  const edited = Math.abs(updated - created) > 1000;
+  if (edited) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
   const header = h('header', {class: 'memo-header'},
     h('div', {class: 'memo-meta'},
       options.showAuthor ? h('a', {class: 'memo-author', href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
         options.author?.displayName || memo.creator.split('/')[1]) : null,
       h('a', {class: 'memo-time', href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
-        options.archived ? dateTime(created) : relativeTime(created)),
+        options.archived ? dateTime(created) : edited && view().time === 'update'
+          ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
       options.isNew ? h('span', {class: 'pill pill-new'}, t('memo.new')) : null),
     h('div', {class: 'memo-actions'},
       reactions.trigger,
@@ -71,6 +75,7 @@ export function memoCard(memo, options) {
   if (options.html !== undefined) serverHtml(body, options.html);
   enhance(body, memo, writable, update, options);
   previewTextImages(body);
+  linkPreviews(body);
   card.append(header, body, attachmentSection(memo.attachments, {shareToken: options.shareToken}) || '');
   const relations = options.readOnly ? null : relationsSection(memo);
   if (relations) card.append(relations);

@@ -5,6 +5,7 @@ import * as api from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {memoCard} from './memo-card.js';
+import {commentStrip} from './comment-strip.js';
 
 export const PAGE_SIZE = 16;
 
@@ -31,7 +32,12 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   const items = h('div', {class: 'memo-items'});
   const sentinel = h('div', {class: 'list-end', 'aria-hidden': 'true'});
   const status = h('p', {class: 'list-status muted', role: 'status'});
-  const root = h('section', {class: 'memo-list', 'aria-label': t('feed.memos')}, items, status, sentinel);
+  const top = h('button', {class: 'btn back-to-top', type: 'button', hidden: true,
+    onclick: () => window.scrollTo({top: 0, behavior: 'smooth'})}, `${t('feed.back-to-top')} ↑`);
+  const root = h('section', {class: 'memo-list', 'aria-label': t('feed.memos')}, items, status, top, sentinel);
+  // "Back to top" at the end of the whole list, once the reader has scrolled down a screen or so.
+  const onScroll = () => (top.hidden = !done || !items.childElementCount || window.scrollY <= 400);
+  window.addEventListener('scroll', onScroll, {passive: true});
   const authors = new Map();
   let nextToken = '';
   let done = false;
@@ -39,18 +45,24 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   let generation = 0;
 
   const changed = () => onChange?.();
-  const card = (memo, html, extra = {}) => memoCard(memo, {
+  const card = (memo, html, extra = {}) => withStrip(memo, memoCard(memo, {
     ...cardOptions, ...extra, html, author: authors.get(memo.creator.split('/')[1]),
     onChanged: (updated, mask) => replace(updated, mask),
     onRemoved: (removed) => {
       items.querySelector(`[data-name="${CSS.escape(removed.name)}"]`)?.remove();
       changed();
     },
-  });
+  }));
+  const withStrip = (memo, el) => {
+    if (!cardOptions.archived) el.append(commentStrip(memo) || '');
+    return el;
+  };
 
   async function loadMore() {
     if (loading || done) return loading;
     const mine = generation;
+    // The spinner only when a page takes a while: quick pages would make it flicker.
+    const slow = setTimeout(() => status.classList.add('busy'), 250);
     loading = (async () => {
       try {
         const page = await fetchPage(nextToken);
@@ -60,13 +72,17 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
         items.append(...memos.map((memo) => card(memo, html[memo.name] ?? '')));
         nextToken = page.nextPageToken || '';
         done = !nextToken;
-        status.textContent = items.childElementCount ? '' : t('feed.empty');
+        status.replaceChildren(...(items.childElementCount ? [] : [
+          h('img', {class: 'empty-bird', src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', {}, t('feed.empty'))]));
         status.classList.toggle('empty', !items.childElementCount);
+        onScroll();
       } catch (error) {
         status.textContent = error.message;
         done = true;
       } finally {
         loading = null;
+        clearTimeout(slow);
+        status.classList.remove('busy');
       }
       // Keep loading while the end is still in view (a short page does not scroll).
       if (!done && sentinel.getBoundingClientRect().top < window.innerHeight + 300) loadMore();
@@ -119,5 +135,8 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   // Whether a card of the memo is shown (not an open inline editor of it).
   const shows = (name) => items.querySelector(`article[data-name="${CSS.escape(name)}"]`) !== null;
 
-  return {root, prepend, reload, loadMore, replace, drop, shows, dispose: () => observer.disconnect()};
+  return {root, prepend, reload, loadMore, replace, drop, shows, dispose: () => {
+    observer.disconnect();
+    window.removeEventListener('scroll', onScroll);
+  }};
 }

@@ -409,4 +409,9 @@ export default {
   'view.time': 'Angezeigte Zeit',
   'view.title': 'Anzeigeeinstellungen',
   'view.updated': 'Zuletzt geändert am',
+  // @ui-t2: keys of the T2 finishing work (comment strip, profile share)
+  'comments.view-all': 'Alle ansehen',
+  'comments.has-files': 'Mit Anhängen',
+  'profile.share': 'Teilen',
+  'profile.link-copied': 'Profil-Link kopiert',
 };

@@ -409,4 +409,9 @@ export default {
   'view.time': 'Shown time',
   'view.title': 'Display settings',
   'view.updated': 'Last updated at',
+  // @ui-t2: keys of the T2 finishing work (comment strip, profile share)
+  'comments.view-all': 'View all',
+  'comments.has-files': 'Has attachments',
+  'profile.share': 'Share',
+  'profile.link-copied': 'Profile link copied',
 };

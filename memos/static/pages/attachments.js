@@ -165,6 +165,9 @@ export default {
       }
     }
     render();
+    // Skeleton tiles until the first page arrives (an empty tab would say "nothing here" too early).
+    body.replaceChildren(h('div', {class: 'library-grid', 'aria-busy': 'true'},
+      Array.from({length: 6}, () => h('div', {class: 'skeleton skeleton-tile'}))));
     await Promise.all([load(), unused.load()]);
     return undefined;
   },

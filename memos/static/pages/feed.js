@@ -4,7 +4,7 @@ import {clear, h, icon} from '../core/dom.js';
 import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
 import {set, state, subscribe} from '../core/state.js';
-import {toastError} from '../core/ui.js';
+import {toast, toastError} from '../core/ui.js';
 import {compactCards, orderBy, view} from '../core/view.js';
 import {createEditor} from '../components/editor.js';
 import {explorer} from '../components/explorer.js';
@@ -69,7 +69,10 @@ function profileHeader(user) {
     h('div', {},
       h('h1', {class: 'profile-name'}, user.displayName || user.username),
       user.displayName ? h('p', {class: 'muted'}, `@${user.username}`) : null,
-      user.description ? h('p', {}, user.description) : null));
+      user.description ? h('p', {}, user.description) : null),
+    h('button', {class: 'btn', type: 'button', onclick: () => navigator.clipboard
+      .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
+      .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
 }
 
 export default {

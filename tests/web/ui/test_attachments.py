@@ -181,3 +181,16 @@ def test_bt37_the_library_lists_linked_files_by_kind_and_deletes_the_unused(sign
     expect(page.locator(".unused-panel")).to_be_hidden()
     left = user.call("AttachmentService", "ListAttachments", {})["attachments"]
     assert sorted(item["filename"] for item in left) == ["notes.pdf", "photo.png", "song.mp3"]
+
+
+def test_l5_the_library_shows_skeleton_tiles_until_the_first_page_arrives(signed_in: Any) -> None:
+    page = signed_in
+    held: list[Any] = []
+    page.route("**/memos.api.v1.AttachmentService/ListAttachments", lambda route: held.append(route))
+    page.goto("/attachments")
+    expect(page.locator(".library .skeleton-tile")).to_have_count(6)
+    for route in held:
+        route.continue_()
+    page.unroute("**/memos.api.v1.AttachmentService/ListAttachments")
+    expect(page.locator(".library .skeleton-tile")).to_have_count(0)
+    expect(page.locator(".library")).to_contain_text("No")

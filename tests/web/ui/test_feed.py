@@ -134,3 +134,25 @@ def test_f5_the_feed_loads_the_next_page_on_scroll(context_factory: Any, server:
     expect(cards(page)).to_have_count(40)
     expect(cards(page).last).to_contain_text("scroll memo 00")
     assert re.search(r"/$", page.url)
+
+
+def test_f4_the_profile_share_button_copies_the_profile_address(context_factory: Any, server: Server) -> None:
+    writer = make_user(server)
+    context = context_factory()
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    sign_in(page, writer)
+    page.goto(f"/u/{writer.username}")
+    page.get_by_role("button", name="Share").click()
+    expect(page.locator(".toast")).to_have_text("Profile link copied")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{server.url}/u/{writer.username}"
+
+
+def test_m2_with_shown_time_updated_an_edited_card_says_last_updated(signed_in: Any, user: User) -> None:
+    page = signed_in
+    memo = user.memo("first words")
+    user.call("MemoService", "UpdateMemo", {"memo": {"name": memo["name"], "content": "new words",
+                                                     "updateTime": "2031-01-01T00:00:00Z"}, "updateMask": "content,updateTime"})
+    page.evaluate("localStorage.setItem('memos-view-setting', JSON.stringify({time: 'update'}))")
+    page.reload()
+    expect(cards(page).first.locator(".memo-time")).to_contain_text("Last updated at")

@@ -1,0 +1,34 @@
+// The strip under a feed card whose memo has comments (F20): "Comments (n)", "View all" and up to
+// three previews (author, snippet, a paperclip when the comment has files), each linking to its
+// anchor on the detail page.
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {whenNear} from './near.js';
+
+const uidOf = (name) => name.split('/')[1];
+
+// The comment count comes with the memo: its COMMENT relations that point at it.
+export function commentStrip(memo) {
+  const count = (memo.relations || []).filter((relation) => relation.type === 'COMMENT'
+    && relation.relatedMemo?.name === memo.name).length;
+  if (!count) return null;
+  const detail = `/memos/${uidOf(memo.name)}`;
+  const list = h('ul', {class: 'strip-list'});
+  const strip = h('aside', {class: 'comment-strip', 'aria-label': t('comments.title')},
+    h('div', {class: 'strip-head'}, h('span', {}, t('comments.count', {count})),
+      h('a', {href: `${detail}#comments`}, `${t('comments.view-all')} ↗`)), list);
+  whenNear(strip, async () => {
+    const {memos = []} = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
+    const wanted = [...new Set(memos.map((comment) => uidOf(comment.creator)))];
+    const {users = []} = wanted.length
+      ? await api.call('UserService', 'BatchGetUsers', {usernames: wanted}).catch(() => ({})) : {};
+    const names = new Map(users.map((user) => [user.name, user.displayName || user.username]));
+    list.append(...memos.slice(0, 3).map((comment) => h('li', {},
+      h('a', {href: `${detail}#${uidOf(comment.name)}`},
+        h('b', {}, names.get(comment.creator) || uidOf(comment.creator)), ' ',
+        h('span', {class: 'muted'}, comment.snippet || ''),
+        comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null))));
+  });
+  return strip;
+}

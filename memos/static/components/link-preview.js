@@ -1,0 +1,26 @@
+// Link preview cards (M18): a top-level paragraph that is exactly one bare URL becomes a card with
+// the page's host, title and description, asked from the server (MemoService.GetLinkMetadata) when
+// it nears the viewport. Without a title or description, or on failure, the plain link stays.
+// The page's image is not shown: the UI loads nothing from other hosts.
+import * as api from '../core/api.js';
+import {h} from '../core/dom.js';
+import {view} from '../core/view.js';
+import {whenNear} from './near.js';
+
+export function linkPreviews(body) {
+  if (!view().linkPreview) return;
+  for (const paragraph of body.querySelectorAll(':scope > p')) {
+    const link = paragraph.querySelector(':scope > a[href]');
+    if (!link || paragraph.childElementCount !== 1 || paragraph.textContent.trim() !== link.href
+      && paragraph.textContent.trim() !== link.getAttribute('href')) continue;
+    if (!/^https?:$/.test(link.protocol)) continue;
+    whenNear(paragraph, async () => {
+      const meta = await api.call('MemoService', 'GetLinkMetadata', {url: link.getAttribute('href')}).catch(() => null);
+      if (!meta?.title && !meta?.description) return;
+      paragraph.replaceWith(h('a', {class: 'link-card', href: link.href, target: '_blank', rel: 'noopener noreferrer'},
+        h('span', {class: 'muted small'}, link.hostname),
+        meta.title ? h('strong', {}, meta.title) : null,
+        meta.description ? h('span', {class: 'link-card-text'}, meta.description) : null));
+    });
+  }
+}
