@@ -13,8 +13,8 @@ def test_f20_a_card_with_comments_shows_the_count_and_three_previews(
     memo = user.memo("a memo people talk about", "PROTECTED")
     user.memo("a quiet memo")
     other = make_user(server)
-    comments = [other.call("MemoService", "CreateMemoComment", {"name": memo["name"], "comment": {"content": f"reply {n}"}})
-                for n in range(4)]
+    comments = [other.call("MemoService", "CreateMemoComment",
+                           {"name": memo["name"], "comment": {"content": f"reply {n}"}}) for n in range(4)]
     page.reload()
     card = page.locator("article.memo-card").filter(has_text="a memo people talk about")
     strip = card.locator(".comment-strip")

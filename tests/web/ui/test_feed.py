@@ -151,8 +151,8 @@ def test_f4_the_profile_share_button_copies_the_profile_address(context_factory:
 def test_m2_with_shown_time_updated_an_edited_card_says_last_updated(signed_in: Any, user: User) -> None:
     page = signed_in
     memo = user.memo("first words")
-    user.call("MemoService", "UpdateMemo", {"memo": {"name": memo["name"], "content": "new words",
-                                                     "updateTime": "2031-01-01T00:00:00Z"}, "updateMask": "content,updateTime"})
+    edited = {"name": memo["name"], "content": "new words", "updateTime": "2031-01-01T00:00:00Z"}
+    user.call("MemoService", "UpdateMemo", {"memo": edited, "updateMask": "content,updateTime"})
     page.evaluate("localStorage.setItem('memos-view-setting', JSON.stringify({time: 'update'}))")
     page.reload()
     expect(cards(page).first.locator(".memo-time")).to_contain_text("Last updated at")

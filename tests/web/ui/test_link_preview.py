@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from ui_support import Server, User
 
 
-def test_m18_a_bare_url_paragraph_becomes_a_card_with_the_page_title(signed_in: Any, user: User, server: Server) -> None:
+def test_m18_a_bare_url_paragraph_becomes_a_card_with_its_title(signed_in: Any, user: User, server: Server) -> None:
     page = signed_in
     user.memo(f"look at this\n\n{server.url}/about\n\nand this {server.url}/explore inline")
     page.reload()
