@@ -14,12 +14,14 @@ clone needs only Python 3.11+ with pip.
 With one target the wheels are unpacked flat. With several, pure-Python wheels
 go to the root, compiled wheels for every Python version (abi3) under
 `_arch/<cpu>-linux-gnu/` and those built for one version under
-`_arch/<cpu>-linux-gnu-cp3XX/` (apsw's differ beyond the file names); the
-preamble puts the folders of the running CPU and Python on sys.path. The preamble also
-refuses a Python the archive was not built for, and removes extractions of
-older builds of the same archive from the shiv root (shiv never does). The
-archive's __main__.py chooses where shiv unpacks when the home directory cannot
-be used and SHIV_ROOT is not set.
+`_arch/<cpu>-linux-gnu-cp3XX/` (apsw's differ beyond the file names); files all
+versions of a CPU share are stored once under `_arch/<cpu>-linux-gnu-cpany/`. The
+archive's start-up (pyz/launcher.py as __main__.py, pyz/unpack.py as
+_memos_unpack.py) refuses a machine the archive was not built for and unpacks only
+the running CPU's and Python's files; the preamble puts their folders on sys.path
+and removes extractions of older builds of the same archive (shiv never does).
+Payload memos never loads (LEFT_OUT, and bundled libraries no kept module needs)
+is left out of every build.
 
 Builds are reproducible: the same wheels and sources give the same bytes.
 """
@@ -27,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -274,54 +278,106 @@ def _installed_name(member: str) -> str | None:
     return member
 
 
-def unpack(wheel: Wheel, dest: Path) -> None:
-    """Unpack into dest; an existing file must be identical (dist-info excepted: first wins)."""
+# Payload of dependencies memos never loads, left out of every build (paths inside site-packages).
+LEFT_OUT = (
+    # apsw's SQLite shell, tools and loadable extensions (12 MiB per Python on arm64): memos loads none.
+    re.compile(r"apsw/sqlite_extra_binaries/"),
+    # apsw's Unicode tables, for its shell and FTS5 helpers: memos uses neither (1.1 MiB on arm64).
+    re.compile(r"apsw/_unicode\."),
+    # Test suites that dependencies ship inside their packages.
+    re.compile(r"[^/]+/tests?/"),
+    # Type stubs: read by type checkers, never at run time.
+    re.compile(r".*\.pyi$"),
+    # Pillow's optional modules memos never imports: AVIF, FreeType fonts, colour management, Tk,
+    # ImageMath and ImageMorph (thumbnails only open JPEG, PNG and WebP). The libraries only these
+    # need go too (unneeded_libraries).
+    re.compile(r"PIL/_(avif|imagingft|imagingcms|imagingtk|imagingmath|imagingmorph)\."),
+)
+
+
+def left_out(name: str) -> bool:
+    return any(rule.match(name) for rule in LEFT_OUT)
+
+
+def elf_needed(data: bytes) -> list[str]:
+    """The DT_NEEDED entries of a 64-bit little-endian ELF file (x86-64 and arm64); [] for anything else."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    section_offset, = struct.unpack_from("<Q", data, 0x28)
+    entry_size, count = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, section_offset + i * entry_size) for i in range(count)]
+    needed: list[str] = []
+    for _name, kind, _flags, _addr, offset, size, link, *_rest in sections:
+        if kind != 6:  # SHT_DYNAMIC
+            continue
+        strings_offset = sections[link][4]
+        for position in range(offset, offset + size, 16):
+            tag, value = struct.unpack_from("<qQ", data, position)
+            if tag == 1:  # DT_NEEDED
+                end = data.index(b"\0", strings_offset + value)
+                needed.append(data[strings_offset + value : end].decode())
+    return needed
+
+
+def unneeded_libraries(files: dict[str, bytes]) -> set[str]:
+    """Libraries bundled by auditwheel (`<project>.libs/`) that no kept extension module loads, even indirectly."""
+    bundled = {name.rsplit("/", 1)[-1]: name for name in files if name.split("/", 1)[0].endswith(".libs")}
+    wanted: set[str] = set()
+    pending = [name for name in files if name not in bundled.values()]
+    while pending:
+        for library in elf_needed(files[pending.pop()]):
+            if library in bundled and library not in wanted:
+                wanted.add(library)
+                pending.append(bundled[library])
+    return {path for library, path in bundled.items() if library not in wanted}
+
+
+def wheel_files(wheel: Wheel) -> dict[str, bytes]:
+    """What a wheel installs into site-packages, less what memos never loads."""
+    files: dict[str, bytes] = {}
     with zipfile.ZipFile(wheel.path) as archive:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
             name = None if info.is_dir() else _installed_name(info.filename)
-            if name is None:
-                continue
-            data = archive.read(info)
-            target = dest / name
-            if target.exists():
-                if target.read_bytes() != data and ".dist-info/" not in name:
-                    raise BuildError(f"{name} from {wheel.path.name} clashes with a different file of another wheel")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            if name is not None and not left_out(name):
+                files[name] = archive.read(info)
+    for name in unneeded_libraries(files):
+        del files[name]
+    return files
+
+
+def unpack(wheel: Wheel, dest: Path) -> None:
+    """Unpack into dest; an existing file must be identical (dist-info excepted: first wins)."""
+    for name, data in wheel_files(wheel).items():
+        target = dest / name
+        if target.exists():
+            if target.read_bytes() != data and ".dist-info/" not in name:
+                raise BuildError(f"{name} from {wheel.path.name} clashes with a different file of another wheel")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def copy_project(site: Path) -> None:
     shutil.copytree(
-        ROOT / "memos", site / "memos", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+        ROOT / "memos", site / "memos", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "*.pyi")
     )
 
 
 # --- preamble ------------------------------------------------------------------
 
 PREAMBLE = '''\
-# memos.pyz preamble: run by shiv after extraction, before memos.cli:main.
+# memos.pyz preamble: run by shiv after extraction, before memos.cli:main. The launcher
+# (pyz/launcher.py) has already refused a machine the archive was not built for.
 import os, platform, shutil, sys
-from pathlib import Path
 
 sys.dont_write_bytecode = False  # the extraction is ours; keep its bytecode cache
 
-TARGETS = {targets!r}
 MULTI_ARCH = {multi_arch!r}
 CPU_ALIASES = {aliases!r}
 
-cpu = platform.machine().lower()
-cpu = CPU_ALIASES.get(cpu, cpu)
-python = "%d.%d" % sys.version_info[:2]
-if sys.version_info < (3, 11) or (cpu, python) not in TARGETS:
-    built = ", ".join("%s with CPython %s" % t for t in sorted(TARGETS))
-    sys.stderr.write(
-        "memos: this memos.pyz was built for %s; this is %s with Python %s. "
-        "Build one for this machine with build_zipapp.py.\\n" % (built, cpu, platform.python_version())
-    )
-    sys.exit(1)
-
 if MULTI_ARCH:
+    cpu = platform.machine().lower()
+    cpu = CPU_ALIASES.get(cpu, cpu)
     position = sys.path.index(str(site_packages)) if str(site_packages) in sys.path else 0
     arch = site_packages / "_arch"
     version_tag = "cp%d%d" % sys.version_info[:2]
@@ -347,64 +403,19 @@ for sibling in current.parent.iterdir():
 '''
 
 
-# shiv's own __main__.py only calls its bootstrap, which unpacks into $SHIV_ROOT or ~/.shiv and fails
-# without a usable home directory; ours first chooses a private cache directory for that case.
-LAUNCHER = '''\
-# memos.pyz: where to unpack, then shiv's bootstrap (which runs memos).
-import os, stat, sys, tempfile
-
-# A long-running server has no use for docstrings and asserts: running under -OO keeps
-# about 1.5 MiB less resident. Re-executing once is cheaper than shipping a second interpreter flag
-# in the shebang (env -S is not everywhere).
-if sys.flags.optimize < 2 and sys.executable and not os.environ.get("MEMOS_PYZ_KEEP_DOCSTRINGS"):
-    os.execv(sys.executable, [sys.executable, "-OO", *sys.orig_argv[1:]])
+# The archive's start-up (pyz/): __main__.py checks the machine, chooses where to unpack and unpacks only
+# what this CPU and Python load, with _memos_unpack.py; memos_targets.json names what the build holds.
+START_UP = ROOT / "pyz"
+TARGETS_MEMBER = "memos_targets.json"
 
 
-def usable_home():
-    home = os.path.expanduser("~")
-    shiv = os.path.join(home, ".shiv")
-    if os.path.isdir(shiv):
-        return os.access(shiv, os.W_OK | os.X_OK)
-    return home != "~" and os.path.isdir(home) and os.access(home, os.W_OK | os.X_OK)
-
-
-def private_directory(base):
-    """base/memos-pyz-<uid>, made if missing; None unless it is ours alone (a shared temp dir may hold a trap)."""
-    path = os.path.join(base, "memos-pyz-%d" % os.geteuid())
-    try:
-        os.mkdir(path, 0o700)  # the umask may only narrow this
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    info = os.lstat(path)
-    mine = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
-    return path if mine and os.access(path, os.W_OK | os.X_OK) else None
-
-
-if not os.environ.get("SHIV_ROOT") and not usable_home():
-    try:
-        temp = tempfile.gettempdir()  # $TMPDIR, else /tmp, /var/tmp...
-    except OSError:
-        temp = "no temporary directory"
-    root = private_directory(temp) if os.path.isabs(temp) else None
-    if root is None:
-        sys.stderr.write(
-            "memos: nowhere to unpack memos.pyz: the home directory %s is missing or not writable and %s "
-            "holds no folder private to this user; set SHIV_ROOT to a writable directory "
-            "(e.g. SHIV_ROOT=/var/cache/memos)\\n" % (os.path.expanduser("~"), temp)
-        )
-        sys.exit(1)
-    os.environ["SHIV_ROOT"] = root
-
-import _bootstrap  # noqa: E402  (shiv's, at the root of the archive)
-
-_bootstrap.bootstrap()
-'''
-
-
-def replace_main(archive_path: Path) -> None:
-    """Swap shiv's __main__.py for LAUNCHER, keeping every other member, its order and its date."""
+def replace_main(archive_path: Path, targets: list[Target]) -> None:
+    """Swap shiv's __main__.py for ours and add the start-up members, keeping every other member, its order
+    and its date."""
+    added = {
+        "_memos_unpack.py": (START_UP / "unpack.py").read_bytes(),
+        TARGETS_MEMBER: json.dumps(sorted({(t.cpu, t.python) for t in targets})).encode(),
+    }
     rewritten = archive_path.with_name(archive_path.name + ".tmp")
     with archive_path.open("rb") as source:
         shebang = source.readline()
@@ -412,8 +423,14 @@ def replace_main(archive_path: Path) -> None:
             target.write(shebang)
             with zipfile.ZipFile(target, "w") as new:
                 for info in old.infolist():
-                    data = LAUNCHER.encode() if info.filename == "__main__.py" else old.read(info)
-                    new.writestr(info, data)
+                    if info.filename == "__main__.py":
+                        new.writestr(info, (START_UP / "launcher.py").read_bytes())
+                        for name, data in added.items():
+                            member = zipfile.ZipInfo(name, date_time=info.date_time)
+                            member.compress_type, member.external_attr = info.compress_type, info.external_attr
+                            new.writestr(member, data)
+                    else:
+                        new.writestr(info, old.read(info))
     rewritten.chmod(archive_path.stat().st_mode)
     rewritten.replace(archive_path)
 
@@ -421,7 +438,6 @@ def replace_main(archive_path: Path) -> None:
 def write_preamble(path: Path, targets: list[Target]) -> None:
     path.write_text(
         PREAMBLE.format(
-            targets=sorted({(t.cpu, t.python) for t in targets}),
             multi_arch=len(targets) > 1,
             aliases=_CPU_ALIASES,
         )
@@ -451,8 +467,34 @@ def stage(targets: list[Target], work: Path, tools: Path) -> Path:
     for target, target_wheels in wheels.items():
         for wheel in target_wheels:
             unpack(wheel, site / arch_folder(wheel, target) if multi_arch else site)
+    if multi_arch:
+        share_across_versions(site / "_arch")
     copy_project(site)
     return site
+
+
+def share_across_versions(arch: Path) -> None:
+    """Store once, in <cpu>-linux-gnu-cpany/, each file that every Python version of a CPU has alike.
+
+    Pillow's bundled libraries and most of apsw are the same for every Python; the start-up
+    (pyz/unpack.py) writes them back into the running version's folder.
+    """
+    by_cpu: dict[str, list[Path]] = {}
+    for folder in sorted(arch.glob("*-linux-gnu-cp3*")):
+        by_cpu.setdefault(folder.name.split("-linux-gnu-")[0], []).append(folder)
+    for cpu, folders in by_cpu.items():
+        if len(folders) < 2:
+            continue
+        shared = arch / f"{cpu}-linux-gnu-cpany"
+        first, *others = folders
+        for path in sorted(p for p in first.rglob("*") if p.is_file()):
+            relative = path.relative_to(first)
+            copies = [other / relative for other in others]
+            if all(c.is_file() and c.read_bytes() == path.read_bytes() for c in copies):
+                (shared / relative).parent.mkdir(parents=True, exist_ok=True)
+                path.rename(shared / relative)
+                for copy in copies:
+                    copy.unlink()
 
 
 def build(output: Path, targets: list[Target]) -> Path:
@@ -476,7 +518,7 @@ def build(output: Path, targets: list[Target]) -> Path:
         done = subprocess.run(command, capture_output=True, text=True, env=tools_environment(tools))
         if done.returncode != 0:
             raise BuildError(f"shiv failed:\n{done.stdout}{done.stderr}".strip())
-    replace_main(output)
+    replace_main(output, targets)
     return output
 
 

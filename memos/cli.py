@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence  # noqa: E402
 from typing import NoReturn, TextIO  # noqa: E402
 
 from memos import __version__  # noqa: E402
+from memos.ops import OPERATIONS  # noqa: E402
 from memos.profile import Profile  # noqa: E402
 
 log = logging.getLogger("memos")
@@ -118,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Memos, the self-hosted notes app, as one Python program. "
             "Every flag can also be set as the MEMOS_* variable shown; a flag beats the variable. "
-            "Subcommand: 'memos version' prints the version."
+            "Subcommands: 'memos version' prints the version; 'memos backup', 'memos restore', "
+            "'memos export' and 'memos import' (each with --help) save and move an instance's data."
         ),
     )
     parser.add_argument("--version", action="version", version=__version__, help="print the version and exit")
@@ -134,9 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _collect(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, _Raw]:
+def _collect(
+    argv: Sequence[str], environ: Mapping[str, str], parser: argparse.ArgumentParser | None = None
+) -> dict[str, _Raw]:
     """Pick each setting's raw text: flag, else non-empty variable, else default."""
-    namespace = build_parser().parse_args(list(argv))
+    namespace = (parser or build_parser()).parse_args(list(argv))
     raw: dict[str, _Raw] = {}
     for flag in FLAGS:
         given = getattr(namespace, flag.dest)
@@ -257,13 +261,15 @@ def resolve_profile(
     environ: Mapping[str, str],
     *,
     default_data_dir: str = DEFAULT_DATA_DIR,
+    parser: argparse.ArgumentParser | None = None,
 ) -> Profile:
     """Turn command-line arguments (without the program name) and an environment into a Profile.
 
     Raises ConfigError for a value that cannot be used; argparse usage errors
-    exit with status 2 themselves. May create the data directory.
+    exit with status 2 themselves. May create the data directory. ``parser`` is
+    ``build_parser()`` with a subcommand's own flags added.
     """
-    raw = _collect(argv, environ)
+    raw = _collect(argv, environ, parser)
     port = _parse_port(raw["port"])
     driver = _parse_driver(raw["driver"])
     demo = _parse_bool(raw["demo"])
@@ -353,12 +359,37 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
 # --- entry point -------------------------------------------------------------
 
 
+def _run_operation(name: str, args: list[str]) -> int:
+    """`memos backup|restore|export|import`: the server's flags plus the operation's own (memos.ops)."""
+    from memos.ops.command import add_arguments, run
+
+    configure_logging("warn")
+    parser = build_parser()
+    parser.prog = f"memos {name}"
+    add_arguments(name, parser)
+    try:
+        options = parser.parse_args(args)
+        profile = resolve_profile(args, os.environ, parser=parser)
+    except ConfigError as error:
+        print(f"memos: {error}", file=sys.stderr)
+        return error.exit_status
+    except SystemExit as stop:  # --help, or a usage error already reported by argparse
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_CONFIG
+    return run(name, options, profile)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `memos` command; returns the process exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["install-service"], ["uninstall-service"]):  # root's set-up, never the server's
+        from memos.ops.service import main as service_main
+
+        return service_main(args)
     if args[:1] == ["version"]:  # `--version` is a flag of the parser
         print(__version__)
         return 0
+    if args[:1] and args[0] in OPERATIONS:
+        return _run_operation(args[0], args[1:])
     configure_logging()
     try:
         profile = resolve_profile(args, os.environ)

@@ -60,6 +60,12 @@ def built_pyz(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return build_pyz(tmp_path_factory.mktemp("dist") / "memos.pyz")
 
 
+@pytest.fixture(scope="session")
+def built_pyz_all(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """memos.pyz for every CPU and Python build_zipapp.py --all knows, built once for the session."""
+    return build_pyz(tmp_path_factory.mktemp("dist-all") / "memos.pyz", "--all")
+
+
 @pytest.fixture
 def demo_data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
     """A data directory holding a copy of the Memos v0.30 demo database as memos_prod.db."""

@@ -137,12 +137,12 @@ def running_server(command: list[str], data_dir: pathlib.Path, *extra: str, env:
         process.stderr.close()
 
 
-def build_pyz(output: pathlib.Path) -> pathlib.Path:
-    """Build memos.pyz for this machine with the project's own build script."""
+def build_pyz(output: pathlib.Path, *options: str) -> pathlib.Path:
+    """Build memos.pyz with the project's own build script: for this machine, or as ``options`` say (--all)."""
     import sys
 
     done = subprocess.run(
-        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output)],
+        [sys.executable, str(ROOT / "build_zipapp.py"), "-o", str(output), *options],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr
@@ -526,3 +526,30 @@ def start_pyz(pyz: pathlib.Path, tmp_path: pathlib.Path, **environ: str) -> Iter
         yield server
     finally:
         stop_process(process, timeout=20)
+
+
+# Run inside a built memos.pyz (SHIV_INTERPRETER=1 ... -c THUMBNAIL_PROBE <folder>): memos's own thumbnail
+# code on a JPEG, a PNG and a WebP, which proves the Pillow modules the build keeps are the ones it needs.
+THUMBNAIL_PROBE = """
+import io, pathlib, sys
+from PIL import Image
+from memos.storage.thumbnails import render_thumbnail
+folder = pathlib.Path(sys.argv[-1])
+for kind in ("JPEG", "PNG", "WEBP"):
+    source = io.BytesIO()
+    Image.new("RGB", (1200, 800), (200, 30, 30)).save(source, kind)
+    source.seek(0)
+    render_thumbnail(source, folder / (kind + ".jpg"))
+    with Image.open(folder / (kind + ".jpg")) as thumbnail:
+        print(kind, thumbnail.format, *thumbnail.size)
+"""
+THUMBNAIL_PROBE_OUTPUT = "JPEG JPEG 600 400\nPNG JPEG 600 400\nWEBP JPEG 600 400\n"
+
+
+def tree_size(folder: pathlib.Path) -> int:
+    """Bytes of the files unpacked under ``folder``, block rounding aside; the bytecode Python caches beside
+    them as modules are first imported (about 2.3 MB once a server has run) is not counted."""
+    return sum(
+        path.stat().st_size for path in folder.rglob("*")
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts
+    )

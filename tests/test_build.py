@@ -1,4 +1,5 @@
-"""build_zipapp.py: the pyz builds reproducibly, runs on an empty data dir, cleans old extractions.
+"""build_zipapp.py: the pyz builds reproducibly, runs on an empty data dir, cleans old extractions, and a
+multi-target pyz unpacks only what the running machine loads. (arm64 itself: tests/test_arm64.py.)
 
 Needs pip to reach a package index (or its cache) for the dependency wheels,
 and memos.app for the serving test.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import build_pyz, free_port, load_builder
+from support import THUMBNAIL_PROBE, THUMBNAIL_PROBE_OUTPUT, build_pyz, free_port, load_builder, tree_size
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -208,3 +209,109 @@ def test_differing_versions_between_targets_are_refused() -> None:
     }
     with pytest.raises(builder.BuildError, match="idna"):
         builder.check_versions(wheels)
+
+
+# --- lean extraction and payload left out ------------------------------------------------------------
+
+EXTRACTION_LIMIT = 30_000_000  # bytes unpacked for one CPU and Python (issue 10)
+FILE_LIMIT = 30 << 20
+
+
+def _machine() -> tuple[str, str]:
+    builder = load_builder()
+    return builder.native_target().cpu, f"cp3{sys.version_info[1]}"
+
+
+def _run_version(pyz: Path, env: dict[str, str], python: str = sys.executable) -> None:
+    done = subprocess.run([python, str(pyz), "version"], capture_output=True, text=True, env=env, timeout=300)
+    assert (done.returncode, done.stdout) == (0, "0.30.0\n"), done.stderr
+
+
+def _extraction(env: dict[str, str]) -> Path:
+    [extraction] = Path(env["SHIV_ROOT"]).glob("memos.pyz_*")
+    return extraction
+
+
+def test_a_multi_target_pyz_unpacks_only_this_machines_cpu_and_python(
+    built_pyz_all: Path, clean_env: dict[str, str]
+) -> None:
+    _run_version(built_pyz_all, clean_env)
+    extraction = _extraction(clean_env)
+    cpu, version = _machine()
+    arch = extraction / "site-packages" / "_arch"
+    assert sorted(p.name for p in arch.iterdir()) == [f"{cpu}-linux-gnu", f"{cpu}-linux-gnu-{version}"]
+    assert tree_size(extraction) < EXTRACTION_LIMIT
+    # Files every Python shares are stored once but unpacked where the extension modules look for them.
+    assert list((arch / f"{cpu}-linux-gnu-{version}" / "pillow.libs").glob("libjpeg-*"))
+
+
+def test_another_python_on_the_same_extraction_adds_only_its_own_folder(
+    built_pyz_all: Path, clean_env: dict[str, str]
+) -> None:
+    others = [p for p in _other_pythons() if _minor(p) in (11, 12, 13) and _minor(p) != sys.version_info[1]]
+    if not others:
+        pytest.skip("no second CPython 3.11-3.13 on this machine")
+    _run_version(built_pyz_all, clean_env)
+    _run_version(built_pyz_all, clean_env, others[0])
+    _run_version(built_pyz_all, clean_env)
+    cpu, version = _machine()
+    arch = _extraction(clean_env) / "site-packages" / "_arch"
+    expected = {f"{cpu}-linux-gnu", f"{cpu}-linux-gnu-{version}", f"{cpu}-linux-gnu-cp3{_minor(others[0])}"}
+    assert {p.name for p in arch.iterdir()} == expected
+
+
+def test_the_multi_target_pyz_holds_shared_files_once_and_no_unused_payload(built_pyz_all: Path) -> None:
+    assert built_pyz_all.stat().st_size < FILE_LIMIT
+    with zipfile.ZipFile(built_pyz_all) as archive:
+        names = archive.namelist()
+    assert not [n for n in names if "sqlite_extra_binaries" in n or "/tests/" in n or "apsw/_unicode." in n]
+    assert not [n for n in names if n.endswith(".pyi")]
+    assert not [n for n in names if "/PIL/_avif." in n or "/PIL/_imagingft." in n or "/libavif-" in n]
+    for cpu in ("x86_64", "aarch64"):
+        libjpeg = [n for n in names if f"_arch/{cpu}-linux-gnu-" in n and "/pillow.libs/libjpeg-" in n]
+        assert [n.split("/")[2] for n in libjpeg] == [f"{cpu}-linux-gnu-cpany"]
+        for version in ("cp311", "cp312", "cp313"):
+            assert any(n.startswith(f"site-packages/_arch/{cpu}-linux-gnu-{version}/PIL/_imaging.") for n in names)
+
+
+def test_thumbnails_work_in_the_built_pyz(pyz: Path, tmp_path: Path, clean_env: dict[str, str]) -> None:
+    """Pillow's left-out modules and libraries are not needed for JPEG, PNG and WebP thumbnails."""
+    done = subprocess.run(
+        [sys.executable, str(pyz), "-c", THUMBNAIL_PROBE, str(tmp_path)],
+        capture_output=True, text=True, env={**clean_env, "SHIV_INTERPRETER": "1"}, timeout=300,
+    )
+    assert (done.returncode, done.stdout) == (0, THUMBNAIL_PROBE_OUTPUT), done.stderr
+
+
+def test_bundled_libraries_no_kept_module_loads_are_left_out() -> None:
+    """On this machine's installed Pillow: without _avif, libavif goes; _imaging's own libraries stay."""
+    builder = load_builder()
+    import PIL
+
+    site = Path(PIL.__file__).parent.parent
+    files = {str(p.relative_to(site)): p.read_bytes() for p in (site / "pillow.libs").iterdir()}
+    files.update({f"PIL/{p.name}": p.read_bytes() for p in (site / "PIL").glob("_imaging.*.so")})
+    unneeded = {name.split("/")[1].split("-")[0] for name in builder.unneeded_libraries(files)}
+    assert {"libavif", "libharfbuzz", "libfreetype", "liblcms2"} <= unneeded
+    assert not {"libjpeg", "libtiff", "libopenjp2", "libxcb", "libXau"} & unneeded
+
+
+def test_payload_rules() -> None:
+    builder = load_builder()
+    for name in ("apsw/sqlite_extra_binaries/vec1.so", "certifi/tests/test_certify.py", "apsw/__init__.pyi",
+                 "PIL/_avif.cpython-311-x86_64-linux-gnu.so"):
+        assert builder.left_out(name), name
+    for name in ("apsw/__init__.cpython-311-x86_64-linux-gnu.so", "PIL/_imaging.cpython-311-x86_64-linux-gnu.so",
+                 "PIL/AvifImagePlugin.py", "pygments/lexers/testing.py", "anyio/pytest_plugin.py"):
+        assert not builder.left_out(name), name
+
+
+def _other_pythons() -> list[str]:
+    candidates = [f"python3.{minor}" for minor in (11, 12, 13)]
+    candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[0-9].*/bin/python3"))
+    return [c for c in candidates if _runs(c)]
+
+
+def _minor(command: str) -> int:
+    probe = subprocess.run([command, "-c", "import sys; print(sys.version_info[1])"], capture_output=True, text=True)
+    return int(probe.stdout)

@@ -9,6 +9,7 @@ part may import is written out below; anything else is a violation:
 - ``rpc`` is domain-free: it knows the call vocabulary and nothing of memos.
 - ``store`` knows nothing of calls: not even the status type (it raises its own errors).
 - ``app``, ``cli``, ``server`` and ``__main__`` sit on top; no part imports them.
+- ``ops`` (backup, restore, export, import) sits at ``web``'s level without the transports.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ SERVICES = {"memos.auth", "memos.notify"}
 # part -> the parts it may import besides itself
 ALLOWED: dict[str, set[str]] = {
     "memos.web": {"memos.rpc", "memos.api"} | SERVICES | DATA | BASE,
+    # Command-line operations (backup, restore, export, import): beside the server, at app level.
+    "memos.ops": {"memos.api"} | SERVICES | DATA | BASE,
     "memos.rpc": {"memos", "memos.call"},
     "memos.api": SERVICES | DATA | BASE,
     "memos.auth": DATA | BASE,

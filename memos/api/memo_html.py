@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from memos.api.convert.memo import memo_name
 from memos.api.memo.lookup import MemoLookups
+from memos.api.memo.shares import memo_opened_by_share
 from memos.api.names import parse_memo_name
 from memos.call import CallContext, Code, RpcError
 from memos.gen.ext.v1 import memo_html_service_pb2 as ext
@@ -60,6 +61,14 @@ class MemoHtmlService(MemoLookups):
                 for memo in memos
             ]
         )
+
+    async def GetSharedMemoHtml(self, request: ext.GetSharedMemoHtmlRequest, ctx: CallContext) -> ext.MemoHtml:
+        """What GetSharedMemo opens, rendered; a token that opens nothing is the same NOT_FOUND."""
+        memo = await memo_opened_by_share(self._store, request.share_token)
+        if memo is None:
+            raise RpcError(Code.NOT_FOUND, "not found")
+        html = await rendered_html(self._store, [memo])
+        return ext.MemoHtml(name=memo_name(memo.uid), html=html[memo.id], html_version=HTML_VERSION)
 
     async def _readable(self, uids: list[str], caller: User | None) -> list[Memo]:
         """The memos, in order, if the caller may GetMemo each (a comment also needs its parent

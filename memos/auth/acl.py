@@ -38,18 +38,22 @@ PUBLIC_METHODS = BOOTSTRAP_METHODS | frozenset(
     )
 )
 
-# The project's own extensions (memospyz.v1), each public exactly where the Memos RPC it
-# complements is: reachable anonymously on a public instance only.
+# The project's own extensions (memospyz.v1), each open exactly where the Memos RPC it
+# complements is.
 # procedure -> the memos.api.v1 RPC whose access it has.
 EXTENSION_PUBLIC_METHODS: Mapping[str, str] = MappingProxyType(
     {
         "/memospyz.v1.MemoHtmlService/BatchGetMemoHtml": "MemoService/GetMemo",
+        "/memospyz.v1.MemoHtmlService/GetSharedMemoHtml": "MemoService/GetSharedMemo",
     }
 )
 
 
 def anonymous_may_call(procedure: str, *, instance_is_public: bool) -> bool:
     """True when an anonymous caller passes the access layer; unknown procedures are protected."""
+    complemented = EXTENSION_PUBLIC_METHODS.get(procedure)
+    if complemented is not None:
+        procedure = _PREFIX + complemented
     if procedure in BOOTSTRAP_METHODS:
         return True
-    return instance_is_public and (procedure in PUBLIC_METHODS or procedure in EXTENSION_PUBLIC_METHODS)
+    return instance_is_public and procedure in PUBLIC_METHODS

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar, cast
 
-from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 
 from memos.call import Code, RpcError
 from memos.rpc import json_render
+from memos.rpc.json_input import parse_json_body
 
 M = TypeVar("M", bound=Message)
 
@@ -30,9 +30,10 @@ def descriptor_of(message: Message) -> Descriptor:
     return cast(Descriptor, message.DESCRIPTOR)
 
 
-def binary_decode(data: bytes, message_class: type[M]) -> M:
+def binary_decode(data: bytes | bytearray, message_class: type[M]) -> M:
     try:
-        return message_class.FromString(data)
+        # The parser takes any buffer (the stubs say bytes): no copy of the body into bytes first.
+        return message_class.FromString(cast(bytes, data))
     except (DecodeError, ValueError, TypeError) as exc:
         raise RpcError(Code.INVALID_ARGUMENT, f"unmarshal into {message_class.DESCRIPTOR.full_name}: {exc}") from None
 
@@ -46,8 +47,11 @@ def connect_json_encode(message: Message) -> bytes:
     return _dump(json_render.render_canonical(message))
 
 
-def connect_json_decode(data: bytes, message_class: type[M]) -> M:
-    """Canonical protobuf JSON into a new message; unknown fields are ignored."""
+def connect_json_decode(data: bytes | bytearray, message_class: type[M]) -> M:
+    """Canonical protobuf JSON into a new message; unknown fields are ignored.
+
+    A ``bytearray`` body is emptied on the way (see ``json_input``).
+    """
     if not data.strip():
         # An empty body is not a JSON object (Connect peers reject it the same way).
         raise RpcError(
@@ -55,7 +59,9 @@ def connect_json_decode(data: bytes, message_class: type[M]) -> M:
             f"unmarshal into {message_class.DESCRIPTOR.full_name}: zero-length payload is not a valid JSON object",
         )
     message = message_class()
-    merge_json(load_json(data), message)
+    body = parse_json_body(data)
+    if body is not None:
+        body.merge_into(message)
     return message
 
 
@@ -68,43 +74,16 @@ def gateway_json_encode(message: Message) -> bytes:
     return _dump(json_render.render_gateway(message))
 
 
-def gateway_json_decode(data: bytes, message_class: type[M]) -> M:
-    """A whole request message from a REST body; an empty body gives an empty message."""
+def gateway_json_decode(data: bytes | bytearray, message_class: type[M]) -> M:
+    """A whole request message from a REST body; an empty body gives an empty message.
+
+    A ``bytearray`` body is emptied on the way (see ``json_input``).
+    """
     message = message_class()
-    value = load_json(data)
-    if value is not None:
-        merge_json(value, message)
+    body = parse_json_body(data)
+    if body is not None:
+        body.merge_into(message)
     return message
-
-
-def load_json(data: bytes) -> Any:
-    """Parse a JSON body; None for an empty one. Malformed text is INVALID_ARGUMENT."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RpcError(Code.INVALID_ARGUMENT, "request body is not valid UTF-8") from None
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid JSON in request body: {exc}") from None
-
-
-def merge_json(value: Any, message: Message) -> None:
-    """Merge parsed protobuf JSON into ``message`` (either field spelling; unknown keys ignored)."""
-    if not isinstance(value, dict) and not message.DESCRIPTOR.full_name.startswith(json_render.WELL_KNOWN_PREFIX):
-        raise RpcError(
-            Code.INVALID_ARGUMENT,
-            f"{message.DESCRIPTOR.full_name} must be a JSON object, not {type(value).__name__}",
-        )
-    try:
-        json_format.ParseDict(value, message, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
-        raise RpcError(Code.INVALID_ARGUMENT, str(exc)) from None
-    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
-        # json_format lets some shape mismatches through as plain Python errors.
-        raise RpcError(Code.INVALID_ARGUMENT, f"invalid value for {message.DESCRIPTOR.full_name}: {exc}") from None
 
 
 def _dump(value: Any) -> bytes:

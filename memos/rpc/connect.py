@@ -72,9 +72,9 @@ class ConnectEndpoint(Endpoint):
         _check_protocol_version(request)
         timeout = _timeout_of(request)
         compressed = _request_is_gzipped(request)
-        body, limit = await self.read_body(request, held)
-        if compressed:
-            body = gunzip(body, limit, held)
+        received, limit = await self.read_body(request, held)
+        body: bytes | bytearray = gunzip(received, limit, held) if compressed else received
+        del received  # the compressed body, when there is one, is not needed any more
         message = _decode(body, method.input, content_type)
         del body  # the decoded message is what the call needs
         ctx = CallContext(
@@ -137,9 +137,9 @@ def _raw_response(status: int, payload: bytes, headers: list[tuple[str, str]]) -
     return response
 
 
-def _decode(body: bytes, message_class: type[Message], content_type: str) -> Message:
+def _decode(body: bytes | bytearray, message_class: type[Message], content_type: str) -> Message:
     if content_type == PROTO:
-        return codec.binary_decode(body, message_class)
+        return codec.binary_decode(body, message_class)  # the caller lets go of the body right after
     return codec.connect_json_decode(body, message_class)
 
 

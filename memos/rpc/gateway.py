@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from memos.call import AccessRefused, CallContext, Code, RpcError, encode_answer
 from memos.rpc import codec
+from memos.rpc.json_input import parse_json_body
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
 from memos.rpc.transport import BUSY_RETRY_AFTER_SECONDS, BodyTooLarge, Endpoint, ServerBusy, run_call
 
@@ -198,7 +199,7 @@ def forwarded_headers(request: Request, peer_ip: str | None) -> dict[str, str]:
 
 
 async def build_request(
-    request: Request, match: RestMatch, read_body: Callable[[], Awaitable[tuple[bytes, int]]]
+    request: Request, match: RestMatch, read_body: Callable[[], Awaitable[tuple[bytearray, int]]]
 ) -> Message:
     """The RPC request message: body, then path values, then query parameters.
 
@@ -237,19 +238,20 @@ def _parse_query(text: str) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True)
 
 
-def _apply_body(message: Message, binding: HttpBinding, body: bytes) -> None:
+def _apply_body(message: Message, binding: HttpBinding, body: bytearray) -> None:
     """A body bound to one top-level field (and, on PATCH, the update mask it implies)."""
-    value = codec.load_json(body)
     field = codec.descriptor_of(message).fields_by_name.get(binding.body)
     if field is None:
         raise RpcError(Code.INTERNAL, f"binding body {binding.body!r} names no field")
-    if value is not None:
+    parsed = parse_json_body(body)
+    value = parsed.value if parsed is not None else None
+    if parsed is not None:
         if field.message_type is not None and not field.is_repeated:
             target = getattr(message, field.name)
-            codec.merge_json(value, target)
+            parsed.merge_into(target)
             target.SetInParent()
         else:
-            codec.merge_json({field.name: value}, message)
+            parsed.wrapped(field.name).merge_into(message)
     if binding.verb == "PATCH" and _has_update_mask(codec.descriptor_of(message)):
         fields: Any = message  # generated fields are known only through the descriptor
         mask = fields.update_mask

@@ -166,11 +166,11 @@ class Endpoint:
     body_budget: BodyBudget = dataclasses.field(default_factory=BodyBudget)
     proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
-    async def read_body(self, request: Request, held: BodyHold) -> tuple[bytes, int]:
+    async def read_body(self, request: Request, held: BodyHold) -> tuple[bytearray, int]:
         """(the body, the cap it was read under); BodyTooLarge or ServerBusy when it may not be read."""
         declared = declared_length(request)
         if declared == 0:
-            return b"", 0
+            return bytearray(), 0
         limit = await self.body_limit_of(request.headers)
         return await read_body(request, limit, held, declared=declared), limit
 
@@ -200,27 +200,43 @@ async def read_body(
     *,
     declared: int | None = None,
     idle_seconds: float = BODY_IDLE_SECONDS,
-) -> bytes:
+) -> bytearray:
     """The whole request body, refusing to buffer more than ``limit`` bytes.
 
     A declared length over the limit is refused before anything is read; a body
     without one is read until it passes the limit. A client that sends nothing for
     ``idle_seconds`` gets DEADLINE_EXCEEDED.
+
+    The body lands in one buffer: sized up front when the length is declared, grown in
+    place otherwise. Collecting chunks and joining them would hold the body twice at the
+    end of the read. The buffer is mutable so a decoder may empty it (``clear()``) once it
+    has taken what it needs, freeing the body even while callers still name it.
     """
     if declared is not None:
         if declared > limit:
             raise BodyTooLarge(limit, declared=declared)
         await held.reserve(declared)
-    chunks: list[bytes] = []
+    body = bytearray(declared or 0)  # untouched pages of a large buffer cost no memory yet
     size = 0
     async for chunk in _stream_with_idle_timeout(request.stream(), idle_seconds):
-        size += len(chunk)
-        if size > limit:
+        end = size + len(chunk)
+        if end > limit:
             raise BodyTooLarge(limit)
-        if size > held.size:
-            held.grow(size - held.size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if end > held.size:
+            held.grow(end - held.size)
+        _put(body, size, chunk)
+        size = end
+    del body[size:]  # a body shorter than declared (the server stops it; this is only a guard)
+    return body
+
+
+def _put(body: bytearray, offset: int, chunk: bytes) -> None:
+    """Copy ``chunk`` into ``body`` at ``offset``, growing the buffer past its end if needed."""
+    fits = max(0, min(len(chunk), len(body) - offset))
+    if fits:
+        body[offset : offset + fits] = chunk[:fits] if fits < len(chunk) else chunk
+    if fits < len(chunk):
+        body += chunk[fits:]
 
 
 async def _stream_with_idle_timeout(chunks: AsyncIterator[bytes], idle_seconds: float) -> AsyncIterator[bytes]:
@@ -237,7 +253,7 @@ async def _stream_with_idle_timeout(chunks: AsyncIterator[bytes], idle_seconds: 
         yield chunk
 
 
-def gunzip(data: bytes, limit: int = DEFAULT_MAX_BODY_BYTES, held: BodyHold | None = None) -> bytes:
+def gunzip(data: bytes | bytearray, limit: int = DEFAULT_MAX_BODY_BYTES, held: BodyHold | None = None) -> bytes:
     """Decompress a gzip body without letting it expand past ``limit``."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:

@@ -148,7 +148,7 @@ class McpEndpoint:
             return echo_error(400, f"unsupported MCP protocol version {version!r}")
         return None
 
-    async def _rpc(self, request: Request, body: bytes) -> Response:
+    async def _rpc(self, request: Request, body: bytes | bytearray) -> Response:
         try:
             decoded = json.loads(body)
         except (ValueError, UnicodeDecodeError):

@@ -11,7 +11,7 @@ from support import bearer, create_user_row, make_profile, sign_in, sqlite_execu
 from memos.app import create_app
 from memos.markdown import HTML_VERSION
 from memos.profile import Profile
-from memos.store import CreateMemo, MemoRelation
+from memos.store import CreateMemo, CreateMemoShare, MemoRelation
 
 REST = "/api/pyz/v1/memos:batchGetHtml"
 CONNECT = "/memospyz.v1.MemoHtmlService/BatchGetMemoHtml"
@@ -182,3 +182,31 @@ def test_memo_service_stores_the_html_when_it_writes_not_when_it_is_read(public:
     assert patched.status_code == 200, patched.text
     [(html, _)] = sqlite_rows(database, query)
     assert 'data-tag="two"' in html and "one" not in html
+
+
+def add_share(client: TestClient, token: str, memo_id: int, creator_id: int, expires_ts: int | None = None) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    share = CreateMemoShare(uid=token, memo_id=memo_id, creator_id=creator_id, expires_ts=expires_ts)
+    client.portal.call(store.memo_shares.create, share)  # type: ignore[union-attr]
+
+
+def test_a_share_token_opens_its_memos_html_anonymously_even_on_a_private_instance(client: TestClient) -> None:
+    alice = create_user_row(client, "alice")
+    memo_id = add_memo(client, "secret", alice, "#work hidden", visibility="PRIVATE")
+    add_share(client, "tok", memo_id, alice)
+    response = client.get("/api/pyz/v1/shares/tok/html")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["name"] == "memos/secret" and body["htmlVersion"] == HTML_VERSION
+    assert '<span class="tag" data-tag="work">#work</span>' in body["html"]
+    connect = client.post("/memospyz.v1.MemoHtmlService/GetSharedMemoHtml", json={"shareToken": "tok"})
+    assert connect.status_code == 200 and connect.json() == body
+
+
+def test_unknown_expired_or_archived_shares_are_the_same_not_found(client: TestClient) -> None:
+    alice = create_user_row(client, "alice")
+    add_share(client, "old", add_memo(client, "a", alice, "x"), alice, expires_ts=1)
+    add_share(client, "arch", add_memo(client, "b", alice, "y", row_status="ARCHIVED"), alice)
+    for token in ("nope", "old", "arch"):
+        response = client.post("/memospyz.v1.MemoHtmlService/GetSharedMemoHtml", json={"shareToken": token})
+        assert response.status_code == 404 and response.json()["message"] == "not found"

@@ -80,6 +80,34 @@ async def test_a_body_that_keeps_arriving_is_read_whole() -> None:
     held.release()
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("parts", [[b"ab", b"cd"], [b"abcd"], [b"a", b"", b"bcd"]])
+async def test_a_body_of_declared_length_is_read_whole_into_one_buffer(parts: list[bytes]) -> None:
+    held = BodyHold(BodyBudget(1024))
+    body = await read_body(_request_sending(parts, then_stall=False), 1024, held, declared=4, idle_seconds=1)
+    assert body == bytearray(b"abcd") and held.size == 4
+    body.clear()  # the buffer is the caller's to empty once decoded
+    held.release()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("parts", "expected"), [([b"abcdef"], b"abcdef"), ([b"ab"], b"ab")])
+async def test_a_body_longer_or_shorter_than_declared_is_read_as_it_came(parts: list[bytes], expected: bytes) -> None:
+    held = BodyHold(BodyBudget(1024))
+    body = await read_body(_request_sending(parts, then_stall=False), 1024, held, declared=4, idle_seconds=1)
+    assert body == expected
+    assert held.size >= len(expected)  # what came beyond the declaration is accounted for too
+    held.release()
+
+
+@pytest.mark.anyio
+async def test_a_body_passing_its_limit_beyond_the_declared_length_is_refused() -> None:
+    held = BodyHold(BodyBudget(1024))
+    with pytest.raises(BodyTooLarge):
+        await read_body(_request_sending([b"abc", b"def"], then_stall=False), 5, held, declared=4, idle_seconds=1)
+    held.release()
+
+
 # --- the body budget ------------------------------------------------------------------
 
 

@@ -1,10 +1,12 @@
 // The memo composer, for a new memo (with a draft kept per user) or to edit one in place.
-//   createEditor({draftKey: 'home', onSaved}) or createEditor({memo, onSaved, onCancel})
+//   createEditor({draftKey: 'home', onSaved}) or createEditor({memo, onSaved, onCancel});
+//   a comment composer: createEditor({parent: 'memos/abc', draftKey, onSaved, onCancel})
 import * as api from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 import {toast, toastError} from '../core/ui.js';
+import {attachmentStager} from './attach-stage.js';
 
 export const VISIBILITIES = ['PRIVATE', 'PROTECTED', 'PUBLIC'];
 const DRAFT_DELAY_MS = 500;
@@ -15,7 +17,7 @@ function defaultVisibility() {
   return VISIBILITIES.includes(chosen) ? chosen : 'PRIVATE';
 }
 
-export function createEditor({memo = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
+export function createEditor({memo = null, parent = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
   const id = `editor-${++editorCount}`;
   const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
   const text = h('textarea', {
@@ -29,14 +31,16 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
   const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('editor.save'));
   const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
+  const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const root = h('div', {class: 'card editor'},
-    text, suggestions,
-    h('div', {class: 'editor-bar'}, visibility, h('span', {class: 'grow'}), cancel, save));
+    text, suggestions, stage.root,
+    h('div', {class: 'editor-bar'}, stage.insertMenu, visibility, h('span', {class: 'grow'}), cancel, save));
+  stage.acceptFrom(root);
 
   let busy = false;
   let draftTimer = 0;
   const refresh = () => {
-    save.disabled = busy || !text.value.trim();
+    save.disabled = busy || stage.busy() || (!text.value.trim() && !stage.count());
     save.textContent = busy ? t('editor.saving') : t('editor.save');
   };
   const storeDraft = () => {
@@ -51,25 +55,31 @@ export function createEditor({memo = null, draftKey = null, onSaved, onCancel = 
   };
 
   async function submit() {
-    if (busy || !text.value.trim()) return;
+    if (busy || (!text.value.trim() && !stage.count())) return;
     busy = true;
     refresh();
     try {
       let saved;
+      const attachments = await stage.upload();
       if (memo) {
         const mask = [];
         if (text.value !== memo.content) mask.push('content');
         if (visibility.value !== memo.visibility) mask.push('visibility');
+        if (stage.changed()) mask.push('attachments');
         if (!mask.length) {
           toast(t('editor.no-changes'));
           onCancel?.();
           return;
         }
         saved = await api.call('MemoService', 'UpdateMemo', {
-          memo: {name: memo.name, content: text.value, visibility: visibility.value}, updateMask: mask.join(','),
+          memo: {name: memo.name, content: text.value, visibility: visibility.value, attachments}, updateMask: mask.join(','),
         });
       } else {
-        saved = await api.call('MemoService', 'CreateMemo', {memo: {content: text.value, visibility: visibility.value}});
+        const fields = {content: text.value, visibility: visibility.value, attachments};
+        saved = parent
+          ? await api.call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
+          : await api.call('MemoService', 'CreateMemo', {memo: fields});
+        stage.reset();
         text.value = '';
         visibility.value = defaultVisibility();
         storeDraft();

@@ -6,6 +6,8 @@ import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
 import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
 import {createEditor} from './editor.js';
+import {attachmentSection, previewTextImages} from './attachments.js';
+import {reactionParts} from './reactions.js';
 
 export function memoUid(memo) {
   return memo.name.split('/')[1];
@@ -26,7 +28,8 @@ export function toggleTaskLine(content, lineIndex) {
   return lines.join('\n');
 }
 
-// options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag)}
+// options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag),
+//   readOnly (no menu, no reaction picker), shareToken (file addresses for a shared-memo page)}
 export function memoCard(memo, options) {
   const card = h('article', {class: 'card memo-card', dataset: {name: memo.name}});
   const writable = canWrite(memo);
@@ -43,6 +46,7 @@ export function memoCard(memo, options) {
     }
   };
 
+  const reactions = reactionParts(memo, {readOnly: options.readOnly});
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);
   const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
@@ -55,16 +59,18 @@ export function memoCard(memo, options) {
         options.archived ? dateTime(created) : relativeTime(created)),
       options.isNew ? h('span', {class: 'pill pill-new'}, t('memo.new')) : null),
     h('div', {class: 'memo-actions'},
+      reactions.trigger,
       visibilityMarker(memo),
       memo.pinned ? h('button', {class: 'icon-btn pinned-marker', type: 'button', title: t('memo.unpin'),
         'aria-label': t('memo.unpin'), disabled: !writable,
         onclick: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}, icon('bookmark')) : null,
-      menuButton({label: t('memo.actions'), items: () => menuItems()})));
+      options.readOnly ? null : menuButton({label: t('memo.actions'), items: () => menuItems()})));
 
   const body = h('div', {class: 'memo-content', hidden: options.html === undefined});
   if (options.html !== undefined) serverHtml(body, options.html);
   enhance(body, memo, writable, update, options);
-  card.append(header, body);
+  previewTextImages(body);
+  card.append(header, body, attachmentSection(memo.attachments, {shareToken: options.shareToken}) || '', reactions.row);
 
   function menuItems() {
     const items = [];

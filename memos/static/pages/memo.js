@@ -1,16 +1,168 @@
-// A memo's own page (/memos/:uid): the full card; unknown or hidden memos show the 404 page.
+// A memo's own page (/memos/:uid): the parent link of a comment, the full card, the comments
+// with their composer, and the sidebar (actions, properties, tags, attachments). Unknown or
+// hidden memos show the 404 page.
 import * as api from '../core/api.js';
-import {h} from '../core/dom.js';
-import {t} from '../core/i18n.js';
+import {clear, h, icon} from '../core/dom.js';
+import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
-import {toastError} from '../core/ui.js';
-import {memoCard} from '../components/memo-card.js';
+import {canWrite, state} from '../core/state.js';
+import {toast, toastError} from '../core/ui.js';
+import {fileUrl, formatSize} from '../components/attachments.js';
+import {VISIBILITIES, createEditor} from '../components/editor.js';
+import {memoCard, memoUid} from '../components/memo-card.js';
 import {memoHtml} from '../components/memo-list.js';
+import {openShareDialog} from '../components/share-dialog.js';
 
 const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
+const COMMENTS_PAGE = 16;
+
+function property(label, value) {
+  return h('div', {class: 'side-prop'}, h('dt', {class: 'muted small'}, label), h('dd', {}, value));
+}
+
+// The sidebar of a memo: `onChanged(memo)` after a change made here; `shareToken` on a shared page.
+export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
+  const writable = !shareToken && canWrite(memo);
+  const update = async (patch, mask, message) => {
+    try {
+      const saved = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask});
+      toast(message);
+      onChanged?.(saved, mask);
+    } catch (error) {
+      toastError(error);
+    }
+  };
+  const action = (name, label, onclick) => h('button', {class: 'icon-btn', type: 'button', 'aria-label': label, title: label, onclick}, icon(name));
+  const actions = shareToken ? null : h('div', {class: 'side-actions'},
+    writable && !memo.parent ? action('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
+      () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))) : null,
+    action('copy', t('memo.copy-link'), async () => {
+      const base = (state.profile.instanceUrl || location.origin).replace(/\/$/, '');
+      await navigator.clipboard.writeText(`${base}/memos/${memoUid(memo)}`).then(() => toast(t('memo.link-copied')), toastError);
+    }),
+    writable && !memo.parent ? action('share', t('share.manage'), () => openShareDialog(memo)) : null);
+  const visibility = writable
+    ? h('select', {class: 'select', 'aria-label': t('editor.visibility'),
+      onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},
+    VISIBILITIES.map((value) => h('option', {value, selected: value === memo.visibility}, t(`visibility.${value.toLowerCase()}`))))
+    : t(`visibility.${memo.visibility.toLowerCase()}`);
+  const created = new Date(memo.createTime);
+  const updated = new Date(memo.updateTime);
+  const who = memo.creator.split('/')[1];
+  const tags = memo.tags || [];
+  const attachments = memo.attachments || [];
+  return h('div', {class: 'memo-sidebar'},
+    actions,
+    h('dl', {class: 'side-props'},
+      property(t('editor.visibility'), visibility),
+      property(t('memo.created-at'), dateTime(created)),
+      Math.abs(updated - created) > 1000 ? property(t('memo.updated-at'), dateTime(updated)) : null,
+      property(t('detail.author'), shareToken ? author?.displayName || who
+        : h('a', {href: `/u/${encodeURIComponent(who)}`}, author?.displayName || who))),
+    tags.length ? h('div', {},
+      h('div', {class: 'section-label'}, `${t('explorer.tags')} (${tags.length})`),
+      h('div', {class: 'side-tags'}, tags.map((tag) => shareToken ? h('span', {class: 'tag'}, `#${tag}`)
+        : h('a', {class: 'tag', href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)))) : null,
+    attachments.length ? h('div', {},
+      h('div', {class: 'section-label'}, `${t('attachments.title')} (${attachments.length})`),
+      h('ul', {class: 'side-files'}, attachments.map((item) => h('li', {},
+        h('a', {href: fileUrl(item, {shareToken}), target: '_blank', rel: 'noopener'}, item.filename),
+        h('span', {class: 'muted small'}, ` ${formatSize(item.size)}`))))) : null);
+}
+
+// The comments of `memo`: a header with the count and "Write a comment", the composer, the
+// comment cards (anchored at their uid) and "Load more".
+function commentsSection(memo) {
+  const label = h('h2', {class: 'comments-title'});
+  const list = h('div', {class: 'comment-items'});
+  const more = h('button', {class: 'btn', type: 'button', hidden: true, onclick: () => load()}, t('comments.load-more'));
+  const slot = h('div');
+  const write = state.user ? h('button', {class: 'btn', type: 'button', onclick: () => openComposer()}, t('comments.write')) : null;
+  const section = h('section', {class: 'comments', id: 'comments', 'aria-label': t('comments.title')},
+    h('div', {class: 'comments-header'}, label, h('span', {class: 'grow'}), write), slot, list, more);
+  let token = '';
+  let count = 0;
+  let composer = null;
+
+  const counted = (by) => {
+    count += by;
+    label.textContent = count ? t('comments.count', {count}) : '';
+    label.hidden = !count;
+    section.classList.toggle('empty', !count);
+  };
+  const commentCard = (comment, html) => {
+    const item = memoCard(comment, {
+      html, showAuthor: true,
+      onChanged: async (updated) => {
+        const fresh = await memoHtml([updated]);
+        list.querySelector(`[data-name="${CSS.escape(updated.name)}"]`)?.replaceWith(commentCard(updated, fresh[updated.name] ?? ''));
+      },
+      onRemoved: () => {
+        item.remove();
+        counted(-1);
+      },
+    });
+    item.id = memoUid(comment);
+    item.classList.add('comment-card');
+    return item;
+  };
+
+  function openComposer() {
+    if (composer) return composer.focus();
+    composer = createEditor({
+      parent: memo.name, draftKey: `comment-${memoUid(memo)}`, placeholder: t('comments.placeholder'),
+      onSaved: async (comment) => {
+        const html = await memoHtml([comment]);
+        list.append(commentCard(comment, html[comment.name] ?? ''));
+        counted(1);
+        closeComposer();
+      },
+      onCancel: () => closeComposer(),
+    });
+    slot.append(composer.root);
+    composer.focus();
+    if (write) write.hidden = true;
+  }
+  function closeComposer() {
+    clear(slot);
+    composer = null;
+    if (write) write.hidden = false;
+  }
+
+  async function load() {
+    more.disabled = true;
+    try {
+      const page = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
+      const comments = page.memos || [];
+      const html = await memoHtml(comments);
+      list.append(...comments.map((comment) => commentCard(comment, html[comment.name] ?? '')));
+      counted(comments.length);
+      token = page.nextPageToken || '';
+      more.hidden = !token;
+    } catch (error) {
+      toastError(error);
+    } finally {
+      more.disabled = false;
+    }
+  }
+  counted(0);
+  return {section, load};
+}
+
+async function parentLink(name) {
+  try {
+    const parent = await api.call('MemoService', 'GetMemo', {name});
+    return h('a', {class: 'parent-link', href: `/${parent.name}`}, icon('up'),
+      h('span', {}, parent.snippet || t('detail.parent')));
+  } catch {
+    return null;
+  }
+}
 
 export default {
-  async render({params, main}) {
+  explorer: () => true,
+
+  async render({params, main, aside}) {
     let memo;
     try {
       memo = await api.call('MemoService', 'GetMemo', {name: `memos/${params.uid}`});
@@ -19,18 +171,31 @@ export default {
       toastError(error);
       return undefined;
     }
-    const html = await memoHtml([memo]);
+    const [html, parent, author] = await Promise.all([
+      memoHtml([memo]),
+      memo.parent ? parentLink(memo.parent) : null,
+      api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
+    ]);
+    aside?.setAttribute('aria-label', t('detail.sidebar'));
+    const showSidebar = (current) => aside && clear(aside).append(memoSidebar(current, {author, onChanged: changed}));
     const show = (current, rendered) => memoCard(current, {
-      html: rendered, showAuthor: true, archived: current.state === 'ARCHIVED',
-      onChanged: async (updated, mask) => {
-        if (mask === 'state') return void navigate(updated.state === 'ARCHIVED' ? '/archived' : '/');
-        const fresh = await memoHtml([updated]);
-        main.querySelector('.memo-card, .editor')?.replaceWith(show(updated, fresh[updated.name]));
-      },
+      html: rendered, showAuthor: true, archived: current.state === 'ARCHIVED', author,
+      onChanged: changed,
       onRemoved: () => navigate('/'),
     });
-    main.append(h('div', {class: 'detail'}, show(memo, html[memo.name] ?? '')));
+    async function changed(updated, mask) {
+      if (mask === 'state') return void navigate(updated.state === 'ARCHIVED' ? '/archived' : '/');
+      const fresh = await memoHtml([updated]);
+      main.querySelector('.detail > .memo-card, .detail > .editor')?.replaceWith(show(updated, fresh[updated.name]));
+      showSidebar(updated);
+    }
+    const comments = commentsSection(memo);
+    main.append(h('div', {class: 'detail'}, parent, show(memo, html[memo.name] ?? ''), comments.section));
+    showSidebar(memo);
     document.title = `${memo.snippet?.slice(0, 60) || t('nav.memo')}`;
+    await comments.load();
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    target?.scrollIntoView({block: 'center'});
     return undefined;
   },
 };

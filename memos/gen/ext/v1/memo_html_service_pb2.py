@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x65xt/v1/memo_html_service.proto\x12\x0bmemospyz.v1\x1a\x1cgoogle/api/annotations.proto\"(\n\x17\x42\x61tchGetMemoHtmlRequest\x12\r\n\x05names\x18\x01 \x03(\t\"@\n\x18\x42\x61tchGetMemoHtmlResponse\x12$\n\x05memos\x18\x01 \x03(\x0b\x32\x15.memospyz.v1.MemoHtml\"<\n\x08MemoHtml\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04html\x18\x02 \x01(\t\x12\x14\n\x0chtml_version\x18\x03 \x01(\x05\x32\xc0\x01\n\x0fMemoHtmlService\x12\xac\x01\n\x10\x42\x61tchGetMemoHtml\x12$.memospyz.v1.BatchGetMemoHtmlRequest\x1a%.memospyz.v1.BatchGetMemoHtmlResponse\"K\x82\xd3\xe4\x93\x02\x45\x12\x1e/api/pyz/v1/memos:batchGetHtmlZ#\"\x1e/api/pyz/v1/memos:batchGetHtml:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x65xt/v1/memo_html_service.proto\x12\x0bmemospyz.v1\x1a\x1cgoogle/api/annotations.proto\"(\n\x17\x42\x61tchGetMemoHtmlRequest\x12\r\n\x05names\x18\x01 \x03(\t\"/\n\x18GetSharedMemoHtmlRequest\x12\x13\n\x0bshare_token\x18\x01 \x01(\t\"@\n\x18\x42\x61tchGetMemoHtmlResponse\x12$\n\x05memos\x18\x01 \x03(\x0b\x32\x15.memospyz.v1.MemoHtml\"<\n\x08MemoHtml\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04html\x18\x02 \x01(\t\x12\x14\n\x0chtml_version\x18\x03 \x01(\x05\x32\xc3\x02\n\x0fMemoHtmlService\x12\xac\x01\n\x10\x42\x61tchGetMemoHtml\x12$.memospyz.v1.BatchGetMemoHtmlRequest\x1a%.memospyz.v1.BatchGetMemoHtmlResponse\"K\x82\xd3\xe4\x93\x02\x45\x12\x1e/api/pyz/v1/memos:batchGetHtmlZ#\"\x1e/api/pyz/v1/memos:batchGetHtml:\x01*\x12\x80\x01\n\x11GetSharedMemoHtml\x12%.memospyz.v1.GetSharedMemoHtmlRequest\x1a\x15.memospyz.v1.MemoHtml\"-\x82\xd3\xe4\x93\x02\'\x12%/api/pyz/v1/shares/{share_token}/htmlb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,12 +35,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MEMOHTMLSERVICE'].methods_by_name['BatchGetMemoHtml']._loaded_options = None
   _globals['_MEMOHTMLSERVICE'].methods_by_name['BatchGetMemoHtml']._serialized_options = b'\202\323\344\223\002E\022\036/api/pyz/v1/memos:batchGetHtmlZ#\"\036/api/pyz/v1/memos:batchGetHtml:\001*'
+  _globals['_MEMOHTMLSERVICE'].methods_by_name['GetSharedMemoHtml']._loaded_options = None
+  _globals['_MEMOHTMLSERVICE'].methods_by_name['GetSharedMemoHtml']._serialized_options = b'\202\323\344\223\002\'\022%/api/pyz/v1/shares/{share_token}/html'
   _globals['_BATCHGETMEMOHTMLREQUEST']._serialized_start=77
   _globals['_BATCHGETMEMOHTMLREQUEST']._serialized_end=117
-  _globals['_BATCHGETMEMOHTMLRESPONSE']._serialized_start=119
-  _globals['_BATCHGETMEMOHTMLRESPONSE']._serialized_end=183
-  _globals['_MEMOHTML']._serialized_start=185
-  _globals['_MEMOHTML']._serialized_end=245
-  _globals['_MEMOHTMLSERVICE']._serialized_start=248
-  _globals['_MEMOHTMLSERVICE']._serialized_end=440
+  _globals['_GETSHAREDMEMOHTMLREQUEST']._serialized_start=119
+  _globals['_GETSHAREDMEMOHTMLREQUEST']._serialized_end=166
+  _globals['_BATCHGETMEMOHTMLRESPONSE']._serialized_start=168
+  _globals['_BATCHGETMEMOHTMLRESPONSE']._serialized_end=232
+  _globals['_MEMOHTML']._serialized_start=234
+  _globals['_MEMOHTML']._serialized_end=294
+  _globals['_MEMOHTMLSERVICE']._serialized_start=297
+  _globals['_MEMOHTMLSERVICE']._serialized_end=620
 # @@protoc_insertion_point(module_scope)

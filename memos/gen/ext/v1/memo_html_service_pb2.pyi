@@ -14,6 +14,12 @@ class BatchGetMemoHtmlRequest(_message.Message):
     names: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetSharedMemoHtmlRequest(_message.Message):
+    __slots__ = ("share_token",)
+    SHARE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    share_token: str
+    def __init__(self, share_token: _Optional[str] = ...) -> None: ...
+
 class BatchGetMemoHtmlResponse(_message.Message):
     __slots__ = ("memos",)
     MEMOS_FIELD_NUMBER: _ClassVar[int]

@@ -1,0 +1,162 @@
+// The composer's attachments: files picked, pasted or dropped are staged (shown with a preview,
+// reorderable, removable) and uploaded only on save, in order; existing attachments of an edited
+// memo are listed the same way.
+//   const stage = attachmentStager({onChange}); stage.insertMenu, stage.root, stage.add(files),
+//   await stage.upload() -> [{name}], stage.count(), stage.changed(), stage.reset()
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {menuButton} from '../core/ui.js';
+import {fileUrl, formatSize, kindOf, openPreview, typeLabel} from './attachments.js';
+
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(',') + 1));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+export function attachmentStager({onChange, existing = []}) {
+  // An item is {attachment} (already on the server) or {file, preview} (staged here).
+  let items = existing.map((attachment) => ({attachment}));
+  const original = existing.map((attachment) => attachment.name).join('\n');
+  let uploading = false;
+  const root = h('ul', {class: 'att-stage', 'aria-label': t('editor.attachments')});
+  const input = h('input', {type: 'file', multiple: true, hidden: true, class: 'att-input',
+    onchange: () => {
+      add([...input.files]);
+      input.value = '';
+    }});
+  const pick = (accept) => () => {
+    input.accept = accept;
+    input.click();
+  };
+  const insertMenu = h('span', {class: 'att-insert'}, input, menuButton({
+    label: t('editor.insert'), iconName: 'plus', className: 'icon-btn insert-btn',
+    items: () => [
+      {label: t('editor.insert-media'), onSelect: pick('image/*,video/*')},
+      {label: t('editor.insert-file'), onSelect: pick('')},
+    ],
+  }));
+
+  function add(files) {
+    for (const file of files) {
+      const preview = kindOf(file.type) === 'image' ? URL.createObjectURL(file) : '';
+      items.push({file, preview});
+    }
+    render();
+  }
+
+  function move(index, by) {
+    const target = index + by;
+    if (target < 0 || target >= items.length) return;
+    [items[index], items[target]] = [items[target], items[index]];
+    render();
+    root.children[target]?.querySelector(by < 0 ? '.att-up' : '.att-down')?.focus();
+  }
+
+  function remove(index) {
+    const [gone] = items.splice(index, 1);
+    if (gone.preview) URL.revokeObjectURL(gone.preview);
+    render();
+  }
+
+  function row(item, index) {
+    const name = item.attachment ? item.attachment.filename : item.file.name;
+    const type = item.attachment ? item.attachment.type : item.file.type;
+    const size = item.attachment ? item.attachment.size : item.file.size;
+    const thumb = item.preview || (item.attachment && kindOf(type) === 'image' ? fileUrl(item.attachment, {thumbnail: true}) : '');
+    const visual = thumb
+      ? h('button', {class: 'att-thumb', type: 'button', 'aria-label': t('attachments.open-preview', {name}),
+        onclick: () => previewAll(index)}, h('img', {src: thumb, alt: ''}))
+      : h('span', {class: 'att-thumb'}, icon('paperclip'));
+    const tool = (cls, label, onclick, text) => h('button', {class: `icon-btn ${cls}`, type: 'button',
+      'aria-label': `${label}: ${name}`, title: label, onclick}, text);
+    return h('li', {class: `att-row${item.state ? ` ${item.state}` : ''}`},
+      visual,
+      h('span', {class: 'att-name'}, name),
+      h('span', {class: 'muted small att-meta'}, item.status || `${typeLabel(type)} · ${formatSize(size)}`),
+      tool('att-up', t('editor.move-up'), () => move(index, -1), '↑'),
+      tool('att-down', t('editor.move-down'), () => move(index, 1), '↓'),
+      tool('att-remove', t('editor.remove-attachment'), () => remove(index), '×'));
+  }
+
+  function previewAll(index) {
+    const visual = items.filter((item) => ['image', 'video'].includes(kindOf(item.attachment?.type || item.file.type)));
+    const asAttachments = visual.map((item) => item.attachment || {filename: item.file.name, type: item.file.type,
+      externalLink: item.preview || URL.createObjectURL(item.file)});
+    openPreview(asAttachments, Math.max(0, visual.indexOf(items[index])));
+  }
+
+  function render(notify = true) {
+    root.replaceChildren(...items.map(row));
+    root.hidden = !items.length;
+    if (notify) onChange?.();
+  }
+
+  // Uploads what is staged, one file after another; an upload that fails stops the save with
+  // the server's message and keeps every item (those uploaded stay uploaded).
+  async function upload() {
+    uploading = true;
+    try {
+      for (const [index, item] of items.entries()) {
+        if (item.attachment) continue;
+        item.status = t('editor.uploading', {at: index + 1, count: items.length});
+        item.state = 'uploading';
+        render();
+        try {
+          item.attachment = await api.call('AttachmentService', 'CreateAttachment', {attachment: {
+            filename: item.file.name, type: item.file.type || 'application/octet-stream', content: await base64Of(item.file),
+          }});
+          item.status = '';
+          item.state = '';
+        } catch (error) {
+          item.status = error.message;
+          item.state = 'failed';
+          throw error;
+        } finally {
+          render();
+        }
+      }
+    } finally {
+      uploading = false;
+      onChange?.();
+    }
+    return items.map((item) => ({name: item.attachment.name}));
+  }
+
+  function reset() {
+    for (const item of items) if (item.preview) URL.revokeObjectURL(item.preview);
+    items = [];
+    render();
+  }
+
+  // Files pasted or dropped onto `target` are staged; text pastes and drops behave as usual.
+  function acceptFrom(target) {
+    target.addEventListener('paste', (event) => {
+      const files = [...(event.clipboardData?.files || [])];
+      if (!files.length) return;
+      event.preventDefault();
+      add(files);
+    });
+    target.addEventListener('dragover', (event) => {
+      if ([...(event.dataTransfer?.types || [])].includes('Files')) event.preventDefault();
+    });
+    target.addEventListener('drop', (event) => {
+      const files = [...(event.dataTransfer?.files || [])];
+      if (!files.length) return;
+      event.preventDefault();
+      add(files);
+    });
+  }
+
+  render(false);
+  return {
+    root, insertMenu, add, upload, reset, acceptFrom,
+    count: () => items.length,
+    busy: () => uploading,
+    changed: () => items.map((item) => item.attachment?.name || '+').join('\n') !== original,
+  };
+}

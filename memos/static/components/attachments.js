@@ -1,0 +1,162 @@
+// Attachments as a reader sees them: file addresses, the card's attachment section (gallery,
+// audio players, document rows) and the full-screen preview over a memo's images and videos.
+import {h, icon} from '../core/dom.js';
+import {dateTime, t} from '../core/i18n.js';
+
+const GALLERY_TILES = 6;
+const ZOOMS = [1, 1.5, 2, 3, 4];
+
+// The address of an attachment's bytes: its external link, else the file route (a thumbnail
+// for grid tiles; the share token on a shared-memo page, for anonymous readers).
+export function fileUrl(attachment, {thumbnail = false, shareToken = ''} = {}) {
+  if (attachment.externalLink) return attachment.externalLink;
+  const query = new URLSearchParams();
+  if (thumbnail) query.set('thumbnail', 'true');
+  if (shareToken) query.set('share_token', shareToken);
+  const search = query.toString();
+  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}${search ? `?${search}` : ''}`;
+}
+
+export function kindOf(type = '') {
+  const major = type.split('/')[0];
+  return ['image', 'video', 'audio'].includes(major) ? major : 'file';
+}
+
+export function formatSize(bytes) {
+  const size = Number(bytes) || 0;
+  if (size < 1024) return `${size} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = size / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+export function typeLabel(type) {
+  return (type || '').split('/').pop().toUpperCase() || t('attachments.file');
+}
+
+// A square tile for an image or a video (poster from its first frame, with a play badge).
+export function mediaTile(attachment, options, onOpen) {
+  const video = kindOf(attachment.type) === 'video';
+  const visual = video
+    ? h('video', {src: fileUrl(attachment, options), preload: 'metadata', muted: true, tabindex: -1})
+    : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
+  return h('button', {class: 'media-tile', type: 'button', title: attachment.filename,
+    'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
+  visual, video ? h('span', {class: 'play-badge', 'aria-hidden': 'true'}, '▶') : null);
+}
+
+function audioRow(attachment, options) {
+  return h('div', {class: 'att-audio'},
+    h('div', {class: 'att-line'},
+      h('span', {class: 'att-name'}, attachment.filename),
+      h('span', {class: 'muted small'}, `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`)),
+    h('audio', {controls: true, preload: 'none', src: fileUrl(attachment, options),
+      'aria-label': attachment.filename}));
+}
+
+export function documentRow(attachment, options, extra = null) {
+  return h('div', {class: 'att-doc'},
+    icon('paperclip'),
+    h('a', {class: 'att-name', href: fileUrl(attachment, options), download: attachment.filename,
+      title: t('attachments.download', {name: attachment.filename})}, attachment.filename),
+    h('span', {class: 'muted small'}, `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`),
+    extra);
+}
+
+// The "Attachments" section under a memo's text: visual items first, then audio, then files.
+export function attachmentSection(attachments = [], options = {}) {
+  if (!attachments.length) return null;
+  const visual = attachments.filter((item) => ['image', 'video'].includes(kindOf(item.type)));
+  const audio = attachments.filter((item) => kindOf(item.type) === 'audio');
+  const files = attachments.filter((item) => kindOf(item.type) === 'file');
+  const shown = visual.slice(0, GALLERY_TILES);
+  const gallery = visual.length ? h('div', {class: `gallery gallery-${Math.min(visual.length, 5)}`},
+    shown.map((item, index) => {
+      const tile = mediaTile(item, options, () => openPreview(visual, index, options));
+      const hidden = visual.length - GALLERY_TILES;
+      if (index === GALLERY_TILES - 1 && hidden > 0) tile.append(h('span', {class: 'more-badge'}, `+${hidden}`));
+      return tile;
+    })) : null;
+  return h('section', {class: 'memo-attachments', 'aria-label': t('attachments.title')},
+    h('div', {class: 'section-label'}, `${t('attachments.title')} (${attachments.length})`),
+    gallery, audio.map((item) => audioRow(item, options)), files.map((item) => documentRow(item, options)));
+}
+
+// The preview: one item at a time over a dark backdrop; Esc closes, arrows switch, zoom by
+// buttons, wheel or double-click.
+export function openPreview(items, start = 0, options = {}) {
+  let at = start;
+  let zoom = 0;
+  const trigger = document.activeElement;
+  const stage = h('div', {class: 'preview-stage'});
+  const counter = h('span', {class: 'preview-count', 'aria-live': 'polite'});
+  const button = (name, label, onclick, text) => h('button', {class: 'icon-btn preview-btn', type: 'button',
+    'aria-label': label, title: label, onclick}, name ? icon(name) : text);
+  const dialog = h('dialog', {class: 'preview', 'aria-label': t('attachments.preview')},
+    h('div', {class: 'preview-bar'}, counter, h('span', {class: 'grow'}),
+      button(null, t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
+      button(null, t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
+      button('close', t('attachments.close'), () => dialog.close())),
+    stage,
+    items.length > 1 ? button(null, t('attachments.previous'), () => show(at - 1), '‹') : null,
+    items.length > 1 ? button(null, t('attachments.next'), () => show(at + 1), '›') : null);
+  const [previous, next] = dialog.querySelectorAll(':scope > .preview-btn');
+  previous?.classList.add('preview-prev');
+  next?.classList.add('preview-next');
+
+  function setZoom(level) {
+    zoom = Math.max(0, Math.min(ZOOMS.length - 1, level));
+    const img = stage.querySelector('img');
+    if (img) img.style.transform = `scale(${ZOOMS[zoom]})`;
+  }
+  function show(index) {
+    at = (index + items.length) % items.length;
+    const item = items[at];
+    const video = kindOf(item.type) === 'video';
+    stage.replaceChildren(video
+      ? h('video', {src: fileUrl(item, options), controls: true, autoplay: true})
+      : h('img', {src: fileUrl(item, options), alt: item.filename}));
+    counter.textContent = `${at + 1} / ${items.length} · ${item.filename}`;
+    setZoom(0);
+  }
+  dialog.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowLeft') show(at - 1);
+    else if (event.key === 'ArrowRight') show(at + 1);
+    else return;
+    event.preventDefault();
+  });
+  stage.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
+  }, {passive: false});
+  stage.addEventListener('dblclick', () => setZoom(zoom ? 0 : 2));
+  stage.addEventListener('click', (event) => {
+    if (event.target === stage) dialog.close();
+  });
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    trigger?.focus?.();
+  });
+  document.body.append(dialog);
+  show(at);
+  dialog.showModal();
+  return dialog;
+}
+
+export function shortDate(value) {
+  return value ? dateTime(new Date(value)) : '';
+}
+
+// Images in a memo's text open the preview, unless they are a link's content.
+export function previewTextImages(body) {
+  for (const img of body.querySelectorAll('img')) {
+    if (img.closest('a')) continue;
+    img.classList.add('zoomable');
+    img.addEventListener('click', () => openPreview([{externalLink: img.src, filename: img.alt || img.src, type: 'image/'}]));
+  }
+}

@@ -1,0 +1,90 @@
+// Reactions of a memo: pills "emoji count" (pressed when the viewer reacted; a click toggles)
+// and a picker over the instance's reaction set. Read-only for guests and archived memos.
+//   const {trigger, row} = reactionParts(memo, {readOnly})
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {state} from '../core/state.js';
+import {toastError} from '../core/ui.js';
+
+const NAMES_SHOWN = 4;
+
+function username(name) {
+  return (name || '').split('/')[1] || name;
+}
+
+function whoReacted(creators, emoji) {
+  const names = creators.slice(0, NAMES_SHOWN).map(username).join(', ');
+  const more = creators.length - NAMES_SHOWN;
+  return more > 0 ? t('reactions.tooltip-more', {names, count: more, emoji}) : t('reactions.tooltip', {names, emoji});
+}
+
+export function reactionParts(memo, {readOnly = false} = {}) {
+  const locked = readOnly || !state.user || memo.state === 'ARCHIVED';
+  let reactions = memo.reactions || [];
+  const row = h('div', {class: 'reactions'});
+  let picker = null;
+
+  const mine = (emoji) => reactions.find((item) => item.reactionType === emoji && item.creator === state.user?.name);
+
+  async function toggle(emoji) {
+    closePicker();
+    try {
+      const own = mine(emoji);
+      if (own) await api.call('MemoService', 'DeleteMemoReaction', {name: own.name});
+      else await api.call('MemoService', 'UpsertMemoReaction', {name: memo.name, reaction: {contentId: memo.name, reactionType: emoji}});
+      const fresh = await api.call('MemoService', 'GetMemo', {name: memo.name});
+      reactions = fresh.reactions || [];
+      memo.reactions = reactions;
+      render();
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  function render() {
+    const groups = new Map();
+    for (const reaction of reactions) {
+      if (!groups.has(reaction.reactionType)) groups.set(reaction.reactionType, []);
+      groups.get(reaction.reactionType).push(reaction.creator);
+    }
+    row.replaceChildren(...[...groups].map(([emoji, creators]) => h('button', {
+      class: `reaction-pill${mine(emoji) ? ' active' : ''}`, type: 'button', disabled: locked,
+      'aria-pressed': String(Boolean(mine(emoji))), title: whoReacted(creators, emoji),
+      onclick: () => toggle(emoji),
+    }, `${emoji} ${creators.length}`)));
+    row.hidden = !groups.size;
+  }
+
+  function closePicker() {
+    picker?.remove();
+    picker = null;
+    trigger?.setAttribute('aria-expanded', 'false');
+    document.removeEventListener('pointerdown', outside, true);
+  }
+  function outside(event) {
+    if (picker && !picker.contains(event.target) && !trigger.contains(event.target)) closePicker();
+  }
+  function openPicker() {
+    if (picker) return closePicker();
+    const choices = state.memoRelated?.reactions || [];
+    picker = h('div', {class: 'reaction-picker', role: 'group', 'aria-label': t('reactions.pick')},
+      choices.map((emoji) => h('button', {class: `reaction-choice${mine(emoji) ? ' active' : ''}`, type: 'button',
+        'aria-pressed': String(Boolean(mine(emoji))), onclick: () => toggle(emoji)}, emoji)));
+    picker.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      closePicker();
+      trigger.focus();
+    });
+    wrap.append(picker);
+    trigger.setAttribute('aria-expanded', 'true');
+    document.addEventListener('pointerdown', outside, true);
+    picker.querySelector('button')?.focus();
+  }
+
+  const trigger = locked ? null : h('button', {class: 'icon-btn reaction-trigger', type: 'button',
+    'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
+  const wrap = trigger ? h('span', {class: 'menu-wrap'}, trigger) : null;
+  render();
+  return {trigger: wrap, row};
+}

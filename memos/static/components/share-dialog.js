@@ -1,0 +1,99 @@
+// "Share this memo": the memo's share links (full URL, copy, revoke, expiry) and creating one
+// that never expires or expires in 1, 7 or 30 days. Creator or admin only (the server checks).
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {dateTime, t} from '../core/i18n.js';
+import {confirmDialog, toast, toastError} from '../core/ui.js';
+
+const EXPIRIES = [0, 1, 7, 30];
+const DAY_MS = 86_400_000;
+
+export function shareUrl(share) {
+  return `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
+}
+
+function expiryText(share) {
+  if (!share.expireTime) return t('share.never-expires');
+  const when = new Date(share.expireTime);
+  return t(when < new Date() ? 'share.expired' : 'share.expires', {date: dateTime(when)});
+}
+
+export function openShareDialog(memo) {
+  const trigger = document.activeElement;
+  const list = h('ul', {class: 'share-list'});
+  const expiry = h('select', {class: 'select', 'aria-label': t('share.expiry')},
+    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never'))));
+  const create = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => createShare()}, t('share.create'));
+  const dialog = h('dialog', {class: 'dialog share-dialog', 'aria-labelledby': 'share-title'},
+    h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
+    h('p', {class: 'muted small'}, t('share.note')),
+    list,
+    h('div', {class: 'share-create'}, expiry, create),
+    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => dialog.close()}, t('share.close'))));
+
+  async function load() {
+    try {
+      const {memoShares = []} = await api.call('MemoService', 'ListMemoShares', {parent: memo.name});
+      list.replaceChildren(...memoShares.map(row));
+      if (!memoShares.length) list.append(h('li', {class: 'muted small'}, t('share.none')));
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  function row(share) {
+    const url = shareUrl(share);
+    const copy = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('share.copy'), title: t('share.copy'),
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(url);
+          copy.replaceChildren(icon('check'));
+          toast(t('memo.link-copied'));
+          setTimeout(() => copy.replaceChildren(icon('copy')), 2000);
+        } catch (error) {
+          toastError(error);
+        }
+      }}, icon('copy'));
+    const revoke = h('button', {class: 'icon-btn danger', type: 'button', 'aria-label': t('share.revoke'), title: t('share.revoke'),
+      onclick: async () => {
+        const sure = await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')});
+        if (!sure) return;
+        try {
+          await api.call('MemoService', 'DeleteMemoShare', {name: share.name});
+          toast(t('share.revoked'));
+          load();
+        } catch (error) {
+          toastError(error);
+        }
+      }}, icon('close'));
+    return h('li', {class: 'share-row'},
+      h('div', {class: 'share-main'},
+        h('input', {class: 'input share-url', readonly: true, value: url, 'aria-label': t('share.link')}),
+        h('span', {class: 'muted small'}, expiryText(share))),
+      copy, revoke);
+  }
+
+  async function createShare() {
+    const days = Number(expiry.value);
+    const memoShare = days ? {expireTime: new Date(Date.now() + days * DAY_MS).toISOString()} : {};
+    create.disabled = true;
+    try {
+      await api.call('MemoService', 'CreateMemoShare', {parent: memo.name, memoShare});
+      toast(t('share.created'));
+      await load();
+    } catch (error) {
+      toastError(error);
+    } finally {
+      create.disabled = false;
+    }
+  }
+
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    trigger?.focus?.();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  load();
+  return dialog;
+}

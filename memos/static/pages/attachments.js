@@ -1,0 +1,171 @@
+// The attachments library (/attachments): the user's files that belong to a memo, in tabs
+// Media / Audio / Documents (pages of 50, newest first, "Load more"), and a panel for unused
+// files (in no memo) that can all be deleted at once.
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {confirmDialog, toast, toastError} from '../core/ui.js';
+import {documentRow, fileUrl, kindOf, mediaTile, openPreview, shortDate, typeLabel} from '../components/attachments.js';
+
+const PAGE_SIZE = 50;
+const UNUSED_PAGE = 1000;
+const DELETE_BATCH = 100;
+const TABS = ['media', 'audio', 'documents'];
+
+function tabOf(attachment) {
+  const kind = kindOf(attachment.type);
+  if (kind === 'image' || kind === 'video') return 'media';
+  return kind === 'audio' ? 'audio' : 'documents';
+}
+
+function memoChip(attachment) {
+  return attachment.memo ? h('a', {class: 'pill memo-chip', href: `/${attachment.memo}`}, t('attachments.memo')) : null;
+}
+
+function openLink(attachment) {
+  return h('a', {class: 'icon-btn', href: fileUrl(attachment), target: '_blank', rel: 'noopener',
+    'aria-label': t('attachments.open', {name: attachment.filename}), title: t('attachments.open', {name: attachment.filename})},
+  icon('share'));
+}
+
+function monthOf(attachment) {
+  const when = new Date(attachment.createTime);
+  return when.toLocaleDateString(document.documentElement.lang || undefined, {year: 'numeric', month: 'long'});
+}
+
+function mediaGrid(items) {
+  const groups = new Map();
+  for (const item of items) {
+    const month = monthOf(item);
+    if (!groups.has(month)) groups.set(month, []);
+    groups.get(month).push(item);
+  }
+  return [...groups].map(([month, group]) => h('section', {class: 'library-month'},
+    h('div', {class: 'section-label'}, month),
+    h('div', {class: 'library-grid'}, group.map((item) => h('div', {class: 'library-card'},
+      mediaTile(item, {}, () => openPreview(items, items.indexOf(item))),
+      h('div', {class: 'library-info'},
+        h('div', {class: 'att-name'}, item.filename),
+        h('div', {class: 'muted small'}, `${typeLabel(item.type)} · ${shortDate(item.createTime)}`)),
+      openLink(item))))));
+}
+
+function audioList(items) {
+  return items.map((item) => h('div', {class: 'library-row'},
+    h('div', {class: 'library-info'}, h('div', {class: 'att-name'}, item.filename),
+      h('div', {class: 'muted small'}, shortDate(item.createTime))),
+    h('audio', {controls: true, preload: 'none', src: fileUrl(item), 'aria-label': item.filename}),
+    memoChip(item), openLink(item)));
+}
+
+function documentList(items) {
+  return items.map((item) => h('div', {class: 'library-row'},
+    documentRow(item, {}, h('span', {class: 'muted small'}, shortDate(item.createTime))), memoChip(item)));
+}
+
+function unusedPanel(onDeleted) {
+  const panel = h('section', {class: 'unused-panel', hidden: true, 'aria-label': t('attachments.unused')});
+  let unused = [];
+  async function load() {
+    try {
+      unused = [];
+      let pageToken = '';
+      do {
+        const page = await api.call('AttachmentService', 'ListAttachments',
+          {pageSize: UNUSED_PAGE, pageToken, filter: 'memo_id == null', orderBy: 'create_time desc'});
+        unused.push(...(page.attachments || []));
+        pageToken = page.nextPageToken || '';
+      } while (pageToken);
+    } catch (error) {
+      toastError(error);
+    }
+    render();
+  }
+  function render() {
+    const names = h('ul', {class: 'unused-list', hidden: true}, unused.map((item) => h('li', {}, item.filename)));
+    panel.replaceChildren(
+      h('span', {}, t('attachments.unused-count', {count: unused.length})),
+      h('span', {class: 'grow'}),
+      h('button', {class: 'btn', type: 'button', 'aria-expanded': 'false', onclick: (event) => {
+        names.hidden = !names.hidden;
+        event.currentTarget.setAttribute('aria-expanded', String(!names.hidden));
+      }}, t('attachments.show-unused')),
+      h('button', {class: 'btn btn-danger', type: 'button', onclick: () => removeAll()}, t('attachments.delete-unused')),
+      names);
+    panel.hidden = !unused.length;
+  }
+  async function removeAll() {
+    const sure = await confirmDialog({title: t('attachments.delete-unused-title'),
+      message: t('attachments.delete-unused-message', {count: unused.length}), confirm: t('attachments.delete-unused')});
+    if (!sure) return;
+    try {
+      const names = unused.map((item) => item.name);
+      for (let at = 0; at < names.length; at += DELETE_BATCH) {
+        await api.call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
+      }
+      toast(t('attachments.unused-deleted'));
+      onDeleted?.();
+    } catch (error) {
+      toastError(error);
+    }
+    load();
+  }
+  return {panel, load};
+}
+
+export default {
+  async render({main}) {
+    const loaded = [];
+    let token = '';
+    let active = 'media';
+    const tabs = h('div', {class: 'tabs', role: 'tablist', 'aria-label': t('nav.attachments')});
+    const body = h('div', {class: 'library', role: 'tabpanel'});
+    const more = h('button', {class: 'btn', type: 'button', hidden: true, onclick: () => load()}, t('comments.load-more'));
+    const unused = unusedPanel();
+    main.append(h('h1', {class: 'page-title'}, t('nav.attachments')), unused.panel, tabs, body, more);
+
+    function render() {
+      const linked = loaded.filter((item) => item.memo);
+      tabs.replaceChildren(...TABS.map((tab) => h('button', {
+        class: `tab${tab === active ? ' active' : ''}`, role: 'tab', type: 'button', id: `tab-${tab}`,
+        'aria-selected': String(tab === active), tabindex: tab === active ? 0 : -1,
+        onclick: () => {
+          active = tab;
+          render();
+        },
+      }, `${t(`attachments.tab-${tab}`)} (${linked.filter((item) => tabOf(item) === tab).length})`)));
+      body.setAttribute('aria-labelledby', `tab-${active}`);
+      const shown = linked.filter((item) => tabOf(item) === active);
+      const content = active === 'media' ? mediaGrid(shown) : active === 'audio' ? audioList(shown) : documentList(shown);
+      body.replaceChildren(...(shown.length ? content : [h('p', {class: 'empty-note muted'}, t(`attachments.empty-${active}`))]));
+    }
+    tabs.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+      const at = TABS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1);
+      active = TABS[at % TABS.length];
+      render();
+      tabs.querySelector('.tab.active')?.focus();
+    });
+
+    async function load() {
+      more.disabled = true;
+      body.classList.add('loading');
+      try {
+        const page = await api.call('AttachmentService', 'ListAttachments', {pageSize: PAGE_SIZE, pageToken: token, orderBy: 'create_time desc'});
+        loaded.push(...(page.attachments || []));
+        token = page.nextPageToken || '';
+        more.hidden = !token;
+        render();
+      } catch (error) {
+        body.replaceChildren(h('div', {class: 'error-box'}, h('p', {}, error.message),
+          h('button', {class: 'btn', type: 'button', onclick: () => load()}, t('attachments.retry'))));
+      } finally {
+        more.disabled = false;
+        body.classList.remove('loading');
+      }
+    }
+    render();
+    await Promise.all([load(), unused.load()]);
+    return undefined;
+  },
+};

@@ -1,0 +1,43 @@
+// A shared memo (/memos/shares/:token), open to anyone holding the link, also on a private
+// instance: the read-only card with author and sidebar, files fetched with the share token,
+// no comments. A token that opens nothing shows the 404 page.
+import * as api from '../core/api.js';
+import {clear, h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {navigate} from '../core/router.js';
+import {instanceIsPublic, state} from '../core/state.js';
+import {toastError} from '../core/ui.js';
+import {memoCard} from '../components/memo-card.js';
+import {memoSidebar} from './memo.js';
+
+export default {
+  explorer: () => true,
+
+  async render({params, main, aside}) {
+    const shareToken = params.token;
+    let memo;
+    let rendered;
+    try {
+      [memo, rendered] = await Promise.all([
+        api.call('MemoService', 'GetSharedMemo', {shareToken}),
+        api.call('MemoHtmlService', 'GetSharedMemoHtml', {shareToken}),
+      ]);
+    } catch (error) {
+      if (error.code === 'not_found') return void navigate('/404', {replace: true});
+      toastError(error);
+      return undefined;
+    }
+    // A guest of a private instance may not look users up; the username is shown instead.
+    const author = state.user || instanceIsPublic()
+      ? await api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
+    main.append(h('div', {class: 'detail shared'},
+      h('p', {class: 'muted small shared-note'}, t('share.viewing')),
+      memoCard(memo, {html: rendered.html, showAuthor: true, readOnly: true, shareToken, author})));
+    if (aside) {
+      aside.setAttribute('aria-label', t('detail.sidebar'));
+      clear(aside).append(memoSidebar(memo, {author, shareToken}));
+    }
+    document.title = `${memo.snippet?.slice(0, 60) || t('nav.shared')}`;
+    return undefined;
+  },
+};
