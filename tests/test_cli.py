@@ -315,3 +315,12 @@ def test_a_damaged_database_is_named_in_one_line_and_left_untouched(tmp_path: Pa
     assert "backup" in lines[0] and "Traceback" not in done.stderr
     assert database.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memos_prod.db"]
+
+
+@pytest.mark.parametrize("command", ["install-service", "uninstall-service", "backup", "restore", "export", "import"])
+def test_every_subcommand_helps_under_minus_OO(command: str) -> None:
+    # memos.pyz re-executes itself under -OO, which drops docstrings: nothing may depend on them.
+    done = subprocess.run([sys.executable, "-OO", "-m", "memos", command, "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"memos {command}" in done.stdout

@@ -143,8 +143,17 @@ def _capabilities(port: int) -> list[str]:
 # --- arguments ---------------------------------------------------------------------------------------
 
 
+# Not taken from the module docstring: memos.pyz runs under -OO, which drops docstrings.
+DESCRIPTION = (
+    "install-service (as root) creates the system user if missing, copies the running memos.pyz to a stable "
+    "path (keeping the one it replaces as .previous, for a rollback), writes a hardened unit, and runs "
+    "`systemctl daemon-reload` and `enable --now`. uninstall-service removes the unit and the binary and keeps "
+    "the data, the cache and the user."
+)
+
+
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"memos {command}", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog=f"memos {command}", description=DESCRIPTION)
     parser.add_argument("--name", default="memos", help="unit, user and directory name (default: memos)")
     parser.add_argument("--binary", default="/opt/memos/memos.pyz", help="where memos.pyz is installed")
     parser.add_argument("--root", default="", help="write the files under this prefix; run no command")
@@ -190,9 +199,16 @@ def _settings(options: argparse.Namespace) -> Settings:
     proxies = options.trusted_proxies or ("127.0.0.0/8,::1" if options.behind_proxy else "")
     if not re.fullmatch(r"[0-9A-Fa-f.:/,]*|none", proxies):
         raise ServiceError(f"--trusted-proxies must be addresses or networks separated by commas: {proxies!r}")
+    python = _checked_path(options.python, "--python")
+    if python.parts[1:2] in (("root",), ("home",)):
+        # ProtectHome=yes hides /root and /home from the service: it could not start its interpreter.
+        raise ServiceError(
+            f"the interpreter {python} lies in a home directory, which the hardened unit cannot reach; "
+            "name a system one with --python (e.g. /usr/bin/python3)"
+        )
     return Settings(
         name=options.name, user=options.user or options.name,
-        binary=_checked_path(options.binary, "--binary"), python=str(_checked_path(options.python, "--python")),
+        binary=_checked_path(options.binary, "--binary"), python=str(python),
         data=_checked_path(options.data or f"/var/lib/{options.name}", "--data"),
         addr=addr, port=options.port, instance_url=_checked_url(options.instance_url), trusted_proxies=proxies,
     )

@@ -3,10 +3,11 @@
 import * as api from './core/api.js';
 import {clear, h} from './core/dom.js';
 import {preferredLocale, setLocale, t} from './core/i18n.js';
-import {route, startRouter} from './core/router.js';
+import {prefetchPage, route, startRouter} from './core/router.js';
 import {loadIdentity, loadInstance} from './core/session.js';
 import {set, subscribe, instanceTitle} from './core/state.js';
 import {applyTheme} from './core/theme.js';
+import {startLive, stopLive} from './core/live.js';
 import {buildShell} from './components/shell.js';
 
 const root = document.getElementById('app');
@@ -36,6 +37,7 @@ api.onSessionLost(() => {
 
 async function boot() {
   applyTheme();
+  prefetchPage();
   const localeReady = setLocale(preferredLocale());
   try {
     await Promise.all([loadInstance(), loadIdentity(), localeReady]);
@@ -44,6 +46,8 @@ async function boot() {
     return;
   }
   subscribe('locale', () => route());
+  subscribe('user', (user) => (user ? startLive() : stopLive()));
+  startLive();
   await startRouter(renderPage);
 }
 

@@ -12,6 +12,7 @@ import hashlib
 import importlib.resources
 import mimetypes
 import os
+import re
 from pathlib import Path
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -94,12 +95,36 @@ def content_type(name: str) -> str:
     return _CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+_CSS_COMMENT = re.compile(rb"/\*.*?\*/", re.DOTALL)
+
+
+def compact(content: bytes, suffix: str) -> bytes:
+    """The bundle as sent: the sources keep their comments and indentation for people, the
+    browser gets neither.
+
+    Only what cannot change a program's meaning goes: blank lines, whole-line ``//`` comments
+    and leading indentation of JavaScript (line breaks stay, so automatic semicolons and the
+    rest of each line are untouched; the sources have no string spanning lines, which
+    tests/web/test_static.py checks), and comments and indentation of CSS.
+    """
+    if suffix == ".css":
+        content = _CSS_COMMENT.sub(b"", content)
+    elif suffix not in (".js", ".mjs"):
+        return content
+    kept = []
+    for line in content.split(b"\n"):
+        stripped = line.strip()
+        if stripped and not (suffix != ".css" and stripped.startswith(b"//")):
+            kept.append(stripped)
+    return b"\n".join(kept) + b"\n"
+
+
 class BundleFile:
     """One file of the UI bundle, held in memory: the bundle is small and never changes
     while the server runs, so it is read once instead of through a file-reading thread."""
 
     def __init__(self, path: Path) -> None:
-        self.content = path.read_bytes()
+        self.content = compact(path.read_bytes(), path.suffix)
         self.etag = f'"{hashlib.sha256(self.content).hexdigest()[:16]}"'
         self.content_type = content_type(path.name)
 

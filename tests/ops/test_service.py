@@ -74,11 +74,11 @@ def test_reinstalling_keeps_the_replaced_binary_and_uninstalling_keeps_the_data(
     pyz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "root"
-    main(["install-service", "--pyz", str(pyz), "--root", str(root)])
+    main(["install-service", "--pyz", str(pyz), "--root", str(root), "--python", "/usr/bin/python3"])
     newer = tmp_path / "newer.pyz"
     with zipfile.ZipFile(newer, "w") as archive:
         archive.writestr("__main__.py", "print('memos, newer')\n")
-    main(["install-service", "--pyz", str(newer), "--root", str(root)])
+    main(["install-service", "--pyz", str(newer), "--root", str(root), "--python", "/usr/bin/python3"])
     binary = root / "opt/memos/memos.pyz"
     assert binary.read_bytes() == newer.read_bytes()
     assert binary.with_name("memos.pyz.previous").read_bytes() == pyz.read_bytes()
@@ -97,7 +97,8 @@ def test_reinstalling_keeps_the_replaced_binary_and_uninstalling_keeps_the_data(
 def test_a_data_directory_elsewhere_is_made_writable_and_a_low_port_gets_its_capability(
     pyz: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["install-service", "--pyz", str(pyz), "--dry-run", "--data", "/srv/memos", "--port", "80",
+    status = main(["install-service", "--pyz", str(pyz), "--dry-run", "--python", "/usr/bin/python3",
+                   "--data", "/srv/memos", "--port", "80",
                    "--addr", "0.0.0.0"])
     lines = _unit_lines(capsys.readouterr().out)
     assert status == 0
@@ -116,13 +117,16 @@ def test_a_data_directory_elsewhere_is_made_writable_and_a_low_port_gets_its_cap
         ("--port", "0", "--port must be 1-65535"),
         ("--name", "Memos Notes", "--name and --user must be lower-case system names"),
         ("--addr", "0.0.0.0 --demo", "--addr must be an IP address"),
+        ("--python", "/root/.pyenv/versions/3.11.7/bin/python3.11", "lies in a home directory"),
+        ("--python", "/home/ada/venv/bin/python", "lies in a home directory"),
     ],
 )
 def test_bad_settings_are_one_line_and_change_nothing(
     pyz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, complaint: str
 ) -> None:
     root = tmp_path / "root"
-    status = main(["install-service", "--pyz", str(pyz), "--root", str(root), option, value])
+    status = main(["install-service", "--pyz", str(pyz), "--root", str(root), "--python", "/usr/bin/python3",
+                   option, value])
     err = capsys.readouterr().err
     assert status == 1
     assert err.startswith("memos install-service: ") and complaint in err and err.count("\n") == 1

@@ -7,6 +7,9 @@ import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 import {toast, toastError} from '../core/ui.js';
 import {attachmentStager} from './attach-stage.js';
+import {listKey} from './list-keys.js';
+import {memoLinks, referencesOf} from './link-memo.js';
+import {dayStamp, dayTimeOf} from './editor-day.js';
 
 export const VISIBILITIES = ['PRIVATE', 'PROTECTED', 'PUBLIC'];
 const DRAFT_DELAY_MS = 500;
@@ -32,9 +35,13 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
+  const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
+  const dayLine = h('p', {class: 'editor-day muted small', hidden: true});
+  let day = '';
   const root = h('div', {class: 'card editor'},
-    text, suggestions, stage.root,
-    h('div', {class: 'editor-bar'}, stage.insertMenu, visibility, h('span', {class: 'grow'}), cancel, save));
+    dayLine, text, suggestions, stage.root, links.chips,
+    h('div', {class: 'editor-bar'},
+      stage.insertMenu, visibility, links.button, h('span', {class: 'grow'}), cancel, save));
   stage.acceptFrom(root);
 
   let busy = false;
@@ -66,21 +73,31 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
         if (text.value !== memo.content) mask.push('content');
         if (visibility.value !== memo.visibility) mask.push('visibility');
         if (stage.changed()) mask.push('attachments');
+        if (links.names().join() !== referencesOf(memo).map((link) => link.name).join()) mask.push('relations');
+        // The server keeps update_time unless asked: an edit of the text or links is an update.
+        if (mask.includes('content') || mask.includes('relations')) mask.push('updateTime');
         if (!mask.length) {
           toast(t('editor.no-changes'));
           onCancel?.();
           return;
         }
         saved = await api.call('MemoService', 'UpdateMemo', {
-          memo: {name: memo.name, content: text.value, visibility: visibility.value, attachments}, updateMask: mask.join(','),
+          memo: {
+            name: memo.name, content: text.value, visibility: visibility.value, attachments,
+            relations: links.relations(),
+          },
+          updateMask: mask.join(','),
         });
       } else {
-        const fields = {content: text.value, visibility: visibility.value, attachments};
+        const fields = {content: text.value, visibility: visibility.value, attachments, relations: links.relations()};
+        // With a calendar day chosen, a new memo is dated that day at the current clock time (F10).
+        if (day && !parent) fields.createTime = dayTimeOf(day).toISOString();
         saved = parent
           ? await api.call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
           : await api.call('MemoService', 'CreateMemo', {memo: fields});
         stage.reset();
         text.value = '';
+        links.reset();
         visibility.value = defaultVisibility();
         storeDraft();
         grow();
@@ -108,6 +125,8 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
       submit();
     } else if (event.key === 'Escape') {
       text.blur();
+    } else {
+      listKey(text, event);
     }
   });
   text.addEventListener('blur', () => setTimeout(() => (suggestions.hidden = true), 150));
@@ -170,5 +189,10 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
 
   refresh();
   requestAnimationFrame(grow);
-  return {root, focus: () => text.focus()};
+  const setDay = (value) => {
+    day = memo ? '' : value;
+    dayLine.hidden = !day;
+    dayLine.textContent = day ? dayStamp(dayTimeOf(day)) : '';
+  };
+  return {root, focus: () => text.focus(), setDay};
 }

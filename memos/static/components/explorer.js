@@ -1,10 +1,14 @@
 // The explorer column of feed pages: search box and the tags of the current scope.
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
+import {state} from '../core/state.js';
+import {view} from '../core/view.js';
+import {calendarSection} from './calendar.js';
+import {displaySettingsButton} from './display-settings.js';
 
 // stats: a UserStats-like object ({tagCount}); chips: the active filter chips;
-// onSearch(words), onTag(tag): what the feed does with them.
-export function explorer({stats, chips, onSearch, onTag}) {
+// onSearch(words), onTag(tag), onDay('YYYY-MM-DD'): what the feed does with them; shortcuts: a panel to show.
+export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null}) {
   const input = h('input', {class: 'input search-input', type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search')});
   input.addEventListener('keydown', (event) => {
@@ -22,7 +26,10 @@ export function explorer({stats, chips, onSearch, onTag}) {
       h('span', {class: 'hash'}, '#'), tag, count > 1 ? h('span', {class: 'count'}, ` (${count})`) : null))))
     : h('p', {class: 'muted small'}, t('explorer.no-tags'));
   return h('div', {class: 'explorer-inner'},
-    h('div', {class: 'search-box'}, icon('search'), input),
+    h('div', {class: 'search-box'}, icon('search'), input, displaySettingsButton()),
+    shortcuts,
+    onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
+      selected: chips.find((chip) => chip.factor === 'displayTime')?.value || '', onDay}) : null,
     h('section', {class: 'explorer-section', 'aria-labelledby': 'tags-label'},
       h('h2', {class: 'section-label', id: 'tags-label'}, t('explorer.tags')), tags));
 }

@@ -8,6 +8,7 @@ import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
 import {createEditor} from './editor.js';
 import {attachmentSection, previewTextImages} from './attachments.js';
 import {reactionParts} from './reactions.js';
+import {relationsSection} from './relations.js';
 
 export function memoUid(memo) {
   return memo.name.split('/')[1];
@@ -70,7 +71,10 @@ export function memoCard(memo, options) {
   if (options.html !== undefined) serverHtml(body, options.html);
   enhance(body, memo, writable, update, options);
   previewTextImages(body);
-  card.append(header, body, attachmentSection(memo.attachments, {shareToken: options.shareToken}) || '', reactions.row);
+  card.append(header, body, attachmentSection(memo.attachments, {shareToken: options.shareToken}) || '');
+  const relations = options.readOnly ? null : relationsSection(memo);
+  if (relations) card.append(relations);
+  card.append(reactions.row);
 
   function menuItems() {
     const items = [];
@@ -134,7 +138,7 @@ function enhance(body, memo, writable, update, options) {
     const line = Number(box.parentElement.dataset.taskLine);
     box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
     box.addEventListener('change', async () => {
-      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content');
+      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content,updateTime');
       if (!saved) box.checked = !box.checked;
     });
   }

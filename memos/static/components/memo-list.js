@@ -111,5 +111,13 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
     return loadMore();
   }
 
-  return {root, prepend, reload, loadMore, dispose: () => observer.disconnect()};
+  // A memo the list shows was deleted elsewhere.
+  function drop(name) {
+    items.querySelector(`[data-name="${CSS.escape(name)}"]`)?.remove();
+    changed();
+  }
+  // Whether a card of the memo is shown (not an open inline editor of it).
+  const shows = (name) => items.querySelector(`article[data-name="${CSS.escape(name)}"]`) !== null;
+
+  return {root, prepend, reload, loadMore, replace, drop, shows, dispose: () => observer.disconnect()};
 }

@@ -6,6 +6,8 @@ import {state, instanceTitle} from '../core/state.js';
 import {setTheme, themePreference, THEMES} from '../core/theme.js';
 import {menuButton} from '../core/ui.js';
 import {saveUserGeneral, signOutEverywhere} from '../core/session.js';
+import {withLiveDot} from './live-dot.js';
+import {attachInboxBadge} from './inbox-badge.js';
 
 function navItems() {
   if (state.user) {
@@ -85,7 +87,8 @@ export function buildShell({withExplorer}) {
       'aria-current': isActive(item.href) ? 'page' : null, onclick: closeSheets,
     }, icon(item.iconName), h('span', {class: 'rail-label'}, item.label))),
     h('div', {class: 'rail-spacer'}),
-    state.user ? userMenu() : null);
+    state.user ? withLiveDot(userMenu()) : null);
+  attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
   const header = h('header', {class: 'mobile-header'},
     h('button', {class: 'icon-btn nav-toggle', type: 'button', 'aria-label': t('nav.open-navigation'),
       onclick: () => root.classList.toggle('nav-open')}, icon('menu')),

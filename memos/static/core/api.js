@@ -101,8 +101,19 @@ export async function call(service, method, body = {}, {retry = true} = {}) {
   }
 }
 
+// The Authorization header value for a request made outside call() (the live event stream).
+export async function bearer() {
+  if (accessToken && expiresAt && expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+  return accessToken ? `Bearer ${accessToken}` : '';
+}
+
 export async function signIn(username, password) {
-  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, {passwordCredentials: {username, password}});
+  return signInWith({passwordCredentials: {username, password}});
+}
+
+// credentials: {passwordCredentials} or {ssoCredentials}, as SignIn takes them.
+export async function signInWith(credentials) {
+  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, credentials);
   remember(data.accessToken, data.accessTokenExpiresAt);
   return data.user;
 }

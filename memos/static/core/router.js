@@ -19,14 +19,14 @@ export const ROUTES = [
   {path: '/memos/shares/:token', page: () => import('../pages/shared.js'), access: 'open', title: 'nav.shared'},
   {path: '/memos/:uid', page: () => import('../pages/memo.js'), access: 'public', title: 'nav.memo'},
   {path: '/attachments', page: () => import('../pages/attachments.js'), access: 'user', title: 'nav.attachments'},
-  {path: '/inbox', page: later, access: 'user', title: 'nav.inbox'},
-  {path: '/shortcuts', page: later, access: 'user', title: 'nav.shortcuts'},
+  {path: '/inbox', page: () => import('../pages/inbox.js'), access: 'user', title: 'nav.inbox'},
+  {path: '/shortcuts', page: () => import('../pages/shortcuts.js'), access: 'user', title: 'nav.shortcuts'},
   {path: '/setting', page: () => import('../pages/setting.js'), access: 'user', title: 'nav.settings'},
-  {path: '/about', page: later, access: 'public', title: 'nav.about'},
+  {path: '/about', page: () => import('../pages/about.js'), access: 'public', title: 'nav.about'},
   {path: '/auth', page: auth, access: 'guest', mode: 'signin', layout: 'auth', title: 'auth.sign-in'},
   {path: '/auth/signup', page: auth, access: 'guest', mode: 'signup', layout: 'auth', title: 'auth.sign-up'},
   {path: '/auth/admin', page: auth, access: 'guest', mode: 'admin', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/auth/callback', page: later, access: 'open', layout: 'auth', title: 'auth.sign-in'},
+  {path: '/auth/callback', page: () => import('../pages/callback.js'), access: 'open', layout: 'auth', title: 'auth.sign-in'},
   {path: '/403', page: () => import('../pages/error.js'), access: 'open', status: 403, title: 'error.forbidden'},
   {path: '/404', page: () => import('../pages/error.js'), access: 'open', status: 404, title: 'error.not-found'},
 ];
@@ -47,6 +47,11 @@ function matchRoute(path) {
     }
   }
   return {route: NOT_FOUND, params: {}};
+}
+
+// Starts loading the current path's page module while boot waits for the server.
+export function prefetchPage() {
+  matchRoute(location.pathname).route.page().catch(() => {});
 }
 
 // A redirect target is honoured only when it stays on this origin and outside /auth.

@@ -8,6 +8,7 @@ import {state, instanceTitle} from '../core/state.js';
 import {themePreference, THEMES} from '../core/theme.js';
 import {toastError} from '../core/ui.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
+import {startSso} from '../core/sso.js';
 
 function field(label, input) {
   return h('label', {class: 'field'}, h('span', {class: 'field-label'}, label), input);
@@ -65,6 +66,19 @@ function card(...children) {
     footer());
 }
 
+// "Continue with <provider>" buttons, filled once the providers are known (a skeleton bar until then);
+// the "or" divider only when a password form follows.
+function providerButtons(withDivider) {
+  const box = h('div', {class: 'sso-buttons'}, h('div', {class: 'skeleton'}));
+  api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
+    const returnTo = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+    box.replaceChildren(...identityProviders.map((provider) => h('button', {class: 'btn btn-block', type: 'button',
+      onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
+    identityProviders.length && withDivider ? h('p', {class: 'divider'}, t('sso.or')) : '');
+  }, () => box.replaceChildren());
+  return box;
+}
+
 function signInPage(admin) {
   const general = state.general || {};
   const passwordAllowed = admin || !general.disallowPasswordAuth;
@@ -73,6 +87,7 @@ function signInPage(admin) {
     admin ? h('span', {class: 'pill'}, t('auth.admin')) : null,
     h('h1', {class: 'auth-title'}, t('auth.sign-in')),
     h('p', {class: 'muted'}, t('auth.welcome-back')),
+    admin ? null : providerButtons(passwordAllowed),
     passwordAllowed
       ? credentialsForm({submitLabel: t('auth.sign-in'), onSubmit: async (username, password) => {
         await signIn(username, password);
@@ -93,7 +108,7 @@ function signUpPage() {
       h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   if (!firstRun && general.disallowPasswordAuth) {
-    return card(h('h1', {class: 'auth-title'}, t('auth.sign-up-unavailable')),
+    return card(h('h1', {class: 'auth-title'}, t('auth.sign-up-unavailable')), providerButtons(false),
       h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   return card(

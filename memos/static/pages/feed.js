@@ -3,13 +3,16 @@ import * as api from '../core/api.js';
 import {clear, h, icon} from '../core/dom.js';
 import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
-import {set, state} from '../core/state.js';
+import {set, state, subscribe} from '../core/state.js';
 import {toastError} from '../core/ui.js';
+import {compactCards, orderBy, view} from '../core/view.js';
 import {createEditor} from '../components/editor.js';
 import {explorer} from '../components/explorer.js';
 import {PAGE_SIZE, memoList} from '../components/memo-list.js';
+import {foldTallCards} from '../components/fold.js';
+import {followLive} from '../components/live-feed.js';
+import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
 
-const PINNED_FIRST = 'pinned desc, create_time desc';
 
 function quoted(value) {
   return JSON.stringify(value);
@@ -20,13 +23,13 @@ function feedQuery(kind, profileUser) {
   const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
   switch (kind) {
     case 'home':
-      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'NORMAL', orderBy: PINNED_FIRST};
+      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'NORMAL', pinnedFirst: true};
     case 'archived':
-      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'ARCHIVED', orderBy: PINNED_FIRST};
+      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'ARCHIVED', pinnedFirst: true};
     case 'profile':
-      return {filters: [`creator == ${quoted(profileUser.name)}`], state: 'NORMAL', orderBy: PINNED_FIRST};
+      return {filters: [`creator == ${quoted(profileUser.name)}`], state: 'NORMAL', pinnedFirst: true};
     default:
-      return {filters: [`visibility in ${visibilities}`], state: 'NORMAL', orderBy: 'create_time desc'};
+      return {filters: [`visibility in ${visibilities}`], state: 'NORMAL', pinnedFirst: false};
   }
 }
 
@@ -34,14 +37,21 @@ async function loadStats(kind, profileUser) {
   if (kind === 'home' || kind === 'profile') {
     return api.call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
   }
-  if (kind === 'archived') return null;
   const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
-  const all = await api.call('UserService', 'ListAllUserStats', {filter: `visibility in ${visibilities}`}).catch(() => null);
-  const tagCount = {};
-  for (const stats of all?.stats || []) {
-    for (const [tag, count] of Object.entries(stats.tagCount || {})) tagCount[tag] = (tagCount[tag] || 0) + count;
+  const request = kind === 'archived' ? {state: 'ARCHIVED'} : {filter: `visibility in ${visibilities}`};
+  const all = await api.call('UserService', 'ListAllUserStats', request).catch(() => null);
+  return mergeStats(all?.stats || []);
+}
+
+// One UserStats-like object of several users' statistics: tag counts added, memo times joined.
+function mergeStats(list) {
+  const merged = {tagCount: {}, memoCreatedTimestamps: [], memoUpdatedTimestamps: []};
+  for (const stats of list) {
+    for (const [tag, count] of Object.entries(stats.tagCount || {})) merged.tagCount[tag] = (merged.tagCount[tag] || 0) + count;
+    merged.memoCreatedTimestamps.push(...(stats.memoCreatedTimestamps || []));
+    merged.memoUpdatedTimestamps.push(...(stats.memoUpdatedTimestamps || []));
   }
-  return {tagCount};
+  return merged;
 }
 
 function chipBar(chips, onRemove) {
@@ -93,6 +103,12 @@ export default {
       const active = readFilters().some((chip) => chip.factor === 'tagSearch' && chip.value === tag);
       setChips(active ? chips : [...chips, {factor: 'tagSearch', value: tag}]);
     };
+    // A calendar day: the date chip of that day, or none when the day was already chosen.
+    const onDay = (day) => {
+      const chips = readFilters().filter((chip) => chip.factor !== 'displayTime');
+      const active = readFilters().some((chip) => chip.factor === 'displayTime' && chip.value === day);
+      setChips(active ? chips : [...chips, {factor: 'displayTime', value: day}]);
+    };
     const onSearch = (words) => {
       const chips = readFilters();
       for (const word of words) {
@@ -106,7 +122,10 @@ export default {
     const refreshExplorer = async () => {
       const stats = await loadStats(kind, profileUser);
       if (kind === 'home') set({stats});
-      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag}));
+      // Selecting a shortcut drops the word-search chips (F11).
+      const shortcuts = kind === 'home' ? shortcutsPanel({onChange: ({selected}) => setChips(
+        selected ? readFilters().filter((chip) => chip.factor !== 'contentSearch') : readFilters())}) : null;
+      if (aside) clear(aside).append(explorer({stats, chips: readFilters(), onSearch, onTag, onDay, shortcuts}));
     };
 
     function refresh() {
@@ -114,31 +133,44 @@ export default {
       clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter(
         (chip) => !(chip.factor === gone.factor && chip.value === gone.value)))));
       list?.dispose();
-      const filter = [...query.filters, ...chipExpressions(chips)].join(' && ');
+      const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
         fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
-          pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: query.orderBy, filter,
+          pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: orderBy(query), filter,
         }),
         cardOptions: {
           showAuthor: kind === 'explore',
           archived: kind === 'archived',
-          pinnedFirst: query.orderBy === PINNED_FIRST,
+          pinnedFirst: query.pinnedFirst,
           keep: (memo) => memo.state === query.state,
           onTag,
         },
         onChange: refreshExplorer,
       });
+      const settings = view();
+      listSlot.className = `feed-list layout-${settings.layout}${compactCards(settings) ? ' compact' : ''}`;
       clear(listSlot).append(list.root);
-      list.loadMore();
-      refreshExplorer();
+      // Statistics after the first page: on a big instance they take the server longer than the
+      // cards, and asked together they would hold the first screen back.
+      list.loadMore().finally(() => refreshExplorer());
+      editor?.setDay(readFilters().find((chip) => chip.factor === 'displayTime')?.value || '');
     }
 
+    let editor = null;
     if (kind === 'home') {
-      const editor = createEditor({draftKey: 'home-memo-editor', onSaved: (memo) => list.prepend(memo)});
+      editor = createEditor({draftKey: 'home-memo-editor', onSaved: (memo) => list.prepend(memo)});
       main.append(editor.root);
     }
     main.append(chipsSlot, listSlot);
     refresh();
-    return () => list?.dispose();
+    const stops = [
+      foldTallCards(listSlot),
+      subscribe('view', () => refresh()),
+      ...followLive({list: () => list, refresh, refreshExplorer}),
+    ];
+    return () => {
+      list?.dispose();
+      for (const stop of stops) stop();
+    };
   },
 };

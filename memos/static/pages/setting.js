@@ -1,4 +1,5 @@
-// /setting#<section>: the section list (Basic; Admin for admins) and the sections built so far.
+// /setting#<section>: the section list (Basic; Admin for admins) and the sections, each a function
+// (rerender) -> element or a promise of one; the bigger ones live in pages/settings/.
 import {clear, h} from '../core/dom.js';
 import {LOCALES, locale, t} from '../core/i18n.js';
 import {isAdmin, state} from '../core/state.js';
@@ -6,7 +7,13 @@ import {themePreference, THEMES} from '../core/theme.js';
 import {saveUserGeneral} from '../core/session.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
 import {VISIBILITIES} from '../components/editor.js';
-import {toast} from '../core/ui.js';
+import {toast, toastError} from '../core/ui.js';
+import {myAccount} from './settings/account.js';
+import {accessTokens} from './settings/tokens.js';
+import {webhooks} from './settings/webhooks.js';
+import {members} from './settings/members.js';
+import {memoSettings, notification, resourceStats, storage, system} from './settings/instance.js';
+import {ssoProviders} from './settings/sso.js';
 
 const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
 const ADMIN = ['member', 'system', 'memo', 'storage', 'notification', 'sso', 'ai', 'resource-stats'];
@@ -23,12 +30,17 @@ function select(options, value, onChange, label) {
   return control;
 }
 
-// Sections: 'preference' and 'my-account' are built here; each other one is a module to add.
 const SECTIONS = {
-  'my-account': () => h('div', {class: 'card'},
-    h('h2', {}, state.user.displayName || state.user.username),
-    h('p', {class: 'muted'}, `@${state.user.username}`),
-    state.user.description ? h('p', {}, state.user.description) : null),
+  'my-account': myAccount,
+  'access-token': accessTokens,
+  webhook: webhooks,
+  member: members,
+  system,
+  memo: memoSettings,
+  storage,
+  notification,
+  sso: ssoProviders,
+  'resource-stats': resourceStats,
   preference: () => h('div', {class: 'card settings-form'},
     labelled(t('settings.language'), select(Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]),
       locale(), (code) => chooseLocale(code), t('settings.language'))),
@@ -36,7 +48,7 @@ const SECTIONS = {
       themePreference(), (value) => chooseTheme(value), t('settings.theme'))),
     labelled(t('settings.default-visibility'), select(VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
       state.userGeneral.memoVisibility || 'PRIVATE', async (value) => {
-        await saveUserGeneral({memoVisibility: value}, 'memo_visibility');
+        await saveUserGeneral({memoVisibility: value}, 'memoVisibility');
         toast(t('settings.saved'));
       }, t('settings.default-visibility')))),
 };
@@ -50,16 +62,25 @@ export default {
       BASIC.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`))),
       isAdmin() ? [h('p', {class: 'section-label'}, t('settings.admin')),
         ADMIN.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`)))] : null);
-    const show = () => {
+    let current = '';
+    const show = (scroll = true) => {
       const wanted = location.hash.slice(1);
       const id = allowed.includes(wanted) ? wanted : 'my-account';
       for (const link of nav.querySelectorAll('a')) {
         link.classList.toggle('active', link.dataset.section === id);
         link.toggleAttribute('aria-current', link.dataset.section === id);
       }
-      clear(content).append(h('h1', {class: 'page-title'}, t(`settings.section.${id}`)),
-        SECTIONS[id] ? SECTIONS[id]() : h('p', {class: 'empty-note'}, t('common.coming-soon')));
-      window.scrollTo(0, 0);
+      const body = h('div', {class: 'settings-body', 'aria-busy': 'true'});
+      clear(content).append(h('h1', {class: 'page-title'}, t(`settings.section.${id}`)), body);
+      current = id;
+      const rerender = () => current === id && show(false);
+      Promise.resolve(SECTIONS[id] ? SECTIONS[id](rerender) : h('p', {class: 'empty-note'}, t('common.coming-soon')))
+        .then((element) => body.replaceChildren(element), (error) => {
+          toastError(error);
+          body.replaceChildren(h('p', {class: 'empty-note'}, error.message));
+        })
+        .finally(() => body.removeAttribute('aria-busy'));
+      if (scroll) window.scrollTo(0, 0);
     };
     window.addEventListener('hashchange', show);
     main.append(h('div', {class: 'settings'}, nav, content));

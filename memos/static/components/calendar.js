@@ -1,0 +1,188 @@
+// The activity calendar of the explorer (F15): a month of day cells shaded by how many memos
+// fall on each local day, ‹ › to change month, the month label opening a year overview.
+//   activityCalendar({timestamps, selected: 'YYYY-MM-DD' | '', weekStart, updated, onSelect(day)})
+import {h, icon} from '../core/dom.js';
+import {locale, t} from '../core/i18n.js';
+
+export function dayKey(date) {
+  const pad = (value) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+// Local day -> number of memos.
+export function countByDay(timestamps) {
+  const counts = new Map();
+  for (const stamp of timestamps || []) {
+    const key = dayKey(new Date(stamp));
+    counts.set(key, (counts.get(key) || 0) + 1);
+  }
+  return counts;
+}
+
+// The instance's week start (GENERAL week_start_day_offset: 0 Sunday, 1 Monday, -1 Saturday) as a weekday.
+export function firstWeekday(offset) {
+  return (((Number(offset) || 0) % 7) + 7) % 7;
+}
+
+function shade(count, busiest) {
+  if (!count) return 0;
+  return Math.max(1, Math.ceil((count / busiest) * 4));
+}
+
+// The days shown for a month: whole weeks, from the week holding the 1st to the one holding the last.
+function monthDays(year, month, weekStart) {
+  const lead = (new Date(year, month, 1).getDay() - weekStart + 7) % 7;
+  const length = new Date(year, month + 1, 0).getDate();
+  const total = Math.ceil((lead + length) / 7) * 7;
+  return Array.from({length: total}, (_, at) => new Date(year, month, 1 - lead + at));
+}
+
+function weekdayNames(weekStart, style = 'narrow') {
+  const format = new Intl.DateTimeFormat(locale(), {weekday: style});
+  // 2023-01-01 was a Sunday.
+  return Array.from({length: 7}, (_, at) => format.format(new Date(2023, 0, 1 + ((weekStart + at) % 7))));
+}
+
+function fullDate(date) {
+  return new Intl.DateTimeFormat(locale(), {dateStyle: 'full'}).format(date);
+}
+
+function monthLabel(year, month) {
+  return new Intl.DateTimeFormat(locale(), {month: 'long', year: 'numeric'}).format(new Date(year, month, 1));
+}
+
+function dayLabel(date, count, updated) {
+  const key = `${updated ? 'calendar.count-updated' : 'calendar.count'}${count === 1 ? '-one' : ''}`;
+  return t(key, {count, date: fullDate(date)});
+}
+
+// One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
+function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
+  const today = dayKey(new Date());
+  const grid = h('div', {class: `calendar-grid${mini ? ' mini' : ''}`, role: 'grid', 'aria-label': monthLabel(year, month)});
+  grid.append(h('div', {class: 'calendar-row', role: 'row'}, weekdayNames(weekStart).map((name) =>
+    h('span', {class: 'calendar-weekday', role: 'columnheader'}, name))));
+  const days = monthDays(year, month, weekStart);
+  const buttons = [];
+  for (let row = 0; row < days.length; row += 7) {
+    grid.append(h('div', {class: 'calendar-row', role: 'row'}, days.slice(row, row + 7).map((date) => {
+      const key = dayKey(date);
+      if (date.getMonth() !== month) {
+        return h('span', {class: 'calendar-day outside', role: 'gridcell', 'aria-hidden': 'true'}, mini ? '' : date.getDate());
+      }
+      const count = counts.get(key) || 0;
+      let label = dayLabel(date, count, updated);
+      if (key === selected) label += `, ${t('calendar.selected')}`;
+      const button = h('button', {
+        type: 'button', class: `calendar-day level-${shade(count, busiest)}${key === today ? ' today' : ''}${key === selected ? ' selected' : ''}`,
+        'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
+        'aria-pressed': mini ? null : String(key === selected), tabindex: '-1', dataset: {day: key},
+        onclick: () => onDay(date),
+      }, mini ? '' : String(date.getDate()));
+      buttons.push(button);
+      return h('span', {role: 'gridcell'}, button);
+    })));
+  }
+  const focusable = buttons.find((b) => b.dataset.day === selected) || buttons.find((b) => b.dataset.day === today) || buttons[0];
+  if (focusable) focusable.tabIndex = 0;
+  grid.addEventListener('keydown', (event) => {
+    const moves = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0 || !(event.key in moves)) return;
+    event.preventDefault();
+    const next = buttons[Math.min(buttons.length - 1, Math.max(0, at + moves[event.key]))];
+    buttons[at].tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
+  return grid;
+}
+
+function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
+  let shown = year;
+  const trigger = document.activeElement;
+  const body = h('div', {class: 'year-months'});
+  const title = h('h2', {class: 'dialog-title', id: 'year-title'});
+  const dialog = h('dialog', {class: 'dialog year-dialog', 'aria-labelledby': 'year-title'});
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    trigger?.focus?.();
+  };
+  const draw = () => {
+    title.textContent = String(shown);
+    body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section', {class: 'year-month'},
+      h('h3', {class: 'section-label'}, new Intl.DateTimeFormat(locale(), {month: 'long'}).format(new Date(shown, month, 1))),
+      monthGrid({year: shown, month, counts, busiest, weekStart, selected: '', updated, mini: true,
+        onDay: (date) => {
+          close();
+          onPick(date.getFullYear(), date.getMonth());
+        }}))));
+  };
+  const step = (delta) => {
+    shown += delta;
+    draw();
+  };
+  dialog.append(
+    h('div', {class: 'year-head'},
+      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.previous-year'), onclick: () => step(-1)}, icon('left')),
+      title,
+      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.next-year'), onclick: () => step(1)}, icon('right')),
+      h('span', {class: 'grow'}),
+      h('button', {class: 'btn', type: 'button', onclick: () => {
+        close();
+        onPick(new Date().getFullYear(), new Date().getMonth());
+      }}, t('calendar.today')),
+      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('dialog.close'), onclick: close}, icon('close'))),
+    body);
+  dialog.addEventListener('cancel', (event) => {
+    event.preventDefault();
+    close();
+  });
+  draw();
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+export function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
+  const counts = countByDay(timestamps);
+  const busiest = Math.max(1, ...counts.values());
+  const start = firstWeekday(weekStart);
+  const at = selected ? new Date(`${selected}T00:00:00`) : new Date();
+  let year = Number.isNaN(at.getTime()) ? new Date().getFullYear() : at.getFullYear();
+  let month = Number.isNaN(at.getTime()) ? new Date().getMonth() : at.getMonth();
+  const root = h('div', {class: 'calendar'});
+
+  const draw = () => {
+    const label = h('button', {class: 'calendar-month', type: 'button', 'aria-haspopup': 'dialog',
+      title: t('calendar.year-view'), onclick: () => yearDialog({year, counts, busiest, weekStart: start, updated,
+        onPick: (pickedYear, pickedMonth) => {
+          year = pickedYear;
+          month = pickedMonth;
+          draw();
+          root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
+        }})}, monthLabel(year, month));
+    root.replaceChildren(
+      h('div', {class: 'calendar-head'},
+        label,
+        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.previous-month'), onclick: () => step(-1)}, icon('left')),
+        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.next-month'), onclick: () => step(1)}, icon('right'))),
+      monthGrid({year, month, counts, busiest, weekStart: start, selected, updated, onDay: (date) => onSelect(dayKey(date))}));
+  };
+  const step = (delta) => {
+    const next = new Date(year, month + delta, 1);
+    year = next.getFullYear();
+    month = next.getMonth();
+    draw();
+  };
+  draw();
+  return root;
+}
+
+// The explorer's calendar section: the scope's memo times (created or updated, as the display
+// settings show), the day of the active date chip selected; a click selects or clears a day.
+export function calendarSection({stats, selected, updated, weekStart, onDay}) {
+  const timestamps = updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps;
+  return h('section', {class: 'explorer-section calendar-section', 'aria-label': t('calendar.label')},
+    activityCalendar({timestamps, selected, weekStart, updated, onSelect: onDay}));
+}

@@ -1,0 +1,32 @@
+// Compact cards (F14): a memo body taller than FOLD_AT px is cut to FOLDED px with a fade and a
+// "Show more" / "Show less" toggle. foldTallCards(container) watches the cards added to it.
+import {h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+
+const FOLD_AT = 420;
+
+function fold(card) {
+  const body = card.querySelector(':scope > .memo-content');
+  if (!body || body.dataset.folded || !card.closest('.compact') || body.scrollHeight <= FOLD_AT) return;
+  body.dataset.folded = 'true';
+  body.classList.add('folded');
+  const toggle = h('button', {class: 'fold-toggle', type: 'button', 'aria-expanded': 'false'}, t('fold.show-more'));
+  toggle.addEventListener('click', () => {
+    const open = body.classList.toggle('folded') === false;
+    toggle.textContent = open ? t('fold.show-less') : t('fold.show-more');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  body.after(toggle);
+}
+
+export function foldTallCards(container) {
+  const check = () => {
+    for (const card of container.querySelectorAll('article.memo-card')) fold(card);
+  };
+  const observer = new MutationObserver(() => requestAnimationFrame(check));
+  observer.observe(container, {childList: true, subtree: true});
+  // Images change a body's height after it was first measured.
+  container.addEventListener('load', () => requestAnimationFrame(check), true);
+  requestAnimationFrame(check);
+  return () => observer.disconnect();
+}

@@ -1,0 +1,172 @@
+// Forms described as data, for the settings sections and their dialogs.
+//   A field: {key: 'customProfile.title', label, type: 'text'|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url',
+//             options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete}
+// Keys are dotted paths into the values object; reading a form gives a copy with the edits applied.
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {toast, toastError} from '../core/ui.js';
+
+export function getPath(object, path) {
+  return path.split('.').reduce((part, key) => part?.[key], object);
+}
+
+function setPath(object, path, value) {
+  const keys = path.split('.');
+  const last = keys.pop();
+  let part = object;
+  for (const key of keys) part = part[key] ??= {};
+  part[last] = value;
+}
+
+let nextId = 0;
+
+function control(field, value) {
+  const id = `field-${++nextId}`;
+  const common = {id, required: field.required, disabled: field.readOnly};
+  if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: Boolean(value)});
+  if (field.type === 'select') {
+    const select = h('select', {...common, class: 'select'}, field.options.map(([option, text]) => h('option', {value: option}, text)));
+    select.value = String(value ?? field.options[0][0]);
+    return select;
+  }
+  if (field.type === 'textarea') return h('textarea', {...common, class: 'input textarea mono', rows: field.rows || 4, value: value ?? '', spellcheck: 'false'});
+  return h('input', {...common, class: `input${field.mono ? ' mono' : ''}`, type: field.type || 'text', value: value ?? '',
+    autocomplete: field.autocomplete || 'off', min: field.min, max: field.max, placeholder: field.placeholder,
+    spellcheck: 'false', autocapitalize: 'off'});
+}
+
+function read(field, input) {
+  if (field.type === 'checkbox') return input.checked;
+  if (field.type === 'number') return input.value === '' ? 0 : Number(input.value);
+  if (field.type === 'select' && typeof field.options[0][0] === 'number') return Number(input.value);
+  return field.type === 'textarea' || field.type === 'password' ? input.value : input.value.trim();
+}
+
+// The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
+export function fieldSet(fields, values = {}) {
+  const inputs = new Map();
+  const rows = fields.map((field) => {
+    const input = control(field, getPath(values, field.key));
+    inputs.set(field, input);
+    const label = h('label', {for: input.id, class: 'field-label'}, field.label, field.required ? h('span', {class: 'required', 'aria-hidden': 'true'}, ' *') : null);
+    const row = field.type === 'checkbox'
+      ? h('div', {class: 'field field-row'}, label, input)
+      : h('div', {class: 'field'}, label, input);
+    if (field.hint) row.append(h('p', {class: 'muted small field-hint'}, field.hint));
+    return [field, row];
+  });
+  const readAll = () => {
+    const result = structuredClone(values);
+    for (const [field, input] of inputs) if (!field.readOnly) setPath(result, field.key, read(field, input));
+    return result;
+  };
+  const refreshShown = () => {
+    const current = readAll();
+    for (const [field, row] of rows) if (field.when) row.hidden = !field.when(current);
+  };
+  const el = h('div', {class: 'field-set'}, rows.map(([, row]) => row));
+  el.addEventListener('input', refreshShown);
+  el.addEventListener('change', refreshShown);
+  refreshShown();
+  return {el, read: readAll, inputs};
+}
+
+// A modal form. Resolves with what onSubmit returned, or null when cancelled. onSubmit may throw
+// (the server's message is shown and the dialog stays) or return false to stay open.
+export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro, danger = false}) {
+  return new Promise((resolve) => {
+    const trigger = document.activeElement;
+    const set = fieldSet(fields, values);
+    const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
+    const finish = (result) => {
+      dialog.close();
+      dialog.remove();
+      trigger?.focus?.();
+      resolve(result);
+    };
+    const form = h('form', {class: 'dialog-form'},
+      h('h2', {class: 'dialog-title', id: `dialog-${nextId}`}, title),
+      intro || null,
+      set.el,
+      h('div', {class: 'dialog-actions'},
+        h('button', {class: 'btn', type: 'button', onclick: () => finish(null)}, t('common.cancel')), submit));
+    const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': `dialog-${nextId}`}, form);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        const result = await onSubmit(set.read(), set);
+        if (result !== false) finish(result ?? true);
+      } catch (error) {
+        toastError(error);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    dialog.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector('input:not([disabled]), select, textarea')?.focus();
+  });
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(t('memo.copied'));
+  } catch {
+    // No clipboard permission: the text stays selectable in its box.
+  }
+}
+
+// A secret shown once, in a read-only box with a copy button (copied right away too).
+export function secretDialog({title, secret, note}) {
+  copyText(secret);
+  const box = h('input', {class: 'input mono', readonly: true, value: secret, 'aria-label': title});
+  return formDialog({
+    title, fields: [], submitLabel: t('common.done'),
+    intro: h('div', {},
+      note ? h('p', {class: 'muted small'}, note) : null,
+      h('div', {class: 'secret-row'}, box,
+        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('memo.copy'), title: t('memo.copy'),
+          onclick: () => copyText(secret)}, icon('copy')))),
+    onSubmit: () => true,
+  });
+}
+
+// An inline settings form whose Save button is enabled only once something changed.
+// extra: {el, apply(values)} for a control the field list cannot describe (it fires 'change').
+export function settingsForm({fields, values, onSave, validate, extra}) {
+  const set = fieldSet(fields, values);
+  const readAll = () => {
+    const now = set.read();
+    extra?.apply(now);
+    return now;
+  };
+  let saved = JSON.stringify(readAll());
+  const save = h('button', {class: 'btn btn-primary', type: 'submit', disabled: true}, t('common.save'));
+  const form = h('form', {class: 'card settings-form'}, set.el, extra?.el, h('div', {class: 'form-actions'}, save));
+  const update = () => {
+    const now = readAll();
+    save.disabled = JSON.stringify(now) === saved || (validate && !validate(now));
+  };
+  form.addEventListener('input', update);
+  form.addEventListener('change', update);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    save.disabled = true;
+    try {
+      const now = readAll();
+      await onSave(now);
+      saved = JSON.stringify(now);
+      toast(t('settings.saved'));
+    } catch (error) {
+      toastError(error);
+    }
+    update();
+  });
+  return form;
+}

@@ -1,0 +1,122 @@
+// Linking memos from the composer (E15): a dialog searching the user's own memos, and the chips
+// of the chosen references under the text (× removes one).
+//   const links = memoLinks({initial: [{name, snippet}], exclude: 'memos/...'})
+//   links.button, links.chips, links.relations() (for CreateMemo/UpdateMemo), links.names(), links.reset()
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {dateTime, t} from '../core/i18n.js';
+import {state} from '../core/state.js';
+
+const SEARCH_DELAY_MS = 300;
+const RESULTS = 16;
+
+export function shortId(name) {
+  return name.split('/')[1]?.slice(0, 6) || name;
+}
+
+// The memo's own outgoing REFERENCE relations, as {name, snippet} of the referenced memos.
+export function referencesOf(memo) {
+  return (memo?.relations || [])
+    .filter((relation) => relation.type === 'REFERENCE' && relation.memo?.name === memo.name)
+    .map((relation) => ({name: relation.relatedMemo.name, snippet: relation.relatedMemo.snippet || ''}));
+}
+
+function searchFilter(words) {
+  const filters = [`creator == ${JSON.stringify(state.user.name)}`];
+  for (const word of words) filters.push(`content.contains(${JSON.stringify(word)})`);
+  return filters.join(' && ');
+}
+
+function openDialog({exclude, linked, onPick}) {
+  const trigger = document.activeElement;
+  const input = h('input', {class: 'input', type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
+  const results = h('ul', {class: 'link-results', 'aria-label': t('link.results')});
+  const dialog = h('dialog', {class: 'dialog link-dialog', 'aria-labelledby': 'link-title'},
+    h('div', {class: 'year-head'},
+      h('h2', {class: 'dialog-title', id: 'link-title'}, t('link.title')),
+      h('span', {class: 'grow'}),
+      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('dialog.close'), onclick: () => close()}, icon('close'))),
+    input, results);
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    trigger?.focus?.();
+  };
+  let timer = 0;
+  let asked = 0;
+  const search = async () => {
+    const mine = ++asked;
+    const words = input.value.trim().split(/\s+/).filter(Boolean);
+    try {
+      const {memos = []} = await api.call('MemoService', 'ListMemos', {pageSize: RESULTS + 1, filter: searchFilter(words)});
+      if (mine !== asked) return;
+      const shown = memos.filter((memo) => memo.name !== exclude).slice(0, RESULTS);
+      results.replaceChildren(...shown.map((memo) => {
+        const already = linked.includes(memo.name);
+        return h('li', {}, h('button', {
+          class: 'link-row', type: 'button', disabled: already, 'aria-disabled': String(already),
+          onclick: () => {
+            close();
+            onPick({name: memo.name, snippet: memo.snippet || memo.content.slice(0, 80)});
+          },
+        },
+        h('span', {class: 'muted small'}, dateTime(new Date(memo.createTime))),
+        h('span', {class: 'id-chip'}, shortId(memo.name)),
+        h('span', {class: 'link-snippet'}, memo.snippet || memo.content.slice(0, 80))));
+      }));
+      if (!shown.length) results.append(h('li', {class: 'muted small'}, t('link.none')));
+    } catch (error) {
+      results.replaceChildren(h('li', {class: 'muted small'}, error.message));
+    }
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, SEARCH_DELAY_MS);
+  });
+  dialog.addEventListener('cancel', (event) => {
+    event.preventDefault();
+    close();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  input.focus();
+  search();
+}
+
+export function memoLinks({initial = [], exclude = null}) {
+  let links = [...initial];
+  const chips = h('div', {class: 'link-chips'});
+  const listeners = new Set();
+  const draw = () => {
+    chips.replaceChildren(...links.map((link) => h('span', {class: 'chip link-chip'},
+      icon('link'),
+      h('span', {class: 'id-chip'}, shortId(link.name)),
+      h('span', {class: 'chip-value link-snippet'}, link.snippet),
+      h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('link.remove', {id: shortId(link.name)}),
+        onclick: () => {
+          links = links.filter((other) => other.name !== link.name);
+          changed();
+        }}, icon('close')))));
+    chips.hidden = links.length === 0;
+  };
+  const changed = () => {
+    draw();
+    for (const listener of listeners) listener();
+  };
+  const button = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('link.title'), title: t('link.title'),
+    'aria-haspopup': 'dialog', onclick: () => openDialog({exclude, linked: links.map((link) => link.name), onPick: (link) => {
+      links.push(link);
+      changed();
+    }})}, icon('link'));
+  draw();
+  return {
+    button, chips,
+    names: () => links.map((link) => link.name),
+    relations: () => links.map((link) => ({relatedMemo: {name: link.name}, type: 'REFERENCE'})),
+    reset: () => {
+      links = [];
+      changed();
+    },
+    onChange: (listener) => listeners.add(listener),
+  };
+}

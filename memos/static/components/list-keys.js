@@ -1,0 +1,113 @@
+// List editing keys of the composer (E4): Enter continues a bullet, number, task or quote marker
+// (Enter on an empty item ends the list); Tab / Shift+Tab nest and outdent list items and indent
+// other text by two spaces. Each function takes the text and the caret and returns the edit to
+// make, {start, end, insert, caret}, or null when the key should do what it normally does.
+
+const ITEM = /^(\s*)([-*+]|(\d+)([.)]))(\s+)(\[[ xX]\]\s+)?/;
+const QUOTE = /^(\s*>\s?)/;
+const INDENT = '  ';
+
+function lineAt(text, caret) {
+  const start = text.lastIndexOf('\n', caret - 1) + 1;
+  const end = text.indexOf('\n', caret);
+  return {start, end: end < 0 ? text.length : end, line: text.slice(start, end < 0 ? text.length : end)};
+}
+
+export function enterEdit(text, caret) {
+  const {start, end, line} = lineAt(text, caret);
+  const item = ITEM.exec(line);
+  const quote = item ? null : QUOTE.exec(line);
+  const marker = item ? item[0] : quote?.[0];
+  if (!marker || caret < start + marker.length) return null;
+  if (!line.slice(marker.length).trim() && caret === end) {
+    return {start, end, insert: '', caret: start};  // an empty item ends the list
+  }
+  let next = marker;
+  if (item) {
+    const [, indent, bullet, number, dot, space, task] = item;
+    next = `${indent}${number ? `${Number(number) + 1}${dot}` : bullet}${space}${task ? '[ ] ' : ''}`;
+  }
+  const insert = `\n${next}`;
+  return {start: caret, end: caret, insert, caret: caret + insert.length};
+}
+
+// The closest list item above `lineStart` whose indent is less than `indent`: the parent.
+function parentItem(text, lineStart, indent) {
+  const before = text.slice(0, Math.max(0, lineStart - 1)).split('\n').reverse();
+  for (const line of before) {
+    const item = ITEM.exec(line);
+    if (!item) return null;
+    if (item[1].length < indent) return item;
+  }
+  return null;
+}
+
+// The nearest list item above at (or above) the same indent: the item a nested item goes under.
+function previousItem(text, lineStart, indent) {
+  const before = text.slice(0, Math.max(0, lineStart - 1)).split('\n').reverse();
+  for (const line of before) {
+    const item = ITEM.exec(line);
+    if (!item) return null;
+    if (item[1].length <= indent) return item;
+  }
+  return null;
+}
+
+export function tabEdit(text, caret, outdent) {
+  const {start, line} = lineAt(text, caret);
+  const item = ITEM.exec(line);
+  if (!item) {
+    if (!outdent) return {start: caret, end: caret, insert: INDENT, caret: caret + INDENT.length};
+    const spaces = /^ {1,2}/.exec(line)?.[0].length || 0;
+    return spaces ? {start, end: start + spaces, insert: '', caret: Math.max(start, caret - spaces)} : null;
+  }
+  const [whole, indent, , number, dot, space] = item;
+  let nextIndent = indent;
+  let nextMarker = whole.slice(indent.length);
+  if (!number) {
+    nextIndent = outdent ? indent.slice(Math.min(2, indent.length)) : indent + INDENT;
+  } else if (!outdent) {
+    // An ordered item nests under the text column of the item above, numbered from 1.
+    const above = previousItem(text, start, indent.length);
+    if (!above) return {start, end: start, insert: INDENT, caret: caret + INDENT.length};
+    nextIndent = ' '.repeat(above[1].length + above[2].length + above[5].length);
+    nextMarker = `1${dot}${space}${item[6] || ''}`;
+  } else {
+    const parent = parentItem(text, start, indent.length);
+    if (!indent.length) return null;
+    nextIndent = parent ? parent[1] : '';
+    const count = parent?.[3] ? Number(parent[3]) + 1 : 1;
+    nextMarker = `${count}${dot}${space}${item[6] || ''}`;
+  }
+  const insert = nextIndent + nextMarker;
+  return {start, end: start + whole.length, insert, caret: Math.max(start + insert.length, caret + insert.length - whole.length)};
+}
+
+// Makes the edit through the browser's editing commands, so undo and redo keep working.
+export function applyEdit(textarea, edit) {
+  textarea.setSelectionRange(edit.start, edit.end);
+  const done = edit.insert || edit.start !== edit.end
+    ? document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)
+    : true;
+  if (!done) {
+    textarea.setRangeText(edit.insert, edit.start, edit.end, 'end');
+    textarea.dispatchEvent(new Event('input'));
+  }
+  textarea.setSelectionRange(edit.caret, edit.caret);
+}
+
+// The keydown handler: true when it handled the key.
+export function listKey(textarea, event) {
+  if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return false;
+  if (textarea.selectionStart !== textarea.selectionEnd) return false;
+  const caret = textarea.selectionStart;
+  let edit = null;
+  if (event.key === 'Enter' && !event.shiftKey) edit = enterEdit(textarea.value, caret);
+  else if (event.key === 'Tab') edit = tabEdit(textarea.value, caret, event.shiftKey);
+  else return false;
+  // Tab always stays in the editor (Esc is the way out), even when there is nothing to outdent.
+  if (!edit) return event.key === 'Tab' && (event.preventDefault(), true);
+  event.preventDefault();
+  applyEdit(textarea, edit);
+  return true;
+}

@@ -1,0 +1,20 @@
+// The live-update status on the avatar button (G7): no dot while connected, a pulsing grey dot
+// while connecting, a red one when the stream is down; its meaning is in the button's title.
+import {h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {state, subscribe} from '../core/state.js';
+
+export function withLiveDot(menu) {
+  const button = menu.querySelector('button');
+  const dot = h('span', {class: 'live-dot', 'aria-hidden': 'true'});
+  button.append(dot);
+  const label = button.getAttribute('aria-label');
+  const show = (status) => {
+    dot.className = `live-dot${status && status !== 'connected' ? ` live-${status}` : ''}`;
+    const note = status && status !== 'connected' ? t(`live.${status}`) : '';
+    button.title = note ? `${label} (${note})` : label;
+  };
+  show(state.liveStatus);
+  const stop = subscribe('liveStatus', (status) => (menu.isConnected ? show(status) : stop()));
+  return menu;
+}

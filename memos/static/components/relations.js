@@ -1,0 +1,54 @@
+// The relations of a memo card (M25): "Referencing (n)" and "Referenced by (n)", as tabs when a
+// memo has both; each row a short id chip and a snippet linking to that memo. Lists carry no
+// snippets, so those are fetched (once per memo and page) when the card is drawn.
+import * as api from '../core/api.js';
+import {h, icon} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {shortId} from './link-memo.js';
+
+const snippets = new Map();
+
+function snippetOf(name, known) {
+  if (known) return Promise.resolve(known);
+  if (!snippets.has(name)) {
+    snippets.set(name, api.call('MemoService', 'GetMemo', {name})
+      .then((memo) => memo.snippet || memo.content.slice(0, 80))
+      .catch(() => ''));
+  }
+  return snippets.get(name);
+}
+
+function rows(items) {
+  return h('ul', {class: 'relation-list'}, items.map((item) => {
+    const text = h('span', {class: 'link-snippet'}, item.snippet || '…');
+    snippetOf(item.name, item.snippet).then((snippet) => (text.textContent = snippet || shortId(item.name)));
+    return h('li', {}, h('a', {class: 'relation-row', href: `/${item.name}`},
+      h('span', {class: 'id-chip'}, shortId(item.name)), text));
+  }));
+}
+
+export function relationsSection(memo) {
+  const references = (memo.relations || []).filter((relation) => relation.type === 'REFERENCE');
+  const referencing = references.filter((relation) => relation.memo?.name === memo.name).map((relation) => relation.relatedMemo);
+  const referencedBy = references.filter((relation) => relation.relatedMemo?.name === memo.name).map((relation) => relation.memo);
+  const groups = [
+    ['referencing', referencing],
+    ['referenced-by', referencedBy],
+  ].filter(([, items]) => items.length);
+  if (!groups.length) return null;
+  const section = h('section', {class: 'relations', 'aria-label': t('relations.label')});
+  const panel = h('div', {class: 'relation-panel'});
+  const show = (at) => {
+    for (const [index, tab] of tabs.entries()) {
+      tab.setAttribute('aria-selected', String(index === at));
+      tab.classList.toggle('active', index === at);
+    }
+    panel.replaceChildren(rows(groups[at][1]));
+  };
+  const tabs = groups.map(([kind, items], at) => h('button', {
+    class: 'relation-tab', type: 'button', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
+  }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
+  section.append(h('div', {class: 'relation-tabs', role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
+  show(0);
+  return section;
+}

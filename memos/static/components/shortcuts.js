@@ -1,0 +1,69 @@
+// Shortcuts (saved filters): the list in the home explorer and the one selected, whose
+// expression the home feed ANDs to its own. The selection lives in memory, not in the URL.
+import * as api from '../core/api.js';
+import {h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {navigate} from '../core/router.js';
+import {state} from '../core/state.js';
+import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
+
+let selected = '';
+let selectedFilter = '';
+const LEADING_EMOJI = /^(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*)\s*/u;
+
+// {emoji, text} of a title such as "📌 Pins".
+export function splitTitle(title) {
+  const found = LEADING_EMOJI.exec(title || '');
+  return found ? {emoji: found[1], text: title.slice(found[0].length)} : {emoji: '', text: title || ''};
+}
+
+// The selected shortcut's expression as extra filter terms for the home feed.
+export function shortcutFilters() {
+  return selected && selectedFilter ? [`(${selectedFilter})`] : [];
+}
+
+export function listShortcuts() {
+  return api.call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then((answer) => answer.shortcuts || []);
+}
+
+export async function deleteShortcut(shortcut) {
+  if (!(await confirmDialog({title: t('shortcuts.delete-title', {title: shortcut.title}), confirm: t('memo.delete')}))) return false;
+  try {
+    await api.call('ShortcutService', 'DeleteShortcut', {name: shortcut.name});
+    if (selected === shortcut.name) selected = '';
+    toast(t('shortcuts.deleted'));
+    return true;
+  } catch (error) {
+    toastError(error);
+    return false;
+  }
+}
+
+// The explorer's "Shortcuts" section; onChange() after the selection (or the list) changed.
+export function shortcutsPanel({onChange}) {
+  const list = h('ul', {class: 'shortcut-list'});
+  const draw = (shortcuts) => list.replaceChildren(...shortcuts.map((shortcut) => {
+    const {emoji, text} = splitTitle(shortcut.title);
+    const active = shortcut.name === selected;
+    if (active) selectedFilter = shortcut.filter;
+    return h('li', {class: 'shortcut-row'},
+      h('button', {class: `tag-link${active ? ' active' : ''}`, type: 'button', 'aria-pressed': String(active), onclick: () => {
+        selected = active ? '' : shortcut.name;
+        selectedFilter = shortcut.filter;
+        onChange({selected: !active});
+      }}, emoji ? [h('span', {class: 'shortcut-emoji'}, emoji), ' '] : null, text),
+      menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
+        {label: t('memo.edit'), onSelect: () => navigate(`/shortcuts?edit=${encodeURIComponent(shortcut.name)}`)},
+        {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && onChange({})},
+      ]}));
+  }));
+  listShortcuts().then((shortcuts) => {
+    if (selected && !shortcuts.some((shortcut) => shortcut.name === selected)) selected = '';
+    draw(shortcuts);
+  }, () => {});
+  return h('section', {class: 'explorer-section', 'aria-labelledby': 'shortcuts-label'},
+    h('div', {class: 'section-row'},
+      h('h2', {class: 'section-label', id: 'shortcuts-label'}, t('nav.shortcuts')),
+      h('a', {class: 'icon-btn', href: '/shortcuts?create=1', 'aria-label': t('shortcuts.create'), title: t('shortcuts.create')}, '+')),
+    list);
+}

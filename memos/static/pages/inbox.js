@@ -1,0 +1,111 @@
+// /inbox: comment and mention notifications, with tabs All / Unread / Archived.
+import * as api from '../core/api.js';
+import {clear, h, icon} from '../core/dom.js';
+import {dateTime, t} from '../core/i18n.js';
+import {navigate} from '../core/router.js';
+import {state} from '../core/state.js';
+import {toast, toastError} from '../core/ui.js';
+import {attachInboxBadge, forgetUnread} from '../components/inbox-badge.js';
+import {avatar} from './settings/account.js';
+
+const TABS = ['all', 'unread', 'archived'];
+
+function payloadOf(item) {
+  return item.memoComment || item.memoMention || null;
+}
+
+// Where clicking an item leads: the memo commented on; for a mention, the memo mentioning, or
+// the parent memo when the mention is in a comment (relatedMemo in both cases when set).
+function targetOf(item) {
+  const payload = payloadOf(item);
+  return payload.relatedMemo || payload.memo;
+}
+
+function headline(item) {
+  const sender = item.senderUser?.displayName || item.senderUser?.username || item.sender;
+  if (item.memoComment) return t('inbox.commented', {sender});
+  return item.memoMention.relatedMemo ? t('inbox.mentioned-comment', {sender}) : t('inbox.mentioned-memo', {sender});
+}
+
+async function setStatus(item, status) {
+  await api.call('UserService', 'UpdateUserNotification', {notification: {name: item.name, status}, updateMask: 'status'});
+  forgetUnread();
+}
+
+function entry(item, reload) {
+  const payload = payloadOf(item);
+  const remove = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('inbox.delete'), title: t('inbox.delete'),
+    onclick: async () => {
+      try {
+        await api.call('UserService', 'DeleteUserNotification', {name: item.name});
+        forgetUnread();
+        reload();
+      } catch (error) {
+        toastError(error);
+      }
+    }}, icon('trash'));
+  if (!payload) return h('li', {class: 'inbox-item'}, h('p', {class: 'grow muted'}, t('inbox.broken')), remove);
+  const unread = item.status === 'UNREAD';
+  const open = async () => {
+    if (unread) await setStatus(item, 'ARCHIVED').catch(() => {});
+    navigate(`/${targetOf(item)}`);
+  };
+  const original = item.memoComment ? payload.relatedMemoSnippet : payload.memoSnippet;
+  const excerpt = item.memoComment ? payload.memoSnippet : payload.relatedMemoSnippet;
+  return h('li', {class: `inbox-item${unread ? ' unread' : ''}`},
+    h('span', {class: 'inbox-avatar'}, avatar(item.senderUser || {username: item.sender}),
+      h('span', {class: 'inbox-kind'}, icon(item.memoComment ? 'comment' : 'at'))),
+    h('div', {class: 'grow'},
+      h('p', {class: 'inbox-head'}, h('strong', {}, headline(item)), ' ',
+        h('time', {class: 'muted small', datetime: item.createTime}, dateTime(new Date(item.createTime)))),
+      h('button', {class: 'inbox-snippet', type: 'button', onclick: open},
+        original ? h('q', {class: 'muted'}, original) : null,
+        excerpt ? h('span', {class: 'inbox-excerpt'}, excerpt) : null)),
+    unread
+      ? h('button', {class: 'icon-btn reveal-on-hover', type: 'button', 'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
+        onclick: async () => {
+          try {
+            await setStatus(item, 'ARCHIVED');
+            toast(t('inbox.marked-read'));
+            reload();
+          } catch (error) {
+            toastError(error);
+          }
+        }}, icon('check'))
+      : h('span', {class: 'reveal-on-hover'}, remove));
+}
+
+export default {
+  async render({main}) {
+    let tab = 'all';
+    let items = [];
+    const tabs = h('div', {class: 'segmented', role: 'tablist', 'aria-label': t('nav.inbox')});
+    const list = h('ul', {class: 'inbox-list'});
+    const count = h('span', {class: 'pill'});
+    const draw = () => {
+      const unread = items.filter((item) => item.status === 'UNREAD');
+      const counts = {all: items.length, unread: unread.length, archived: items.length - unread.length};
+      count.textContent = String(unread.length);
+      tabs.replaceChildren(...TABS.map((name) => h('button', {type: 'button', role: 'tab', class: name === tab ? 'active' : '',
+        'aria-selected': String(name === tab), onclick: () => {
+          tab = name;
+          draw();
+        }}, `${t(`inbox.${name}`)} (${counts[name]})`)));
+      const shown = tab === 'all' ? items : items.filter((item) => (tab === 'unread') === (item.status === 'UNREAD'));
+      clear(list).append(...(shown.length ? shown.map((item) => entry(item, load)) : [h('li', {class: 'empty-note'}, t(`inbox.empty-${tab}`))]));
+    };
+    const load = async () => {
+      try {
+        const answer = await api.call('UserService', 'ListUserNotifications', {parent: state.user.name});
+        items = (answer.notifications || []).sort((a, b) => Date.parse(b.createTime) - Date.parse(a.createTime));
+      } catch (error) {
+        toastError(error);
+      }
+      draw();
+      attachInboxBadge(document.querySelector('.rail a[href="/inbox"]'));
+    };
+    main.append(h('section', {class: 'card inbox'},
+      h('h1', {class: 'page-title inbox-title'}, icon('bell'), t('nav.inbox'), count), tabs, list));
+    await load();
+  },
+};

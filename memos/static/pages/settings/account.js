@@ -1,0 +1,159 @@
+// Settings: My account (profile, password, linked sign-in providers, deleting the account).
+import * as api from '../../core/api.js';
+import {h} from '../../core/dom.js';
+import {t} from '../../core/i18n.js';
+import {set, state} from '../../core/state.js';
+import {signOutEverywhere} from '../../core/session.js';
+import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {formDialog} from '../../components/form.js';
+import {startSso} from '../../core/sso.js';
+
+const AVATAR_LIMIT = 2 * 1024 * 1024;
+const PROFILE_FIELDS = ['username', 'displayName', 'email', 'avatarUrl', 'description'];
+
+export function avatar(user, size = '') {
+  const letter = (user.displayName || user.username || '?').slice(0, 1).toUpperCase();
+  return user.avatarUrl
+    ? h('img', {class: `avatar ${size}`, src: user.avatarUrl, alt: ''})
+    : h('span', {class: `avatar ${size}`, 'aria-hidden': 'true'}, letter);
+}
+
+async function saveUser(changes) {
+  const fields = Object.keys(changes);
+  if (!fields.length) return state.user;
+  const user = await api.call('UserService', 'UpdateUser', {
+    user: {name: state.user.name, ...changes}, updateMask: fields.join(','),
+  });
+  set({user});
+  return user;
+}
+
+function avatarPicker(current) {
+  let value = current || '';
+  const preview = h('span', {class: 'avatar-preview'});
+  const show = () => preview.replaceChildren(avatar({...state.user, avatarUrl: value}, 'avatar-large'));
+  const file = h('input', {type: 'file', accept: 'image/*', class: 'visually-hidden', 'aria-label': t('account.avatar')});
+  file.addEventListener('change', () => {
+    const picked = file.files[0];
+    if (!picked) return;
+    if (picked.size > AVATAR_LIMIT) return void toast(t('account.avatar-too-large'), 'error');
+    const reader = new FileReader();
+    reader.onload = () => {
+      value = String(reader.result);
+      show();
+    };
+    reader.readAsDataURL(picked);
+  });
+  show();
+  const el = h('div', {class: 'avatar-picker'}, preview,
+    h('button', {class: 'btn', type: 'button', onclick: () => file.click()}, t('account.avatar-choose')),
+    h('button', {class: 'btn', type: 'button', onclick: () => {
+      value = '';
+      show();
+    }}, t('account.avatar-clear')), file);
+  return {el, value: () => value};
+}
+
+function editProfile() {
+  const general = state.general || {};
+  const picker = avatarPicker(state.user.avatarUrl);
+  return formDialog({
+    title: t('account.edit'),
+    intro: picker.el,
+    values: state.user,
+    fields: [
+      {key: 'username', label: t('auth.username'), required: true, readOnly: general.disallowChangeUsername},
+      {key: 'displayName', label: t('account.display-name'), readOnly: general.disallowChangeNickname},
+      {key: 'email', label: t('account.email'), type: 'email'},
+      {key: 'description', label: t('account.description'), type: 'textarea', rows: 3},
+    ],
+    onSubmit: async (values) => {
+      const edited = {...values, avatarUrl: picker.value()};
+      const changes = {};
+      for (const field of PROFILE_FIELDS) if ((edited[field] || '') !== (state.user[field] || '')) changes[field] = edited[field] || '';
+      await saveUser(changes);
+      toast(t('settings.saved'));
+    },
+  });
+}
+
+function changePassword() {
+  return formDialog({
+    title: t('account.change-password'),
+    fields: [
+      {key: 'password', label: t('account.new-password'), type: 'password', required: true, autocomplete: 'new-password'},
+      {key: 'repeat', label: t('account.repeat-password'), type: 'password', required: true, autocomplete: 'new-password'},
+    ],
+    onSubmit: async ({password, repeat}, form) => {
+      if (password !== repeat) {
+        const repeatInput = [...form.inputs.values()][1];
+        repeatInput.value = '';
+        repeatInput.focus();
+        toast(t('account.password-mismatch'), 'error');
+        return false;
+      }
+      await saveUser({password});
+      toast(t('account.password-changed'));
+      return true;
+    },
+  });
+}
+
+async function linkedAccounts(box, rerender) {
+  const [{identityProviders = []}, {linkedIdentities = []}] = await Promise.all([
+    api.call('IdentityProviderService', 'ListIdentityProviders', {}),
+    api.call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
+  ]);
+  if (!identityProviders.length) return;
+  box.append(h('h2', {class: 'section-label'}, t('account.linked')), h('ul', {class: 'rows card'},
+    identityProviders.map((provider) => {
+      const link = linkedIdentities.find((item) => item.idpName === provider.name);
+      return h('li', {class: 'row'},
+        h('div', {class: 'grow'}, h('strong', {}, provider.title), ' ', h('span', {class: 'pill'}, provider.type),
+          h('p', {class: 'muted small'}, link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
+        link
+          ? h('button', {class: 'btn', type: 'button', onclick: async () => {
+            try {
+              await api.call('UserService', 'DeleteLinkedIdentity', {name: link.name});
+              toast(t('account.unlinked'));
+              rerender();
+            } catch (error) {
+              toastError(error);
+            }
+          }}, t('account.unlink'))
+          : h('button', {class: 'btn', type: 'button', onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
+            t('account.link')));
+    })));
+}
+
+async function deleteAccount() {
+  const sure = await confirmDialog({title: t('account.delete-title'), message: t('account.delete-message'), confirm: t('account.delete')});
+  if (!sure) return;
+  try {
+    await api.call('UserService', 'DeleteUser', {name: state.user.name});
+    await signOutEverywhere();
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export function myAccount(rerender) {
+  const user = state.user;
+  const linked = h('div');
+  linkedAccounts(linked, rerender).catch(() => {});
+  const after = (promise) => promise.then((done) => done && rerender());
+  return h('div', {},
+    h('div', {class: 'card account-card'},
+      avatar(user, 'avatar-large'),
+      h('div', {class: 'grow'},
+        h('h2', {class: 'account-name'}, user.displayName || user.username),
+        h('p', {class: 'muted'}, `@${user.username}`, user.email ? ` · ${user.email}` : ''),
+        user.description ? h('p', {}, user.description) : null),
+      h('div', {class: 'account-actions'},
+        h('button', {class: 'btn', type: 'button', onclick: () => after(editProfile())}, t('account.edit')),
+        h('button', {class: 'btn', type: 'button', onclick: () => changePassword()}, t('account.change-password')))),
+    linked,
+    h('h2', {class: 'section-label'}, t('account.danger-zone')),
+    h('div', {class: 'card row'}, h('p', {class: 'grow muted'}, t('account.delete-message')),
+      h('button', {class: 'btn btn-danger', type: 'button', onclick: deleteAccount}, t('account.delete'))));
+}

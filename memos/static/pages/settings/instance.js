@@ -1,0 +1,178 @@
+// Settings (admin): the instance's GENERAL ("System"), MEMO_RELATED, STORAGE and NOTIFICATION
+// settings, and its resource statistics.
+import * as api from '../../core/api.js';
+import {h, icon} from '../../core/dom.js';
+import {relativeTime, t} from '../../core/i18n.js';
+import {set, state} from '../../core/state.js';
+import {toast, toastError} from '../../core/ui.js';
+import {settingsForm} from '../../components/form.js';
+
+const VALUE_FIELD = {GENERAL: 'generalSetting', MEMO_RELATED: 'memoRelatedSetting', STORAGE: 'storageSetting', NOTIFICATION: 'notificationSetting'};
+
+async function load(key) {
+  const setting = await api.call('InstanceService', 'GetInstanceSetting', {name: `instance/settings/${key}`});
+  return setting[VALUE_FIELD[key]] || {};
+}
+
+async function store(key, value) {
+  const setting = await api.call('InstanceService', 'UpdateInstanceSetting',
+    {setting: {name: `instance/settings/${key}`, [VALUE_FIELD[key]]: value}});
+  return setting[VALUE_FIELD[key]] || {};
+}
+
+export async function system() {
+  const [general, {identityProviders = []}] = await Promise.all([load('GENERAL'),
+    api.call('IdentityProviderService', 'ListIdentityProviders', {})]);
+  const locked = Boolean(state.profile.demo);
+  return settingsForm({
+    values: {weekStartDayOffset: 0, ...general},
+    fields: [
+      {key: 'customProfile.title', label: t('system.name'), placeholder: 'Memos'},
+      {key: 'customProfile.logoUrl', label: t('system.logo'), type: 'url'},
+      {key: 'customProfile.description', label: t('system.description')},
+      {key: 'additionalStyle', label: t('system.style'), type: 'textarea', placeholder: 'body { }'},
+      {key: 'additionalScript', label: t('system.script'), type: 'textarea'},
+      {key: 'disallowUserRegistration', label: t('system.no-registration'), type: 'checkbox', readOnly: locked},
+      // Without an identity provider nobody but the admin could sign in any more.
+      {key: 'disallowPasswordAuth', label: t('system.no-password'), type: 'checkbox',
+        readOnly: locked || (!identityProviders.length && !general.disallowPasswordAuth),
+        hint: identityProviders.length ? null : t('system.no-password-hint')},
+      {key: 'disallowChangeUsername', label: t('system.no-username-change'), type: 'checkbox'},
+      {key: 'disallowChangeNickname', label: t('system.no-nickname-change'), type: 'checkbox'},
+      {key: 'weekStartDayOffset', label: t('system.week-start'), type: 'select',
+        options: [[-1, t('system.saturday')], [0, t('system.sunday')], [1, t('system.monday')]]},
+    ],
+    onSave: async (value) => set({general: await store('GENERAL', value)}),
+  });
+}
+
+// The reactions offered on memos: emoji pills with a remove button, and an input to add one.
+function reactionsEditor(initial) {
+  const list = [...initial];
+  const pills = h('div', {class: 'chips'});
+  const input = h('input', {class: 'input narrow', 'aria-label': t('memo-settings.reaction')});
+  const changed = () => pills.dispatchEvent(new Event('change', {bubbles: true}));
+  const draw = () => pills.replaceChildren(...list.map((emoji) => h('span', {class: 'chip'}, emoji,
+    h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
+      onclick: () => {
+        list.splice(list.indexOf(emoji), 1);
+        draw();
+        changed();
+      }}, icon('close')))));
+  const add = () => {
+    const emoji = input.value.trim();
+    if (emoji && !list.includes(emoji)) list.push(emoji);
+    input.value = '';
+    draw();
+    changed();
+  };
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      add();
+    }
+  });
+  draw();
+  return {
+    el: h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('memo-settings.reactions')), pills,
+      h('div', {class: 'inline-form'}, input, h('button', {class: 'btn', type: 'button', onclick: add}, t('memo-settings.add')))),
+    apply: (now) => {
+      now.reactions = [...list];
+    },
+  };
+}
+
+export async function memoSettings() {
+  const value = await load('MEMO_RELATED');
+  return settingsForm({
+    values: value,
+    fields: [
+      {key: 'enableDoubleClickEdit', label: t('memo-settings.double-click'), type: 'checkbox'},
+      {key: 'contentLengthLimit', label: t('memo-settings.length-limit'), type: 'number', min: 0},
+    ],
+    extra: reactionsEditor(value.reactions || []),
+    validate: (now) => now.reactions.length > 0,
+    onSave: async (now) => set({memoRelated: await store('MEMO_RELATED', now)}),
+  });
+}
+
+export async function storage() {
+  const value = await load('STORAGE');
+  const isS3 = (now) => now.storageType === 'S3';
+  return settingsForm({
+    values: {storageType: 'LOCAL', uploadSizeLimitMb: 30, filepathTemplate: 'assets/{timestamp}_{uuid}_{filename}', ...value,
+      s3Config: {accessKeySecret: '', ...(value.s3Config || {})}},
+    fields: [
+      {key: 'storageType', label: t('storage.type'), type: 'select',
+        options: [['LOCAL', t('storage.local')], ['DATABASE', t('storage.database')], ['S3', 'S3']]},
+      {key: 'uploadSizeLimitMb', label: t('storage.max-size'), type: 'number', min: 1, max: 1024},
+      {key: 'filepathTemplate', label: t('storage.template'), mono: true, when: (now) => now.storageType !== 'DATABASE'},
+      {key: 's3Config.accessKeyId', label: t('storage.access-key'), when: isS3},
+      {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps'), when: isS3},
+      {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url', when: isS3},
+      {key: 's3Config.region', label: t('storage.region'), when: isS3},
+      {key: 's3Config.bucket', label: t('storage.bucket'), when: isS3},
+      {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox', when: isS3},
+      {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox', when: isS3},
+    ],
+    validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || Boolean(now.s3Config.bucket)),
+    onSave: (now) => store('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
+  });
+}
+
+export async function notification() {
+  const value = await load('NOTIFICATION');
+  const on = (now) => Boolean(now.email?.enabled);
+  const form = settingsForm({
+    values: {email: {smtpPort: 587, useTls: true, smtpPassword: '', ...(value.email || {})}},
+    fields: [
+      {key: 'email.enabled', label: t('notification.enabled'), type: 'checkbox'},
+      {key: 'email.smtpHost', label: t('notification.host'), required: false, when: on},
+      {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535, when: on},
+      {key: 'email.smtpUsername', label: t('notification.username'), when: on},
+      {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps'), when: on},
+      {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email', when: on},
+      {key: 'email.fromName', label: t('notification.from-name'), when: on},
+      {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email', when: on},
+      {key: 'email.useTls', label: 'TLS', type: 'checkbox', when: on},
+      {key: 'email.useSsl', label: 'SSL', type: 'checkbox', when: on},
+    ],
+    validate: (now) => !on(now) || (Boolean(now.email.smtpHost && now.email.fromEmail) && now.email.smtpPort >= 1
+      && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
+    onSave: (now) => store('NOTIFICATION', now),
+  });
+  const test = h('button', {class: 'btn', type: 'button', disabled: !state.user.email, onclick: async () => {
+    try {
+      await api.call('InstanceService', 'TestInstanceEmailSetting', {recipientEmail: state.user.email});
+      toast(t('notification.test-sent'));
+    } catch (error) {
+      toastError(error);
+    }
+  }}, t('notification.test'));
+  form.querySelector('.form-actions').prepend(test);
+  return form;
+}
+
+function bytes(size) {
+  const number = Number(size);
+  if (!(number >= 0)) return t('stats.unknown');
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = number;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+}
+
+export async function resourceStats(rerender) {
+  const stats = await api.call('InstanceService', 'GetInstanceStats', {});
+  return h('div', {class: 'card'},
+    h('dl', {class: 'facts'},
+      h('dt', {}, t('stats.database')), h('dd', {}, `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
+      h('dt', {}, t('stats.local')), h('dd', {}, bytes(stats.localStorageBytes ?? -1))),
+    h('p', {class: 'muted small'}, t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
+      h('button', {class: 'btn', type: 'button', onclick: rerender}, t('stats.refresh'))));
+}
+

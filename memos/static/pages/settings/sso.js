@@ -1,0 +1,107 @@
+// Settings (admin): the OAuth2 identity providers people may sign in with.
+import * as api from '../../core/api.js';
+import {h} from '../../core/dom.js';
+import {t} from '../../core/i18n.js';
+import {confirmDialog, menuButton, toast, toastError} from '../../core/ui.js';
+import {copyText, formDialog} from '../../components/form.js';
+import {callbackUrl} from '../../core/sso.js';
+
+// Pre-filled endpoints, scopes and claim mapping of well-known providers.
+const TEMPLATES = {
+  github: {title: 'GitHub', authUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token',
+    userInfoUrl: 'https://api.github.com/user', scopes: 'read:user', fieldMapping: {identifier: 'login', displayName: 'name', email: 'email', avatarUrl: 'avatar_url'}},
+  gitlab: {title: 'GitLab', authUrl: 'https://gitlab.com/oauth/authorize', tokenUrl: 'https://gitlab.com/oauth/token',
+    userInfoUrl: 'https://gitlab.com/oauth/userinfo', scopes: 'openid', fieldMapping: {identifier: 'name', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+  google: {title: 'Google', authUrl: 'https://accounts.google.com/o/oauth2/v2/auth', tokenUrl: 'https://oauth2.googleapis.com/token',
+    userInfoUrl: 'https://www.googleapis.com/oauth2/v2/userinfo', scopes: 'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
+    fieldMapping: {identifier: 'email', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+  custom: {title: '', authUrl: '', tokenUrl: '', userInfoUrl: '', scopes: '', fieldMapping: {identifier: '', displayName: '', email: '', avatarUrl: ''}},
+};
+
+function fields(creating) {
+  return [
+    creating ? {key: 'id', label: t('sso.provider-id'), required: true, mono: true, hint: t('sso.provider-id-hint')} : null,
+    {key: 'title', label: t('sso.name'), required: true},
+    {key: 'identifierFilter', label: t('sso.identifier-filter'), mono: true},
+    {key: 'clientId', label: t('sso.client-id'), required: true},
+    {key: 'clientSecret', label: t('sso.client-secret'), type: 'password', required: creating, hint: creating ? null : t('common.blank-keeps')},
+    {key: 'authUrl', label: t('sso.auth-url'), type: 'url', required: true},
+    {key: 'tokenUrl', label: t('sso.token-url'), type: 'url', required: true},
+    {key: 'userInfoUrl', label: t('sso.user-info-url'), type: 'url', required: true},
+    {key: 'scopes', label: t('sso.scopes'), required: true, mono: true},
+    {key: 'fieldMapping.identifier', label: t('sso.map-identifier'), required: true, mono: true},
+    {key: 'fieldMapping.displayName', label: t('sso.map-display-name'), mono: true},
+    {key: 'fieldMapping.email', label: t('sso.map-email'), mono: true},
+    {key: 'fieldMapping.avatarUrl', label: t('sso.map-avatar'), mono: true},
+  ].filter(Boolean);
+}
+
+function redirectBox() {
+  const url = callbackUrl();
+  return h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('sso.redirect-url')),
+    h('div', {class: 'secret-row'}, h('input', {class: 'input mono', readonly: true, value: url, 'aria-label': t('sso.redirect-url')}),
+      h('button', {class: 'btn', type: 'button', onclick: () => copyText(url)}, t('memo.copy'))));
+}
+
+function toProvider(values) {
+  const {title, identifierFilter, scopes, clientId, clientSecret, authUrl, tokenUrl, userInfoUrl, fieldMapping} = values;
+  return {type: 'OAUTH2', title, identifierFilter,
+    config: {oauth2Config: {clientId, clientSecret, authUrl, tokenUrl, userInfoUrl, fieldMapping, scopes: scopes.split(/\s+/).filter(Boolean)}}};
+}
+
+async function openEditor(existing, templateName, rerender) {
+  const config = existing?.config?.oauth2Config;
+  const template = TEMPLATES[templateName] || TEMPLATES.custom;
+  const values = existing
+    ? {title: existing.title, identifierFilter: existing.identifierFilter || '', ...config, clientSecret: '', scopes: (config.scopes || []).join(' ')}
+    : {...structuredClone(template), id: templateName === 'custom' ? '' : templateName, identifierFilter: '', clientId: '', clientSecret: ''};
+  const saved = await formDialog({
+    title: existing ? t('sso.edit') : t('sso.create'), fields: fields(!existing), values, intro: redirectBox(),
+    onSubmit: (now) => (existing
+      ? api.call('IdentityProviderService', 'UpdateIdentityProvider',
+        {identityProvider: {name: existing.name, ...toProvider(now)}, updateMask: 'title,identifierFilter,config'})
+      : api.call('IdentityProviderService', 'CreateIdentityProvider', {identityProvider: toProvider(now), identityProviderId: now.id})),
+  });
+  if (saved) {
+    toast(t('settings.saved'));
+    rerender();
+  }
+}
+
+async function remove(provider, rerender) {
+  if (!(await confirmDialog({title: t('sso.delete-title', {name: provider.title}), confirm: t('memo.delete')}))) return;
+  try {
+    await api.call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name});
+    toast(t('sso.deleted'));
+    rerender();
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export async function ssoProviders(rerender) {
+  const {identityProviders = []} = await api.call('IdentityProviderService', 'ListIdentityProviders', {});
+  const create = menuButton({label: t('sso.create'), iconName: 'plus', className: 'btn btn-primary',
+    items: Object.entries(TEMPLATES).map(([name, template]) => ({label: template.title || t('sso.custom'),
+      onSelect: () => openEditor(null, name, rerender)}))});
+  return h('div', {},
+    h('div', {class: 'section-head'}, create),
+    identityProviders.length
+      ? h('ul', {class: 'card rows'}, identityProviders.map((provider) => {
+        const config = provider.config?.oauth2Config || {};
+        return h('li', {class: 'row'},
+          h('div', {class: 'grow'},
+            h('strong', {}, provider.title), ' ', h('span', {class: 'pill'}, provider.type), ' ',
+            h('span', {class: 'muted small mono'}, provider.name.split('/').pop()),
+            h('div', {class: 'chips small'},
+              h('span', {class: 'chip'}, new URL(config.authUrl || location.origin).host),
+              h('span', {class: 'chip'}, `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
+              h('span', {class: 'chip'}, (config.scopes || []).join(' ')),
+              provider.identifierFilter ? h('span', {class: 'chip'}, provider.identifierFilter) : null)),
+          menuButton({label: t('sso.actions', {name: provider.title}), items: [
+            {label: t('memo.edit'), onSelect: () => openEditor(provider, null, rerender)},
+            {label: t('memo.delete'), danger: true, onSelect: () => remove(provider, rerender)},
+          ]}));
+      }))
+      : h('p', {class: 'empty-note card'}, t('sso.empty')));
+}

@@ -1,0 +1,70 @@
+// Settings: personal access tokens (newest first; the token itself is shown once, at creation).
+import * as api from '../../core/api.js';
+import {h, icon} from '../../core/dom.js';
+import {relativeTime, t} from '../../core/i18n.js';
+import {state} from '../../core/state.js';
+import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {formDialog, secretDialog} from '../../components/form.js';
+
+const SOON_MS = 30 * 86400 * 1000;
+
+function statusOf(token) {
+  if (token.expiresAt && Date.parse(token.expiresAt) - Date.now() < SOON_MS) return 'expiring';
+  return token.lastUsedAt ? 'used' : 'unused';
+}
+
+function usage() {
+  return h('details', {class: 'card usage'}, h('summary', {}, t('tokens.how-to')),
+    h('pre', {class: 'mono small'}, `curl -H "Authorization: Bearer <token>" ${location.origin}/api/v1/memos`));
+}
+
+async function create(rerender) {
+  const created = await formDialog({
+    title: t('tokens.create'),
+    submitLabel: t('tokens.create'),
+    values: {description: '', days: 0},
+    fields: [
+      {key: 'description', label: t('tokens.description'), required: true},
+      {key: 'days', label: t('tokens.expiration'), type: 'select',
+        options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]},
+    ],
+    onSubmit: ({description, days}) => api.call('UserService', 'CreatePersonalAccessToken',
+      {parent: state.user.name, description, expiresInDays: days}),
+  });
+  if (!created) return;
+  rerender();
+  await secretDialog({title: t('tokens.created'), secret: created.token, note: t('tokens.shown-once')});
+}
+
+async function remove(token, rerender) {
+  if (!(await confirmDialog({title: t('tokens.delete-title'), message: token.description, confirm: t('memo.delete')}))) return;
+  try {
+    await api.call('UserService', 'DeletePersonalAccessToken', {name: token.name});
+    toast(t('tokens.deleted'));
+    rerender();
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export async function accessTokens(rerender) {
+  const {personalAccessTokens = []} = await api.call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
+  const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
+  const createButton = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => create(rerender)}, t('tokens.create'));
+  if (!tokens.length) {
+    return h('div', {}, h('div', {class: 'card empty-box'}, h('p', {class: 'muted'}, t('tokens.empty')), createButton), usage());
+  }
+  return h('div', {},
+    h('div', {class: 'section-head'}, createButton),
+    h('ul', {class: 'card rows', 'aria-label': t('settings.section.access-token')}, tokens.map((token) => h('li', {class: 'row token-row'},
+      h('span', {class: `dot dot-${statusOf(token)}`, 'aria-hidden': 'true'}),
+      h('div', {class: 'grow'},
+        h('strong', {}, token.description || token.name.split('/').pop()),
+        h('p', {class: 'muted small'},
+          token.lastUsedAt ? t('tokens.last-used', {time: relativeTime(new Date(token.lastUsedAt))}) : t('tokens.never-used'),
+          ' · ',
+          token.expiresAt ? t('tokens.expires', {time: relativeTime(new Date(token.expiresAt))}) : t('tokens.no-expiration'))),
+      h('button', {class: 'icon-btn reveal-on-hover', type: 'button', 'aria-label': t('tokens.delete', {name: token.description}),
+        onclick: () => remove(token, rerender)}, icon('trash'))))),
+    usage());
+}

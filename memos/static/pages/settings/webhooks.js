@@ -1,0 +1,80 @@
+// Settings: the user's webhooks, with their signing secrets.
+import * as api from '../../core/api.js';
+import {h, icon} from '../../core/dom.js';
+import {t} from '../../core/i18n.js';
+import {state} from '../../core/state.js';
+import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {formDialog, secretDialog} from '../../components/form.js';
+
+const FIELDS = () => [
+  {key: 'displayName', label: t('webhooks.title'), required: true},
+  {key: 'url', label: t('webhooks.url'), type: 'url', required: true, mono: true},
+];
+
+async function create(rerender) {
+  const webhook = await formDialog({
+    title: t('webhooks.create'), submitLabel: t('webhooks.create'), fields: FIELDS(),
+    onSubmit: (values) => api.call('UserService', 'CreateUserWebhook', {parent: state.user.name, webhook: values}),
+  });
+  if (!webhook) return;
+  rerender();
+  const {signingSecret} = await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name});
+  if (signingSecret) await secretDialog({title: t('webhooks.secret'), secret: signingSecret, note: t('webhooks.secret-once')});
+}
+
+async function reveal(webhook) {
+  const {signingSecret} = await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name});
+  await secretDialog({title: t('webhooks.secret'), secret: signingSecret});
+}
+
+async function generate(webhook) {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const signingSecret = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  await api.call('UserService', 'UpdateUserWebhook', {webhook: {name: webhook.name, signingSecret}, updateMask: 'signingSecret'});
+  await secretDialog({title: t('webhooks.secret'), secret: signingSecret, note: t('webhooks.secret-once')});
+}
+
+async function edit(webhook, rerender) {
+  const secretButton = h('button', {class: 'btn', type: 'button', onclick: () =>
+    (webhook.signingSecretSet ? reveal(webhook) : generate(webhook).then(rerender)).catch(toastError)},
+  webhook.signingSecretSet ? t('webhooks.reveal') : t('webhooks.generate'));
+  const saved = await formDialog({
+    title: t('webhooks.edit'), fields: FIELDS(), values: webhook,
+    intro: h('div', {class: 'field field-row'}, h('span', {class: 'field-label'}, t('webhooks.secret')), secretButton),
+    onSubmit: ({displayName, url}) => api.call('UserService', 'UpdateUserWebhook',
+      {webhook: {name: webhook.name, displayName, url}, updateMask: 'displayName,url'}),
+  });
+  if (saved) {
+    toast(t('settings.saved'));
+    rerender();
+  }
+}
+
+async function remove(webhook, rerender) {
+  if (!(await confirmDialog({title: t('webhooks.delete-title'), message: webhook.displayName, confirm: t('memo.delete')}))) return;
+  try {
+    await api.call('UserService', 'DeleteUserWebhook', {name: webhook.name});
+    toast(t('webhooks.deleted'));
+    rerender();
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export async function webhooks(rerender) {
+  const {webhooks: list = []} = await api.call('UserService', 'ListUserWebhooks', {parent: state.user.name});
+  return h('div', {},
+    h('div', {class: 'section-head'}, h('button', {class: 'btn btn-primary', type: 'button', onclick: () => create(rerender)}, t('webhooks.create'))),
+    list.length
+      ? h('table', {class: 'card table'},
+        h('thead', {}, h('tr', {}, h('th', {}, t('webhooks.title')), h('th', {}, t('webhooks.url')), h('th', {}, h('span', {class: 'visually-hidden'}, t('memo.actions'))))),
+        h('tbody', {}, list.map((webhook) => h('tr', {},
+          h('td', {}, webhook.displayName),
+          h('td', {class: 'truncate mono small', title: webhook.url}, webhook.url),
+          h('td', {class: 'cell-actions'},
+            h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('webhooks.edit-named', {name: webhook.displayName}),
+              onclick: () => edit(webhook, rerender)}, icon('edit')),
+            h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('webhooks.delete-named', {name: webhook.displayName}),
+              onclick: () => remove(webhook, rerender)}, icon('trash')))))))
+      : h('p', {class: 'empty-note card'}, t('webhooks.empty')));
+}

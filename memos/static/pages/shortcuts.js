@@ -1,0 +1,105 @@
+// /shortcuts: create, check, edit and delete saved filters (shortcuts).
+import * as api from '../core/api.js';
+import {clear, h} from '../core/dom.js';
+import {t} from '../core/i18n.js';
+import {replaceQuery} from '../core/router.js';
+import {state} from '../core/state.js';
+import {menuButton, toast, toastError} from '../core/ui.js';
+import {deleteShortcut, listShortcuts} from '../components/shortcuts.js';
+
+const EXAMPLES = [
+  ['📌 Pinned', 'pinned'],
+  ['✅ Open tasks', 'has_incomplete_tasks'],
+  ['🔗 Links', 'has_link'],
+  ['🏷️ Work', 'tag in ["work"]'],
+  ['🗓️ This week', 'created_ts >= now - duration("168h")'],
+  ['🌐 Public', 'visibility == "PUBLIC"'],
+];
+const FIELDS = ['content.contains()', 'content.startsWith()', 'content.endsWith()', 'content.matches()', 'visibility', 'pinned',
+  'tag in []', 'tags.exists()', 'tags.all()', 'tags.exists_one()', 'sets.contains()', 'sets.intersects()', 'sets.equivalent()',
+  'size(tags)', 'size(content)', 'has_task_list', 'has_incomplete_tasks', 'has_link', 'has_code', 'created_ts', 'updated_ts',
+  'now', 'duration()', 'timestamp()', 'getFullYear()', 'getMonth()', 'getDayOfWeek()'];
+
+function shortcutForm(existing, done) {
+  const title = h('input', {class: 'input', id: 'shortcut-title', required: true, value: existing?.title || ''});
+  const filter = h('textarea', {class: 'input textarea mono', id: 'shortcut-filter', rows: 3, spellcheck: 'false', value: existing?.filter || ''});
+  const body = () => ({title: title.value.trim(), filter: filter.value.trim()});
+  const run = async (work, button) => {
+    button.disabled = true;
+    try {
+      await work();
+    } catch (error) {
+      toastError(error);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const validate = h('button', {class: 'btn', type: 'button', onclick: () => run(async () => {
+    await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body(), validateOnly: true});
+    toast(t('shortcuts.valid'));
+  }, validate)}, t('shortcuts.validate'));
+  const form = h('form', {class: 'card settings-form shortcut-form'},
+    h('div', {class: 'field'}, h('label', {class: 'field-label', for: 'shortcut-title'}, t('shortcuts.title')), title,
+      h('p', {class: 'muted small'}, t('shortcuts.title-hint'))),
+    h('div', {class: 'field'}, h('label', {class: 'field-label', for: 'shortcut-filter'}, t('shortcuts.filter')), filter,
+      h('p', {class: 'muted small'}, t('shortcuts.filter-hint'))),
+    h('div', {class: 'form-actions'}, validate, h('button', {class: 'btn btn-primary', type: 'submit'}, t('common.save'))));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    run(async () => {
+      if (existing) {
+        await api.call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'});
+      } else {
+        await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()});
+      }
+      toast(t('settings.saved'));
+      done();
+    }, form.querySelector('[type=submit]'));
+  });
+  const examples = h('aside', {class: 'card shortcut-help'},
+    h('h2', {class: 'section-label'}, t('shortcuts.examples')),
+    h('ul', {class: 'plain'}, EXAMPLES.map(([name, expression]) => h('li', {},
+      h('button', {class: 'link-btn', type: 'button', onclick: () => {
+        filter.value = expression;
+        if (!title.value.trim()) title.value = name;
+      }}, name, ' ', h('code', {}, expression))))),
+    h('h2', {class: 'section-label'}, t('shortcuts.fields')),
+    h('div', {class: 'chips small'}, FIELDS.map((name) => h('code', {class: 'chip'}, name))));
+  return h('div', {class: 'shortcut-editor'}, form, examples);
+}
+
+export default {
+  async render({main, query}) {
+    const slot = h('div');
+    const list = h('ul', {class: 'card rows', 'aria-label': t('nav.shortcuts')});
+    let editing = query.get('create') ? 'new' : query.get('edit') || '';
+    const toggle = h('button', {class: 'btn btn-primary', type: 'button'});
+    const draw = async () => {
+      const shortcuts = await listShortcuts().catch((error) => {
+        toastError(error);
+        return [];
+      });
+      const existing = shortcuts.find((shortcut) => shortcut.name === editing);
+      if (editing && editing !== 'new' && !existing) editing = '';
+      toggle.textContent = editing ? t('common.cancel') : t('shortcuts.create');
+      clear(slot).append(editing ? shortcutForm(existing, () => finishEditing()) : '');
+      clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li', {class: 'row'},
+        h('div', {class: 'grow'}, h('strong', {}, shortcut.title), ' ', h('span', {class: 'muted small mono'}, shortcut.name.split('/').pop()),
+          h('p', {class: 'mono small muted truncate'}, shortcut.filter)),
+        menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
+          {label: t('memo.edit'), onSelect: () => startEditing(shortcut.name)},
+          {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && draw()},
+        ]}))) : [h('li', {class: 'empty-box'}, t('shortcuts.empty'))]));
+    };
+    const startEditing = (name) => {
+      editing = name;
+      replaceQuery(new URLSearchParams(name === 'new' ? {create: '1'} : name ? {edit: name} : {}));
+      draw();
+    };
+    const finishEditing = () => startEditing('');
+    toggle.addEventListener('click', () => startEditing(editing ? '' : 'new'));
+    main.append(h('div', {class: 'section-head'}, h('h1', {class: 'page-title grow'}, t('nav.shortcuts')), toggle),
+      h('p', {class: 'muted'}, t('shortcuts.intro')), slot, list);
+    await draw();
+  },
+};
