@@ -8,14 +8,18 @@
 Starts memos on an empty data directory (or --data) and, on the same interpreter, a bare Starlette app
 whose /json/<n> answers a JSON body of n bytes. Signs the first user up through the API and loads N memos
 with CreateMemo, --concurrency requests at a time over keep-alive connections (the load rate is printed).
-Then, for each case, --requests requests one after the other on one keep-alive connection after
---warmup unmeasured ones: median and p95 latency and requests per second, and the same for the bare app
-serving a body of the same size (the median size of memos' answers) with the same method, and the ratio
-of the request rates (memos / bare):
+Then, for each case, --warmup unmeasured requests, and --requests measured ones, one after the other
+on one keep-alive connection, each followed by one to the bare app (same method and body, answering as
+many bytes as memos' warm-up answers, the median): on a machine shared with other work both see the same
+moments of load. Reported: median and p95 latency and requests per second of each, and the ratio of the
+request rates (memos / bare):
 
-- ListMemos, a page of 20, over REST and over Connect (JSON);
+- ListMemos, a page of 20, over REST and over Connect (JSON): a repeated page, served from the answer
+  cache after the first; and the same pages with a filter naming `now` (`created_ts < now`, every memo),
+  which the cache never keeps: the whole work of a page;
 - filtered ListMemos: `tag in ["work"]`, `"work" in tags`, and content.contains() of a rare and a
-  common word (the search latency);
+  common word (the search latency), each request a little different (trailing blanks in the filter)
+  so none is served from the cache;
 - GetMemo of a random loaded memo; CreateMemo of a new one (the bare app reads the same body).
 
 Memory (VmRSS from /proc) of the server: idle after sign-up, after the load, and after the cases
@@ -30,6 +34,7 @@ import asyncio
 import contextlib
 import dataclasses
 import http.client
+import itertools
 import json
 import random
 import statistics
@@ -145,34 +150,59 @@ class Figures:
     size: int  # median body size of the answers, bytes
 
 
+class Client:
+    """One keep-alive connection that times each request (its answer read whole)."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = headers
+
+    def send(self, request: tuple[str, str, bytes]) -> tuple[float, int]:
+        """(seconds, answer bytes); exits on an answer other than 200."""
+        method, path, body = request
+        started = time.perf_counter()
+        self.connection.request(method, path, body=body or None, headers=self.headers)
+        answer = self.connection.getresponse()
+        payload = answer.read()
+        elapsed = time.perf_counter() - started
+        if answer.status != 200:
+            raise SystemExit(f"{method} {path}: {answer.status} {payload[:300]!r}")
+        return elapsed, len(payload)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def figures(samples: list[tuple[float, int]]) -> Figures:
+    times = [elapsed * 1000 for elapsed, _ in samples]
+    return Figures(
+        median_ms=statistics.median(times),
+        p95_ms=statistics.quantiles(times, n=20)[18],
+        per_second=len(samples) / sum(elapsed for elapsed, _ in samples),
+        size=int(statistics.median(size for _, size in samples)),
+    )
+
+
 def timed_requests(port: int, requests: Iterator[tuple[str, str, bytes]], headers: dict[str, str],
                    count: int, warmup: int) -> Figures:
     """Send warmup + count requests one after the other on one keep-alive connection; time the last count."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    samples, sizes = [], []
+    client = Client(port, headers)
     try:
-        total = 0.0
-        for number in range(warmup + count):
-            method, path, body = next(requests)
-            started = time.perf_counter()
-            connection.request(method, path, body=body or None, headers=headers)
-            answer = connection.getresponse()
-            payload = answer.read()
-            elapsed = time.perf_counter() - started
-            if answer.status != 200:
-                raise SystemExit(f"{method} {path}: {answer.status} {payload[:300]!r}")
-            if number >= warmup:
-                samples.append(elapsed * 1000)
-                sizes.append(len(payload))
-                total += elapsed
+        samples = [client.send(next(requests)) for _ in range(warmup + count)]
     finally:
-        connection.close()
-    return Figures(
-        median_ms=statistics.median(samples),
-        p95_ms=statistics.quantiles(samples, n=20)[18],
-        per_second=count / total,
-        size=int(statistics.median(sizes)),
-    )
+        client.close()
+    return figures(samples[warmup:])
+
+
+def interleaved(memos: Client, bare: Client, memos_requests: Iterator[tuple[str, str, bytes]],
+                bare_requests: Iterator[tuple[str, str, bytes]], count: int) -> tuple[Figures, Figures]:
+    """One memos request, then one bare request, count times: on a machine shared with other work,
+    both see the same moments of load, so their ratio means something."""
+    memos_samples, bare_samples = [], []
+    for _ in range(count):
+        memos_samples.append(memos.send(next(memos_requests)))
+        bare_samples.append(bare.send(next(bare_requests)))
+    return figures(memos_samples), figures(bare_samples)
 
 
 def repeat(method: str, path: str, body: bytes = b"") -> Iterator[tuple[str, str, bytes]]:
@@ -199,43 +229,53 @@ def list_path(filter_text: str = "") -> str:
     return "/api/v1/memos?" + urllib.parse.urlencode(query)
 
 
+def distinct_filters(filter_text: str) -> Iterator[tuple[str, str, bytes]]:
+    """The same filter with a different number of trailing blanks each time: the same rows, but never
+    the same request, so the answer cache never serves it (what a search costs)."""
+    for blanks in itertools.count():
+        yield "GET", list_path(filter_text + " " * blanks), b""
+
+
 def cases(names: list[str]) -> list[tuple[str, Iterator[tuple[str, str, bytes]]]]:
     connect_body = json.dumps({"pageSize": 20}).encode()
+    # A filter naming now is never kept by the answer cache: the whole work of a page, every time.
+    uncached_connect_body = json.dumps({"pageSize": 20, "filter": "created_ts < now"}).encode()
     return [
         ("ListMemos REST (page of 20)", repeat("GET", list_path())),
         ("ListMemos Connect JSON (page of 20)", repeat("POST", CONNECT_LIST, connect_body)),
-        ('ListMemos tag in ["work"]', repeat("GET", list_path('tag in ["work"]'))),
-        ('ListMemos "work" in tags', repeat("GET", list_path('"work" in tags'))),
-        (f'search content.contains("{RARE_WORD}")', repeat("GET", list_path(f'content.contains("{RARE_WORD}")'))),
-        (f'search content.contains("{COMMON_WORD}")', repeat("GET", list_path(f'content.contains("{COMMON_WORD}")'))),
-        ("GetMemo", get_memos(names)),
+        ("ListMemos REST, uncached (created_ts < now)", repeat("GET", list_path("created_ts < now"))),
+        ("ListMemos Connect JSON, uncached", repeat("POST", CONNECT_LIST, uncached_connect_body)),
+        ('ListMemos tag in ["work"], uncached', distinct_filters('tag in ["work"]')),
+        ('ListMemos "work" in tags, uncached', distinct_filters('"work" in tags')),
+        (f'search content.contains("{RARE_WORD}")', distinct_filters(f'content.contains("{RARE_WORD}")')),
+        (f'search content.contains("{COMMON_WORD}")', distinct_filters(f'content.contains("{COMMON_WORD}")')),
+        ("GetMemo (random memos)", get_memos(names)),
         ("CreateMemo", create_memos(len(names) + 1_000_000)),
     ]
-
-
-def bare_requests(method: str, size: int, body: bytes) -> Iterator[tuple[str, str, bytes]]:
-    return repeat(method, f"/json/{size}", body)
 
 
 def measure(session: Session, memos_port: int, bare_port: int, names: list[str],
             count: int, warmup: int) -> list[tuple[str, Figures, Figures]]:
     results = []
     for label, requests in cases(names):
-        first = next(requests)  # the method and body the bare app gets too
-        headers = {**session.headers(), "Content-Type": "application/json"}
-        memos = timed_requests(memos_port, _chain(first, requests), headers, count, warmup)
-        bare = timed_requests(bare_port, bare_requests(first[0], memos.size, first[2]),
-                              {"Content-Type": "application/json"}, count, warmup)
+        memos_client = Client(memos_port, {**session.headers(), "Content-Type": "application/json"})
+        bare_client = Client(bare_port, {"Content-Type": "application/json"})
+        try:
+            first = next(requests)  # the method and body the bare app gets too
+            warm = [memos_client.send(first)] + [memos_client.send(next(requests)) for _ in range(warmup - 1)]
+            size = int(statistics.median(size for _, size in warm))  # the bare app answers as much
+            bare_requests = repeat(first[0], f"/json/{size}", first[2])
+            for _ in range(warmup):
+                bare_client.send(next(bare_requests))
+            memos, bare = interleaved(memos_client, bare_client, requests, bare_requests, count)
+        finally:
+            memos_client.close()
+            bare_client.close()
         results.append((label, memos, bare))
         print(f"  {label:<40} {memos.median_ms:7.2f} {memos.p95_ms:7.2f} {memos.per_second:7.0f}"
               f"   {bare.median_ms:6.2f} {bare.per_second:7.0f}   {memos.per_second / bare.per_second:5.2f}"
               f"   {memos.size:7d}", flush=True)
     return results
-
-
-def _chain(first: tuple[str, str, bytes], rest: Iterator[tuple[str, str, bytes]]) -> Iterator[tuple[str, str, bytes]]:
-    yield first
-    yield from rest
 
 
 # ---- reporting --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from memos.api.ai_service import AIService
+from memos.api.answer_cache import AnswerCache, AnswerCacheInterceptor
 from memos.api.attachment.service import AttachmentService
 from memos.api.auth_service import AuthService
 from memos.api.idp_service import IdentityProviderService
@@ -134,9 +135,12 @@ def create_app(profile: Profile) -> Starlette:
     ])
     extensions = MethodTable.from_package(EXT_PACKAGE)
     extensions.bind([MemoHtmlService(*memo_parts)])
+    answer_cache = AnswerCache()  # rendered ListMemos/GetMemo answers (memos.api.answer_cache)
     chain = [
         *standard_interceptors(demo=profile.demo),
         AuthInterceptor(Authenticator(store), instance_is_public=profile.is_public),
+        # Last, so authentication and the access policy run for every call, served from the cache or not.
+        AnswerCacheInterceptor(answer_cache, store.generation, instance_is_public=profile.is_public),
     ]
 
     @contextlib.asynccontextmanager
@@ -194,6 +198,7 @@ def create_app(profile: Profile) -> Starlette:
     app.state.profile = profile
     app.state.memo_effects = memo_effects
     app.state.live_hub = live_hub
+    app.state.answer_cache = answer_cache
     app.state.attachment_storage = storage
     return app
 

@@ -138,6 +138,13 @@ class CallContext:
     cookie_headers: tuple[str, ...] = ()
     can_set_cookies: bool = False
     credential: str | None = None  # e.g. "access_token" or "personal_access_token"
+    # Where an answer cache (memos.api.answer_cache) meets the transport: the transport names the
+    # encoding it will send ("rest-json", "connect-json", "connect-proto"; None: no cache may serve
+    # the call); a cache holding the answer in that encoding puts its bytes in ``encoded_answer``, and
+    # one that wants the bytes once they are made sets ``keep_encoded``. See ``encode_answer``.
+    encoding: str | None = None
+    encoded_answer: bytes | None = None
+    keep_encoded: Callable[[bytes], None] | None = None
 
     @property
     def service_name(self) -> str:
@@ -155,3 +162,14 @@ class Interceptor(Protocol):
     """Wraps a call: may inspect or replace the request, context and response."""
 
     async def __call__(self, request: Message, ctx: CallContext, call_next: Handler) -> Message: ...
+
+
+def encode_answer(ctx: CallContext, response: Message, encode: Callable[[Message], bytes]) -> bytes:
+    """The bytes a transport sends for ``response``: a cache's copy when it has one, else ``encode``'s
+    (handed to the cache that asked for them)."""
+    if ctx.encoded_answer is not None:
+        return ctx.encoded_answer
+    payload = encode(response)
+    if ctx.keep_encoded is not None:
+        ctx.keep_encoded(payload)
+    return payload

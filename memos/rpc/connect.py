@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from memos.call import CallContext, Code, RpcError
+from memos.call import CallContext, Code, RpcError, encode_answer
 from memos.rpc import codec
 from memos.rpc.methods import Method
 from memos.rpc.transport import (
@@ -85,9 +85,11 @@ class ConnectEndpoint(Endpoint):
             secure=self.is_https(request),
             cookie_headers=tuple(request.headers.getlist("cookie")),
             can_set_cookies=True,
+            encoding="connect-proto" if content_type == PROTO else "connect-json",
         )
         response = await run_call(method, message, ctx, self.interceptors, timeout)
-        payload = codec.connect_json_encode(response) if content_type != PROTO else codec.binary_encode(response)
+        encode = codec.binary_encode if content_type == PROTO else codec.connect_json_encode
+        payload = encode_answer(ctx, response, encode)
         headers = [("Content-Type", content_type), ("Accept-Encoding", "gzip")]
         if compressed or _accepts_gzip(request.headers.get("accept-encoding", "")):
             payload = gzip.compress(payload)

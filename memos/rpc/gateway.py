@@ -17,7 +17,7 @@ from google.protobuf.message_factory import GetMessageClass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from memos.call import AccessRefused, CallContext, Code, RpcError
+from memos.call import AccessRefused, CallContext, Code, RpcError, encode_answer
 from memos.rpc import codec
 from memos.rpc.json_input import parse_json_body
 from memos.rpc.methods import FORM_CONTENT_TYPE, HttpBinding, RestMatch
@@ -120,6 +120,7 @@ class GatewayEndpoint(Endpoint):
                     cookie_headers=(*headers.getlist(METADATA_PREFIX + "cookie"), *headers.getlist("cookie")),
                     # Response headers reach scripts here (as Grpc-Metadata-*), never a real cookie.
                     can_set_cookies=False,
+                    encoding="rest-json",
                 )
                 response = await run_call(match.method, message, ctx, self.interceptors)
         except AccessRefused:
@@ -132,7 +133,8 @@ class GatewayEndpoint(Endpoint):
             busy = status_response(Code.UNAVAILABLE, str(exc))
             busy.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
             return busy
-        result = Response(codec.gateway_json_encode(response), status_code=200, media_type="application/json")
+        payload = encode_answer(ctx, response, codec.gateway_json_encode)
+        result = Response(payload, status_code=200, media_type="application/json")
         for name, value in ctx.response_headers:
             result.raw_headers.append(((METADATA_PREFIX + name).lower().encode("latin-1"), value.encode("latin-1")))
         return result

@@ -41,6 +41,7 @@ from memos.store.memo import (
     CreateMemo,
     FindMemo,
     Memo,
+    MemoPage,
     MemoSummary,
     UpdateMemo,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "InvalidValue",
     "LinkedRelation",
     "Memo",
+    "MemoPage",
     "MemoRelation",
     "MemoShare",
     "MemoSummary",

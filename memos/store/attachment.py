@@ -233,10 +233,16 @@ class Attachments:
 
         Every id is a key. ListMemos reads them uncapped; single-memo responses pass 100.
         """
-        result: dict[int, list[Attachment]] = {memo_id: [] for memo_id in memo_ids}
-        if result:
-            find = FindAttachment(memo_ids=list(result), per_memo_limit=per_memo_limit)
-            for attachment in await self.find(find):
-                assert attachment.memo_id is not None
-                result[attachment.memo_id].append(attachment)
-        return result
+        if not memo_ids:
+            return {}
+        find = FindAttachment(memo_ids=list(dict.fromkeys(memo_ids)), per_memo_limit=per_memo_limit)
+        return attachments_by_memo(memo_ids, await self.find(find))
+
+
+def attachments_by_memo(memo_ids: Sequence[int], attachments: Sequence[Attachment]) -> dict[int, list[Attachment]]:
+    """memo id -> its attachments, in the order given; every id is a key."""
+    result: dict[int, list[Attachment]] = {memo_id: [] for memo_id in memo_ids}
+    for attachment in attachments:
+        assert attachment.memo_id is not None
+        result[attachment.memo_id].append(attachment)
+    return result

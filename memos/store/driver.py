@@ -12,7 +12,7 @@ dialect writes JSON itself it uses ``codec``, so every dialect stores the same b
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Protocol
 
 from memos.store.attachment import AttachmentDriver
@@ -74,6 +74,11 @@ class Driver(Protocol):
     def memo_html(self) -> MemoHtmlDriver: ...
 
     # --- the database itself ---------------------------------------------------------
+    def generation(self) -> Hashable | None:
+        """A value that changes whenever a write is committed to the database, by this process or
+        another; None when the dialect cannot tell now. Cheap and non-blocking: called on the event loop."""
+        ...
+
     async def close(self) -> None: ...
 
     async def is_initialised(self) -> bool:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from memos.gen.store import memo_pb2
 from memos.store import codec
-from memos.store.attachment import AttachmentRef, with_decoded_payload
+from memos.store.attachment import Attachment, AttachmentRef, attachments_by_memo, with_decoded_payload
 from memos.store.errors import InvalidValue, NotFound
-from memos.store.memo_relation import reference_targets
+from memos.store.memo_relation import LinkedRelation, reference_targets, relations_by_memo
+from memos.store.reaction import Reaction, reactions_by_content
 from memos.store.user import ROW_STATUS_ARCHIVED, ROW_STATUS_NORMAL
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     # the compiler is not loaded for a server that has not seen one yet.
     from memos.filter import Condition
     from memos.store.store import Store
+
+def memo_content_id(uid: str) -> str:
+    """What a reaction names its memo by (``Reaction.content_id``)."""
+    return f"memos/{uid}"
+
 
 VISIBILITY_PUBLIC = "PUBLIC"
 VISIBILITY_PROTECTED = "PROTECTED"
@@ -147,6 +153,28 @@ class UpdateMemo:
     references: tuple[int, ...] | None = None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PageRows:
+    """What a dialect reads for ``Memos.find_page``, in one read transaction: the memos, then
+    their attachments, relations (with the relation's rowid) and reactions, as the separate
+    finds would give them."""
+
+    memos: list[Memo]
+    attachments: list[Attachment]
+    relations: list[tuple[int, LinkedRelation]]
+    reactions: list[Reaction]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemoPage:
+    """Memos and what a response shows with each, read from one snapshot (see ``Memos.find_page``)."""
+
+    memos: list[Memo]
+    attachments: dict[int, list[Attachment]]  # memo id -> newest first
+    relations: dict[int, list[LinkedRelation]]  # memo id -> as ``MemoRelations.find_for_memos`` orders them
+    reactions: dict[str, list[Reaction]]  # "memos/{uid}" -> ascending id; reactions of deleted users left out
+
+
 class MemoDriver(Protocol):
     """Rows come back with payloads as JSON text; a dialect writes payloads with ``codec.to_json``."""
 
@@ -174,6 +202,11 @@ class MemoDriver(Protocol):
 
     async def contents(self, ids: Sequence[int]) -> dict[int, str]:
         """The content of each of these memos that exists, by id."""
+        ...
+
+    async def find_page(self, find: FindMemo, per_memo_attachments: int | None, with_content: bool) -> PageRows:
+        """``find``, then the found memos' attachments (at most ``per_memo_attachments`` each, None: all),
+        relations (both ends' content when ``with_content``) and reactions (of existing users), in one read."""
         ...
 
 
@@ -224,6 +257,27 @@ class Memos:
     async def find(self, find: FindMemo) -> list[Memo]:
         """Memos matching ``find`` in its order (see ``FindMemo``), payloads decoded."""
         return [_decoded(memo) for memo in await self._store.driver.memos.find(_check_find(find))]
+
+    async def find_page(
+        self, find: FindMemo, *, per_memo_attachments: int | None = None, with_content: bool = False
+    ) -> MemoPage:
+        """``find`` with each memo's attachments, relations and reactions, read at once.
+
+        The same as ``find`` then ``store.attachments.find_by_memo_ids``, ``store.memo_relations.find_for_memos``
+        and ``store.reactions.find_by_content_ids``, but one trip to the database instead of four,
+        and all of it from one snapshot.
+        """
+        if per_memo_attachments is not None and per_memo_attachments < 0:
+            raise InvalidValue("per_memo_attachments must not be negative")
+        rows = await self._store.driver.memos.find_page(_check_find(find), per_memo_attachments, with_content)
+        memos = [_decoded(memo) for memo in rows.memos]
+        ids = [memo.id for memo in memos]
+        return MemoPage(
+            memos=memos,
+            attachments=attachments_by_memo(ids, [with_decoded_payload(row) for row in rows.attachments]),
+            relations=relations_by_memo(list(dict.fromkeys(ids)), rows.relations),
+            reactions=reactions_by_content([memo_content_id(memo.uid) for memo in memos], rows.reactions),
+        )
 
     async def get(self, find: FindMemo) -> Memo | None:
         """The first memo ``find`` yields (mind its NORMAL and no-comment defaults)."""

@@ -148,20 +148,9 @@ class MemoRelations:
         content (for snippets). Visibility filtering is the caller's. Every id is a key.
         """
         wanted = list(dict.fromkeys(memo_ids))
-        result: dict[int, list[LinkedRelation]] = {memo_id: [] for memo_id in wanted}
         if not wanted:
-            return result
-        linked = await self._store.driver.memo_relations.find_linked(wanted, with_content)
-        outgoing = sorted(linked, key=lambda item: (item[1].related_memo.id, item[1].type))
-        incoming = sorted(linked, key=lambda item: item[0])
-        for _, relation in outgoing:
-            if relation.memo.id in result:
-                result[relation.memo.id].append(relation)
-        for _, relation in incoming:
-            own = result.get(relation.related_memo.id)
-            if own is not None and relation not in own:
-                own.append(relation)
-        return result
+            return {}
+        return relations_by_memo(wanted, await self._store.driver.memo_relations.find_linked(wanted, with_content))
 
     async def find_parent_ids(self, memo_ids: Sequence[int]) -> dict[int, int]:
         """comment id -> the id of the memo it comments on, for those of ``memo_ids`` that are comments."""
@@ -172,3 +161,21 @@ class MemoRelations:
             for relation in relations
             if relation.type == RELATION_COMMENT and relation.memo.id == memo_id
         }
+
+
+def relations_by_memo(
+    memo_ids: Sequence[int], linked: Sequence[tuple[int, LinkedRelation]]
+) -> dict[int, list[LinkedRelation]]:
+    """Each memo's relations as ``MemoRelations.find_for_memos`` orders them, from the rows
+    ``find_linked`` gives (relation rowid, relation); every id is a key."""
+    result: dict[int, list[LinkedRelation]] = {memo_id: [] for memo_id in memo_ids}
+    outgoing = sorted(linked, key=lambda item: (item[1].related_memo.id, item[1].type))
+    incoming = sorted(linked, key=lambda item: item[0])
+    for _, relation in outgoing:
+        if relation.memo.id in result:
+            result[relation.memo.id].append(relation)
+    for _, relation in incoming:
+        own = result.get(relation.related_memo.id)
+        if own is not None and relation not in own:
+            own.append(relation)
+    return result

@@ -89,14 +89,20 @@ class Reactions:
         self, content_ids: Sequence[str], *, existing_creators: bool = True
     ) -> dict[str, list[Reaction]]:
         """content id -> its reactions (ascending id) for many memos in one query; every id is a key."""
-        result: dict[str, list[Reaction]] = {content_id: [] for content_id in content_ids}
-        if result:
-            find = FindReaction(content_ids=list(result), existing_creators=existing_creators)
-            for reaction in await self.find(find):
-                result[reaction.content_id].append(reaction)
-        return result
+        if not content_ids:
+            return {}
+        find = FindReaction(content_ids=list(dict.fromkeys(content_ids)), existing_creators=existing_creators)
+        return reactions_by_content(content_ids, await self.find(find))
 
     async def delete(self, reaction_id: int) -> None:
         """NotFound if there is no such reaction."""
         if not await self._store.driver.reactions.delete(reaction_id):
             raise NotFound(f"reaction {reaction_id} not found")
+
+
+def reactions_by_content(content_ids: Sequence[str], reactions: Sequence[Reaction]) -> dict[str, list[Reaction]]:
+    """content id -> its reactions, in the order given; every id is a key."""
+    result: dict[str, list[Reaction]] = {content_id: [] for content_id in content_ids}
+    for reaction in reactions:
+        result[reaction.content_id].append(reaction)
+    return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
+from collections.abc import Hashable
 
 from memos.store import deployment, migrator
 from memos.store.attachment import Attachments
@@ -126,6 +127,12 @@ class Store:
         if self._driver is not None:
             driver, self._driver = self._driver, None
             await driver.close()
+
+    def generation(self) -> Hashable | None:
+        """Changes whenever a write is committed to the database (by this process or another); None
+        when that cannot be told now (closed, or the dialect cannot say): then nothing may be reused."""
+        driver = self._driver
+        return driver.generation() if driver is not None else None
 
     async def database_size(self) -> int:
         return await self.driver.database_size()

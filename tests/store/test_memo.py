@@ -312,3 +312,34 @@ async def test_the_memos_demo_database_lists_per_visibility(v030_database: pathl
         assert sum(map(len, relations.values())) > 0
     finally:
         await store.close()
+
+
+async def test_a_page_read_at_once_is_what_the_separate_finds_give(store: Store) -> None:
+    from memos.store import CreateAttachment, CreateReaction, CreateUser, MemoRelation
+
+    for name in ("ann", "ben"):
+        await store.users.create(CreateUser(username=name, role="USER", password_hash="x"))
+    first = await _insert_memo(store, "first", 1, created_ts=100)
+    second = await _insert_memo(store, "second", 1, created_ts=200, visibility="PRIVATE")
+    await _insert_memo(store, "a-comment", 2, created_ts=300, comment_on=first)
+    await store.memo_relations.upsert(MemoRelation(second, first, "REFERENCE"))
+    for uid in ("older", "newer"):
+        await store.attachments.create(CreateAttachment(uid=uid, creator_id=1, filename=f"{uid}.txt", type="text/plain",
+                                                        size=1, memo_id=first))
+    await store.reactions.create(CreateReaction(creator_id=2, content_id="memos/first", reaction_type="👍"))
+    await store.reactions.create(CreateReaction(creator_id=99, content_id="memos/first", reaction_type="👎"))
+
+    for find, limit, with_content in ((FindMemo(), None, False), (FindMemo(uid="a-comment", exclude_comments=False),
+                                                                   100, True), (FindMemo(limit=1), None, False)):
+        page = await store.memos.find_page(find, per_memo_attachments=limit, with_content=with_content)
+        memos = await store.memos.find(find)
+        ids = [memo.id for memo in memos]
+        assert page.memos == memos
+        assert page.attachments == await store.attachments.find_by_memo_ids(ids, per_memo_limit=limit)
+        assert page.relations == await store.memo_relations.find_for_memos(ids, with_content=with_content)
+        assert page.reactions == await store.reactions.find_by_content_ids([f"memos/{memo.uid}" for memo in memos])
+    page = await store.memos.find_page(FindMemo())
+    assert [attachment.uid for attachment in page.attachments[first]] == ["newer", "older"]
+    assert [reaction.reaction_type for reaction in page.reactions["memos/first"]] == ["👍"]  # user 99 is gone
+    assert len(page.relations[first]) == 2 and page.relations[second][0].related_memo.id == first
+    assert await store.memos.find_page(FindMemo(uid="none")) == type(page)([], {}, {}, {})

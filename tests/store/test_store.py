@@ -110,3 +110,25 @@ def test_only_the_dialect_modules_know_the_database_library() -> None:
             known = [name for name in names if name == "apsw" or name.startswith("memos.store.sqlite")]
             offenders += [f"{relative}: {name}" for name in known]
     assert offenders == []
+
+
+async def test_the_generation_moves_with_every_committed_write_of_this_process_or_another(
+    tmp_path: pathlib.Path,
+) -> None:
+    from support import sqlite_execute
+
+    path = tmp_path / "memos_prod.db"
+    store = await Store.open("sqlite", str(path))
+    try:
+        start = store.generation()
+        assert start is not None and store.generation() == start  # reading moves nothing
+        await store.users.get(FindUser(id=1))
+        assert store.generation() == start
+        await store.driver.execute_script("INSERT INTO memo (uid, creator_id, content) VALUES ('a', 1, 'x')")
+        after_own = store.generation()
+        assert after_own != start
+        sqlite_execute(path, "UPDATE memo SET content = 'y'")  # another program, e.g. a restore tool
+        assert store.generation() not in (start, after_own)
+    finally:
+        await store.close()
+    assert store.generation() is None  # closed: nothing may be reused

@@ -48,10 +48,12 @@ from memos.store import (
     RELATION_REFERENCE,
     ROW_STATUS_ARCHIVED,
     ROW_STATUS_NORMAL,
+    FindMemo,
     FindMemoRelation,
     FindUser,
     LinkedRelation,
     Memo,
+    MemoPage,
     Store,
     UpdateMemo,
     User,
@@ -207,9 +209,19 @@ class MemoLookups:
         )
         relations = await self._store.memo_relations.find_for_memos(ids, with_content=single)
         reactions = await self._store.reactions.find_by_content_ids([memo_name(memo.uid) for memo in memos])
+        return await self._assemble(memos, MemoPage(list(memos), attachments, relations, reactions), caller, single)
+
+    async def _render_page(self, memos: Sequence[Memo], page: MemoPage, caller: User | None) -> list[api.Memo]:
+        """``_render`` of list entries (some or all of ``page.memos``) from what ``store.memos.find_page`` read."""
+        return await self._assemble(memos, page, caller, single=False)
+
+    async def _assemble(
+        self, memos: Sequence[Memo], page: MemoPage, caller: User | None, single: bool
+    ) -> list[api.Memo]:
+        attachments, relations, reactions = page.attachments, page.relations, page.reactions
         usernames = await self._usernames(
             {memo.creator_id for memo in memos}
-            | {reaction.creator_id for found in reactions.values() for reaction in found}
+            | {reaction.creator_id for memo in memos for reaction in reactions[memo_name(memo.uid)]}
         )
         rendered = []
         for memo in memos:
@@ -231,6 +243,28 @@ class MemoLookups:
             )
             rendered.append(memo_to_message(memo, parts))
         return rendered
+
+    async def _readable_rendered(self, name: str, caller: User | None) -> api.Memo:
+        """GetMemo: the memo of ``name`` when ``caller`` may read it (with its parent, §2.1), rendered.
+
+        The memo and everything its response shows come from one read; a comment's parent from a second.
+        """
+        find = FindMemo(uid=parse_memo_name(name), row_status=None, exclude_comments=False, limit=1)
+        page = await self._store.memos.find_page(find, per_memo_attachments=SINGLE_MEMO_ATTACHMENTS, with_content=True)
+        if not page.memos:
+            raise RpcError(Code.NOT_FOUND, "memo not found")
+        memo = page.memos[0]
+        self._check_readable(memo, caller)
+        parent_id = _parent_id(memo.id, page.relations[memo.id])
+        if parent_id is not None:
+            parent = await self._store.memos.get_by_id(parent_id)
+            if parent is None:
+                raise RpcError(Code.NOT_FOUND, "memo not found")
+            self._check_readable(parent, caller)
+        rendered = await self._assemble([memo], page, caller, single=True)
+        if not rendered:
+            raise RpcError(Code.NOT_FOUND, "memo creator not found")
+        return rendered[0]
 
     async def _render_one(self, memo: Memo, caller: User | None) -> api.Memo:
         """The single-memo response; NOT_FOUND ``memo creator not found`` when the creator is gone."""
@@ -269,6 +303,16 @@ class MemoLookups:
 def visible_relation(relation: LinkedRelation, caller: User | None) -> bool:
     """A relation is shown only to callers who may see both of its memos (spec §4)."""
     return may_see(caller, relation.memo) and may_see(caller, relation.related_memo)
+
+
+def _parent_id(memo_id: int, relations: Sequence[LinkedRelation]) -> int | None:
+    """The memo a comment belongs to, as ``MemoRelations.find_parent_ids`` tells it (the last COMMENT relation)."""
+    parents = [
+        relation.related_memo.id
+        for relation in relations
+        if relation.type == RELATION_COMMENT and relation.memo.id == memo_id
+    ]
+    return parents[-1] if parents else None
 
 
 def _parent_uid(memo_id: int, relations: Sequence[LinkedRelation]) -> str | None:

@@ -120,22 +120,19 @@ class MemoService(MemoWriter):
             **list_scope(caller, archived),
         )
         try:
-            memos = await self._store.memos.find(find)
+            found = await self._store.memos.find_page(find)  # one read: the memos and what they show
         except StoreError as exc:
             log.warning("ListMemos failed: %s", exc)
             raise RpcError(Code.INTERNAL, f"failed to list memos: {exc}") from None
         return api.ListMemosResponse(
-            memos=await self._render(memos[: page.limit], caller),
-            next_page_token=page.next_page_token(len(memos)),
+            memos=await self._render_page(found.memos[: page.limit], found, caller),
+            next_page_token=page.next_page_token(len(found.memos)),
         )
 
     # --- GetMemo --------------------------------------------------------------------------------
 
     async def GetMemo(self, request: api.GetMemoRequest, ctx: CallContext) -> api.Memo:
-        memo = await self._memo_named(request.name)
-        caller: User | None = ctx.principal
-        await self._check_readable_with_parent(memo, caller)
-        return await self._render_one(memo, caller)
+        return await self._readable_rendered(request.name, ctx.principal)
 
     # --- UpdateMemo -----------------------------------------------------------------------------
 

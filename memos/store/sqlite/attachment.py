@@ -32,19 +32,7 @@ class SqliteAttachments:
         self._db = db
 
     async def find(self, find: FindAttachment) -> list[Attachment]:
-        condition, args = _condition(find)
-        sql = f"SELECT {COLUMNS} FROM attachment WHERE {condition} ORDER BY {ORDER}"
-        if find.per_memo_limit is not None:
-            ranked = f"SELECT {COLUMNS}, ROW_NUMBER() OVER (PARTITION BY memo_id ORDER BY {ORDER}) AS rank"
-            sql = (
-                f"SELECT {COLUMNS} FROM ({ranked} FROM attachment WHERE {condition})"
-                f" WHERE rank <= ? ORDER BY {ORDER}"
-            )
-            args.append(find.per_memo_limit)
-        paging, paging_args = limit_clause(find.limit, find.offset)
-        return await self._db.run_read(
-            lambda conn: [Attachment(*row) for row in rows(conn, sql + paging, [*args, *paging_args])]
-        )
+        return await self._db.run_read(lambda conn: find_attachments(conn, find))
 
     async def create(self, create: CreateAttachment) -> Attachment:
         fields = given(create)
@@ -125,3 +113,18 @@ def _delete(conn: apsw.Connection, ids: Sequence[int]) -> list[AttachmentRef]:
 
 def _scalar(row: tuple[Any, ...] | None) -> int | None:
     return None if row is None else row[0]
+
+
+def find_attachments(conn: apsw.Connection, find: FindAttachment) -> list[Attachment]:
+    """``SqliteAttachments.find`` inside the caller's read transaction."""
+    condition, args = _condition(find)
+    sql = f"SELECT {COLUMNS} FROM attachment WHERE {condition} ORDER BY {ORDER}"
+    if find.per_memo_limit is not None:
+        ranked = f"SELECT {COLUMNS}, ROW_NUMBER() OVER (PARTITION BY memo_id ORDER BY {ORDER}) AS rank"
+        sql = (
+            f"SELECT {COLUMNS} FROM ({ranked} FROM attachment WHERE {condition})"
+            f" WHERE rank <= ? ORDER BY {ORDER}"
+        )
+        args.append(find.per_memo_limit)
+    paging, paging_args = limit_clause(find.limit, find.offset)
+    return [Attachment(*row) for row in rows(conn, sql + paging, [*args, *paging_args])]

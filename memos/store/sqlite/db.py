@@ -107,6 +107,11 @@ class SqliteDatabase:
         self._reader_lock = threading.Lock()
         self._wal_enabled = False
         self._closed = False
+        # What ``generation`` is made of: write transactions this process ran (counted on the
+        # writer thread once they end), and a connection that only asks SQLite whether any
+        # connection, of any process, committed since (PRAGMA data_version).
+        self._writes = 0
+        self._watch_conn: apsw.Connection | None = None
 
     @classmethod
     async def open(cls, dsn: str) -> SqliteDatabase:
@@ -174,6 +179,10 @@ class SqliteDatabase:
             return result
         except apsw.Error as exc:
             raise translate(exc) from exc
+        finally:
+            # Only after the COMMIT: a reader that saw the old count must not see the new rows
+            # under it. A rolled-back write counts too; that only costs a cache a miss.
+            self._writes += 1
 
     def _read_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
         try:
@@ -195,6 +204,25 @@ class SqliteDatabase:
     async def run_read(self, fn: Callable[[apsw.Connection], T]) -> T:
         """Run ``fn(conn)`` in one read transaction on a reader thread."""
         return await self._submit(self._readers, self._read_sync, fn)
+
+    def generation(self) -> tuple[int, int] | None:
+        """A value that changes whenever a write is committed to the file, by this process or any
+        other (a restore, a backup tool); None when it cannot tell or the database is closed.
+
+        Called on the event loop: ``PRAGMA data_version`` only reads SQLite's shared WAL index
+        (microseconds), which is what lets a cached answer be served without a thread hand-off.
+        """
+        if self._closed:
+            return None
+        try:
+            if self._watch_conn is None:
+                self._watch_conn = self._connect()
+                _pragma(self._watch_conn, "query_only = 1")
+                self._watch_conn.set_busy_timeout(0)  # never wait on the event loop: no answer instead
+            row = first(self._watch_conn, "PRAGMA data_version")
+        except (apsw.Error, StoreError):
+            return None
+        return (self._writes, int(row[0])) if row else None
 
     async def enable_wal(self) -> None:
         """Switch the file to WAL mode (once): the first change a successful open makes."""
@@ -222,6 +250,9 @@ class SqliteDatabase:
 
     def _shutdown(self) -> None:
         self._readers.shutdown(wait=True)
+        if self._watch_conn is not None:
+            self._watch_conn.close()
+            self._watch_conn = None
         with self._reader_lock:
             for conn in self._reader_conns:
                 conn.close()

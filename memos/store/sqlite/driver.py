@@ -57,6 +57,9 @@ class SqliteDriver:
         """Run ``fn(conn)`` in one read transaction (see ``SqliteDatabase.run_read``)."""
         return await self.db.run_read(fn)
 
+    def generation(self) -> tuple[int, int] | None:
+        return self.db.generation()
+
     async def run_write(self, fn: Callable[[apsw.Connection], T]) -> T:
         """Run ``fn(conn)`` in one write transaction (see ``SqliteDatabase.run_write``)."""
         return await self.db.run_write(fn)

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from memos.store import codec
-from memos.store.attachment import AttachmentRef
-from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, UpdateMemo
+from memos.store.attachment import AttachmentRef, FindAttachment
+from memos.store.memo import CreateMemo, FindMemo, Memo, MemoSummary, PageRows, UpdateMemo, memo_content_id
 from memos.store.memo_relation import MemoRelation
+from memos.store.reaction import FindReaction
+from memos.store.sqlite.attachment import find_attachments
 from memos.store.sqlite.db import SqliteDatabase
-from memos.store.sqlite.memo_relation import replace_references, upsert_relation
+from memos.store.sqlite.memo_relation import find_linked, replace_references, upsert_relation
 from memos.store.sqlite.project_schema import MemoSearch
+from memos.store.sqlite.reaction import find_reactions
 from memos.store.sqlite.sql import IN_JSON, first, given, insert, limit_clause, rows, update, where
 
 if TYPE_CHECKING:
@@ -135,9 +138,25 @@ class SqliteMemos:
         return None
 
     async def find(self, find: FindMemo) -> list[Memo]:
-        def query(conn: apsw.Connection) -> list[Memo]:
-            sql, args = list_query(COLUMNS, find, self._search_table_for(conn, find))
-            return [_memo(row) for row in rows(conn, sql, args)]
+        return await self._db.run_read(lambda conn: self._find(conn, find))
+
+    def _find(self, conn: apsw.Connection, find: FindMemo) -> list[Memo]:
+        sql, args = list_query(COLUMNS, find, self._search_table_for(conn, find))
+        return [_memo(row) for row in rows(conn, sql, args)]
+
+    async def find_page(self, find: FindMemo, per_memo_attachments: int | None, with_content: bool) -> PageRows:
+        def query(conn: apsw.Connection) -> PageRows:
+            memos = self._find(conn, find)
+            if not memos:
+                return PageRows(memos, [], [], [])
+            ids = list(dict.fromkeys(memo.id for memo in memos))
+            content_ids = list(dict.fromkeys(memo_content_id(memo.uid) for memo in memos))
+            return PageRows(
+                memos,
+                find_attachments(conn, FindAttachment(memo_ids=ids, per_memo_limit=per_memo_attachments)),
+                find_linked(conn, ids, with_content),
+                find_reactions(conn, FindReaction(content_ids=content_ids, existing_creators=True)),
+            )
 
         return await self._db.run_read(query)
 

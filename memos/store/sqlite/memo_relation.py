@@ -75,24 +75,25 @@ class SqliteMemoRelations:
         return await self._db.run_read(lambda conn: [row[0] for row in rows(conn, sql, args)])
 
     async def find_linked(self, memo_ids: Sequence[int], with_content: bool) -> list[tuple[int, LinkedRelation]]:
-        content = "{}.content" if with_content else "NULL"
-        ends = ", ".join(
-            f"{alias}.id, {alias}.uid, {alias}.creator_id, {alias}.visibility, {alias}.row_status, "
-            + content.format(alias)
-            for alias in ("source", "target")
-        )
-        sql = (
-            f"SELECT relation.rowid, relation.type, {ends} FROM memo_relation AS relation"
-            " JOIN memo AS source ON source.id = relation.memo_id"
-            " JOIN memo AS target ON target.id = relation.related_memo_id"
-            f" WHERE relation.memo_id {IN_JSON} OR relation.related_memo_id {IN_JSON}"
-        )
-        ids = json.dumps(list(memo_ids))
+        return await self._db.run_read(lambda conn: find_linked(conn, memo_ids, with_content))
 
-        def query(conn: apsw.Connection) -> list[tuple[int, LinkedRelation]]:
-            return [
-                (row[0], LinkedRelation(_end(row[2:8]), _end(row[8:14]), row[1]))
-                for row in rows(conn, sql, (ids, ids))
-            ]
 
-        return await self._db.run_read(query)
+def find_linked(conn: apsw.Connection, memo_ids: Sequence[int], with_content: bool) -> list[tuple[int, LinkedRelation]]:
+    """``SqliteMemoRelations.find_linked`` inside the caller's read transaction."""
+    content = "{}.content" if with_content else "NULL"
+    ends = ", ".join(
+        f"{alias}.id, {alias}.uid, {alias}.creator_id, {alias}.visibility, {alias}.row_status, "
+        + content.format(alias)
+        for alias in ("source", "target")
+    )
+    sql = (
+        f"SELECT relation.rowid, relation.type, {ends} FROM memo_relation AS relation"
+        " JOIN memo AS source ON source.id = relation.memo_id"
+        " JOIN memo AS target ON target.id = relation.related_memo_id"
+        f" WHERE relation.memo_id {IN_JSON} OR relation.related_memo_id {IN_JSON}"
+    )
+    ids = json.dumps(list(memo_ids))
+    return [
+        (row[0], LinkedRelation(_end(row[2:8]), _end(row[8:14]), row[1]))
+        for row in rows(conn, sql, (ids, ids))
+    ]

@@ -20,14 +20,7 @@ class SqliteReactions:
         return await self._db.run_write(lambda conn: Reaction(*insert(conn, "reaction", given(create), COLUMNS)))
 
     async def find(self, find: FindReaction) -> list[Reaction]:
-        condition, args = where(given(find, without=("content_ids", "existing_creators")))
-        if find.content_ids is not None:
-            condition += f" AND content_id {IN_JSON}"
-            args.append(json.dumps(list(find.content_ids)))
-        if find.existing_creators:
-            condition += ' AND EXISTS (SELECT 1 FROM "user" WHERE "user".id = reaction.creator_id)'
-        sql = f"SELECT {COLUMNS} FROM reaction WHERE {condition} ORDER BY id"
-        return await self._db.run_read(lambda conn: [Reaction(*row) for row in rows(conn, sql, args)])
+        return await self._db.run_read(lambda conn: find_reactions(conn, find))
 
     async def delete(self, reaction_id: int) -> bool:
         def delete(conn: apsw.Connection) -> bool:
@@ -35,3 +28,15 @@ class SqliteReactions:
             return conn.changes() > 0
 
         return await self._db.run_write(delete)
+
+
+def find_reactions(conn: apsw.Connection, find: FindReaction) -> list[Reaction]:
+    """``SqliteReactions.find`` inside the caller's read transaction."""
+    condition, args = where(given(find, without=("content_ids", "existing_creators")))
+    if find.content_ids is not None:
+        condition += f" AND content_id {IN_JSON}"
+        args.append(json.dumps(list(find.content_ids)))
+    if find.existing_creators:
+        condition += ' AND EXISTS (SELECT 1 FROM "user" WHERE "user".id = reaction.creator_id)'
+    sql = f"SELECT {COLUMNS} FROM reaction WHERE {condition} ORDER BY id"
+    return [Reaction(*row) for row in rows(conn, sql, args)]
