@@ -2,8 +2,8 @@
 import * as api from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
-import {confirmDialog, menuButton, toast, toastError} from '../../core/ui.js';
-import {copyText, formDialog} from '../../components/form.js';
+import {confirmDialog, copyText, menuButton, toast, toastError} from '../../core/ui.js';
+import {formDialog} from '../../components/form.js';
 import {callbackUrl} from '../../core/sso.js';
 
 // Pre-filled endpoints, scopes and claim mapping of well-known providers.

@@ -1,6 +1,6 @@
 // Settings: personal access tokens (newest first; the token itself is shown once, at creation).
 import * as api from '../../core/api.js';
-import {h, icon} from '../../core/dom.js';
+import {h, iconButton} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
 import {confirmDialog, toast, toastError} from '../../core/ui.js';
@@ -64,7 +64,7 @@ export async function accessTokens(rerender) {
           token.lastUsedAt ? t('tokens.last-used', {time: relativeTime(new Date(token.lastUsedAt))}) : t('tokens.never-used'),
           ' · ',
           token.expiresAt ? t('tokens.expires', {time: relativeTime(new Date(token.expiresAt))}) : t('tokens.no-expiration'))),
-      h('button', {class: 'icon-btn reveal-on-hover', type: 'button', 'aria-label': t('tokens.delete', {name: token.description}),
-        onclick: () => remove(token, rerender)}, icon('trash'))))),
+      iconButton('trash', t('tokens.delete', {name: token.description}), () => remove(token, rerender),
+        {class: 'icon-btn reveal-on-hover'})))),
     usage());
 }
