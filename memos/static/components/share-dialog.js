@@ -21,14 +21,14 @@ function expiryText(share) {
 export function openShareDialog(memo) {
   const list = h('ul', {class: 'share-list'});
   const expiry = h('select', {class: 'select', 'aria-label': t('share.expiry')},
-    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never'))));
+    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
   const create = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => createShare()}, t('share.create'));
   const {dialog, close} = modal('share-dialog', 'share-title',
     h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
     h('p', {class: 'muted small'}, t('share.note')),
     list,
     h('div', {class: 'share-create'}, expiry, create),
-    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('share.close'))));
+    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('dialog.close'))));
 
   async function load() {
     try {
@@ -42,7 +42,7 @@ export function openShareDialog(memo) {
 
   function row(share) {
     const url = shareUrl(share);
-    const copy = iconButton('copy', t('share.copy'), () => copyText(url, t('memo.link-copied')));
+    const copy = iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied')));
     const revoke = iconButton('close', t('share.revoke'), async () => {
         const sure = await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')});
         if (!sure) return;

@@ -1,4 +1,4 @@
-// Building DOM without HTML strings: h('button', {class: 'btn', onclick}, t('editor.save')).
+// Building DOM without HTML strings: h('button', {class: 'btn', onclick}, t('common.save')).
 // Text always goes in as text nodes; the one way to insert HTML is serverHtml(), for the
 // HTML the server's Markdown engine rendered (safe by its contract), never for memo text.
 

@@ -24,7 +24,7 @@ async function create(rerender) {
     submitLabel: t('tokens.create'),
     values: {description: '', days: 0},
     fields: [
-      {key: 'description', label: t('tokens.description'), required: true},
+      {key: 'description', label: t('common.description'), required: true},
       {key: 'days', label: t('tokens.expiration'), type: 'select',
         options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]},
     ],
