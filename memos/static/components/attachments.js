@@ -101,7 +101,7 @@ export function openPreview(items, start = 0, options = {}) {
     h('div', {class: 'preview-bar'}, counter, h('span', {class: 'grow'}),
       button(null, t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
       button(null, t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
-      button('close', t('attachments.close'), () => dialog.close())),
+      button('close', t('dialog.close'), () => dialog.close())),
     stage,
     items.length > 1 ? button(null, t('attachments.previous'), () => show(at - 1), '‹') : null,
     items.length > 1 ? button(null, t('attachments.next'), () => show(at + 1), '›') : null);

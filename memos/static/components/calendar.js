@@ -1,7 +1,8 @@
 // The activity calendar of the explorer (F15): a month of day cells shaded by how many memos
 // fall on each local day, ‹ › to change month, the month label opening a year overview.
 //   activityCalendar({timestamps, selected: 'YYYY-MM-DD' | '', weekStart, updated, onSelect(day)})
-import {h, icon} from '../core/dom.js';
+import {h, iconButton} from '../core/dom.js';
+import {modal} from '../core/ui.js';
 import {locale, t} from '../core/i18n.js';
 
 export function dayKey(date) {
@@ -100,15 +101,8 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
 
 function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
   let shown = year;
-  const trigger = document.activeElement;
   const body = h('div', {class: 'year-months'});
   const title = h('h2', {class: 'dialog-title', id: 'year-title'});
-  const dialog = h('dialog', {class: 'dialog year-dialog', 'aria-labelledby': 'year-title'});
-  const close = () => {
-    dialog.close();
-    dialog.remove();
-    trigger?.focus?.();
-  };
   const draw = () => {
     title.textContent = String(shown);
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section', {class: 'year-month'},
@@ -123,25 +117,19 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
     shown += delta;
     draw();
   };
-  dialog.append(
+  draw();
+  const {close} = modal('year-dialog', 'year-title',
     h('div', {class: 'year-head'},
-      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.previous-year'), onclick: () => step(-1)}, icon('left')),
+      iconButton('left', t('calendar.previous-year'), () => step(-1)),
       title,
-      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.next-year'), onclick: () => step(1)}, icon('right')),
+      iconButton('right', t('calendar.next-year'), () => step(1)),
       h('span', {class: 'grow'}),
       h('button', {class: 'btn', type: 'button', onclick: () => {
         close();
         onPick(new Date().getFullYear(), new Date().getMonth());
       }}, t('calendar.today')),
-      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('dialog.close'), onclick: close}, icon('close'))),
+      iconButton('close', t('dialog.close'), () => close())),
     body);
-  dialog.addEventListener('cancel', (event) => {
-    event.preventDefault();
-    close();
-  });
-  draw();
-  document.body.append(dialog);
-  dialog.showModal();
 }
 
 export function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
@@ -165,8 +153,8 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
     root.replaceChildren(
       h('div', {class: 'calendar-head'},
         label,
-        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.previous-month'), onclick: () => step(-1)}, icon('left')),
-        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('calendar.next-month'), onclick: () => step(1)}, icon('right'))),
+        iconButton('left', t('calendar.previous-month'), () => step(-1)),
+        iconButton('right', t('calendar.next-month'), () => step(1))),
       monthGrid({year, month, counts, busiest, weekStart: start, selected, updated, onDay: (date) => onSelect(dayKey(date))}));
   };
   const step = (delta) => {

@@ -1,6 +1,6 @@
 // The display settings popover behind the sliders button of the search box (F12): shown time,
 // order, compact cards, link previews and the column layout. Changes apply at once (setView).
-import {h, icon} from '../core/dom.js';
+import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {LAYOUTS, compactCards, setView, view} from '../core/view.js';
 
@@ -94,8 +94,7 @@ function show(button, name) {
 
 export function displaySettingsButton() {
   const name = `view-${++panelCount}`;
-  const button = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('view.title'), title: t('view.title'),
-    'aria-haspopup': 'dialog', 'aria-expanded': String(Boolean(open.panel))}, icon('sliders'));
+  const button = iconButton('sliders', t('view.title'), null, {'aria-haspopup': 'dialog', 'aria-expanded': String(Boolean(open.panel))});
   if (open.panel) {
     open.button = button;
     requestAnimationFrame(place);

@@ -31,7 +31,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const visibility = h('select', {class: 'select', 'aria-label': t('editor.visibility')},
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
-  const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('editor.save'));
+  const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('common.save'));
   const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
@@ -48,7 +48,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   let draftTimer = 0;
   const refresh = () => {
     save.disabled = busy || stage.busy() || (!text.value.trim() && !stage.count());
-    save.textContent = busy ? t('editor.saving') : t('editor.save');
+    save.textContent = busy ? t('editor.saving') : t('common.save');
   };
   const storeDraft = () => {
     clearTimeout(draftTimer);

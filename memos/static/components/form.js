@@ -2,9 +2,9 @@
 //   A field: {key: 'customProfile.title', label, type: 'text'|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url',
 //             options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete}
 // Keys are dotted paths into the values object; reading a form gives a copy with the edits applied.
-import {h, icon} from '../core/dom.js';
+import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
-import {toast, toastError} from '../core/ui.js';
+import {copyText, modal, toast, toastError} from '../core/ui.js';
 
 export function getPath(object, path) {
   return path.split('.').reduce((part, key) => part?.[key], object);
@@ -75,51 +75,34 @@ export function fieldSet(fields, values = {}) {
 // (the server's message is shown and the dialog stays) or return false to stay open.
 export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro, danger = false}) {
   return new Promise((resolve) => {
-    const trigger = document.activeElement;
     const set = fieldSet(fields, values);
     const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
-    const finish = (result) => {
-      dialog.close();
-      dialog.remove();
-      trigger?.focus?.();
-      resolve(result);
-    };
+    let result = null;
     const form = h('form', {class: 'dialog-form'},
       h('h2', {class: 'dialog-title', id: `dialog-${nextId}`}, title),
       intro || null,
       set.el,
       h('div', {class: 'dialog-actions'},
-        h('button', {class: 'btn', type: 'button', onclick: () => finish(null)}, t('common.cancel')), submit));
-    const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': `dialog-${nextId}`}, form);
+        h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('common.cancel')), submit));
+    const {dialog, close} = modal('', `dialog-${nextId}`, form);
+    dialog.addEventListener('close', () => resolve(result));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       submit.disabled = true;
       try {
-        const result = await onSubmit(set.read(), set);
-        if (result !== false) finish(result ?? true);
+        const answer = await onSubmit(set.read(), set);
+        if (answer !== false) {
+          result = answer ?? true;
+          close();
+        }
       } catch (error) {
         toastError(error);
       } finally {
         submit.disabled = false;
       }
     });
-    dialog.addEventListener('cancel', (event) => {
-      event.preventDefault();
-      finish(null);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
     dialog.querySelector('input:not([disabled]), select, textarea')?.focus();
   });
-}
-
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    toast(t('memo.copied'));
-  } catch {
-    // No clipboard permission: the text stays selectable in its box.
-  }
 }
 
 // A secret shown once, in a read-only box with a copy button (copied right away too).
@@ -131,8 +114,7 @@ export function secretDialog({title, secret, note}) {
     intro: h('div', {},
       note ? h('p', {class: 'muted small'}, note) : null,
       h('div', {class: 'secret-row'}, box,
-        h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('memo.copy'), title: t('memo.copy'),
-          onclick: () => copyText(secret)}, icon('copy')))),
+        iconButton('copy', t('memo.copy'), () => copyText(secret)))),
     onSubmit: () => true,
   });
 }

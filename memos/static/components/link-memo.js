@@ -3,7 +3,8 @@
 //   const links = memoLinks({initial: [{name, snippet}], exclude: 'memos/...'})
 //   links.button, links.chips, links.relations() (for CreateMemo/UpdateMemo), links.names(), links.reset()
 import * as api from '../core/api.js';
-import {h, icon} from '../core/dom.js';
+import {h, icon, iconButton} from '../core/dom.js';
+import {modal} from '../core/ui.js';
 import {dateTime, t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 
@@ -28,20 +29,14 @@ function searchFilter(words) {
 }
 
 function openDialog({exclude, linked, onPick}) {
-  const trigger = document.activeElement;
   const input = h('input', {class: 'input', type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
   const results = h('ul', {class: 'link-results', 'aria-label': t('link.results')});
-  const dialog = h('dialog', {class: 'dialog link-dialog', 'aria-labelledby': 'link-title'},
+  const {close} = modal('link-dialog', 'link-title',
     h('div', {class: 'year-head'},
       h('h2', {class: 'dialog-title', id: 'link-title'}, t('link.title')),
       h('span', {class: 'grow'}),
-      h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('dialog.close'), onclick: () => close()}, icon('close'))),
+      iconButton('close', t('dialog.close'), () => close())),
     input, results);
-  const close = () => {
-    dialog.close();
-    dialog.remove();
-    trigger?.focus?.();
-  };
   let timer = 0;
   let asked = 0;
   const search = async () => {
@@ -73,12 +68,6 @@ function openDialog({exclude, linked, onPick}) {
     clearTimeout(timer);
     timer = setTimeout(search, SEARCH_DELAY_MS);
   });
-  dialog.addEventListener('cancel', (event) => {
-    event.preventDefault();
-    close();
-  });
-  document.body.append(dialog);
-  dialog.showModal();
   input.focus();
   search();
 }
@@ -103,11 +92,10 @@ export function memoLinks({initial = [], exclude = null}) {
     draw();
     for (const listener of listeners) listener();
   };
-  const button = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('link.title'), title: t('link.title'),
-    'aria-haspopup': 'dialog', onclick: () => openDialog({exclude, linked: links.map((link) => link.name), onPick: (link) => {
-      links.push(link);
-      changed();
-    }})}, icon('link'));
+  const button = iconButton('link', t('link.title'), () => openDialog({exclude, linked: links.map((link) => link.name), onPick: (link) => {
+    links.push(link);
+    changed();
+  }}), {'aria-haspopup': 'dialog'});
   draw();
   return {
     button, chips,

@@ -4,13 +4,18 @@ import * as api from '../core/api.js';
 import {h, icon, serverHtml} from '../core/dom.js';
 import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
-import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
+import {confirmDialog, copyText, menuButton, toast, toastError} from '../core/ui.js';
 import {createEditor} from './editor.js';
 import {attachmentSection, previewTextImages} from './attachments.js';
 import {reactionParts} from './reactions.js';
 import {relationsSection} from './relations.js';
 import {linkPreviews} from './link-preview.js';
 import {view} from '../core/view.js';
+
+// The memo's address on this instance, for copying.
+export function memoLink(memo) {
+  return `${(state.profile.instanceUrl || location.origin).replace(/\/$/, '')}/memos/${memoUid(memo)}`;
+}
 
 export function memoUid(memo) {
   return memo.name.split('/')[1];
@@ -90,7 +95,7 @@ export function memoCard(memo, options) {
         ? {label: t('memo.unpin'), onSelect: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}
         : {label: t('memo.pin'), onSelect: () => update({pinned: true}, 'pinned', t('memo.pinned'))});
     }
-    if (!archived) items.push({label: t('memo.copy-link'), onSelect: () => copyLink()});
+    if (!archived) items.push({label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))});
     if (writable && !memo.parent) {
       items.push(archived
         ? {label: t('memo.restore'), onSelect: () => update({state: 'NORMAL'}, 'state', t('memo.restored'))}
@@ -100,15 +105,6 @@ export function memoCard(memo, options) {
     return items;
   }
 
-  async function copyLink() {
-    const base = state.profile.instanceUrl || location.origin;
-    try {
-      await navigator.clipboard.writeText(`${base.replace(/\/$/, '')}/memos/${memoUid(memo)}`);
-      toast(t('memo.link-copied'));
-    } catch (error) {
-      toastError(error);
-    }
-  }
 
   async function remove() {
     const sure = await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')});

@@ -1,9 +1,9 @@
 // "Share this memo": the memo's share links (full URL, copy, revoke, expiry) and creating one
 // that never expires or expires in 1, 7 or 30 days. Creator or admin only (the server checks).
 import * as api from '../core/api.js';
-import {h, icon} from '../core/dom.js';
+import {h, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
-import {confirmDialog, toast, toastError} from '../core/ui.js';
+import {confirmDialog, copyText, modal, toast, toastError} from '../core/ui.js';
 
 const EXPIRIES = [0, 1, 7, 30];
 const DAY_MS = 86_400_000;
@@ -19,17 +19,16 @@ function expiryText(share) {
 }
 
 export function openShareDialog(memo) {
-  const trigger = document.activeElement;
   const list = h('ul', {class: 'share-list'});
   const expiry = h('select', {class: 'select', 'aria-label': t('share.expiry')},
-    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never'))));
+    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
   const create = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => createShare()}, t('share.create'));
-  const dialog = h('dialog', {class: 'dialog share-dialog', 'aria-labelledby': 'share-title'},
+  const {dialog, close} = modal('share-dialog', 'share-title',
     h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
     h('p', {class: 'muted small'}, t('share.note')),
     list,
     h('div', {class: 'share-create'}, expiry, create),
-    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => dialog.close()}, t('share.close'))));
+    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('dialog.close'))));
 
   async function load() {
     try {
@@ -43,19 +42,8 @@ export function openShareDialog(memo) {
 
   function row(share) {
     const url = shareUrl(share);
-    const copy = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('share.copy'), title: t('share.copy'),
-      onclick: async () => {
-        try {
-          await navigator.clipboard.writeText(url);
-          copy.replaceChildren(icon('check'));
-          toast(t('memo.link-copied'));
-          setTimeout(() => copy.replaceChildren(icon('copy')), 2000);
-        } catch (error) {
-          toastError(error);
-        }
-      }}, icon('copy'));
-    const revoke = h('button', {class: 'icon-btn danger', type: 'button', 'aria-label': t('share.revoke'), title: t('share.revoke'),
-      onclick: async () => {
+    const copy = iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied')));
+    const revoke = iconButton('close', t('share.revoke'), async () => {
         const sure = await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')});
         if (!sure) return;
         try {
@@ -65,7 +53,7 @@ export function openShareDialog(memo) {
         } catch (error) {
           toastError(error);
         }
-      }}, icon('close'));
+      }, {class: 'icon-btn danger'});
     return h('li', {class: 'share-row'},
       h('div', {class: 'share-main'},
         h('input', {class: 'input share-url', readonly: true, value: url, 'aria-label': t('share.link')}),
@@ -88,12 +76,6 @@ export function openShareDialog(memo) {
     }
   }
 
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    trigger?.focus?.();
-  });
-  document.body.append(dialog);
-  dialog.showModal();
   load();
   return dialog;
 }

@@ -1,6 +1,6 @@
 // The page frame: the left rail (navigation + user menu), the mobile header with its two
 // sheets, the main column and, for pages that have one, the explorer column.
-import {h, icon} from '../core/dom.js';
+import {h, icon, iconButton} from '../core/dom.js';
 import {LOCALES, locale, setLocale, t} from '../core/i18n.js';
 import {state, instanceTitle} from '../core/state.js';
 import {setTheme, themePreference, THEMES} from '../core/theme.js';
@@ -90,11 +90,10 @@ export function buildShell({withExplorer}) {
     state.user ? withLiveDot(userMenu()) : null);
   attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
   const header = h('header', {class: 'mobile-header'},
-    h('button', {class: 'icon-btn nav-toggle', type: 'button', 'aria-label': t('nav.open-navigation'),
-      onclick: () => root.classList.toggle('nav-open')}, icon('menu')),
+    iconButton('menu', t('nav.open-navigation'), () => root.classList.toggle('nav-open'), {class: 'icon-btn nav-toggle'}),
     h('span', {class: 'mobile-title'}, instanceTitle()),
-    withExplorer ? h('button', {class: 'icon-btn explorer-toggle', type: 'button', 'aria-label': t('nav.open-explorer'),
-      onclick: () => root.classList.toggle('explorer-open')}, icon('sidebar')) : null);
+    withExplorer ? iconButton('sidebar', t('nav.open-explorer'), () => root.classList.toggle('explorer-open'),
+      {class: 'icon-btn explorer-toggle'}) : null);
   const main = h('main', {class: 'main', id: 'main'});
   const aside = withExplorer ? h('aside', {class: 'explorer', 'aria-label': t('explorer.label')}) : null;
   const scrim = h('div', {class: 'scrim', onclick: closeSheets});

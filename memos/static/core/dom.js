@@ -1,4 +1,4 @@
-// Building DOM without HTML strings: h('button', {class: 'btn', onclick}, t('editor.save')).
+// Building DOM without HTML strings: h('button', {class: 'btn', onclick}, t('common.save')).
 // Text always goes in as text nodes; the one way to insert HTML is serverHtml(), for the
 // HTML the server's Markdown engine rendered (safe by its contract), never for memo text.
 
@@ -68,12 +68,16 @@ const ICONS = {
   user: 'M12 12a4 4 0 100-8 4 4 0 000 8zM4 21a8 8 0 0116 0',
   trash: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6',
   edit: 'M4 20h4L19 9l-4-4L4 16zM13 7l4 4',
-  plus: 'M12 5v14M5 12h14',
   comment: 'M4 5h16v11H9l-5 4z',
   at: 'M16 12a4 4 0 10-1.2 2.8M16 8v5a2 2 0 004 0v-1a8 8 0 10-3 6.2',
   up: 'M12 19V5M6 11l6-6 6 6',
   check: 'M5 12l5 5 9-10',
 };
+
+// An icon-only button: its label is both the accessible name and the tooltip.
+export function iconButton(name, label, onclick, props = {}) {
+  return h('button', {class: 'icon-btn', type: 'button', 'aria-label': label, title: label, onclick, ...props}, icon(name));
+}
 
 export function icon(name, label) {
   const ns = 'http://www.w3.org/2000/svg';

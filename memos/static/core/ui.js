@@ -21,29 +21,48 @@ export function toastError(error) {
   toast(error?.message || String(error), 'error');
 }
 
+// Copies text, saying so with the given message; without clipboard permission the text stays selectable where it is.
+export async function copyText(text, message = t('memo.copied')) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(message);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A modal dialog that removes itself when closed (Esc included) and gives focus back to
+// what opened it: {dialog, close}. Children go in as with h().
+export function modal(className, titleId, ...children) {
+  const trigger = document.activeElement;
+  const dialog = h('dialog', {class: `dialog ${className}`, 'aria-labelledby': titleId}, ...children);
+  const close = () => dialog.close();
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    trigger?.focus?.();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return {dialog, close};
+}
+
 // Resolves true when confirmed; Esc or Cancel resolves false.
 export function confirmDialog({title, message, confirm, danger = true}) {
   return new Promise((resolve) => {
-    const trigger = document.activeElement;
-    const finish = (answer) => {
-      dialog.close();
-      dialog.remove();
-      trigger?.focus?.();
-      resolve(answer);
+    let answer = false;
+    const finish = (value) => {
+      answer = value;
+      close();
     };
     const ok = h('button', {class: danger ? 'btn btn-danger' : 'btn btn-primary', onclick: () => finish(true)}, confirm);
-    const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': 'dialog-title'},
+    const {dialog, close} = modal('', 'dialog-title',
       h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
       message ? h('p', {class: 'muted'}, message) : null,
       h('div', {class: 'dialog-actions'},
         h('button', {class: 'btn', onclick: () => finish(false)}, t('common.cancel')),
         ok));
-    dialog.addEventListener('cancel', (event) => {
-      event.preventDefault();
-      finish(false);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
+    dialog.addEventListener('close', () => resolve(answer));
     ok.focus();
   });
 }

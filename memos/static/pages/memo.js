@@ -2,14 +2,14 @@
 // with their composer, and the sidebar (actions, properties, tags, attachments). Unknown or
 // hidden memos show the 404 page.
 import * as api from '../core/api.js';
-import {clear, h, icon} from '../core/dom.js';
+import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
 import {canWrite, state} from '../core/state.js';
-import {toast, toastError} from '../core/ui.js';
+import {copyText, toast, toastError} from '../core/ui.js';
 import {fileUrl, formatSize} from '../components/attachments.js';
 import {VISIBILITIES, createEditor} from '../components/editor.js';
-import {memoCard, memoUid} from '../components/memo-card.js';
+import {memoCard, memoLink, memoUid} from '../components/memo-card.js';
 import {memoHtml} from '../components/memo-list.js';
 import {openShareDialog} from '../components/share-dialog.js';
 
@@ -32,15 +32,11 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
       toastError(error);
     }
   };
-  const action = (name, label, onclick) => h('button', {class: 'icon-btn', type: 'button', 'aria-label': label, title: label, onclick}, icon(name));
   const actions = shareToken ? null : h('div', {class: 'side-actions'},
-    writable && !memo.parent ? action('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
+    writable && !memo.parent ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
       () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))) : null,
-    action('copy', t('memo.copy-link'), async () => {
-      const base = (state.profile.instanceUrl || location.origin).replace(/\/$/, '');
-      await navigator.clipboard.writeText(`${base}/memos/${memoUid(memo)}`).then(() => toast(t('memo.link-copied')), toastError);
-    }),
-    writable && !memo.parent ? action('share', t('share.manage'), () => openShareDialog(memo)) : null);
+    iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
+    writable && !memo.parent ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
   const visibility = writable
     ? h('select', {class: 'select', 'aria-label': t('editor.visibility'),
       onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},

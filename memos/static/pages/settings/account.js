@@ -65,7 +65,7 @@ function editProfile() {
       {key: 'username', label: t('auth.username'), required: true, readOnly: general.disallowChangeUsername},
       {key: 'displayName', label: t('account.display-name'), readOnly: general.disallowChangeNickname},
       {key: 'email', label: t('account.email'), type: 'email'},
-      {key: 'description', label: t('account.description'), type: 'textarea', rows: 3},
+      {key: 'description', label: t('common.description'), type: 'textarea', rows: 3},
     ],
     onSubmit: async (values) => {
       const edited = {...values, avatarUrl: picker.value()};

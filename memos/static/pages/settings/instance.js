@@ -29,7 +29,7 @@ export async function system() {
     fields: [
       {key: 'customProfile.title', label: t('system.name'), placeholder: 'Memos'},
       {key: 'customProfile.logoUrl', label: t('system.logo'), type: 'url'},
-      {key: 'customProfile.description', label: t('system.description')},
+      {key: 'customProfile.description', label: t('common.description')},
       {key: 'additionalStyle', label: t('system.style'), type: 'textarea', placeholder: 'body { }'},
       {key: 'additionalScript', label: t('system.script'), type: 'textarea'},
       {key: 'disallowUserRegistration', label: t('system.no-registration'), type: 'checkbox', readOnly: locked},

@@ -79,7 +79,7 @@ function actions(user, rerender) {
     }
   };
   return menuButton({
-    label: t('members.actions', {name}),
+    label: t('common.actions-for', {name}),
     items: () => [
       {label: t('members.update'), onSelect: () => updateMember(user, rerender)},
       ...(user.state === 'ARCHIVED'

@@ -2,8 +2,8 @@
 import * as api from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
-import {confirmDialog, menuButton, toast, toastError} from '../../core/ui.js';
-import {copyText, formDialog} from '../../components/form.js';
+import {confirmDialog, copyText, menuButton, toast, toastError} from '../../core/ui.js';
+import {formDialog} from '../../components/form.js';
 import {callbackUrl} from '../../core/sso.js';
 
 // Pre-filled endpoints, scopes and claim mapping of well-known providers.
@@ -98,7 +98,7 @@ export async function ssoProviders(rerender) {
               h('span', {class: 'chip'}, `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
               h('span', {class: 'chip'}, (config.scopes || []).join(' ')),
               provider.identifierFilter ? h('span', {class: 'chip'}, provider.identifierFilter) : null)),
-          menuButton({label: t('sso.actions', {name: provider.title}), items: [
+          menuButton({label: t('common.actions-for', {name: provider.title}), items: [
             {label: t('memo.edit'), onSelect: () => openEditor(provider, null, rerender)},
             {label: t('memo.delete'), danger: true, onSelect: () => remove(provider, rerender)},
           ]}));

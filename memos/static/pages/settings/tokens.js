@@ -1,6 +1,6 @@
 // Settings: personal access tokens (newest first; the token itself is shown once, at creation).
 import * as api from '../../core/api.js';
-import {h, icon} from '../../core/dom.js';
+import {h, iconButton} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
 import {confirmDialog, toast, toastError} from '../../core/ui.js';
@@ -24,7 +24,7 @@ async function create(rerender) {
     submitLabel: t('tokens.create'),
     values: {description: '', days: 0},
     fields: [
-      {key: 'description', label: t('tokens.description'), required: true},
+      {key: 'description', label: t('common.description'), required: true},
       {key: 'days', label: t('tokens.expiration'), type: 'select',
         options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]},
     ],
@@ -64,7 +64,7 @@ export async function accessTokens(rerender) {
           token.lastUsedAt ? t('tokens.last-used', {time: relativeTime(new Date(token.lastUsedAt))}) : t('tokens.never-used'),
           ' · ',
           token.expiresAt ? t('tokens.expires', {time: relativeTime(new Date(token.expiresAt))}) : t('tokens.no-expiration'))),
-      h('button', {class: 'icon-btn reveal-on-hover', type: 'button', 'aria-label': t('tokens.delete', {name: token.description}),
-        onclick: () => remove(token, rerender)}, icon('trash'))))),
+      iconButton('trash', t('tokens.delete', {name: token.description}), () => remove(token, rerender),
+        {class: 'icon-btn reveal-on-hover'})))),
     usage());
 }

@@ -1,6 +1,6 @@
 // Settings: the user's webhooks, with their signing secrets.
 import * as api from '../../core/api.js';
-import {h, icon} from '../../core/dom.js';
+import {h, iconButton} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
 import {confirmDialog, toast, toastError} from '../../core/ui.js';
@@ -72,9 +72,7 @@ export async function webhooks(rerender) {
           h('td', {}, webhook.displayName),
           h('td', {class: 'truncate mono small', title: webhook.url}, webhook.url),
           h('td', {class: 'cell-actions'},
-            h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('webhooks.edit-named', {name: webhook.displayName}),
-              onclick: () => edit(webhook, rerender)}, icon('edit')),
-            h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('webhooks.delete-named', {name: webhook.displayName}),
-              onclick: () => remove(webhook, rerender)}, icon('trash')))))))
+            iconButton('edit', t('webhooks.edit-named', {name: webhook.displayName}), () => edit(webhook, rerender)),
+            iconButton('trash', t('webhooks.delete-named', {name: webhook.displayName}), () => remove(webhook, rerender)))))))
       : h('p', {class: 'empty-note card'}, t('webhooks.empty')));
 }
