@@ -117,7 +117,7 @@ def test_a_data_directory_elsewhere_is_made_writable_and_a_low_port_gets_its_cap
         ("--port", "0", "--port must be 1-65535"),
         ("--name", "Memos Notes", "--name and --user must be lower-case system names"),
         ("--addr", "0.0.0.0 --demo", "--addr must be an IP address"),
-        ("--python", "/root/.pyenv/versions/3.11.7/bin/python3.11", "lies in a home directory"),
+        ("--python", "/home/bob/.pyenv/versions/3.11.7/bin/python3.11", "lies in a home directory"),
         ("--python", "/home/ada/venv/bin/python", "lies in a home directory"),
     ],
 )
