@@ -12,6 +12,11 @@ access token that exists and has not expired (one database lookup), or a
 ``memos_refresh`` cookie whose signature and expiry verify. Whether the user
 may actually make the call is decided later, as for every call; this only
 decides how many bytes are worth reading first.
+
+A body that declares a length anyone may send, uncompressed, needs no credential
+check at all: the anonymous cap already admits it. Most calls (every list, get
+and small update) are such bodies, and a token verified here would only be
+verified again by the authenticator.
 """
 from __future__ import annotations
 
@@ -41,6 +46,15 @@ def base64_length(size: int) -> int:
     return 4 * math.ceil(size / 3)
 
 
+def _small_and_plain(headers: Mapping[str, str]) -> bool:
+    """A declared length within the anonymous cap, not compressed (a compressed body's cap bounds
+    what it inflates to, which the length does not tell)."""
+    declared = headers.get("content-length", "")
+    if not (declared.isascii() and declared.isdigit()) or int(declared) > ANONYMOUS_MAX_BODY_BYTES:
+        return False
+    return headers.get("content-encoding", "").strip().lower() in ("", "identity")
+
+
 class RequestBodyLimits:
     """The ``body_limit_of`` policy of the RPC transports for this instance."""
 
@@ -48,6 +62,8 @@ class RequestBodyLimits:
         self._store = store
 
     async def __call__(self, headers: Mapping[str, str]) -> int:
+        if _small_and_plain(headers):
+            return ANONYMOUS_MAX_BODY_BYTES
         if await self.vouched_for(headers):
             return await self.signed_in_limit()
         return ANONYMOUS_MAX_BODY_BYTES

@@ -7,6 +7,7 @@ INVALID_ARGUMENT with a readable message: bad input is the client's problem.
 """
 from __future__ import annotations
 
+import collections
 import json
 from typing import Any, TypeVar, cast
 
@@ -58,11 +59,7 @@ def connect_json_decode(data: bytes | bytearray, message_class: type[M]) -> M:
             Code.INVALID_ARGUMENT,
             f"unmarshal into {message_class.DESCRIPTOR.full_name}: zero-length payload is not a valid JSON object",
         )
-    message = message_class()
-    body = parse_json_body(data)
-    if body is not None:
-        body.merge_into(message)
-    return message
+    return _json_decode(data, message_class)
 
 
 def gateway_json_encode(message: Message) -> bytes:
@@ -79,6 +76,35 @@ def gateway_json_decode(data: bytes | bytearray, message_class: type[M]) -> M:
 
     A ``bytearray`` body is emptied on the way (see ``json_input``).
     """
+    return _json_decode(data, message_class)
+
+
+def _json_decode(data: bytes | bytearray, message_class: type[M]) -> M:
+    if len(data) > SMALL_BODY_BYTES:
+        return _merged(data, message_class)
+    key = (message_class.DESCRIPTOR.full_name, bytes(data))
+    if isinstance(data, bytearray):
+        data.clear()  # as a large body would be: the copy in the key is what is read
+    kept = _small_bodies.get(key)
+    if kept is None:
+        kept = _merged(key[1], message_class).SerializeToString()  # a body that fails raises: not kept
+        _small_bodies[key] = kept
+        if len(_small_bodies) > SMALL_BODIES_KEPT:
+            _small_bodies.popitem(last=False)
+    else:
+        _small_bodies.move_to_end(key)
+    # The binary form is lossless for a message (unknown JSON keys are dropped anyway).
+    return message_class.FromString(kept)
+
+
+# Clients send the same small requests again and again (the first page of memos on every visit):
+# the decoded form of the most recent few hundred is kept, binary (a few hundred KiB at most).
+SMALL_BODY_BYTES = 1024
+SMALL_BODIES_KEPT = 256
+_small_bodies: collections.OrderedDict[tuple[str, bytes], bytes] = collections.OrderedDict()
+
+
+def _merged(data: bytes | bytearray, message_class: type[M]) -> M:
     message = message_class()
     body = parse_json_body(data)
     if body is not None:

@@ -212,6 +212,9 @@ def parse_json_body(data: bytes | bytearray, *, min_blob_chars: int = MIN_BLOB_C
 
     A ``bytearray`` is emptied once nothing more is needed from it (see ``JsonBody.release``).
     """
+    if len(data) < min_blob_chars + 2:
+        # Too short to hold a blob and its quotes (most requests): nothing to cut out.
+        return _parsed_whole(data)
     spans = [match.span(1) for match in _long_string(min_blob_chars).finditer(data) if _opens_string(data, match)]
     marker = secrets.token_hex(16)  # a client cannot guess it, so cannot forge a placeholder
     placeholders = [f"\x00{marker}:{index}" for index in range(len(spans))]
@@ -223,6 +226,13 @@ def parse_json_body(data: bytes | bytearray, *, min_blob_chars: int = MIN_BLOB_C
     if not spans:
         body.release()  # the parsed value holds all there is
     return body
+
+
+def _parsed_whole(data: bytes | bytearray) -> JsonBody | None:
+    value = _load(_text_without(data, [], []))
+    if isinstance(data, bytearray):
+        data.clear()  # as JsonBody.release would: the parsed value holds all there is
+    return None if value is _EMPTY else JsonBody(value, b"", {})
 
 
 def _opens_string(data: bytes | bytearray, match: re.Match[bytes]) -> bool:

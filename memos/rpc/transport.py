@@ -8,6 +8,7 @@ bytes being held at once.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -134,7 +135,8 @@ class BodyHold:
 
     async def reserve(self, size: int) -> None:
         """Take ``size`` more bytes, waiting briefly for room; ServerBusy if none comes."""
-        await self._budget._wait_for_room(size, self.size)
+        if not self._budget._fits(size, self.size):  # the usual case needs no wait (nor its timer)
+            await self._budget._wait_for_room(size, self.size)
         self._take(size)
 
     def grow(self, size: int) -> None:
@@ -218,16 +220,33 @@ async def read_body(
         await held.reserve(declared)
     body = bytearray(declared or 0)  # untouched pages of a large buffer cost no memory yet
     size = 0
-    async for chunk in _stream_with_idle_timeout(request.stream(), idle_seconds):
-        end = size + len(chunk)
-        if end > limit:
-            raise BodyTooLarge(limit)
-        if end > held.size:
-            held.grow(end - held.size)
-        _put(body, size, chunk)
-        size = end
+    chunks = aiter(request.stream())
+    loop = asyncio.get_running_loop()
+    # One timeout for the whole read, moved on at each chunk: a fresh (anyio) scope per chunk
+    # cost more than the read of a small body itself.
+    try:
+        async with asyncio.timeout(None) as idle:
+            while (chunk := await _next_chunk(chunks, idle, loop.time() + idle_seconds)) is not None:
+                end = size + len(chunk)
+                if end > limit:
+                    raise BodyTooLarge(limit)
+                if end > held.size:
+                    held.grow(end - held.size)
+                _put(body, size, chunk)
+                size = end
+    except TimeoutError:
+        if not idle.expired():
+            raise
+        message = f"the request body stalled: nothing arrived for {idle_seconds:g} seconds"
+        raise RpcError(Code.DEADLINE_EXCEEDED, message) from None
     del body[size:]  # a body shorter than declared (the server stops it; this is only a guard)
     return body
+
+
+async def _next_chunk(chunks: AsyncIterator[bytes], idle: asyncio.Timeout, deadline: float) -> bytes | None:
+    """The next chunk of the body (None at its end), to arrive before ``deadline`` (loop time)."""
+    idle.reschedule(deadline)
+    return await anext(chunks, None)
 
 
 def _put(body: bytearray, offset: int, chunk: bytes) -> None:
@@ -237,20 +256,6 @@ def _put(body: bytearray, offset: int, chunk: bytes) -> None:
         body[offset : offset + fits] = chunk[:fits] if fits < len(chunk) else chunk
     if fits < len(chunk):
         body += chunk[fits:]
-
-
-async def _stream_with_idle_timeout(chunks: AsyncIterator[bytes], idle_seconds: float) -> AsyncIterator[bytes]:
-    iterator = aiter(chunks)
-    while True:
-        try:
-            with anyio.fail_after(idle_seconds):
-                chunk = await anext(iterator)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            message = f"the request body stalled: nothing arrived for {idle_seconds:g} seconds"
-            raise RpcError(Code.DEADLINE_EXCEEDED, message) from None
-        yield chunk
 
 
 def gunzip(data: bytes | bytearray, limit: int = DEFAULT_MAX_BODY_BYTES, held: BodyHold | None = None) -> bytes:
