@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -179,10 +180,44 @@ def _user_id(claims: dict[str, Any]) -> int:
     return user_id
 
 
+class _VerifiedTokens:
+    """Access tokens whose signature and claims verified, with their expiry, most recent last.
+
+    A client sends the same access token with every call for up to 15 minutes; its HMAC and
+    claims need checking once. The expiry is still checked at every use, and the key is part of
+    the entry, so a changed secret verifies afresh. Access tokens are not revocable (the user's
+    state is the caller's check, at every call), so an entry can never outlive a revocation.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: dict[tuple[str, bytes], tuple[AccessClaims, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, key: bytes) -> tuple[AccessClaims, Any] | None:
+        return self._entries.get((token, key))
+
+    def put(self, token: str, key: bytes, claims: AccessClaims, exp: Any) -> None:
+        with self._lock:
+            self._entries[(token, key)] = (claims, exp)
+            while len(self._entries) > self._capacity:
+                del self._entries[next(iter(self._entries))]  # the oldest first
+
+
+# A few hundred signed-in clients at once; each entry is a token of some 300 bytes.
+_verified_access_tokens = _VerifiedTokens(capacity=512)
+
+
 def parse_access_token(token: str, key: bytes) -> AccessClaims:
     """The claims of a valid access token; InvalidToken otherwise (user existence is the caller's check)."""
+    kept = _verified_access_tokens.get(token, key)
+    if kept is not None:
+        _check_expiry(kept[1])
+        return kept[0]
     claims = _verified_claims(token, key, ACCESS_AUDIENCE, "access")
-    return AccessClaims(_user_id(claims))
+    access = AccessClaims(_user_id(claims))
+    _verified_access_tokens.put(token, key, access, claims.get("exp"))
+    return access
 
 
 def parse_refresh_token(token: str, key: bytes) -> RefreshClaims:

@@ -108,3 +108,23 @@ async def test_the_signed_in_cap_follows_the_instance_upload_limit(store: Store)
     setting.storage_setting.upload_size_limit_mb = 1
     await store.instance_settings.upsert(setting)
     assert await RequestBodyLimits(store)(headers) == base64_length(25 * MIB) + MIB
+
+
+async def test_a_small_plain_body_is_admitted_without_judging_the_credential(store: Store) -> None:
+    limits = RequestBodyLimits(store)
+    small = {"content-length": "300", "authorization": "Bearer not-a-token"}
+    assert await limits(small) == ANONYMOUS_MAX_BODY_BYTES
+    assert await limits({"content-length": str(ANONYMOUS_MAX_BODY_BYTES)}) == ANONYMOUS_MAX_BODY_BYTES
+
+
+async def test_larger_or_compressed_bodies_are_still_judged_by_the_credential(store: Store) -> None:
+    user = await _user(store)
+    bearer = f"Bearer {tokens.issue_access_token(user, await _key(store)).token}"
+    limits = RequestBodyLimits(store)
+    larger = str(ANONYMOUS_MAX_BODY_BYTES + 1)
+    assert await limits({"content-length": larger, "authorization": bearer}) == DEFAULT_SIGNED_IN
+    assert await limits({"content-length": larger}) == ANONYMOUS_MAX_BODY_BYTES
+    gzipped = {"content-length": "300", "content-encoding": "gzip"}
+    assert await limits({**gzipped, "authorization": bearer}) == DEFAULT_SIGNED_IN
+    assert await limits(gzipped) == ANONYMOUS_MAX_BODY_BYTES
+    assert await limits({"content-length": "\u00b2", "authorization": bearer}) == DEFAULT_SIGNED_IN

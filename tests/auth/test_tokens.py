@@ -147,3 +147,19 @@ def test_we_verify_a_pyjwt_token_and_refuse_its_tampered_twin() -> None:
 def test_odd_token_text_is_invalid_not_an_error(odd: str) -> None:
     with pytest.raises(tokens.InvalidToken):
         tokens.parse_access_token(odd, KEY)
+
+
+def test_a_token_verified_before_still_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    issued = tokens.issue_access_token(USER, KEY)
+    assert tokens.parse_access_token(issued.token, KEY).user_id == 3
+    assert tokens.parse_access_token(issued.token, KEY).user_id == 3  # the second use is the remembered one
+    monkeypatch.setattr(tokens.time, "time", lambda: issued.expires_at.timestamp() + 1)
+    with pytest.raises(tokens.InvalidToken, match="expired"):
+        tokens.parse_access_token(issued.token, KEY)
+
+
+def test_a_token_verified_before_is_refused_under_another_secret() -> None:
+    issued = tokens.issue_access_token(USER, KEY)
+    assert tokens.parse_access_token(issued.token, KEY).user_id == 3
+    with pytest.raises(tokens.InvalidToken, match="signature"):
+        tokens.parse_access_token(issued.token, b"another-secret")
