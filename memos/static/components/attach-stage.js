@@ -69,10 +69,10 @@ export function attachmentStager({onChange, existing = []}) {
     const size = item.attachment ? item.attachment.size : item.file.size;
     const thumb = item.preview || (item.attachment && kindOf(type) === 'image' ? fileUrl(item.attachment, {thumbnail: true}) : '');
     const visual = thumb
-      ? h('button', {class: 'att-thumb', type: 'button', 'aria-label': t('attachments.open-preview', {name}),
+      ? h('button', {class: 'att-thumb', 'aria-label': t('attachments.open-preview', {name}),
         onclick: () => previewAll(index)}, h('img', {src: thumb, alt: ''}))
       : h('span', {class: 'att-thumb'}, icon('paperclip'));
-    const tool = (cls, label, onclick, text) => h('button', {class: `icon-btn ${cls}`, type: 'button',
+    const tool = (cls, label, onclick, text) => h('button', {class: `icon-btn ${cls}`,
       'aria-label': `${label}: ${name}`, title: label, onclick}, text);
     return h('li', {class: `att-row${item.state ? ` ${item.state}` : ''}`},
       visual,

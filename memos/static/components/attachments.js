@@ -45,7 +45,7 @@ export function mediaTile(attachment, options, onOpen) {
   const visual = video
     ? h('video', {src: fileUrl(attachment, options), preload: 'metadata', muted: true, tabindex: -1})
     : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
-  return h('button', {class: 'media-tile', type: 'button', title: attachment.filename,
+  return h('button', {class: 'media-tile', title: attachment.filename,
     'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
   visual, video ? h('span', {class: 'play-badge', 'aria-hidden': 'true'}, '▶') : null);
 }
@@ -95,7 +95,7 @@ export function openPreview(items, start = 0, options = {}) {
   const trigger = document.activeElement;
   const stage = h('div', {class: 'preview-stage'});
   const counter = h('span', {class: 'preview-count', 'aria-live': 'polite'});
-  const button = (name, label, onclick, text) => h('button', {class: 'icon-btn preview-btn', type: 'button',
+  const button = (name, label, onclick, text) => h('button', {class: 'icon-btn preview-btn',
     'aria-label': label, title: label, onclick}, name ? icon(name) : text);
   const dialog = h('dialog', {class: 'preview', 'aria-label': t('attachments.preview')},
     h('div', {class: 'preview-bar'}, counter, h('span', {class: 'grow'}),

@@ -75,7 +75,7 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       let label = dayLabel(date, count, updated);
       if (key === selected) label += `, ${t('calendar.selected')}`;
       const button = h('button', {
-        type: 'button', class: `calendar-day level-${shade(count, busiest)}${key === today ? ' today' : ''}${key === selected ? ' selected' : ''}`,
+        class: `calendar-day level-${shade(count, busiest)}${key === today ? ' today' : ''}${key === selected ? ' selected' : ''}`,
         'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
         'aria-pressed': mini ? null : String(key === selected), tabindex: '-1', dataset: {day: key},
         onclick: () => onDay(date),
@@ -124,7 +124,7 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
       title,
       iconButton('right', t('calendar.next-year'), () => step(1)),
       h('span', {class: 'grow'}),
-      h('button', {class: 'btn', type: 'button', onclick: () => {
+      h('button', {class: 'btn', onclick: () => {
         close();
         onPick(new Date().getFullYear(), new Date().getMonth());
       }}, t('calendar.today')),
@@ -142,7 +142,7 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
   const root = h('div', {class: 'calendar'});
 
   const draw = () => {
-    const label = h('button', {class: 'calendar-month', type: 'button', 'aria-haspopup': 'dialog',
+    const label = h('button', {class: 'calendar-month', 'aria-haspopup': 'dialog',
       title: t('calendar.year-view'), onclick: () => yearDialog({year, counts, busiest, weekStart: start, updated,
         onPick: (pickedYear, pickedMonth) => {
           year = pickedYear;

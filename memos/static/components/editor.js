@@ -31,8 +31,8 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const visibility = h('select', {class: 'select', 'aria-label': t('editor.visibility')},
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
-  const save = h('button', {class: 'btn btn-primary', type: 'button'}, t('common.save'));
-  const cancel = onCancel ? h('button', {class: 'btn', type: 'button', onclick: () => onCancel()}, t('common.cancel')) : null;
+  const save = h('button', {class: 'btn btn-primary'}, t('common.save'));
+  const cancel = onCancel ? h('button', {class: 'btn', onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});

@@ -21,7 +21,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const counts = Object.entries(stats?.tagCount || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const tags = counts.length
     ? h('ul', {class: 'tag-list'}, counts.map(([tag, count]) => h('li', {},
-      h('button', {class: `tag-link${tag === activeTag ? ' active' : ''}`, type: 'button',
+      h('button', {class: `tag-link${tag === activeTag ? ' active' : ''}`,
         'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
       h('span', {class: 'hash'}, '#'), tag, count > 1 ? h('span', {class: 'count'}, ` (${count})`) : null))))
     : h('p', {class: 'muted small'}, t('explorer.no-tags'));

@@ -83,7 +83,7 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
       intro || null,
       set.el,
       h('div', {class: 'dialog-actions'},
-        h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('common.cancel')), submit));
+        h('button', {class: 'btn', onclick: () => close()}, t('common.cancel')), submit));
     const {dialog, close} = modal('', `dialog-${nextId}`, form);
     dialog.addEventListener('close', () => resolve(result));
     form.addEventListener('submit', async (event) => {

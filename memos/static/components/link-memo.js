@@ -49,7 +49,7 @@ function openDialog({exclude, linked, onPick}) {
       results.replaceChildren(...shown.map((memo) => {
         const already = linked.includes(memo.name);
         return h('li', {}, h('button', {
-          class: 'link-row', type: 'button', disabled: already, 'aria-disabled': String(already),
+          class: 'link-row', disabled: already, 'aria-disabled': String(already),
           onclick: () => {
             close();
             onPick({name: memo.name, snippet: memo.snippet || memo.content.slice(0, 80)});
@@ -81,7 +81,7 @@ export function memoLinks({initial = [], exclude = null}) {
       icon('link'),
       h('span', {class: 'id-chip'}, shortId(link.name)),
       h('span', {class: 'chip-value link-snippet'}, link.snippet),
-      h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('link.remove', {id: shortId(link.name)}),
+      h('button', {class: 'chip-remove', 'aria-label': t('link.remove', {id: shortId(link.name)}),
         onclick: () => {
           links = links.filter((other) => other.name !== link.name);
           changed();

@@ -71,7 +71,7 @@ export function memoCard(memo, options) {
     h('div', {class: 'memo-actions'},
       reactions.trigger,
       visibilityMarker(memo),
-      memo.pinned ? h('button', {class: 'icon-btn pinned-marker', type: 'button', title: t('memo.unpin'),
+      memo.pinned ? h('button', {class: 'icon-btn pinned-marker', title: t('memo.unpin'),
         'aria-label': t('memo.unpin'), disabled: !writable,
         onclick: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}, icon('bookmark')) : null,
       options.readOnly ? null : menuButton({label: t('memo.actions'), items: () => menuItems()})));
@@ -159,7 +159,7 @@ function enhance(body, memo, writable, update, options) {
   }
   for (const block of body.querySelectorAll('pre.code-block')) {
     const code = block.querySelector('code');
-    const copy = h('button', {class: 'code-copy', type: 'button', 'aria-label': t('memo.copy-code')}, t('memo.copy'));
+    const copy = h('button', {class: 'code-copy', 'aria-label': t('memo.copy-code')}, t('memo.copy'));
     copy.addEventListener('click', async () => {
       await navigator.clipboard.writeText(code?.textContent || '').catch(() => {});
       copy.textContent = t('memo.copied');

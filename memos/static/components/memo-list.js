@@ -32,7 +32,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   const items = h('div', {class: 'memo-items'});
   const sentinel = h('div', {class: 'list-end', 'aria-hidden': 'true'});
   const status = h('p', {class: 'list-status muted', role: 'status'});
-  const top = h('button', {class: 'btn back-to-top', type: 'button', hidden: true,
+  const top = h('button', {class: 'btn back-to-top', hidden: true,
     onclick: () => window.scrollTo({top: 0, behavior: 'smooth'})}, `${t('feed.back-to-top')} ↑`);
   const root = h('section', {class: 'memo-list', 'aria-label': t('feed.memos')}, items, status, top, sentinel);
   // "Back to top" at the end of the whole list, once the reader has scrolled down a screen or so.

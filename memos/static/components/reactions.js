@@ -49,7 +49,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
       groups.get(reaction.reactionType).push(reaction.creator);
     }
     row.replaceChildren(...[...groups].map(([emoji, creators]) => h('button', {
-      class: `reaction-pill${mine(emoji) ? ' active' : ''}`, type: 'button', disabled: locked,
+      class: `reaction-pill${mine(emoji) ? ' active' : ''}`, disabled: locked,
       'aria-pressed': String(Boolean(mine(emoji))), title: whoReacted(creators, emoji),
       onclick: () => toggle(emoji),
     }, `${emoji} ${creators.length}`)));
@@ -69,7 +69,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     if (picker) return closePicker();
     const choices = state.memoRelated?.reactions || [];
     picker = h('div', {class: 'reaction-picker', role: 'group', 'aria-label': t('reactions.pick')},
-      choices.map((emoji) => h('button', {class: `reaction-choice${mine(emoji) ? ' active' : ''}`, type: 'button',
+      choices.map((emoji) => h('button', {class: `reaction-choice${mine(emoji) ? ' active' : ''}`,
         'aria-pressed': String(Boolean(mine(emoji))), onclick: () => toggle(emoji)}, emoji)));
     picker.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
@@ -82,7 +82,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     picker.querySelector('button')?.focus();
   }
 
-  const trigger = locked ? null : h('button', {class: 'icon-btn reaction-trigger', type: 'button',
+  const trigger = locked ? null : h('button', {class: 'icon-btn reaction-trigger',
     'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
   const wrap = trigger ? h('span', {class: 'menu-wrap'}, trigger) : null;
   render();

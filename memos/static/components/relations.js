@@ -46,7 +46,7 @@ export function relationsSection(memo) {
     panel.replaceChildren(rows(groups[at][1]));
   };
   const tabs = groups.map(([kind, items], at) => h('button', {
-    class: 'relation-tab', type: 'button', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
+    class: 'relation-tab', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
   }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
   section.append(h('div', {class: 'relation-tabs', role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
   show(0);

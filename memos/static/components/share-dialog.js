@@ -22,13 +22,13 @@ export function openShareDialog(memo) {
   const list = h('ul', {class: 'share-list'});
   const expiry = h('select', {class: 'select', 'aria-label': t('share.expiry')},
     EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
-  const create = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => createShare()}, t('share.create'));
+  const create = h('button', {class: 'btn btn-primary', onclick: () => createShare()}, t('share.create'));
   const {dialog, close} = modal('share-dialog', 'share-title',
     h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
     h('p', {class: 'muted small'}, t('share.note')),
     list,
     h('div', {class: 'share-create'}, expiry, create),
-    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', type: 'button', onclick: () => close()}, t('dialog.close'))));
+    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', onclick: () => close()}, t('dialog.close'))));
 
   async function load() {
     try {

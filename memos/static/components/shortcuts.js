@@ -47,7 +47,7 @@ export function shortcutsPanel({onChange}) {
     const active = shortcut.name === selected;
     if (active) selectedFilter = shortcut.filter;
     return h('li', {class: 'shortcut-row'},
-      h('button', {class: `tag-link${active ? ' active' : ''}`, type: 'button', 'aria-pressed': String(active), onclick: () => {
+      h('button', {class: `tag-link${active ? ' active' : ''}`, 'aria-pressed': String(active), onclick: () => {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
         onChange({selected: !active});

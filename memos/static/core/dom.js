@@ -2,8 +2,10 @@
 // Text always goes in as text nodes; the one way to insert HTML is serverHtml(), for the
 // HTML the server's Markdown engine rendered (safe by its contract), never for memo text.
 
+// A button is type=button unless its props say type: 'submit', so no button submits a form by accident.
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
+  if (tag === 'button') el.type = 'button';
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') el.className = value;
@@ -76,7 +78,7 @@ const ICONS = {
 
 // An icon-only button: its label is both the accessible name and the tooltip.
 export function iconButton(name, label, onclick, props = {}) {
-  return h('button', {class: 'icon-btn', type: 'button', 'aria-label': label, title: label, onclick, ...props}, icon(name));
+  return h('button', {class: 'icon-btn', 'aria-label': label, title: label, onclick, ...props}, icon(name));
 }
 
 export function icon(name, label) {

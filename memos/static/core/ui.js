@@ -70,7 +70,7 @@ export function confirmDialog({title, message, confirm, danger = true}) {
 // A menu button: items are {label, onSelect, danger?, checked?} or 'separator'.
 // items may be a function, called each time the menu opens.
 export function menuButton({label, iconName = 'more', items, className = 'icon-btn'}) {
-  const button = h('button', {class: className, type: 'button', 'aria-label': label, title: label,
+  const button = h('button', {class: className, 'aria-label': label, title: label,
     'aria-haspopup': 'menu', 'aria-expanded': 'false'}, icon(iconName));
   const wrap = h('span', {class: 'menu-wrap'}, button);
   let menu = null;
@@ -96,7 +96,7 @@ export function menuButton({label, iconName = 'more', items, className = 'icon-b
       }
       const role = item.checked === undefined ? 'menuitem' : 'menuitemradio';
       menu.append(h('button', {
-        class: `menu-item${item.danger ? ' danger' : ''}`, role, type: 'button',
+        class: `menu-item${item.danger ? ' danger' : ''}`, role,
         'aria-checked': item.checked === undefined ? null : String(Boolean(item.checked)),
         onclick: () => {
           close();

@@ -86,11 +86,11 @@ function unusedPanel(onDeleted) {
     panel.replaceChildren(
       h('span', {}, t('attachments.unused-count', {count: unused.length})),
       h('span', {class: 'grow'}),
-      h('button', {class: 'btn', type: 'button', 'aria-expanded': 'false', onclick: (event) => {
+      h('button', {class: 'btn', 'aria-expanded': 'false', onclick: (event) => {
         names.hidden = !names.hidden;
         event.currentTarget.setAttribute('aria-expanded', String(!names.hidden));
       }}, t('attachments.show-unused')),
-      h('button', {class: 'btn btn-danger', type: 'button', onclick: () => removeAll()}, t('attachments.delete-unused')),
+      h('button', {class: 'btn btn-danger', onclick: () => removeAll()}, t('attachments.delete-unused')),
       names);
     panel.hidden = !unused.length;
   }
@@ -120,14 +120,14 @@ export default {
     let active = 'media';
     const tabs = h('div', {class: 'tabs', role: 'tablist', 'aria-label': t('nav.attachments')});
     const body = h('div', {class: 'library', role: 'tabpanel'});
-    const more = h('button', {class: 'btn', type: 'button', hidden: true, onclick: () => load()}, t('comments.load-more'));
+    const more = h('button', {class: 'btn', hidden: true, onclick: () => load()}, t('comments.load-more'));
     const unused = unusedPanel();
     main.append(h('h1', {class: 'page-title'}, t('nav.attachments')), unused.panel, tabs, body, more);
 
     function render() {
       const linked = loaded.filter((item) => item.memo);
       tabs.replaceChildren(...TABS.map((tab) => h('button', {
-        class: `tab${tab === active ? ' active' : ''}`, role: 'tab', type: 'button', id: `tab-${tab}`,
+        class: `tab${tab === active ? ' active' : ''}`, role: 'tab', id: `tab-${tab}`,
         'aria-selected': String(tab === active), tabindex: tab === active ? 0 : -1,
         onclick: () => {
           active = tab;
@@ -158,7 +158,7 @@ export default {
         render();
       } catch (error) {
         body.replaceChildren(h('div', {class: 'error-box'}, h('p', {}, error.message),
-          h('button', {class: 'btn', type: 'button', onclick: () => load()}, t('attachments.retry'))));
+          h('button', {class: 'btn', onclick: () => load()}, t('attachments.retry'))));
       } finally {
         more.disabled = false;
         body.classList.remove('loading');

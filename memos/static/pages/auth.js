@@ -72,7 +72,7 @@ function providerButtons(withDivider) {
   const box = h('div', {class: 'sso-buttons'}, h('div', {class: 'skeleton'}));
   api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
     const returnTo = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
-    box.replaceChildren(...identityProviders.map((provider) => h('button', {class: 'btn btn-block', type: 'button',
+    box.replaceChildren(...identityProviders.map((provider) => h('button', {class: 'btn btn-block',
       onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
     identityProviders.length && withDivider ? h('p', {class: 'divider'}, t('sso.or')) : '');
   }, () => box.replaceChildren());

@@ -59,7 +59,7 @@ function chipBar(chips, onRemove) {
   return h('div', {class: 'chips', 'aria-label': t('feed.filters')}, chips.map((chip) => h('span', {class: 'chip'},
     icon(chip.factor === 'tagSearch' ? 'tag' : chip.factor === 'displayTime' ? 'calendar' : 'search'),
     h('span', {class: 'chip-value'}, chip.value || t(`filter.${chip.factor}`)),
-    h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('feed.remove-filter', {value: chip.value}),
+    h('button', {class: 'chip-remove', 'aria-label': t('feed.remove-filter', {value: chip.value}),
       onclick: () => onRemove(chip)}, icon('close')))));
 }
 
@@ -70,7 +70,7 @@ function profileHeader(user) {
       h('h1', {class: 'profile-name'}, user.displayName || user.username),
       user.displayName ? h('p', {class: 'muted'}, `@${user.username}`) : null,
       user.description ? h('p', {}, user.description) : null),
-    h('button', {class: 'btn', type: 'button', onclick: () => navigator.clipboard
+    h('button', {class: 'btn', onclick: () => navigator.clipboard
       .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
       .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
 }

@@ -34,7 +34,7 @@ async function setStatus(item, status) {
 
 function entry(item, reload) {
   const payload = payloadOf(item);
-  const remove = h('button', {class: 'icon-btn', type: 'button', 'aria-label': t('inbox.delete'), title: t('inbox.delete'),
+  const remove = h('button', {class: 'icon-btn', 'aria-label': t('inbox.delete'), title: t('inbox.delete'),
     onclick: async () => {
       try {
         await api.call('UserService', 'DeleteUserNotification', {name: item.name});
@@ -58,11 +58,11 @@ function entry(item, reload) {
     h('div', {class: 'grow'},
       h('p', {class: 'inbox-head'}, h('strong', {}, headline(item)), ' ',
         h('time', {class: 'muted small', datetime: item.createTime}, dateTime(new Date(item.createTime)))),
-      h('button', {class: 'inbox-snippet', type: 'button', onclick: open},
+      h('button', {class: 'inbox-snippet', onclick: open},
         original ? h('q', {class: 'muted'}, original) : null,
         excerpt ? h('span', {class: 'inbox-excerpt'}, excerpt) : null)),
     unread
-      ? h('button', {class: 'icon-btn reveal-on-hover', type: 'button', 'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
+      ? h('button', {class: 'icon-btn reveal-on-hover', 'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
         onclick: async () => {
           try {
             await setStatus(item, 'ARCHIVED');
@@ -86,7 +86,7 @@ export default {
       const unread = items.filter((item) => item.status === 'UNREAD');
       const counts = {all: items.length, unread: unread.length, archived: items.length - unread.length};
       count.textContent = String(unread.length);
-      tabs.replaceChildren(...TABS.map((name) => h('button', {type: 'button', role: 'tab', class: name === tab ? 'active' : '',
+      tabs.replaceChildren(...TABS.map((name) => h('button', {role: 'tab', class: name === tab ? 'active' : '',
         'aria-selected': String(name === tab), onclick: () => {
           tab = name;
           draw();

@@ -71,9 +71,9 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
 function commentsSection(memo) {
   const label = h('h2', {class: 'comments-title'});
   const list = h('div', {class: 'comment-items'});
-  const more = h('button', {class: 'btn', type: 'button', hidden: true, onclick: () => load()}, t('comments.load-more'));
+  const more = h('button', {class: 'btn', hidden: true, onclick: () => load()}, t('comments.load-more'));
   const slot = h('div');
-  const write = state.user ? h('button', {class: 'btn', type: 'button', onclick: () => openComposer()}, t('comments.write')) : null;
+  const write = state.user ? h('button', {class: 'btn', onclick: () => openComposer()}, t('comments.write')) : null;
   const section = h('section', {class: 'comments', id: 'comments', 'aria-label': t('comments.title')},
     h('div', {class: 'comments-header'}, label, h('span', {class: 'grow'}), write), slot, list, more);
   let token = '';

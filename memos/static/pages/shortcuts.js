@@ -34,7 +34,7 @@ function shortcutForm(existing, done) {
       button.disabled = false;
     }
   };
-  const validate = h('button', {class: 'btn', type: 'button', onclick: () => run(async () => {
+  const validate = h('button', {class: 'btn', onclick: () => run(async () => {
     await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body(), validateOnly: true});
     toast(t('shortcuts.valid'));
   }, validate)}, t('shortcuts.validate'));
@@ -59,7 +59,7 @@ function shortcutForm(existing, done) {
   const examples = h('aside', {class: 'card shortcut-help'},
     h('h2', {class: 'section-label'}, t('shortcuts.examples')),
     h('ul', {class: 'plain'}, EXAMPLES.map(([name, expression]) => h('li', {},
-      h('button', {class: 'link-btn', type: 'button', onclick: () => {
+      h('button', {class: 'link-btn', onclick: () => {
         filter.value = expression;
         if (!title.value.trim()) title.value = name;
       }}, name, ' ', h('code', {}, expression))))),
@@ -73,7 +73,7 @@ export default {
     const slot = h('div');
     const list = h('ul', {class: 'card rows', 'aria-label': t('nav.shortcuts')});
     let editing = query.get('create') ? 'new' : query.get('edit') || '';
-    const toggle = h('button', {class: 'btn btn-primary', type: 'button'});
+    const toggle = h('button', {class: 'btn btn-primary'});
     const draw = async () => {
       const shortcuts = await listShortcuts().catch((error) => {
         toastError(error);

@@ -46,8 +46,8 @@ function avatarPicker(current) {
   });
   show();
   const el = h('div', {class: 'avatar-picker'}, preview,
-    h('button', {class: 'btn', type: 'button', onclick: () => file.click()}, t('account.avatar-choose')),
-    h('button', {class: 'btn', type: 'button', onclick: () => {
+    h('button', {class: 'btn', onclick: () => file.click()}, t('account.avatar-choose')),
+    h('button', {class: 'btn', onclick: () => {
       value = '';
       show();
     }}, t('account.avatar-clear')), file);
@@ -112,7 +112,7 @@ async function linkedAccounts(box, rerender) {
         h('div', {class: 'grow'}, h('strong', {}, provider.title), ' ', h('span', {class: 'pill'}, provider.type),
           h('p', {class: 'muted small'}, link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
-          ? h('button', {class: 'btn', type: 'button', onclick: async () => {
+          ? h('button', {class: 'btn', onclick: async () => {
             try {
               await api.call('UserService', 'DeleteLinkedIdentity', {name: link.name});
               toast(t('account.unlinked'));
@@ -121,7 +121,7 @@ async function linkedAccounts(box, rerender) {
               toastError(error);
             }
           }}, t('account.unlink'))
-          : h('button', {class: 'btn', type: 'button', onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
+          : h('button', {class: 'btn', onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
             t('account.link')));
     })));
 }
@@ -150,10 +150,10 @@ export function myAccount(rerender) {
         h('p', {class: 'muted'}, `@${user.username}`, user.email ? ` · ${user.email}` : ''),
         user.description ? h('p', {}, user.description) : null),
       h('div', {class: 'account-actions'},
-        h('button', {class: 'btn', type: 'button', onclick: () => after(editProfile())}, t('account.edit')),
-        h('button', {class: 'btn', type: 'button', onclick: () => changePassword()}, t('account.change-password')))),
+        h('button', {class: 'btn', onclick: () => after(editProfile())}, t('account.edit')),
+        h('button', {class: 'btn', onclick: () => changePassword()}, t('account.change-password')))),
     linked,
     h('h2', {class: 'section-label'}, t('account.danger-zone')),
     h('div', {class: 'card row'}, h('p', {class: 'grow muted'}, t('account.delete-message')),
-      h('button', {class: 'btn btn-danger', type: 'button', onclick: deleteAccount}, t('account.delete'))));
+      h('button', {class: 'btn btn-danger', onclick: deleteAccount}, t('account.delete'))));
 }

@@ -53,7 +53,7 @@ function reactionsEditor(initial) {
   const input = h('input', {class: 'input narrow', 'aria-label': t('memo-settings.reaction')});
   const changed = () => pills.dispatchEvent(new Event('change', {bubbles: true}));
   const draw = () => pills.replaceChildren(...list.map((emoji) => h('span', {class: 'chip'}, emoji,
-    h('button', {class: 'chip-remove', type: 'button', 'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
+    h('button', {class: 'chip-remove', 'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
       onclick: () => {
         list.splice(list.indexOf(emoji), 1);
         draw();
@@ -75,7 +75,7 @@ function reactionsEditor(initial) {
   draw();
   return {
     el: h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('memo-settings.reactions')), pills,
-      h('div', {class: 'inline-form'}, input, h('button', {class: 'btn', type: 'button', onclick: add}, t('memo-settings.add')))),
+      h('div', {class: 'inline-form'}, input, h('button', {class: 'btn', onclick: add}, t('memo-settings.add')))),
     apply: (now) => {
       now.reactions = [...list];
     },
@@ -141,7 +141,7 @@ export async function notification() {
       && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
     onSave: (now) => store('NOTIFICATION', now),
   });
-  const test = h('button', {class: 'btn', type: 'button', disabled: !state.user.email, onclick: async () => {
+  const test = h('button', {class: 'btn', disabled: !state.user.email, onclick: async () => {
     try {
       await api.call('InstanceService', 'TestInstanceEmailSetting', {recipientEmail: state.user.email});
       toast(t('notification.test-sent'));
@@ -173,6 +173,6 @@ export async function resourceStats(rerender) {
       h('dt', {}, t('stats.database')), h('dd', {}, `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
       h('dt', {}, t('stats.local')), h('dd', {}, bytes(stats.localStorageBytes ?? -1))),
     h('p', {class: 'muted small'}, t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
-      h('button', {class: 'btn', type: 'button', onclick: rerender}, t('stats.refresh'))));
+      h('button', {class: 'btn', onclick: rerender}, t('stats.refresh'))));
 }
 

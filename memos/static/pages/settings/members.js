@@ -94,7 +94,7 @@ export async function members(rerender) {
   const users = await allUsers();
   return h('div', {},
     h('div', {class: 'section-head'},
-      h('button', {class: 'btn btn-primary', type: 'button', onclick: () => createMember(rerender)}, t('members.create'))),
+      h('button', {class: 'btn btn-primary', onclick: () => createMember(rerender)}, t('members.create'))),
     h('ul', {class: 'card rows', 'aria-label': t('settings.section.member')}, users.map((user) => h('li', {class: 'row member-row', dataset: {username: user.username}},
       avatar(user),
       h('div', {class: 'grow'},

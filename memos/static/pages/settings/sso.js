@@ -40,7 +40,7 @@ function redirectBox() {
   const url = callbackUrl();
   return h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('sso.redirect-url')),
     h('div', {class: 'secret-row'}, h('input', {class: 'input mono', readonly: true, value: url, 'aria-label': t('sso.redirect-url')}),
-      h('button', {class: 'btn', type: 'button', onclick: () => copyText(url)}, t('memo.copy'))));
+      h('button', {class: 'btn', onclick: () => copyText(url)}, t('memo.copy'))));
 }
 
 function toProvider(values) {

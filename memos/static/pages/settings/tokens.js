@@ -50,7 +50,7 @@ async function remove(token, rerender) {
 export async function accessTokens(rerender) {
   const {personalAccessTokens = []} = await api.call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
   const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
-  const createButton = h('button', {class: 'btn btn-primary', type: 'button', onclick: () => create(rerender)}, t('tokens.create'));
+  const createButton = h('button', {class: 'btn btn-primary', onclick: () => create(rerender)}, t('tokens.create'));
   if (!tokens.length) {
     return h('div', {}, h('div', {class: 'card empty-box'}, h('p', {class: 'muted'}, t('tokens.empty')), createButton), usage());
   }

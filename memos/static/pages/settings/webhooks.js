@@ -35,7 +35,7 @@ async function generate(webhook) {
 }
 
 async function edit(webhook, rerender) {
-  const secretButton = h('button', {class: 'btn', type: 'button', onclick: () =>
+  const secretButton = h('button', {class: 'btn', onclick: () =>
     (webhook.signingSecretSet ? reveal(webhook) : generate(webhook).then(rerender)).catch(toastError)},
   webhook.signingSecretSet ? t('webhooks.reveal') : t('webhooks.generate'));
   const saved = await formDialog({
@@ -64,7 +64,7 @@ async function remove(webhook, rerender) {
 export async function webhooks(rerender) {
   const {webhooks: list = []} = await api.call('UserService', 'ListUserWebhooks', {parent: state.user.name});
   return h('div', {},
-    h('div', {class: 'section-head'}, h('button', {class: 'btn btn-primary', type: 'button', onclick: () => create(rerender)}, t('webhooks.create'))),
+    h('div', {class: 'section-head'}, h('button', {class: 'btn btn-primary', onclick: () => create(rerender)}, t('webhooks.create'))),
     list.length
       ? h('table', {class: 'card table'},
         h('thead', {}, h('tr', {}, h('th', {}, t('webhooks.title')), h('th', {}, t('webhooks.url')), h('th', {}, h('span', {class: 'visually-hidden'}, t('memo.actions'))))),
