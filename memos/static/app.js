@@ -21,7 +21,7 @@ async function renderPage(route, page, ctx) {
   const logo = state.general?.customProfile?.logoUrl;
   if (logo) document.querySelector('link[rel="icon"]')?.setAttribute('href', logo);
   if (route.layout === 'auth') {
-    const main = h('main', {class: 'auth-page', id: 'main'});
+    const main = h('main.auth-page', {id: 'main'});
     clear(root).append(main);
     cleanup = await page.render({...ctx, route, main});
     return;
@@ -45,7 +45,7 @@ async function boot() {
   try {
     await Promise.all([loadInstance(), loadIdentity(), localeReady]);
   } catch (error) {
-    clear(root).append(h('p', {class: 'boot-error'}, t('error.boot', {message: error.message})));
+    clear(root).append(h('p.boot-error', t('error.boot', {message: error.message})));
     return;
   }
   subscribe('locale', () => route());

@@ -23,7 +23,7 @@ export function attachmentStager({onChange, existing = []}) {
   let items = existing.map((attachment) => ({attachment}));
   const original = existing.map((attachment) => attachment.name).join('\n');
   let uploading = false;
-  const root = h('ul', {class: 'att-stage', 'aria-label': t('editor.attachments')});
+  const root = h('ul.att-stage', {'aria-label': t('editor.attachments')});
   const input = h('input', {type: 'file', multiple: true, hidden: true, class: 'att-input',
     onchange: () => {
       add([...input.files]);
@@ -33,7 +33,7 @@ export function attachmentStager({onChange, existing = []}) {
     input.accept = accept;
     input.click();
   };
-  const insertMenu = h('span', {class: 'att-insert'}, input, menuButton({
+  const insertMenu = h('span.att-insert', input, menuButton({
     label: t('editor.insert'), iconName: 'plus', className: 'icon-btn insert-btn',
     items: () => [
       {label: t('editor.insert-media'), onSelect: pick('image/*,video/*')},
@@ -69,15 +69,15 @@ export function attachmentStager({onChange, existing = []}) {
     const size = item.attachment ? item.attachment.size : item.file.size;
     const thumb = item.preview || (item.attachment && kindOf(type) === 'image' ? fileUrl(item.attachment, {thumbnail: true}) : '');
     const visual = thumb
-      ? h('button', {class: 'att-thumb', 'aria-label': t('attachments.open-preview', {name}),
+      ? h('button.att-thumb', {'aria-label': t('attachments.open-preview', {name}),
         onclick: () => previewAll(index)}, h('img', {src: thumb, alt: ''}))
-      : h('span', {class: 'att-thumb'}, icon('paperclip'));
+      : h('span.att-thumb', icon('paperclip'));
     const tool = (cls, label, onclick, text) => h('button', {class: `icon-btn ${cls}`,
       'aria-label': `${label}: ${name}`, title: label, onclick}, text);
     return h('li', {class: `att-row${item.state ? ` ${item.state}` : ''}`},
       visual,
-      h('span', {class: 'att-name'}, name),
-      h('span', {class: 'muted small att-meta'}, item.status || `${typeLabel(type)} · ${formatSize(size)}`),
+      h('span.att-name', name),
+      h('span.muted.small.att-meta', item.status || `${typeLabel(type)} · ${formatSize(size)}`),
       tool('att-up', t('editor.move-up'), () => move(index, -1), '↑'),
       tool('att-down', t('editor.move-down'), () => move(index, 1), '↓'),
       tool('att-remove', t('editor.remove-attachment'), () => remove(index), '×'));

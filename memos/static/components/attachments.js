@@ -45,16 +45,16 @@ export function mediaTile(attachment, options, onOpen) {
   const visual = video
     ? h('video', {src: fileUrl(attachment, options), preload: 'metadata', muted: true, tabindex: -1})
     : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
-  return h('button', {class: 'media-tile', title: attachment.filename,
+  return h('button.media-tile', {title: attachment.filename,
     'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
-  visual, video ? h('span', {class: 'play-badge', 'aria-hidden': 'true'}, '▶') : null);
+  visual, video ? h('span.play-badge', {'aria-hidden': 'true'}, '▶') : null);
 }
 
 function audioRow(attachment, options) {
   return h('div', {class: 'att-audio'},
     h('div', {class: 'att-line'},
-      h('span', {class: 'att-name'}, attachment.filename),
-      h('span', {class: 'muted small'}, `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`)),
+      h('span.att-name', attachment.filename),
+      h('span.muted.small', `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`)),
     h('audio', {controls: true, preload: 'none', src: fileUrl(attachment, options),
       'aria-label': attachment.filename}));
 }
@@ -62,9 +62,9 @@ function audioRow(attachment, options) {
 export function documentRow(attachment, options, extra = null) {
   return h('div', {class: 'att-doc'},
     icon('paperclip'),
-    h('a', {class: 'att-name', href: fileUrl(attachment, options), download: attachment.filename,
+    h('a.att-name', {href: fileUrl(attachment, options), download: attachment.filename,
       title: t('attachments.download', {name: attachment.filename})}, attachment.filename),
-    h('span', {class: 'muted small'}, `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`),
+    h('span.muted.small', `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`),
     extra);
 }
 
@@ -79,11 +79,11 @@ export function attachmentSection(attachments = [], options = {}) {
     shown.map((item, index) => {
       const tile = mediaTile(item, options, () => openPreview(visual, index, options));
       const hidden = visual.length - GALLERY_TILES;
-      if (index === GALLERY_TILES - 1 && hidden > 0) tile.append(h('span', {class: 'more-badge'}, `+${hidden}`));
+      if (index === GALLERY_TILES - 1 && hidden > 0) tile.append(h('span.more-badge', `+${hidden}`));
       return tile;
     })) : null;
-  return h('section', {class: 'memo-attachments', 'aria-label': t('attachments.title')},
-    h('div', {class: 'section-label'}, `${t('attachments.title')} (${attachments.length})`),
+  return h('section.memo-attachments', {'aria-label': t('attachments.title')},
+    h('div.section-label', `${t('attachments.title')} (${attachments.length})`),
     gallery, audio.map((item) => audioRow(item, options)), files.map((item) => documentRow(item, options)));
 }
 
@@ -93,12 +93,12 @@ export function openPreview(items, start = 0, options = {}) {
   let at = start;
   let zoom = 0;
   const trigger = document.activeElement;
-  const stage = h('div', {class: 'preview-stage'});
-  const counter = h('span', {class: 'preview-count', 'aria-live': 'polite'});
+  const stage = h('div.preview-stage');
+  const counter = h('span.preview-count', {'aria-live': 'polite'});
   const button = (name, label, onclick, text) => h('button', {class: 'icon-btn preview-btn',
     'aria-label': label, title: label, onclick}, name ? icon(name) : text);
-  const dialog = h('dialog', {class: 'preview', 'aria-label': t('attachments.preview')},
-    h('div', {class: 'preview-bar'}, counter, h('span', {class: 'grow'}),
+  const dialog = h('dialog.preview', {'aria-label': t('attachments.preview')},
+    h('div.preview-bar', counter, h('span.grow'),
       button(null, t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
       button(null, t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
       button('close', t('dialog.close'), () => dialog.close())),

@@ -61,15 +61,15 @@ function dayLabel(date, count, updated) {
 function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
   const today = dayKey(new Date());
   const grid = h('div', {class: `calendar-grid${mini ? ' mini' : ''}`, role: 'grid', 'aria-label': monthLabel(year, month)});
-  grid.append(h('div', {class: 'calendar-row', role: 'row'}, weekdayNames(weekStart).map((name) =>
-    h('span', {class: 'calendar-weekday', role: 'columnheader'}, name))));
+  grid.append(h('div.calendar-row', {role: 'row'}, weekdayNames(weekStart).map((name) =>
+    h('span.calendar-weekday', {role: 'columnheader'}, name))));
   const days = monthDays(year, month, weekStart);
   const buttons = [];
   for (let row = 0; row < days.length; row += 7) {
-    grid.append(h('div', {class: 'calendar-row', role: 'row'}, days.slice(row, row + 7).map((date) => {
+    grid.append(h('div.calendar-row', {role: 'row'}, days.slice(row, row + 7).map((date) => {
       const key = dayKey(date);
       if (date.getMonth() !== month) {
-        return h('span', {class: 'calendar-day outside', role: 'gridcell', 'aria-hidden': 'true'}, mini ? '' : date.getDate());
+        return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': 'true'}, mini ? '' : date.getDate());
       }
       const count = counts.get(key) || 0;
       let label = dayLabel(date, count, updated);
@@ -101,12 +101,12 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
 
 function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
   let shown = year;
-  const body = h('div', {class: 'year-months'});
-  const title = h('h2', {class: 'dialog-title', id: 'year-title'});
+  const body = h('div.year-months');
+  const title = h('h2.dialog-title', {id: 'year-title'});
   const draw = () => {
     title.textContent = String(shown);
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section', {class: 'year-month'},
-      h('h3', {class: 'section-label'}, new Intl.DateTimeFormat(locale(), {month: 'long'}).format(new Date(shown, month, 1))),
+      h('h3.section-label', new Intl.DateTimeFormat(locale(), {month: 'long'}).format(new Date(shown, month, 1))),
       monthGrid({year: shown, month, counts, busiest, weekStart, selected: '', updated, mini: true,
         onDay: (date) => {
           close();
@@ -123,8 +123,8 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
       iconButton('left', t('calendar.previous-year'), () => step(-1)),
       title,
       iconButton('right', t('calendar.next-year'), () => step(1)),
-      h('span', {class: 'grow'}),
-      h('button', {class: 'btn', onclick: () => {
+      h('span.grow'),
+      h('button.btn', {onclick: () => {
         close();
         onPick(new Date().getFullYear(), new Date().getMonth());
       }}, t('calendar.today')),
@@ -139,10 +139,10 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
   const at = selected ? new Date(`${selected}T00:00:00`) : new Date();
   let year = Number.isNaN(at.getTime()) ? new Date().getFullYear() : at.getFullYear();
   let month = Number.isNaN(at.getTime()) ? new Date().getMonth() : at.getMonth();
-  const root = h('div', {class: 'calendar'});
+  const root = h('div.calendar');
 
   const draw = () => {
-    const label = h('button', {class: 'calendar-month', 'aria-haspopup': 'dialog',
+    const label = h('button.calendar-month', {'aria-haspopup': 'dialog',
       title: t('calendar.year-view'), onclick: () => yearDialog({year, counts, busiest, weekStart: start, updated,
         onPick: (pickedYear, pickedMonth) => {
           year = pickedYear;
@@ -171,6 +171,6 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
 // settings show), the day of the active date chip selected; a click selects or clears a day.
 export function calendarSection({stats, selected, updated, weekStart, onDay}) {
   const timestamps = updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps;
-  return h('section', {class: 'explorer-section calendar-section', 'aria-label': t('calendar.label')},
+  return h('section.explorer-section.calendar-section', {'aria-label': t('calendar.label')},
     activityCalendar({timestamps, selected, weekStart, updated, onSelect: onDay}));
 }

@@ -14,9 +14,9 @@ export function commentStrip(memo) {
     && relation.relatedMemo?.name === memo.name).length;
   if (!count) return null;
   const detail = `/memos/${uidOf(memo.name)}`;
-  const list = h('ul', {class: 'strip-list'});
-  const strip = h('aside', {class: 'comment-strip', 'aria-label': t('comments.title')},
-    h('div', {class: 'strip-head'}, h('span', {}, t('comments.count', {count})),
+  const list = h('ul.strip-list');
+  const strip = h('aside.comment-strip', {'aria-label': t('comments.title')},
+    h('div.strip-head', h('span', {}, t('comments.count', {count})),
       h('a', {href: `${detail}#comments`}, `${t('comments.view-all')} ↗`)), list);
   whenNear(strip, async () => {
     const {memos = []} = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
@@ -27,7 +27,7 @@ export function commentStrip(memo) {
     list.append(...memos.slice(0, 3).map((comment) => h('li', {},
       h('a', {href: `${detail}#${uidOf(comment.name)}`},
         h('b', {}, names.get(comment.creator) || uidOf(comment.creator)), ' ',
-        h('span', {class: 'muted'}, comment.snippet || ''),
+        h('span.muted', comment.snippet || ''),
         comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null))));
   });
   return strip;

@@ -7,16 +7,16 @@ import {LAYOUTS, compactCards, setView, view} from '../core/view.js';
 let panelCount = 0;
 
 function selectField(label, value, options, onChange) {
-  const select = h('select', {class: 'select', onchange: () => onChange(select.value)},
+  const select = h('select.select', {onchange: () => onChange(select.value)},
     options.map(([option, text]) => h('option', {value: option}, text)));
   select.value = value;
-  return h('label', {class: 'field field-row'}, h('span', {class: 'field-label'}, label), select);
+  return h('label.field.field-row', h('span.field-label', label), select);
 }
 
 function switchField(label, checked, onChange, disabled = false) {
   const box = h('input', {type: 'checkbox', class: 'switch', role: 'switch', checked, disabled,
     onchange: () => onChange(box.checked)});
-  return h('label', {class: 'field field-row'}, h('span', {class: 'field-label'}, label), box);
+  return h('label.field.field-row', h('span.field-label', label), box);
 }
 
 function panelContent(panel, name) {
@@ -32,14 +32,14 @@ function panelContent(panel, name) {
     el.dataset.key = key;
     return el;
   };
-  const layouts = h('fieldset', {class: 'layout-choice', dataset: {key: 'layout'}},
-    h('legend', {class: 'field-label'}, t('view.layout')),
+  const layouts = h('fieldset.layout-choice', {dataset: {key: 'layout'}},
+    h('legend.field-label', t('view.layout')),
     LAYOUTS.map((layout) => h('label', {class: 'radio'},
       h('input', {type: 'radio', name, value: layout, checked: settings.layout === layout,
         onchange: () => redraw({layout})}),
       t(`view.layout-${layout}`))));
   return [
-    h('h2', {class: 'section-label', id: `${name}-title`}, t('view.title')),
+    h('h2.section-label', {id: `${name}-title`}, t('view.title')),
     keyed('time', selectField(t('view.time'), settings.time,
       [['create', t('view.created')], ['update', t('view.updated')]], (time) => redraw({time}))),
     keyed('order', selectField(t('view.order'), settings.order,
@@ -76,7 +76,7 @@ function outside(event) {
 }
 
 function show(button, name) {
-  const panel = h('div', {class: 'popover view-panel', role: 'dialog', 'aria-labelledby': `${name}-title`});
+  const panel = h('div.popover.view-panel', {role: 'dialog', 'aria-labelledby': `${name}-title`});
   panel.append(...panelContent(panel, name));
   panel.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape') return;

@@ -28,20 +28,20 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     'aria-label': t('editor.label'), spellcheck: 'true',
   });
   text.value = memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '';
-  const visibility = h('select', {class: 'select', 'aria-label': t('editor.visibility')},
+  const visibility = h('select.select', {'aria-label': t('editor.visibility')},
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
-  const save = h('button', {class: 'btn btn-primary'}, t('common.save'));
-  const cancel = onCancel ? h('button', {class: 'btn', onclick: () => onCancel()}, t('common.cancel')) : null;
-  const suggestions = h('ul', {class: 'suggestions', role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
+  const save = h('button.btn.btn-primary', t('common.save'));
+  const cancel = onCancel ? h('button.btn', {onclick: () => onCancel()}, t('common.cancel')) : null;
+  const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
-  const dayLine = h('p', {class: 'editor-day muted small', hidden: true});
+  const dayLine = h('p.editor-day.muted.small', {hidden: true});
   let day = '';
   const root = h('div', {class: 'card editor'},
     dayLine, text, suggestions, stage.root, links.chips,
     h('div', {class: 'editor-bar'},
-      stage.insertMenu, visibility, links.button, h('span', {class: 'grow'}), cancel, save));
+      stage.insertMenu, visibility, links.button, h('span.grow'), cancel, save));
   stage.acceptFrom(root);
 
   let busy = false;

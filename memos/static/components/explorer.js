@@ -9,7 +9,7 @@ import {displaySettingsButton} from './display-settings.js';
 // stats: a UserStats-like object ({tagCount}); chips: the active filter chips;
 // onSearch(words), onTag(tag), onDay('YYYY-MM-DD'): what the feed does with them; shortcuts: a panel to show.
 export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null}) {
-  const input = h('input', {class: 'input search-input', type: 'search', placeholder: t('explorer.search'),
+  const input = h('input.input.search-input', {type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search')});
   input.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter') return;
@@ -20,16 +20,16 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const activeTag = chips.find((chip) => chip.factor === 'tagSearch')?.value;
   const counts = Object.entries(stats?.tagCount || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const tags = counts.length
-    ? h('ul', {class: 'tag-list'}, counts.map(([tag, count]) => h('li', {},
+    ? h('ul.tag-list', counts.map(([tag, count]) => h('li', {},
       h('button', {class: `tag-link${tag === activeTag ? ' active' : ''}`,
         'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
-      h('span', {class: 'hash'}, '#'), tag, count > 1 ? h('span', {class: 'count'}, ` (${count})`) : null))))
-    : h('p', {class: 'muted small'}, t('explorer.no-tags'));
+      h('span.hash', '#'), tag, count > 1 ? h('span.count', ` (${count})`) : null))))
+    : h('p.muted.small', t('explorer.no-tags'));
   return h('div', {class: 'explorer-inner'},
-    h('div', {class: 'search-box'}, icon('search'), input, displaySettingsButton()),
+    h('div.search-box', icon('search'), input, displaySettingsButton()),
     shortcuts,
     onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
       selected: chips.find((chip) => chip.factor === 'displayTime')?.value || '', onDay}) : null,
-    h('section', {class: 'explorer-section', 'aria-labelledby': 'tags-label'},
-      h('h2', {class: 'section-label', id: 'tags-label'}, t('explorer.tags')), tags));
+    h('section.explorer-section', {'aria-labelledby': 'tags-label'},
+      h('h2.section-label', {id: 'tags-label'}, t('explorer.tags')), tags));
 }

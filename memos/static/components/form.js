@@ -48,11 +48,11 @@ export function fieldSet(fields, values = {}) {
   const rows = fields.map((field) => {
     const input = control(field, getPath(values, field.key));
     inputs.set(field, input);
-    const label = h('label', {for: input.id, class: 'field-label'}, field.label, field.required ? h('span', {class: 'required', 'aria-hidden': 'true'}, ' *') : null);
+    const label = h('label', {for: input.id, class: 'field-label'}, field.label, field.required ? h('span.required', {'aria-hidden': 'true'}, ' *') : null);
     const row = field.type === 'checkbox'
-      ? h('div', {class: 'field field-row'}, label, input)
-      : h('div', {class: 'field'}, label, input);
-    if (field.hint) row.append(h('p', {class: 'muted small field-hint'}, field.hint));
+      ? h('div.field.field-row', label, input)
+      : h('div.field', label, input);
+    if (field.hint) row.append(h('p.muted.small.field-hint', field.hint));
     return [field, row];
   });
   const readAll = () => {
@@ -64,7 +64,7 @@ export function fieldSet(fields, values = {}) {
     const current = readAll();
     for (const [field, row] of rows) if (field.when) row.hidden = !field.when(current);
   };
-  const el = h('div', {class: 'field-set'}, rows.map(([, row]) => row));
+  const el = h('div.field-set', rows.map(([, row]) => row));
   el.addEventListener('input', refreshShown);
   el.addEventListener('change', refreshShown);
   refreshShown();
@@ -79,11 +79,11 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
     const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
     const form = h('form', {class: 'dialog-form'},
-      h('h2', {class: 'dialog-title', id: `dialog-${nextId}`}, title),
+      h('h2.dialog-title', {id: `dialog-${nextId}`}, title),
       intro || null,
       set.el,
       h('div', {class: 'dialog-actions'},
-        h('button', {class: 'btn', onclick: () => close()}, t('common.cancel')), submit));
+        h('button.btn', {onclick: () => close()}, t('common.cancel')), submit));
     const {dialog, close} = modal('', `dialog-${nextId}`, form);
     dialog.addEventListener('close', () => resolve(result));
     form.addEventListener('submit', async (event) => {
@@ -108,12 +108,12 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
 // A secret shown once, in a read-only box with a copy button (copied right away too).
 export function secretDialog({title, secret, note}) {
   copyText(secret);
-  const box = h('input', {class: 'input mono', readonly: true, value: secret, 'aria-label': title});
+  const box = h('input.input.mono', {readonly: true, value: secret, 'aria-label': title});
   return formDialog({
     title, fields: [], submitLabel: t('common.done'),
     intro: h('div', {},
-      note ? h('p', {class: 'muted small'}, note) : null,
-      h('div', {class: 'secret-row'}, box,
+      note ? h('p.muted.small', note) : null,
+      h('div.secret-row', box,
         iconButton('copy', t('memo.copy'), () => copyText(secret)))),
     onSubmit: () => true,
   });
@@ -129,8 +129,8 @@ export function settingsForm({fields, values, onSave, validate, extra}) {
     return now;
   };
   let saved = JSON.stringify(readAll());
-  const save = h('button', {class: 'btn btn-primary', type: 'submit', disabled: true}, t('common.save'));
-  const form = h('form', {class: 'card settings-form'}, set.el, extra?.el, h('div', {class: 'form-actions'}, save));
+  const save = h('button.btn.btn-primary', {type: 'submit', disabled: true}, t('common.save'));
+  const form = h('form.card.settings-form', set.el, extra?.el, h('div.form-actions', save));
   const update = () => {
     const now = readAll();
     save.disabled = JSON.stringify(now) === saved || (validate && !validate(now));

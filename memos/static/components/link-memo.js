@@ -29,12 +29,12 @@ function searchFilter(words) {
 }
 
 function openDialog({exclude, linked, onPick}) {
-  const input = h('input', {class: 'input', type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
-  const results = h('ul', {class: 'link-results', 'aria-label': t('link.results')});
+  const input = h('input.input', {type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
+  const results = h('ul.link-results', {'aria-label': t('link.results')});
   const {close} = modal('link-dialog', 'link-title',
     h('div', {class: 'year-head'},
-      h('h2', {class: 'dialog-title', id: 'link-title'}, t('link.title')),
-      h('span', {class: 'grow'}),
+      h('h2.dialog-title', {id: 'link-title'}, t('link.title')),
+      h('span.grow'),
       iconButton('close', t('dialog.close'), () => close())),
     input, results);
   let timer = 0;
@@ -55,13 +55,13 @@ function openDialog({exclude, linked, onPick}) {
             onPick({name: memo.name, snippet: memo.snippet || memo.content.slice(0, 80)});
           },
         },
-        h('span', {class: 'muted small'}, dateTime(new Date(memo.createTime))),
-        h('span', {class: 'id-chip'}, shortId(memo.name)),
-        h('span', {class: 'link-snippet'}, memo.snippet || memo.content.slice(0, 80))));
+        h('span.muted.small', dateTime(new Date(memo.createTime))),
+        h('span.id-chip', shortId(memo.name)),
+        h('span.link-snippet', memo.snippet || memo.content.slice(0, 80))));
       }));
-      if (!shown.length) results.append(h('li', {class: 'muted small'}, t('link.none')));
+      if (!shown.length) results.append(h('li.muted.small', t('link.none')));
     } catch (error) {
-      results.replaceChildren(h('li', {class: 'muted small'}, error.message));
+      results.replaceChildren(h('li.muted.small', error.message));
     }
   };
   input.addEventListener('input', () => {
@@ -74,14 +74,14 @@ function openDialog({exclude, linked, onPick}) {
 
 export function memoLinks({initial = [], exclude = null}) {
   let links = [...initial];
-  const chips = h('div', {class: 'link-chips'});
+  const chips = h('div.link-chips');
   const listeners = new Set();
   const draw = () => {
     chips.replaceChildren(...links.map((link) => h('span', {class: 'chip link-chip'},
       icon('link'),
-      h('span', {class: 'id-chip'}, shortId(link.name)),
-      h('span', {class: 'chip-value link-snippet'}, link.snippet),
-      h('button', {class: 'chip-remove', 'aria-label': t('link.remove', {id: shortId(link.name)}),
+      h('span.id-chip', shortId(link.name)),
+      h('span.chip-value.link-snippet', link.snippet),
+      h('button.chip-remove', {'aria-label': t('link.remove', {id: shortId(link.name)}),
         onclick: () => {
           links = links.filter((other) => other.name !== link.name);
           changed();

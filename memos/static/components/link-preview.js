@@ -17,10 +17,10 @@ export function linkPreviews(body) {
     whenNear(paragraph, async () => {
       const meta = await api.call('MemoService', 'GetLinkMetadata', {url: link.getAttribute('href')}).catch(() => null);
       if (!meta?.title && !meta?.description) return;
-      paragraph.replaceWith(h('a', {class: 'link-card', href: link.href, target: '_blank', rel: 'noopener noreferrer'},
-        h('span', {class: 'muted small'}, link.hostname),
+      paragraph.replaceWith(h('a.link-card', {href: link.href, target: '_blank', rel: 'noopener noreferrer'},
+        h('span.muted.small', link.hostname),
         meta.title ? h('strong', {}, meta.title) : null,
-        meta.description ? h('span', {class: 'link-card-text'}, meta.description) : null));
+        meta.description ? h('span.link-card-text', meta.description) : null));
     });
   }
 }

@@ -39,7 +39,7 @@ export function toggleTaskLine(content, lineIndex) {
 // options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag),
 //   readOnly (no menu, no reaction picker), shareToken (file addresses for a shared-memo page)}
 export function memoCard(memo, options) {
-  const card = h('article', {class: 'card memo-card', dataset: {name: memo.name}});
+  const card = h('article.card.memo-card', {dataset: {name: memo.name}});
   const writable = canWrite(memo);
 
   const update = async (patch, mask, message) => {
@@ -62,21 +62,21 @@ export function memoCard(memo, options) {
   if (edited) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
   const header = h('header', {class: 'memo-header'},
     h('div', {class: 'memo-meta'},
-      options.showAuthor ? h('a', {class: 'memo-author', href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
+      options.showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
         options.author?.displayName || memo.creator.split('/')[1]) : null,
-      h('a', {class: 'memo-time', href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
+      h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
         options.archived ? dateTime(created) : edited && view().time === 'update'
           ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
-      options.isNew ? h('span', {class: 'pill pill-new'}, t('memo.new')) : null),
+      options.isNew ? h('span.pill.pill-new', t('memo.new')) : null),
     h('div', {class: 'memo-actions'},
       reactions.trigger,
       visibilityMarker(memo),
-      memo.pinned ? h('button', {class: 'icon-btn pinned-marker', title: t('memo.unpin'),
+      memo.pinned ? h('button.icon-btn.pinned-marker', {title: t('memo.unpin'),
         'aria-label': t('memo.unpin'), disabled: !writable,
         onclick: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}, icon('bookmark')) : null,
       options.readOnly ? null : menuButton({label: t('memo.actions'), items: () => menuItems()})));
 
-  const body = h('div', {class: 'memo-content', hidden: options.html === undefined});
+  const body = h('div.memo-content', {hidden: options.html === undefined});
   if (options.html !== undefined) serverHtml(body, options.html);
   enhance(body, memo, writable, update, options);
   previewTextImages(body);
@@ -144,7 +144,7 @@ function enhance(body, memo, writable, update, options) {
     });
   }
   for (const tag of body.querySelectorAll('span.tag[data-tag]')) {
-    const link = h('a', {class: 'tag', href: `/?filter=tagSearch:${encodeURIComponent(tag.dataset.tag)}`},
+    const link = h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag.dataset.tag)}`},
       tag.textContent);
     link.addEventListener('click', (event) => {
       if (!options.onTag) return;
@@ -154,17 +154,17 @@ function enhance(body, memo, writable, update, options) {
     tag.replaceWith(link);
   }
   for (const mention of body.querySelectorAll('span.mention[data-mention]')) {
-    mention.replaceWith(h('a', {class: 'mention', href: `/u/${encodeURIComponent(mention.dataset.mention)}`},
+    mention.replaceWith(h('a.mention', {href: `/u/${encodeURIComponent(mention.dataset.mention)}`},
       mention.textContent));
   }
   for (const block of body.querySelectorAll('pre.code-block')) {
     const code = block.querySelector('code');
-    const copy = h('button', {class: 'code-copy', 'aria-label': t('memo.copy-code')}, t('memo.copy'));
+    const copy = h('button.code-copy', {'aria-label': t('memo.copy-code')}, t('memo.copy'));
     copy.addEventListener('click', async () => {
       await navigator.clipboard.writeText(code?.textContent || '').catch(() => {});
       copy.textContent = t('memo.copied');
       setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
     });
-    block.before(h('div', {class: 'code-header'}, h('span', {}, block.dataset.language || 'text'), copy));
+    block.before(h('div.code-header', h('span', {}, block.dataset.language || 'text'), copy));
   }
 }

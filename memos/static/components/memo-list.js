@@ -29,12 +29,12 @@ async function authorsOf(memos, known) {
 }
 
 export function memoList({fetchPage, cardOptions = {}, onChange}) {
-  const items = h('div', {class: 'memo-items'});
-  const sentinel = h('div', {class: 'list-end', 'aria-hidden': 'true'});
-  const status = h('p', {class: 'list-status muted', role: 'status'});
-  const top = h('button', {class: 'btn back-to-top', hidden: true,
+  const items = h('div.memo-items');
+  const sentinel = h('div.list-end', {'aria-hidden': 'true'});
+  const status = h('p.list-status.muted', {role: 'status'});
+  const top = h('button.btn.back-to-top', {hidden: true,
     onclick: () => window.scrollTo({top: 0, behavior: 'smooth'})}, `${t('feed.back-to-top')} ↑`);
-  const root = h('section', {class: 'memo-list', 'aria-label': t('feed.memos')}, items, status, top, sentinel);
+  const root = h('section.memo-list', {'aria-label': t('feed.memos')}, items, status, top, sentinel);
   // "Back to top" at the end of the whole list, once the reader has scrolled down a screen or so.
   const onScroll = () => (top.hidden = !done || !items.childElementCount || window.scrollY <= 400);
   window.addEventListener('scroll', onScroll, {passive: true});
@@ -73,7 +73,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
         nextToken = page.nextPageToken || '';
         done = !nextToken;
         status.replaceChildren(...(items.childElementCount ? [] : [
-          h('img', {class: 'empty-bird', src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', {}, t('feed.empty'))]));
+          h('img.empty-bird', {src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', {}, t('feed.empty'))]));
         status.classList.toggle('empty', !items.childElementCount);
         onScroll();
       } catch (error) {

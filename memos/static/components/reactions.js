@@ -22,7 +22,7 @@ function whoReacted(creators, emoji) {
 export function reactionParts(memo, {readOnly = false} = {}) {
   const locked = readOnly || !state.user || memo.state === 'ARCHIVED';
   let reactions = memo.reactions || [];
-  const row = h('div', {class: 'reactions'});
+  const row = h('div.reactions');
   let picker = null;
 
   const mine = (emoji) => reactions.find((item) => item.reactionType === emoji && item.creator === state.user?.name);
@@ -68,7 +68,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
   function openPicker() {
     if (picker) return closePicker();
     const choices = state.memoRelated?.reactions || [];
-    picker = h('div', {class: 'reaction-picker', role: 'group', 'aria-label': t('reactions.pick')},
+    picker = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick')},
       choices.map((emoji) => h('button', {class: `reaction-choice${mine(emoji) ? ' active' : ''}`,
         'aria-pressed': String(Boolean(mine(emoji))), onclick: () => toggle(emoji)}, emoji)));
     picker.addEventListener('keydown', (event) => {
@@ -84,7 +84,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
 
   const trigger = locked ? null : h('button', {class: 'icon-btn reaction-trigger',
     'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
-  const wrap = trigger ? h('span', {class: 'menu-wrap'}, trigger) : null;
+  const wrap = trigger ? h('span.menu-wrap', trigger) : null;
   render();
   return {trigger: wrap, row};
 }

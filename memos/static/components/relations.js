@@ -19,11 +19,11 @@ function snippetOf(name, known) {
 }
 
 function rows(items) {
-  return h('ul', {class: 'relation-list'}, items.map((item) => {
-    const text = h('span', {class: 'link-snippet'}, item.snippet || '…');
+  return h('ul.relation-list', items.map((item) => {
+    const text = h('span.link-snippet', item.snippet || '…');
     snippetOf(item.name, item.snippet).then((snippet) => (text.textContent = snippet || shortId(item.name)));
-    return h('li', {}, h('a', {class: 'relation-row', href: `/${item.name}`},
-      h('span', {class: 'id-chip'}, shortId(item.name)), text));
+    return h('li', {}, h('a.relation-row', {href: `/${item.name}`},
+      h('span.id-chip', shortId(item.name)), text));
   }));
 }
 
@@ -36,8 +36,8 @@ export function relationsSection(memo) {
     ['referenced-by', referencedBy],
   ].filter(([, items]) => items.length);
   if (!groups.length) return null;
-  const section = h('section', {class: 'relations', 'aria-label': t('relations.label')});
-  const panel = h('div', {class: 'relation-panel'});
+  const section = h('section.relations', {'aria-label': t('relations.label')});
+  const panel = h('div.relation-panel');
   const show = (at) => {
     for (const [index, tab] of tabs.entries()) {
       tab.setAttribute('aria-selected', String(index === at));
@@ -48,7 +48,7 @@ export function relationsSection(memo) {
   const tabs = groups.map(([kind, items], at) => h('button', {
     class: 'relation-tab', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
   }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
-  section.append(h('div', {class: 'relation-tabs', role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
+  section.append(h('div.relation-tabs', {role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
   show(0);
   return section;
 }

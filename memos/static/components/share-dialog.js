@@ -19,22 +19,22 @@ function expiryText(share) {
 }
 
 export function openShareDialog(memo) {
-  const list = h('ul', {class: 'share-list'});
-  const expiry = h('select', {class: 'select', 'aria-label': t('share.expiry')},
+  const list = h('ul.share-list');
+  const expiry = h('select.select', {'aria-label': t('share.expiry')},
     EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
-  const create = h('button', {class: 'btn btn-primary', onclick: () => createShare()}, t('share.create'));
+  const create = h('button.btn.btn-primary', {onclick: () => createShare()}, t('share.create'));
   const {dialog, close} = modal('share-dialog', 'share-title',
     h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
-    h('p', {class: 'muted small'}, t('share.note')),
+    h('p.muted.small', t('share.note')),
     list,
-    h('div', {class: 'share-create'}, expiry, create),
-    h('div', {class: 'dialog-actions'}, h('button', {class: 'btn', onclick: () => close()}, t('dialog.close'))));
+    h('div.share-create', expiry, create),
+    h('div.dialog-actions', h('button.btn', {onclick: () => close()}, t('dialog.close'))));
 
   async function load() {
     try {
       const {memoShares = []} = await api.call('MemoService', 'ListMemoShares', {parent: memo.name});
       list.replaceChildren(...memoShares.map(row));
-      if (!memoShares.length) list.append(h('li', {class: 'muted small'}, t('share.none')));
+      if (!memoShares.length) list.append(h('li.muted.small', t('share.none')));
     } catch (error) {
       toastError(error);
     }
@@ -56,8 +56,8 @@ export function openShareDialog(memo) {
       }, {class: 'icon-btn danger'});
     return h('li', {class: 'share-row'},
       h('div', {class: 'share-main'},
-        h('input', {class: 'input share-url', readonly: true, value: url, 'aria-label': t('share.link')}),
-        h('span', {class: 'muted small'}, expiryText(share))),
+        h('input.input.share-url', {readonly: true, value: url, 'aria-label': t('share.link')}),
+        h('span.muted.small', expiryText(share))),
       copy, revoke);
   }
 

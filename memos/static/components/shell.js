@@ -78,25 +78,25 @@ function isActive(href) {
 export function buildShell({withExplorer}) {
   const root = h('div', {class: `app${withExplorer ? ' has-explorer' : ''}`});
   const closeSheets = () => root.classList.remove('nav-open', 'explorer-open');
-  const rail = h('nav', {class: 'rail', 'aria-label': t('nav.main')},
-    h('a', {class: 'rail-logo', href: state.user ? '/' : '/explore', title: instanceTitle()},
+  const rail = h('nav.rail', {'aria-label': t('nav.main')},
+    h('a.rail-logo', {href: state.user ? '/' : '/explore', title: instanceTitle()},
       h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 32, height: 32}),
-      h('span', {class: 'rail-label'}, instanceTitle())),
+      h('span.rail-label', instanceTitle())),
     ...navItems().map((item) => h('a', {
       class: `rail-link${isActive(item.href) ? ' active' : ''}`, href: item.href, title: item.label,
       'aria-current': isActive(item.href) ? 'page' : null, onclick: closeSheets,
-    }, icon(item.iconName), h('span', {class: 'rail-label'}, item.label))),
-    h('div', {class: 'rail-spacer'}),
+    }, icon(item.iconName), h('span.rail-label', item.label))),
+    h('div.rail-spacer'),
     state.user ? withLiveDot(userMenu()) : null);
   attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
   const header = h('header', {class: 'mobile-header'},
     iconButton('menu', t('nav.open-navigation'), () => root.classList.toggle('nav-open'), {class: 'icon-btn nav-toggle'}),
-    h('span', {class: 'mobile-title'}, instanceTitle()),
+    h('span.mobile-title', instanceTitle()),
     withExplorer ? iconButton('sidebar', t('nav.open-explorer'), () => root.classList.toggle('explorer-open'),
       {class: 'icon-btn explorer-toggle'}) : null);
-  const main = h('main', {class: 'main', id: 'main'});
-  const aside = withExplorer ? h('aside', {class: 'explorer', 'aria-label': t('explorer.label')}) : null;
-  const scrim = h('div', {class: 'scrim', onclick: closeSheets});
+  const main = h('main.main', {id: 'main'});
+  const aside = withExplorer ? h('aside.explorer', {'aria-label': t('explorer.label')}) : null;
+  const scrim = h('div.scrim', {onclick: closeSheets});
   root.append(rail, header, main, ...(aside ? [aside] : []), scrim);
   root.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && root.matches('.nav-open, .explorer-open')) closeSheets();

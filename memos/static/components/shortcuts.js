@@ -41,7 +41,7 @@ export async function deleteShortcut(shortcut) {
 
 // The explorer's "Shortcuts" section; onChange() after the selection (or the list) changed.
 export function shortcutsPanel({onChange}) {
-  const list = h('ul', {class: 'shortcut-list'});
+  const list = h('ul.shortcut-list');
   const draw = (shortcuts) => list.replaceChildren(...shortcuts.map((shortcut) => {
     const {emoji, text} = splitTitle(shortcut.title);
     const active = shortcut.name === selected;
@@ -51,7 +51,7 @@ export function shortcutsPanel({onChange}) {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
         onChange({selected: !active});
-      }}, emoji ? [h('span', {class: 'shortcut-emoji'}, emoji), ' '] : null, text),
+      }}, emoji ? [h('span.shortcut-emoji', emoji), ' '] : null, text),
       menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
         {label: t('memo.edit'), onSelect: () => navigate(`/shortcuts?edit=${encodeURIComponent(shortcut.name)}`)},
         {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && onChange({})},
@@ -61,9 +61,9 @@ export function shortcutsPanel({onChange}) {
     if (selected && !shortcuts.some((shortcut) => shortcut.name === selected)) selected = '';
     draw(shortcuts);
   }, () => {});
-  return h('section', {class: 'explorer-section', 'aria-labelledby': 'shortcuts-label'},
+  return h('section.explorer-section', {'aria-labelledby': 'shortcuts-label'},
     h('div', {class: 'section-row'},
-      h('h2', {class: 'section-label', id: 'shortcuts-label'}, t('nav.shortcuts')),
-      h('a', {class: 'icon-btn', href: '/shortcuts?create=1', 'aria-label': t('shortcuts.create'), title: t('shortcuts.create')}, '+')),
+      h('h2.section-label', {id: 'shortcuts-label'}, t('nav.shortcuts')),
+      h('a.icon-btn', {href: '/shortcuts?create=1', 'aria-label': t('shortcuts.create'), title: t('shortcuts.create')}, '+')),
     list);
 }

@@ -1,11 +1,19 @@
-// Building DOM without HTML strings: h('button', {class: 'btn', onclick}, t('common.save')).
+// Building DOM without HTML strings: h('button.btn', {onclick}, t('common.save')).
 // Text always goes in as text nodes; the one way to insert HTML is serverHtml(), for the
 // HTML the server's Markdown engine rendered (safe by its contract), never for memo text.
 
-// A button is type=button unless its props say type: 'submit', so no button submits a form by accident.
+// `tag` may carry classes ('p.muted.small'); props may be left out when the next argument is a child
+// (a string, node or array). A button is type=button unless its props say type: 'submit', so no button
+// submits a form by accident.
 export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  if (tag === 'button') el.type = 'button';
+  if (typeof props !== 'object' || props instanceof Node || Array.isArray(props)) {
+    children.unshift(props);
+    props = {};
+  }
+  const [name, ...classes] = tag.split('.');
+  const el = document.createElement(name);
+  if (classes.length) el.className = classes.join(' ');
+  if (name === 'button') el.type = 'button';
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') el.className = value;
@@ -78,7 +86,7 @@ const ICONS = {
 
 // An icon-only button: its label is both the accessible name and the tooltip.
 export function iconButton(name, label, onclick, props = {}) {
-  return h('button', {class: 'icon-btn', 'aria-label': label, title: label, onclick, ...props}, icon(name));
+  return h('button.icon-btn', {'aria-label': label, title: label, onclick, ...props}, icon(name));
 }
 
 export function icon(name, label) {

@@ -58,9 +58,9 @@ export function confirmDialog({title, message, confirm, danger = true}) {
     const ok = h('button', {class: danger ? 'btn btn-danger' : 'btn btn-primary', onclick: () => finish(true)}, confirm);
     const {dialog, close} = modal('', 'dialog-title',
       h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
-      message ? h('p', {class: 'muted'}, message) : null,
+      message ? h('p.muted', message) : null,
       h('div', {class: 'dialog-actions'},
-        h('button', {class: 'btn', onclick: () => finish(false)}, t('common.cancel')),
+        h('button.btn', {onclick: () => finish(false)}, t('common.cancel')),
         ok));
     dialog.addEventListener('close', () => resolve(answer));
     ok.focus();
@@ -72,7 +72,7 @@ export function confirmDialog({title, message, confirm, danger = true}) {
 export function menuButton({label, iconName = 'more', items, className = 'icon-btn'}) {
   const button = h('button', {class: className, 'aria-label': label, title: label,
     'aria-haspopup': 'menu', 'aria-expanded': 'false'}, icon(iconName));
-  const wrap = h('span', {class: 'menu-wrap'}, button);
+  const wrap = h('span.menu-wrap', button);
   let menu = null;
   const close = ({refocus = true} = {}) => {
     if (!menu) return;
@@ -88,10 +88,10 @@ export function menuButton({label, iconName = 'more', items, className = 'icon-b
   button.addEventListener('click', () => {
     if (menu) return close();
     const list = typeof items === 'function' ? items() : items;
-    menu = h('div', {class: 'menu', role: 'menu'});
+    menu = h('div.menu', {role: 'menu'});
     for (const item of list) {
       if (item === 'separator') {
-        menu.append(h('div', {class: 'menu-sep', role: 'separator'}));
+        menu.append(h('div.menu-sep', {role: 'separator'}));
         continue;
       }
       const role = item.checked === undefined ? 'menuitem' : 'menuitemradio';
@@ -102,7 +102,7 @@ export function menuButton({label, iconName = 'more', items, className = 'icon-b
           close();
           item.onSelect();
         },
-      }, item.checked ? icon('check') : h('span', {class: 'icon'}), item.label));
+      }, item.checked ? icon('check') : h('span.icon'), item.label));
     }
     menu.addEventListener('keydown', (event) => {
       const entries = [...menu.querySelectorAll('.menu-item')];

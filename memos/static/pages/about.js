@@ -31,9 +31,9 @@ export default {
       h('div', {class: 'about-head'},
         h('img', {src: custom.logoUrl || '/logo.svg', alt: '', width: 64, height: 64}),
         h('div', {},
-          h('h1', {class: 'page-title'}, instanceTitle(), demo ? h('span', {class: 'pill'}, t('about.demo')) : null),
-          h('p', {class: 'muted'}, custom.description || t('about.tagline')))),
-      h('h2', {class: 'section-label'}, t('about.build')),
+          h('h1.page-title', instanceTitle(), demo ? h('span.pill', t('about.demo')) : null),
+          h('p.muted', custom.description || t('about.tagline')))),
+      h('h2.section-label', t('about.build')),
       h('dl', {class: 'card facts'},
         row(t('about.version'), SEMVER.test(version)
           ? external(`https://github.com/usememos/memos/releases/tag/v${versionText}`, versionText) : version || '—'),
@@ -41,7 +41,7 @@ export default {
           ? external(`https://github.com/usememos/memos/commit/${commit}`, commit.slice(0, 7)) : commit) : [],
         row(t('about.license'), 'MIT'),
         branded ? row(t('about.powered-by'), external('https://usememos.com', 'Memos')) : []),
-      h('h2', {class: 'section-label'}, t('about.project')),
-      h('ul', {class: 'card about-links'}, PROJECT_LINKS.map(([key, href]) => h('li', {}, external(href, t(key)))))));
+      h('h2.section-label', t('about.project')),
+      h('ul.card.about-links', PROJECT_LINKS.map(([key, href]) => h('li', {}, external(href, t(key)))))));
   },
 };

@@ -19,11 +19,11 @@ function tabOf(attachment) {
 }
 
 function memoChip(attachment) {
-  return attachment.memo ? h('a', {class: 'pill memo-chip', href: `/${attachment.memo}`}, t('attachments.memo')) : null;
+  return attachment.memo ? h('a.pill.memo-chip', {href: `/${attachment.memo}`}, t('attachments.memo')) : null;
 }
 
 function openLink(attachment) {
-  return h('a', {class: 'icon-btn', href: fileUrl(attachment), target: '_blank', rel: 'noopener',
+  return h('a.icon-btn', {href: fileUrl(attachment), target: '_blank', rel: 'noopener',
     'aria-label': t('attachments.open', {name: attachment.filename}), title: t('attachments.open', {name: attachment.filename})},
   icon('share'));
 }
@@ -41,30 +41,30 @@ function mediaGrid(items) {
     groups.get(month).push(item);
   }
   return [...groups].map(([month, group]) => h('section', {class: 'library-month'},
-    h('div', {class: 'section-label'}, month),
-    h('div', {class: 'library-grid'}, group.map((item) => h('div', {class: 'library-card'},
+    h('div.section-label', month),
+    h('div.library-grid', group.map((item) => h('div', {class: 'library-card'},
       mediaTile(item, {}, () => openPreview(items, items.indexOf(item))),
       h('div', {class: 'library-info'},
-        h('div', {class: 'att-name'}, item.filename),
-        h('div', {class: 'muted small'}, `${typeLabel(item.type)} · ${shortDate(item.createTime)}`)),
+        h('div.att-name', item.filename),
+        h('div.muted.small', `${typeLabel(item.type)} · ${shortDate(item.createTime)}`)),
       openLink(item))))));
 }
 
 function audioList(items) {
   return items.map((item) => h('div', {class: 'library-row'},
-    h('div', {class: 'library-info'}, h('div', {class: 'att-name'}, item.filename),
-      h('div', {class: 'muted small'}, shortDate(item.createTime))),
+    h('div.library-info', h('div.att-name', item.filename),
+      h('div.muted.small', shortDate(item.createTime))),
     h('audio', {controls: true, preload: 'none', src: fileUrl(item), 'aria-label': item.filename}),
     memoChip(item), openLink(item)));
 }
 
 function documentList(items) {
   return items.map((item) => h('div', {class: 'library-row'},
-    documentRow(item, {}, h('span', {class: 'muted small'}, shortDate(item.createTime))), memoChip(item)));
+    documentRow(item, {}, h('span.muted.small', shortDate(item.createTime))), memoChip(item)));
 }
 
 function unusedPanel(onDeleted) {
-  const panel = h('section', {class: 'unused-panel', hidden: true, 'aria-label': t('attachments.unused')});
+  const panel = h('section.unused-panel', {hidden: true, 'aria-label': t('attachments.unused')});
   let unused = [];
   async function load() {
     try {
@@ -82,15 +82,15 @@ function unusedPanel(onDeleted) {
     render();
   }
   function render() {
-    const names = h('ul', {class: 'unused-list', hidden: true}, unused.map((item) => h('li', {}, item.filename)));
+    const names = h('ul.unused-list', {hidden: true}, unused.map((item) => h('li', {}, item.filename)));
     panel.replaceChildren(
       h('span', {}, t('attachments.unused-count', {count: unused.length})),
-      h('span', {class: 'grow'}),
-      h('button', {class: 'btn', 'aria-expanded': 'false', onclick: (event) => {
+      h('span.grow'),
+      h('button.btn', {'aria-expanded': 'false', onclick: (event) => {
         names.hidden = !names.hidden;
         event.currentTarget.setAttribute('aria-expanded', String(!names.hidden));
       }}, t('attachments.show-unused')),
-      h('button', {class: 'btn btn-danger', onclick: () => removeAll()}, t('attachments.delete-unused')),
+      h('button.btn.btn-danger', {onclick: () => removeAll()}, t('attachments.delete-unused')),
       names);
     panel.hidden = !unused.length;
   }
@@ -118,11 +118,11 @@ export default {
     const loaded = [];
     let token = '';
     let active = 'media';
-    const tabs = h('div', {class: 'tabs', role: 'tablist', 'aria-label': t('nav.attachments')});
-    const body = h('div', {class: 'library', role: 'tabpanel'});
-    const more = h('button', {class: 'btn', hidden: true, onclick: () => load()}, t('comments.load-more'));
+    const tabs = h('div.tabs', {role: 'tablist', 'aria-label': t('nav.attachments')});
+    const body = h('div.library', {role: 'tabpanel'});
+    const more = h('button.btn', {hidden: true, onclick: () => load()}, t('comments.load-more'));
     const unused = unusedPanel();
-    main.append(h('h1', {class: 'page-title'}, t('nav.attachments')), unused.panel, tabs, body, more);
+    main.append(h('h1.page-title', t('nav.attachments')), unused.panel, tabs, body, more);
 
     function render() {
       const linked = loaded.filter((item) => item.memo);
@@ -137,7 +137,7 @@ export default {
       body.setAttribute('aria-labelledby', `tab-${active}`);
       const shown = linked.filter((item) => tabOf(item) === active);
       const content = active === 'media' ? mediaGrid(shown) : active === 'audio' ? audioList(shown) : documentList(shown);
-      body.replaceChildren(...(shown.length ? content : [h('p', {class: 'empty-note muted'}, t(`attachments.empty-${active}`))]));
+      body.replaceChildren(...(shown.length ? content : [h('p.empty-note.muted', t(`attachments.empty-${active}`))]));
     }
     tabs.addEventListener('keydown', (event) => {
       if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
@@ -157,8 +157,8 @@ export default {
         more.hidden = !token;
         render();
       } catch (error) {
-        body.replaceChildren(h('div', {class: 'error-box'}, h('p', {}, error.message),
-          h('button', {class: 'btn', onclick: () => load()}, t('attachments.retry'))));
+        body.replaceChildren(h('div.error-box', h('p', {}, error.message),
+          h('button.btn', {onclick: () => load()}, t('attachments.retry'))));
       } finally {
         more.disabled = false;
         body.classList.remove('loading');
@@ -166,8 +166,8 @@ export default {
     }
     render();
     // Skeleton tiles until the first page arrives (an empty tab would say "nothing here" too early).
-    body.replaceChildren(h('div', {class: 'library-grid', 'aria-busy': 'true'},
-      Array.from({length: 6}, () => h('div', {class: 'skeleton skeleton-tile'}))));
+    body.replaceChildren(h('div.library-grid', {'aria-busy': 'true'},
+      Array.from({length: 6}, () => h('div.skeleton.skeleton-tile'))));
     await Promise.all([load(), unused.load()]);
     return undefined;
   },

@@ -11,15 +11,15 @@ import {chooseLocale, chooseTheme} from '../components/shell.js';
 import {startSso} from '../core/sso.js';
 
 function field(label, input) {
-  return h('label', {class: 'field'}, h('span', {class: 'field-label'}, label), input);
+  return h('label.field', h('span.field-label', label), input);
 }
 
 function credentialsForm({submitLabel, newPassword, onSubmit}) {
-  const username = h('input', {class: 'input', name: 'username', autocomplete: 'username', required: true,
+  const username = h('input.input', {name: 'username', autocomplete: 'username', required: true,
     autocapitalize: 'off', spellcheck: 'false'});
-  const password = h('input', {class: 'input', name: 'password', type: 'password', required: true,
+  const password = h('input.input', {name: 'password', type: 'password', required: true,
     autocomplete: newPassword ? 'new-password' : 'current-password'});
-  const submit = h('button', {class: 'btn btn-primary btn-block', type: 'submit'}, submitLabel);
+  const submit = h('button.btn.btn-primary.btn-block', {type: 'submit'}, submitLabel);
   const form = h('form', {class: 'auth-form'},
     field(t('auth.username'), username), field(t('auth.password'), password), submit);
   form.addEventListener('submit', async (event) => {
@@ -45,15 +45,15 @@ async function signedIn() {
 }
 
 function footer() {
-  const language = h('select', {class: 'select', 'aria-label': t('settings.language')},
+  const language = h('select.select', {'aria-label': t('settings.language')},
     Object.entries(LOCALES).map(([code, name]) => h('option', {value: code}, name)));
   language.value = locale();
   language.addEventListener('change', () => chooseLocale(language.value));
-  const theme = h('select', {class: 'select', 'aria-label': t('settings.theme')},
+  const theme = h('select.select', {'aria-label': t('settings.theme')},
     THEMES.map((value) => h('option', {value}, t(`theme.${value}`))));
   theme.value = themePreference();
   theme.addEventListener('change', () => chooseTheme(theme.value));
-  return h('div', {class: 'auth-footer'}, language, theme);
+  return h('div.auth-footer', language, theme);
 }
 
 function card(...children) {
@@ -61,7 +61,7 @@ function card(...children) {
     h('section', {class: 'card auth-card'},
       h('div', {class: 'auth-brand'},
         h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 40, height: 40}),
-        h('span', {class: 'auth-instance'}, instanceTitle())),
+        h('span.auth-instance', instanceTitle())),
       ...children),
     footer());
 }
@@ -69,12 +69,12 @@ function card(...children) {
 // "Continue with <provider>" buttons, filled once the providers are known (a skeleton bar until then);
 // the "or" divider only when a password form follows.
 function providerButtons(withDivider) {
-  const box = h('div', {class: 'sso-buttons'}, h('div', {class: 'skeleton'}));
+  const box = h('div.sso-buttons', h('div.skeleton'));
   api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
     const returnTo = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
     box.replaceChildren(...identityProviders.map((provider) => h('button', {class: 'btn btn-block',
       onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
-    identityProviders.length && withDivider ? h('p', {class: 'divider'}, t('sso.or')) : '');
+    identityProviders.length && withDivider ? h('p.divider', t('sso.or')) : '');
   }, () => box.replaceChildren());
   return box;
 }
@@ -84,19 +84,19 @@ function signInPage(admin) {
   const passwordAllowed = admin || !general.disallowPasswordAuth;
   const mayRegister = !general.disallowUserRegistration && !general.disallowPasswordAuth;
   return card(
-    admin ? h('span', {class: 'pill'}, t('auth.admin')) : null,
-    h('h1', {class: 'auth-title'}, t('auth.sign-in')),
-    h('p', {class: 'muted'}, t('auth.welcome-back')),
+    admin ? h('span.pill', t('auth.admin')) : null,
+    h('h1.auth-title', t('auth.sign-in')),
+    h('p.muted', t('auth.welcome-back')),
     admin ? null : providerButtons(passwordAllowed),
     passwordAllowed
       ? credentialsForm({submitLabel: t('auth.sign-in'), onSubmit: async (username, password) => {
         await signIn(username, password);
         await signedIn();
       }})
-      : h('div', {class: 'empty-note'}, t('auth.sign-in-unavailable'), ' ', h('a', {href: '/auth/admin'}, t('auth.admin-sign-in'))),
-    admin ? h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.back-to-sign-in'))) : null,
+      : h('div.empty-note', t('auth.sign-in-unavailable'), ' ', h('a', {href: '/auth/admin'}, t('auth.admin-sign-in'))),
+    admin ? h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in'))) : null,
     !admin && passwordAllowed && mayRegister
-      ? h('p', {class: 'auth-alt'}, t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up')))
+      ? h('p.auth-alt', t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up')))
       : null);
 }
 
@@ -104,17 +104,17 @@ function signUpPage() {
   const general = state.general || {};
   const firstRun = Boolean(state.profile.needsSetup);
   if (!firstRun && general.disallowUserRegistration) {
-    return card(h('h1', {class: 'auth-title'}, t('auth.sign-ups-closed')),
-      h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
+    return card(h('h1.auth-title', t('auth.sign-ups-closed')),
+      h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   if (!firstRun && general.disallowPasswordAuth) {
-    return card(h('h1', {class: 'auth-title'}, t('auth.sign-up-unavailable')), providerButtons(false),
-      h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.sign-in'))));
+    return card(h('h1.auth-title', t('auth.sign-up-unavailable')), providerButtons(false),
+      h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   return card(
-    firstRun ? h('span', {class: 'pill'}, t('auth.first-run')) : null,
-    h('h1', {class: 'auth-title'}, firstRun ? t('auth.setup-title') : t('auth.sign-up')),
-    firstRun ? h('p', {class: 'note'}, t('auth.setup-note')) : h('p', {class: 'muted'}, t('auth.sign-up-subtitle')),
+    firstRun ? h('span.pill', t('auth.first-run')) : null,
+    h('h1.auth-title', firstRun ? t('auth.setup-title') : t('auth.sign-up')),
+    firstRun ? h('p.note', t('auth.setup-note')) : h('p.muted', t('auth.sign-up-subtitle')),
     credentialsForm({
       submitLabel: firstRun ? t('auth.create-admin') : t('auth.sign-up'),
       newPassword: true,
@@ -125,7 +125,7 @@ function signUpPage() {
         await signedIn();
       },
     }),
-    firstRun ? null : h('p', {class: 'auth-alt'}, t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
+    firstRun ? null : h('p.auth-alt', t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
 }
 
 export default {

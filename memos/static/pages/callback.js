@@ -9,9 +9,9 @@ import {callbackUrl, forgetAttempt, savedAttempt} from '../core/sso.js';
 
 function failure(main, text) {
   main.append(h('section', {class: 'card auth-card callback-error'},
-    h('h1', {class: 'auth-title'}, t('sso.failed')),
-    h('pre', {class: 'callback-text'}, text),
-    h('p', {class: 'auth-alt'}, h('a', {href: '/auth'}, t('auth.back-to-sign-in')))));
+    h('h1.auth-title', t('sso.failed')),
+    h('pre.callback-text', text),
+    h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in')))));
 }
 
 async function finish(attempt, code) {

@@ -6,7 +6,7 @@ export default {
   render({route, main}) {
     const code = route.status || 404;
     main.append(h('div', {class: 'error-page'},
-      h('p', {class: 'error-code'}, String(code)),
-      h('p', {class: 'muted'}, t(code === 403 ? 'error.forbidden-line' : 'error.not-found-line'))));
+      h('p.error-code', String(code)),
+      h('p.muted', t(code === 403 ? 'error.forbidden-line' : 'error.not-found-line'))));
   },
 };

@@ -55,22 +55,22 @@ function mergeStats(list) {
 }
 
 function chipBar(chips, onRemove) {
-  if (!chips.length) return h('div', {class: 'chips', hidden: true});
-  return h('div', {class: 'chips', 'aria-label': t('feed.filters')}, chips.map((chip) => h('span', {class: 'chip'},
+  if (!chips.length) return h('div.chips', {hidden: true});
+  return h('div.chips', {'aria-label': t('feed.filters')}, chips.map((chip) => h('span', {class: 'chip'},
     icon(chip.factor === 'tagSearch' ? 'tag' : chip.factor === 'displayTime' ? 'calendar' : 'search'),
-    h('span', {class: 'chip-value'}, chip.value || t(`filter.${chip.factor}`)),
-    h('button', {class: 'chip-remove', 'aria-label': t('feed.remove-filter', {value: chip.value}),
+    h('span.chip-value', chip.value || t(`filter.${chip.factor}`)),
+    h('button.chip-remove', {'aria-label': t('feed.remove-filter', {value: chip.value}),
       onclick: () => onRemove(chip)}, icon('close')))));
 }
 
 function profileHeader(user) {
   return h('section', {class: 'card profile-header'},
-    h('div', {class: 'avatar avatar-large', 'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
+    h('div.avatar.avatar-large', {'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
     h('div', {},
-      h('h1', {class: 'profile-name'}, user.displayName || user.username),
-      user.displayName ? h('p', {class: 'muted'}, `@${user.username}`) : null,
+      h('h1.profile-name', user.displayName || user.username),
+      user.displayName ? h('p.muted', `@${user.username}`) : null,
       user.description ? h('p', {}, user.description) : null),
-    h('button', {class: 'btn', onclick: () => navigator.clipboard
+    h('button.btn', {onclick: () => navigator.clipboard
       .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
       .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
 }
@@ -86,12 +86,12 @@ export default {
         profileUser = await api.call('UserService', 'GetUser', {name: `users/${params.username}`});
       } catch (error) {
         toastError(error);
-        main.append(h('p', {class: 'empty-note'}, t('feed.user-not-found')));
+        main.append(h('p.empty-note', t('feed.user-not-found')));
         return undefined;
       }
       main.append(profileHeader(profileUser));
     }
-    if (kind === 'archived') main.append(h('h1', {class: 'page-title'}, t('nav.archived')));
+    if (kind === 'archived') main.append(h('h1.page-title', t('nav.archived')));
     const query = feedQuery(kind, profileUser);
     const chipsSlot = h('div');
     const listSlot = h('div');

@@ -34,7 +34,7 @@ async function setStatus(item, status) {
 
 function entry(item, reload) {
   const payload = payloadOf(item);
-  const remove = h('button', {class: 'icon-btn', 'aria-label': t('inbox.delete'), title: t('inbox.delete'),
+  const remove = h('button.icon-btn', {'aria-label': t('inbox.delete'), title: t('inbox.delete'),
     onclick: async () => {
       try {
         await api.call('UserService', 'DeleteUserNotification', {name: item.name});
@@ -44,7 +44,7 @@ function entry(item, reload) {
         toastError(error);
       }
     }}, icon('trash'));
-  if (!payload) return h('li', {class: 'inbox-item'}, h('p', {class: 'grow muted'}, t('inbox.broken')), remove);
+  if (!payload) return h('li.inbox-item', h('p.grow.muted', t('inbox.broken')), remove);
   const unread = item.status === 'UNREAD';
   const open = async () => {
     if (unread) await setStatus(item, 'ARCHIVED').catch(() => {});
@@ -53,16 +53,16 @@ function entry(item, reload) {
   const original = item.memoComment ? payload.relatedMemoSnippet : payload.memoSnippet;
   const excerpt = item.memoComment ? payload.memoSnippet : payload.relatedMemoSnippet;
   return h('li', {class: `inbox-item${unread ? ' unread' : ''}`},
-    h('span', {class: 'inbox-avatar'}, avatar(item.senderUser || {username: item.sender}),
-      h('span', {class: 'inbox-kind'}, icon(item.memoComment ? 'comment' : 'at'))),
+    h('span.inbox-avatar', avatar(item.senderUser || {username: item.sender}),
+      h('span.inbox-kind', icon(item.memoComment ? 'comment' : 'at'))),
     h('div', {class: 'grow'},
-      h('p', {class: 'inbox-head'}, h('strong', {}, headline(item)), ' ',
-        h('time', {class: 'muted small', datetime: item.createTime}, dateTime(new Date(item.createTime)))),
-      h('button', {class: 'inbox-snippet', onclick: open},
-        original ? h('q', {class: 'muted'}, original) : null,
-        excerpt ? h('span', {class: 'inbox-excerpt'}, excerpt) : null)),
+      h('p.inbox-head', h('strong', {}, headline(item)), ' ',
+        h('time.muted.small', {datetime: item.createTime}, dateTime(new Date(item.createTime)))),
+      h('button.inbox-snippet', {onclick: open},
+        original ? h('q.muted', original) : null,
+        excerpt ? h('span.inbox-excerpt', excerpt) : null)),
     unread
-      ? h('button', {class: 'icon-btn reveal-on-hover', 'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
+      ? h('button.icon-btn.reveal-on-hover', {'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
         onclick: async () => {
           try {
             await setStatus(item, 'ARCHIVED');
@@ -72,16 +72,16 @@ function entry(item, reload) {
             toastError(error);
           }
         }}, icon('check'))
-      : h('span', {class: 'reveal-on-hover'}, remove));
+      : h('span.reveal-on-hover', remove));
 }
 
 export default {
   async render({main}) {
     let tab = 'all';
     let items = [];
-    const tabs = h('div', {class: 'segmented', role: 'tablist', 'aria-label': t('nav.inbox')});
-    const list = h('ul', {class: 'inbox-list'});
-    const count = h('span', {class: 'pill'});
+    const tabs = h('div.segmented', {role: 'tablist', 'aria-label': t('nav.inbox')});
+    const list = h('ul.inbox-list');
+    const count = h('span.pill');
     const draw = () => {
       const unread = items.filter((item) => item.status === 'UNREAD');
       const counts = {all: items.length, unread: unread.length, archived: items.length - unread.length};
@@ -92,7 +92,7 @@ export default {
           draw();
         }}, `${t(`inbox.${name}`)} (${counts[name]})`)));
       const shown = tab === 'all' ? items : items.filter((item) => (tab === 'unread') === (item.status === 'UNREAD'));
-      clear(list).append(...(shown.length ? shown.map((item) => entry(item, load)) : [h('li', {class: 'empty-note'}, t(`inbox.empty-${tab}`))]));
+      clear(list).append(...(shown.length ? shown.map((item) => entry(item, load)) : [h('li.empty-note', t(`inbox.empty-${tab}`))]));
     };
     const load = async () => {
       try {
@@ -105,7 +105,7 @@ export default {
       attachInboxBadge(document.querySelector('.rail a[href="/inbox"]'));
     };
     main.append(h('section', {class: 'card inbox'},
-      h('h1', {class: 'page-title inbox-title'}, icon('bell'), t('nav.inbox'), count), tabs, list));
+      h('h1.page-title.inbox-title', icon('bell'), t('nav.inbox'), count), tabs, list));
     await load();
   },
 };

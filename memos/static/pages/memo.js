@@ -17,7 +17,7 @@ const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
 const COMMENTS_PAGE = 16;
 
 function property(label, value) {
-  return h('div', {class: 'side-prop'}, h('dt', {class: 'muted small'}, label), h('dd', {}, value));
+  return h('div.side-prop', h('dt.muted.small', label), h('dd', {}, value));
 }
 
 // The sidebar of a memo: `onChanged(memo)` after a change made here; `shareToken` on a shared page.
@@ -38,7 +38,7 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
     writable && !memo.parent ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
   const visibility = writable
-    ? h('select', {class: 'select', 'aria-label': t('editor.visibility'),
+    ? h('select.select', {'aria-label': t('editor.visibility'),
       onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},
     VISIBILITIES.map((value) => h('option', {value, selected: value === memo.visibility}, t(`visibility.${value.toLowerCase()}`))))
     : t(`visibility.${memo.visibility.toLowerCase()}`);
@@ -56,26 +56,26 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
       property(t('detail.author'), shareToken ? author?.displayName || who
         : h('a', {href: `/u/${encodeURIComponent(who)}`}, author?.displayName || who))),
     tags.length ? h('div', {},
-      h('div', {class: 'section-label'}, `${t('explorer.tags')} (${tags.length})`),
-      h('div', {class: 'side-tags'}, tags.map((tag) => shareToken ? h('span', {class: 'tag'}, `#${tag}`)
-        : h('a', {class: 'tag', href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)))) : null,
+      h('div.section-label', `${t('explorer.tags')} (${tags.length})`),
+      h('div.side-tags', tags.map((tag) => shareToken ? h('span.tag', `#${tag}`)
+        : h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)))) : null,
     attachments.length ? h('div', {},
-      h('div', {class: 'section-label'}, `${t('attachments.title')} (${attachments.length})`),
-      h('ul', {class: 'side-files'}, attachments.map((item) => h('li', {},
+      h('div.section-label', `${t('attachments.title')} (${attachments.length})`),
+      h('ul.side-files', attachments.map((item) => h('li', {},
         h('a', {href: fileUrl(item, {shareToken}), target: '_blank', rel: 'noopener'}, item.filename),
-        h('span', {class: 'muted small'}, ` ${formatSize(item.size)}`))))) : null);
+        h('span.muted.small', ` ${formatSize(item.size)}`))))) : null);
 }
 
 // The comments of `memo`: a header with the count and "Write a comment", the composer, the
 // comment cards (anchored at their uid) and "Load more".
 function commentsSection(memo) {
-  const label = h('h2', {class: 'comments-title'});
-  const list = h('div', {class: 'comment-items'});
-  const more = h('button', {class: 'btn', hidden: true, onclick: () => load()}, t('comments.load-more'));
+  const label = h('h2.comments-title');
+  const list = h('div.comment-items');
+  const more = h('button.btn', {hidden: true, onclick: () => load()}, t('comments.load-more'));
   const slot = h('div');
-  const write = state.user ? h('button', {class: 'btn', onclick: () => openComposer()}, t('comments.write')) : null;
-  const section = h('section', {class: 'comments', id: 'comments', 'aria-label': t('comments.title')},
-    h('div', {class: 'comments-header'}, label, h('span', {class: 'grow'}), write), slot, list, more);
+  const write = state.user ? h('button.btn', {onclick: () => openComposer()}, t('comments.write')) : null;
+  const section = h('section.comments', {id: 'comments', 'aria-label': t('comments.title')},
+    h('div.comments-header', label, h('span.grow'), write), slot, list, more);
   let token = '';
   let count = 0;
   let composer = null;
@@ -148,7 +148,7 @@ function commentsSection(memo) {
 async function parentLink(name) {
   try {
     const parent = await api.call('MemoService', 'GetMemo', {name});
-    return h('a', {class: 'parent-link', href: `/${parent.name}`}, icon('up'),
+    return h('a.parent-link', {href: `/${parent.name}`}, icon('up'),
       h('span', {}, parent.snippet || t('detail.parent')));
   } catch {
     return null;
@@ -186,7 +186,7 @@ export default {
       showSidebar(updated);
     }
     const comments = commentsSection(memo);
-    main.append(h('div', {class: 'detail'}, parent, show(memo, html[memo.name] ?? ''), comments.section));
+    main.append(h('div.detail', parent, show(memo, html[memo.name] ?? ''), comments.section));
     showSidebar(memo);
     document.title = `${memo.snippet?.slice(0, 60) || t('nav.memo')}`;
     await comments.load();

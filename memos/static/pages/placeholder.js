@@ -5,6 +5,6 @@ import {t} from '../core/i18n.js';
 
 export default {
   render({route, main}) {
-    main.append(h('h1', {class: 'page-title'}, t(route.title)), h('p', {class: 'empty-note'}, t('common.coming-soon')));
+    main.append(h('h1.page-title', t(route.title)), h('p.empty-note', t('common.coming-soon')));
   },
 };

@@ -19,11 +19,11 @@ const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
 const ADMIN = ['member', 'system', 'memo', 'storage', 'notification', 'sso', 'ai', 'resource-stats'];
 
 function labelled(label, control) {
-  return h('label', {class: 'field field-row'}, h('span', {class: 'field-label'}, label), control);
+  return h('label.field.field-row', h('span.field-label', label), control);
 }
 
 function select(options, value, onChange, label) {
-  const control = h('select', {class: 'select', 'aria-label': label},
+  const control = h('select.select', {'aria-label': label},
     options.map(([optionValue, text]) => h('option', {value: optionValue}, text)));
   control.value = value;
   control.addEventListener('change', () => onChange(control.value));
@@ -56,11 +56,11 @@ const SECTIONS = {
 export default {
   render({main}) {
     const allowed = isAdmin() ? [...BASIC, ...ADMIN] : BASIC;
-    const content = h('section', {class: 'settings-content'});
-    const nav = h('nav', {class: 'settings-nav', 'aria-label': t('nav.settings')},
-      h('p', {class: 'section-label'}, t('settings.basic')),
+    const content = h('section.settings-content');
+    const nav = h('nav.settings-nav', {'aria-label': t('nav.settings')},
+      h('p.section-label', t('settings.basic')),
       BASIC.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`))),
-      isAdmin() ? [h('p', {class: 'section-label'}, t('settings.admin')),
+      isAdmin() ? [h('p.section-label', t('settings.admin')),
         ADMIN.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`)))] : null);
     let current = '';
     const show = (scroll = true) => {
@@ -70,20 +70,20 @@ export default {
         link.classList.toggle('active', link.dataset.section === id);
         link.toggleAttribute('aria-current', link.dataset.section === id);
       }
-      const body = h('div', {class: 'settings-body', 'aria-busy': 'true'});
-      clear(content).append(h('h1', {class: 'page-title'}, t(`settings.section.${id}`)), body);
+      const body = h('div.settings-body', {'aria-busy': 'true'});
+      clear(content).append(h('h1.page-title', t(`settings.section.${id}`)), body);
       current = id;
       const rerender = () => current === id && show(false);
-      Promise.resolve(SECTIONS[id] ? SECTIONS[id](rerender) : h('p', {class: 'empty-note'}, t('common.coming-soon')))
+      Promise.resolve(SECTIONS[id] ? SECTIONS[id](rerender) : h('p.empty-note', t('common.coming-soon')))
         .then((element) => body.replaceChildren(element), (error) => {
           toastError(error);
-          body.replaceChildren(h('p', {class: 'empty-note'}, error.message));
+          body.replaceChildren(h('p.empty-note', error.message));
         })
         .finally(() => body.removeAttribute('aria-busy'));
       if (scroll) window.scrollTo(0, 0);
     };
     window.addEventListener('hashchange', show);
-    main.append(h('div', {class: 'settings'}, nav, content));
+    main.append(h('div.settings', nav, content));
     show();
     return () => window.removeEventListener('hashchange', show);
   },

@@ -31,7 +31,7 @@ export default {
     const author = state.user || instanceIsPublic()
       ? await api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
     main.append(h('div', {class: 'detail shared'},
-      h('p', {class: 'muted small shared-note'}, t('share.viewing')),
+      h('p.muted.small.shared-note', t('share.viewing')),
       memoCard(memo, {html: rendered.html, showAuthor: true, readOnly: true, shareToken, author})));
     if (aside) {
       aside.setAttribute('aria-label', t('detail.sidebar'));

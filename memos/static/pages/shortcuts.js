@@ -21,8 +21,8 @@ const FIELDS = ['content.contains()', 'content.startsWith()', 'content.endsWith(
   'now', 'duration()', 'timestamp()', 'getFullYear()', 'getMonth()', 'getDayOfWeek()'];
 
 function shortcutForm(existing, done) {
-  const title = h('input', {class: 'input', id: 'shortcut-title', required: true, value: existing?.title || ''});
-  const filter = h('textarea', {class: 'input textarea mono', id: 'shortcut-filter', rows: 3, spellcheck: 'false', value: existing?.filter || ''});
+  const title = h('input.input', {id: 'shortcut-title', required: true, value: existing?.title || ''});
+  const filter = h('textarea.input.textarea.mono', {id: 'shortcut-filter', rows: 3, spellcheck: 'false', value: existing?.filter || ''});
   const body = () => ({title: title.value.trim(), filter: filter.value.trim()});
   const run = async (work, button) => {
     button.disabled = true;
@@ -34,16 +34,16 @@ function shortcutForm(existing, done) {
       button.disabled = false;
     }
   };
-  const validate = h('button', {class: 'btn', onclick: () => run(async () => {
+  const validate = h('button.btn', {onclick: () => run(async () => {
     await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body(), validateOnly: true});
     toast(t('shortcuts.valid'));
   }, validate)}, t('shortcuts.validate'));
   const form = h('form', {class: 'card settings-form shortcut-form'},
-    h('div', {class: 'field'}, h('label', {class: 'field-label', for: 'shortcut-title'}, t('shortcuts.title')), title,
-      h('p', {class: 'muted small'}, t('shortcuts.title-hint'))),
-    h('div', {class: 'field'}, h('label', {class: 'field-label', for: 'shortcut-filter'}, t('shortcuts.filter')), filter,
-      h('p', {class: 'muted small'}, t('shortcuts.filter-hint'))),
-    h('div', {class: 'form-actions'}, validate, h('button', {class: 'btn btn-primary', type: 'submit'}, t('common.save'))));
+    h('div.field', h('label.field-label', {for: 'shortcut-title'}, t('shortcuts.title')), title,
+      h('p.muted.small', t('shortcuts.title-hint'))),
+    h('div.field', h('label.field-label', {for: 'shortcut-filter'}, t('shortcuts.filter')), filter,
+      h('p.muted.small', t('shortcuts.filter-hint'))),
+    h('div.form-actions', validate, h('button.btn.btn-primary', {type: 'submit'}, t('common.save'))));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     run(async () => {
@@ -57,23 +57,23 @@ function shortcutForm(existing, done) {
     }, form.querySelector('[type=submit]'));
   });
   const examples = h('aside', {class: 'card shortcut-help'},
-    h('h2', {class: 'section-label'}, t('shortcuts.examples')),
-    h('ul', {class: 'plain'}, EXAMPLES.map(([name, expression]) => h('li', {},
-      h('button', {class: 'link-btn', onclick: () => {
+    h('h2.section-label', t('shortcuts.examples')),
+    h('ul.plain', EXAMPLES.map(([name, expression]) => h('li', {},
+      h('button.link-btn', {onclick: () => {
         filter.value = expression;
         if (!title.value.trim()) title.value = name;
       }}, name, ' ', h('code', {}, expression))))),
-    h('h2', {class: 'section-label'}, t('shortcuts.fields')),
-    h('div', {class: 'chips small'}, FIELDS.map((name) => h('code', {class: 'chip'}, name))));
-  return h('div', {class: 'shortcut-editor'}, form, examples);
+    h('h2.section-label', t('shortcuts.fields')),
+    h('div.chips.small', FIELDS.map((name) => h('code.chip', name))));
+  return h('div.shortcut-editor', form, examples);
 }
 
 export default {
   async render({main, query}) {
     const slot = h('div');
-    const list = h('ul', {class: 'card rows', 'aria-label': t('nav.shortcuts')});
+    const list = h('ul.card.rows', {'aria-label': t('nav.shortcuts')});
     let editing = query.get('create') ? 'new' : query.get('edit') || '';
-    const toggle = h('button', {class: 'btn btn-primary'});
+    const toggle = h('button.btn.btn-primary');
     const draw = async () => {
       const shortcuts = await listShortcuts().catch((error) => {
         toastError(error);
@@ -84,12 +84,12 @@ export default {
       toggle.textContent = editing ? t('common.cancel') : t('shortcuts.create');
       clear(slot).append(editing ? shortcutForm(existing, () => finishEditing()) : '');
       clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li', {class: 'row'},
-        h('div', {class: 'grow'}, h('strong', {}, shortcut.title), ' ', h('span', {class: 'muted small mono'}, shortcut.name.split('/').pop()),
-          h('p', {class: 'mono small muted truncate'}, shortcut.filter)),
+        h('div.grow', h('strong', {}, shortcut.title), ' ', h('span.muted.small.mono', shortcut.name.split('/').pop()),
+          h('p.mono.small.muted.truncate', shortcut.filter)),
         menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
           {label: t('memo.edit'), onSelect: () => startEditing(shortcut.name)},
           {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && draw()},
-        ]}))) : [h('li', {class: 'empty-box'}, t('shortcuts.empty'))]));
+        ]}))) : [h('li.empty-box', t('shortcuts.empty'))]));
     };
     const startEditing = (name) => {
       editing = name;
@@ -98,8 +98,8 @@ export default {
     };
     const finishEditing = () => startEditing('');
     toggle.addEventListener('click', () => startEditing(editing ? '' : 'new'));
-    main.append(h('div', {class: 'section-head'}, h('h1', {class: 'page-title grow'}, t('nav.shortcuts')), toggle),
-      h('p', {class: 'muted'}, t('shortcuts.intro')), slot, list);
+    main.append(h('div.section-head', h('h1.page-title.grow', t('nav.shortcuts')), toggle),
+      h('p.muted', t('shortcuts.intro')), slot, list);
     await draw();
   },
 };

@@ -30,7 +30,7 @@ async function saveUser(changes) {
 
 function avatarPicker(current) {
   let value = current || '';
-  const preview = h('span', {class: 'avatar-preview'});
+  const preview = h('span.avatar-preview');
   const show = () => preview.replaceChildren(avatar({...state.user, avatarUrl: value}, 'avatar-large'));
   const file = h('input', {type: 'file', accept: 'image/*', class: 'visually-hidden', 'aria-label': t('account.avatar')});
   file.addEventListener('change', () => {
@@ -45,9 +45,9 @@ function avatarPicker(current) {
     reader.readAsDataURL(picked);
   });
   show();
-  const el = h('div', {class: 'avatar-picker'}, preview,
-    h('button', {class: 'btn', onclick: () => file.click()}, t('account.avatar-choose')),
-    h('button', {class: 'btn', onclick: () => {
+  const el = h('div.avatar-picker', preview,
+    h('button.btn', {onclick: () => file.click()}, t('account.avatar-choose')),
+    h('button.btn', {onclick: () => {
       value = '';
       show();
     }}, t('account.avatar-clear')), file);
@@ -105,14 +105,14 @@ async function linkedAccounts(box, rerender) {
     api.call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
   ]);
   if (!identityProviders.length) return;
-  box.append(h('h2', {class: 'section-label'}, t('account.linked')), h('ul', {class: 'rows card'},
+  box.append(h('h2.section-label', t('account.linked')), h('ul', {class: 'rows card'},
     identityProviders.map((provider) => {
       const link = linkedIdentities.find((item) => item.idpName === provider.name);
       return h('li', {class: 'row'},
-        h('div', {class: 'grow'}, h('strong', {}, provider.title), ' ', h('span', {class: 'pill'}, provider.type),
-          h('p', {class: 'muted small'}, link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
+        h('div.grow', h('strong', {}, provider.title), ' ', h('span.pill', provider.type),
+          h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
-          ? h('button', {class: 'btn', onclick: async () => {
+          ? h('button.btn', {onclick: async () => {
             try {
               await api.call('UserService', 'DeleteLinkedIdentity', {name: link.name});
               toast(t('account.unlinked'));
@@ -121,7 +121,7 @@ async function linkedAccounts(box, rerender) {
               toastError(error);
             }
           }}, t('account.unlink'))
-          : h('button', {class: 'btn', onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
+          : h('button.btn', {onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
             t('account.link')));
     })));
 }
@@ -146,14 +146,14 @@ export function myAccount(rerender) {
     h('div', {class: 'card account-card'},
       avatar(user, 'avatar-large'),
       h('div', {class: 'grow'},
-        h('h2', {class: 'account-name'}, user.displayName || user.username),
-        h('p', {class: 'muted'}, `@${user.username}`, user.email ? ` · ${user.email}` : ''),
+        h('h2.account-name', user.displayName || user.username),
+        h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
         user.description ? h('p', {}, user.description) : null),
       h('div', {class: 'account-actions'},
-        h('button', {class: 'btn', onclick: () => after(editProfile())}, t('account.edit')),
-        h('button', {class: 'btn', onclick: () => changePassword()}, t('account.change-password')))),
+        h('button.btn', {onclick: () => after(editProfile())}, t('account.edit')),
+        h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),
     linked,
-    h('h2', {class: 'section-label'}, t('account.danger-zone')),
-    h('div', {class: 'card row'}, h('p', {class: 'grow muted'}, t('account.delete-message')),
-      h('button', {class: 'btn btn-danger', onclick: deleteAccount}, t('account.delete'))));
+    h('h2.section-label', t('account.danger-zone')),
+    h('div.card.row', h('p.grow.muted', t('account.delete-message')),
+      h('button.btn.btn-danger', {onclick: deleteAccount}, t('account.delete'))));
 }

@@ -49,11 +49,11 @@ export async function system() {
 // The reactions offered on memos: emoji pills with a remove button, and an input to add one.
 function reactionsEditor(initial) {
   const list = [...initial];
-  const pills = h('div', {class: 'chips'});
-  const input = h('input', {class: 'input narrow', 'aria-label': t('memo-settings.reaction')});
+  const pills = h('div.chips');
+  const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction')});
   const changed = () => pills.dispatchEvent(new Event('change', {bubbles: true}));
-  const draw = () => pills.replaceChildren(...list.map((emoji) => h('span', {class: 'chip'}, emoji,
-    h('button', {class: 'chip-remove', 'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
+  const draw = () => pills.replaceChildren(...list.map((emoji) => h('span.chip', emoji,
+    h('button.chip-remove', {'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
       onclick: () => {
         list.splice(list.indexOf(emoji), 1);
         draw();
@@ -74,8 +74,8 @@ function reactionsEditor(initial) {
   });
   draw();
   return {
-    el: h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('memo-settings.reactions')), pills,
-      h('div', {class: 'inline-form'}, input, h('button', {class: 'btn', onclick: add}, t('memo-settings.add')))),
+    el: h('div.field', h('span.field-label', t('memo-settings.reactions')), pills,
+      h('div.inline-form', input, h('button.btn', {onclick: add}, t('memo-settings.add')))),
     apply: (now) => {
       now.reactions = [...list];
     },
@@ -141,7 +141,7 @@ export async function notification() {
       && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
     onSave: (now) => store('NOTIFICATION', now),
   });
-  const test = h('button', {class: 'btn', disabled: !state.user.email, onclick: async () => {
+  const test = h('button.btn', {disabled: !state.user.email, onclick: async () => {
     try {
       await api.call('InstanceService', 'TestInstanceEmailSetting', {recipientEmail: state.user.email});
       toast(t('notification.test-sent'));
@@ -172,7 +172,7 @@ export async function resourceStats(rerender) {
     h('dl', {class: 'facts'},
       h('dt', {}, t('stats.database')), h('dd', {}, `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
       h('dt', {}, t('stats.local')), h('dd', {}, bytes(stats.localStorageBytes ?? -1))),
-    h('p', {class: 'muted small'}, t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
-      h('button', {class: 'btn', onclick: rerender}, t('stats.refresh'))));
+    h('p.muted.small', t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
+      h('button.btn', {onclick: rerender}, t('stats.refresh'))));
 }
 

@@ -94,15 +94,15 @@ export async function members(rerender) {
   const users = await allUsers();
   return h('div', {},
     h('div', {class: 'section-head'},
-      h('button', {class: 'btn btn-primary', onclick: () => createMember(rerender)}, t('members.create'))),
-    h('ul', {class: 'card rows', 'aria-label': t('settings.section.member')}, users.map((user) => h('li', {class: 'row member-row', dataset: {username: user.username}},
+      h('button.btn.btn-primary', {onclick: () => createMember(rerender)}, t('members.create'))),
+    h('ul.card.rows', {'aria-label': t('settings.section.member')}, users.map((user) => h('li.row.member-row', {dataset: {username: user.username}},
       avatar(user),
       h('div', {class: 'grow'},
-        user.displayName ? h('strong', {}, user.displayName) : h('em', {class: 'muted'}, t('members.empty-name')),
-        user.name === state.user.name ? h('span', {class: 'pill'}, t('members.yourself')) : null,
-        h('p', {class: 'muted small'}, `@${user.username}`)),
-      h('span', {class: 'pill'}, t(user.role === 'USER' ? 'members.role.user' : 'members.role.admin')),
+        user.displayName ? h('strong', {}, user.displayName) : h('em.muted', t('members.empty-name')),
+        user.name === state.user.name ? h('span.pill', t('members.yourself')) : null,
+        h('p.muted.small', `@${user.username}`)),
+      h('span.pill', t(user.role === 'USER' ? 'members.role.user' : 'members.role.admin')),
       h('span', {class: `pill state-${user.state}`}, t(user.state === 'ARCHIVED' ? 'members.state.archived' : 'members.state.active')),
-      user.email ? h('span', {class: 'pill'}, user.email) : null,
-      user.name === state.user.name ? h('span', {class: 'icon-btn'}) : actions(user, rerender)))));
+      user.email ? h('span.pill', user.email) : null,
+      user.name === state.user.name ? h('span.icon-btn') : actions(user, rerender)))));
 }

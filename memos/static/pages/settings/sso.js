@@ -38,9 +38,9 @@ function fields(creating) {
 
 function redirectBox() {
   const url = callbackUrl();
-  return h('div', {class: 'field'}, h('span', {class: 'field-label'}, t('sso.redirect-url')),
-    h('div', {class: 'secret-row'}, h('input', {class: 'input mono', readonly: true, value: url, 'aria-label': t('sso.redirect-url')}),
-      h('button', {class: 'btn', onclick: () => copyText(url)}, t('memo.copy'))));
+  return h('div.field', h('span.field-label', t('sso.redirect-url')),
+    h('div.secret-row', h('input.input.mono', {readonly: true, value: url, 'aria-label': t('sso.redirect-url')}),
+      h('button.btn', {onclick: () => copyText(url)}, t('memo.copy'))));
 }
 
 function toProvider(values) {
@@ -85,23 +85,23 @@ export async function ssoProviders(rerender) {
     items: Object.entries(TEMPLATES).map(([name, template]) => ({label: template.title || t('sso.custom'),
       onSelect: () => openEditor(null, name, rerender)}))});
   return h('div', {},
-    h('div', {class: 'section-head'}, create),
+    h('div.section-head', create),
     identityProviders.length
-      ? h('ul', {class: 'card rows'}, identityProviders.map((provider) => {
+      ? h('ul.card.rows', identityProviders.map((provider) => {
         const config = provider.config?.oauth2Config || {};
         return h('li', {class: 'row'},
           h('div', {class: 'grow'},
-            h('strong', {}, provider.title), ' ', h('span', {class: 'pill'}, provider.type), ' ',
-            h('span', {class: 'muted small mono'}, provider.name.split('/').pop()),
+            h('strong', {}, provider.title), ' ', h('span.pill', provider.type), ' ',
+            h('span.muted.small.mono', provider.name.split('/').pop()),
             h('div', {class: 'chips small'},
-              h('span', {class: 'chip'}, new URL(config.authUrl || location.origin).host),
-              h('span', {class: 'chip'}, `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
-              h('span', {class: 'chip'}, (config.scopes || []).join(' ')),
-              provider.identifierFilter ? h('span', {class: 'chip'}, provider.identifierFilter) : null)),
+              h('span.chip', new URL(config.authUrl || location.origin).host),
+              h('span.chip', `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
+              h('span.chip', (config.scopes || []).join(' ')),
+              provider.identifierFilter ? h('span.chip', provider.identifierFilter) : null)),
           menuButton({label: t('common.actions-for', {name: provider.title}), items: [
             {label: t('memo.edit'), onSelect: () => openEditor(provider, null, rerender)},
             {label: t('memo.delete'), danger: true, onSelect: () => remove(provider, rerender)},
           ]}));
       }))
-      : h('p', {class: 'empty-note card'}, t('sso.empty')));
+      : h('p.empty-note.card', t('sso.empty')));
 }

@@ -14,8 +14,8 @@ function statusOf(token) {
 }
 
 function usage() {
-  return h('details', {class: 'card usage'}, h('summary', {}, t('tokens.how-to')),
-    h('pre', {class: 'mono small'}, `curl -H "Authorization: Bearer <token>" ${location.origin}/api/v1/memos`));
+  return h('details.card.usage', h('summary', {}, t('tokens.how-to')),
+    h('pre.mono.small', `curl -H "Authorization: Bearer <token>" ${location.origin}/api/v1/memos`));
 }
 
 async function create(rerender) {
@@ -50,13 +50,13 @@ async function remove(token, rerender) {
 export async function accessTokens(rerender) {
   const {personalAccessTokens = []} = await api.call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
   const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
-  const createButton = h('button', {class: 'btn btn-primary', onclick: () => create(rerender)}, t('tokens.create'));
+  const createButton = h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('tokens.create'));
   if (!tokens.length) {
-    return h('div', {}, h('div', {class: 'card empty-box'}, h('p', {class: 'muted'}, t('tokens.empty')), createButton), usage());
+    return h('div', {}, h('div.card.empty-box', h('p.muted', t('tokens.empty')), createButton), usage());
   }
   return h('div', {},
-    h('div', {class: 'section-head'}, createButton),
-    h('ul', {class: 'card rows', 'aria-label': t('settings.section.access-token')}, tokens.map((token) => h('li', {class: 'row token-row'},
+    h('div.section-head', createButton),
+    h('ul.card.rows', {'aria-label': t('settings.section.access-token')}, tokens.map((token) => h('li', {class: 'row token-row'},
       h('span', {class: `dot dot-${statusOf(token)}`, 'aria-hidden': 'true'}),
       h('div', {class: 'grow'},
         h('strong', {}, token.description || token.name.split('/').pop()),

@@ -35,12 +35,12 @@ async function generate(webhook) {
 }
 
 async function edit(webhook, rerender) {
-  const secretButton = h('button', {class: 'btn', onclick: () =>
+  const secretButton = h('button.btn', {onclick: () =>
     (webhook.signingSecretSet ? reveal(webhook) : generate(webhook).then(rerender)).catch(toastError)},
   webhook.signingSecretSet ? t('webhooks.reveal') : t('webhooks.generate'));
   const saved = await formDialog({
     title: t('webhooks.edit'), fields: FIELDS(), values: webhook,
-    intro: h('div', {class: 'field field-row'}, h('span', {class: 'field-label'}, t('webhooks.secret')), secretButton),
+    intro: h('div.field.field-row', h('span.field-label', t('webhooks.secret')), secretButton),
     onSubmit: ({displayName, url}) => api.call('UserService', 'UpdateUserWebhook',
       {webhook: {name: webhook.name, displayName, url}, updateMask: 'displayName,url'}),
   });
@@ -64,15 +64,15 @@ async function remove(webhook, rerender) {
 export async function webhooks(rerender) {
   const {webhooks: list = []} = await api.call('UserService', 'ListUserWebhooks', {parent: state.user.name});
   return h('div', {},
-    h('div', {class: 'section-head'}, h('button', {class: 'btn btn-primary', onclick: () => create(rerender)}, t('webhooks.create'))),
+    h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('webhooks.create'))),
     list.length
       ? h('table', {class: 'card table'},
-        h('thead', {}, h('tr', {}, h('th', {}, t('webhooks.title')), h('th', {}, t('webhooks.url')), h('th', {}, h('span', {class: 'visually-hidden'}, t('memo.actions'))))),
+        h('thead', {}, h('tr', {}, h('th', {}, t('webhooks.title')), h('th', {}, t('webhooks.url')), h('th', {}, h('span.visually-hidden', t('memo.actions'))))),
         h('tbody', {}, list.map((webhook) => h('tr', {},
           h('td', {}, webhook.displayName),
-          h('td', {class: 'truncate mono small', title: webhook.url}, webhook.url),
+          h('td.truncate.mono.small', {title: webhook.url}, webhook.url),
           h('td', {class: 'cell-actions'},
             iconButton('edit', t('webhooks.edit-named', {name: webhook.displayName}), () => edit(webhook, rerender)),
             iconButton('trash', t('webhooks.delete-named', {name: webhook.displayName}), () => remove(webhook, rerender)))))))
-      : h('p', {class: 'empty-note card'}, t('webhooks.empty')));
+      : h('p.empty-note.card', t('webhooks.empty')));
 }
