@@ -16,7 +16,7 @@ export function commentStrip(memo) {
   const detail = `/memos/${uidOf(memo.name)}`;
   const list = h('ul.strip-list');
   const strip = h('aside.comment-strip', {'aria-label': t('comments.title')},
-    h('div.strip-head', h('span', {}, t('comments.count', {count})),
+    h('div.strip-head', h('span', t('comments.count', {count})),
       h('a', {href: `${detail}#comments`}, `${t('comments.view-all')} ↗`)), list);
   whenNear(strip, async () => {
     const {memos = []} = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
@@ -24,9 +24,9 @@ export function commentStrip(memo) {
     const {users = []} = wanted.length
       ? await api.call('UserService', 'BatchGetUsers', {usernames: wanted}).catch(() => ({})) : {};
     const names = new Map(users.map((user) => [user.name, user.displayName || user.username]));
-    list.append(...memos.slice(0, 3).map((comment) => h('li', {},
+    list.append(...memos.slice(0, 3).map((comment) => h('li',
       h('a', {href: `${detail}#${uidOf(comment.name)}`},
-        h('b', {}, names.get(comment.creator) || uidOf(comment.creator)), ' ',
+        h('b', names.get(comment.creator) || uidOf(comment.creator)), ' ',
         h('span.muted', comment.snippet || ''),
         comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null))));
   });

@@ -111,7 +111,7 @@ export function secretDialog({title, secret, note}) {
   const box = h('input.input.mono', {readonly: true, value: secret, 'aria-label': title});
   return formDialog({
     title, fields: [], submitLabel: t('common.done'),
-    intro: h('div', {},
+    intro: h('div',
       note ? h('p.muted.small', note) : null,
       h('div.secret-row', box,
         iconButton('copy', t('memo.copy'), () => copyText(secret)))),

@@ -48,7 +48,7 @@ function openDialog({exclude, linked, onPick}) {
       const shown = memos.filter((memo) => memo.name !== exclude).slice(0, RESULTS);
       results.replaceChildren(...shown.map((memo) => {
         const already = linked.includes(memo.name);
-        return h('li', {}, h('button', {
+        return h('li', h('button', {
           class: 'link-row', disabled: already, 'aria-disabled': String(already),
           onclick: () => {
             close();

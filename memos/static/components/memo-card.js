@@ -165,6 +165,6 @@ function enhance(body, memo, writable, update, options) {
       copy.textContent = t('memo.copied');
       setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
     });
-    block.before(h('div.code-header', h('span', {}, block.dataset.language || 'text'), copy));
+    block.before(h('div.code-header', h('span', block.dataset.language || 'text'), copy));
   }
 }

@@ -73,7 +73,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
         nextToken = page.nextPageToken || '';
         done = !nextToken;
         status.replaceChildren(...(items.childElementCount ? [] : [
-          h('img.empty-bird', {src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', {}, t('feed.empty'))]));
+          h('img.empty-bird', {src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', t('feed.empty'))]));
         status.classList.toggle('empty', !items.childElementCount);
         onScroll();
       } catch (error) {

@@ -22,7 +22,7 @@ function rows(items) {
   return h('ul.relation-list', items.map((item) => {
     const text = h('span.link-snippet', item.snippet || '…');
     snippetOf(item.name, item.snippet).then((snippet) => (text.textContent = snippet || shortId(item.name)));
-    return h('li', {}, h('a.relation-row', {href: `/${item.name}`},
+    return h('li', h('a.relation-row', {href: `/${item.name}`},
       h('span.id-chip', shortId(item.name)), text));
   }));
 }

@@ -18,7 +18,7 @@ function external(href, text) {
 }
 
 function row(label, value) {
-  return [h('dt', {}, label), h('dd', {}, value)];
+  return [h('dt', label), h('dd', value)];
 }
 
 export default {
@@ -30,7 +30,7 @@ export default {
     main.append(h('section', {class: 'about'},
       h('div', {class: 'about-head'},
         h('img', {src: custom.logoUrl || '/logo.svg', alt: '', width: 64, height: 64}),
-        h('div', {},
+        h('div',
           h('h1.page-title', instanceTitle(), demo ? h('span.pill', t('about.demo')) : null),
           h('p.muted', custom.description || t('about.tagline')))),
       h('h2.section-label', t('about.build')),
@@ -42,6 +42,6 @@ export default {
         row(t('about.license'), 'MIT'),
         branded ? row(t('about.powered-by'), external('https://usememos.com', 'Memos')) : []),
       h('h2.section-label', t('about.project')),
-      h('ul.card.about-links', PROJECT_LINKS.map(([key, href]) => h('li', {}, external(href, t(key)))))));
+      h('ul.card.about-links', PROJECT_LINKS.map(([key, href]) => h('li', external(href, t(key)))))));
   },
 };

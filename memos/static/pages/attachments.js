@@ -82,9 +82,9 @@ function unusedPanel(onDeleted) {
     render();
   }
   function render() {
-    const names = h('ul.unused-list', {hidden: true}, unused.map((item) => h('li', {}, item.filename)));
+    const names = h('ul.unused-list', {hidden: true}, unused.map((item) => h('li', item.filename)));
     panel.replaceChildren(
-      h('span', {}, t('attachments.unused-count', {count: unused.length})),
+      h('span', t('attachments.unused-count', {count: unused.length})),
       h('span.grow'),
       h('button.btn', {'aria-expanded': 'false', onclick: (event) => {
         names.hidden = !names.hidden;
@@ -157,7 +157,7 @@ export default {
         more.hidden = !token;
         render();
       } catch (error) {
-        body.replaceChildren(h('div.error-box', h('p', {}, error.message),
+        body.replaceChildren(h('div.error-box', h('p', error.message),
           h('button.btn', {onclick: () => load()}, t('attachments.retry'))));
       } finally {
         more.disabled = false;

@@ -66,10 +66,10 @@ function chipBar(chips, onRemove) {
 function profileHeader(user) {
   return h('section', {class: 'card profile-header'},
     h('div.avatar.avatar-large', {'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
-    h('div', {},
+    h('div',
       h('h1.profile-name', user.displayName || user.username),
       user.displayName ? h('p.muted', `@${user.username}`) : null,
-      user.description ? h('p', {}, user.description) : null),
+      user.description ? h('p', user.description) : null),
     h('button.btn', {onclick: () => navigator.clipboard
       .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
       .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));

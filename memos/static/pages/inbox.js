@@ -56,7 +56,7 @@ function entry(item, reload) {
     h('span.inbox-avatar', avatar(item.senderUser || {username: item.sender}),
       h('span.inbox-kind', icon(item.memoComment ? 'comment' : 'at'))),
     h('div', {class: 'grow'},
-      h('p.inbox-head', h('strong', {}, headline(item)), ' ',
+      h('p.inbox-head', h('strong', headline(item)), ' ',
         h('time.muted.small', {datetime: item.createTime}, dateTime(new Date(item.createTime)))),
       h('button.inbox-snippet', {onclick: open},
         original ? h('q.muted', original) : null,

@@ -17,7 +17,7 @@ const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
 const COMMENTS_PAGE = 16;
 
 function property(label, value) {
-  return h('div.side-prop', h('dt.muted.small', label), h('dd', {}, value));
+  return h('div.side-prop', h('dt.muted.small', label), h('dd', value));
 }
 
 // The sidebar of a memo: `onChanged(memo)` after a change made here; `shareToken` on a shared page.
@@ -55,13 +55,13 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
       Math.abs(updated - created) > 1000 ? property(t('memo.updated-at'), dateTime(updated)) : null,
       property(t('detail.author'), shareToken ? author?.displayName || who
         : h('a', {href: `/u/${encodeURIComponent(who)}`}, author?.displayName || who))),
-    tags.length ? h('div', {},
+    tags.length ? h('div',
       h('div.section-label', `${t('explorer.tags')} (${tags.length})`),
       h('div.side-tags', tags.map((tag) => shareToken ? h('span.tag', `#${tag}`)
         : h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)))) : null,
-    attachments.length ? h('div', {},
+    attachments.length ? h('div',
       h('div.section-label', `${t('attachments.title')} (${attachments.length})`),
-      h('ul.side-files', attachments.map((item) => h('li', {},
+      h('ul.side-files', attachments.map((item) => h('li',
         h('a', {href: fileUrl(item, {shareToken}), target: '_blank', rel: 'noopener'}, item.filename),
         h('span.muted.small', ` ${formatSize(item.size)}`))))) : null);
 }
@@ -149,7 +149,7 @@ async function parentLink(name) {
   try {
     const parent = await api.call('MemoService', 'GetMemo', {name});
     return h('a.parent-link', {href: `/${parent.name}`}, icon('up'),
-      h('span', {}, parent.snippet || t('detail.parent')));
+      h('span', parent.snippet || t('detail.parent')));
   } catch {
     return null;
   }

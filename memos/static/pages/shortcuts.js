@@ -58,11 +58,11 @@ function shortcutForm(existing, done) {
   });
   const examples = h('aside', {class: 'card shortcut-help'},
     h('h2.section-label', t('shortcuts.examples')),
-    h('ul.plain', EXAMPLES.map(([name, expression]) => h('li', {},
+    h('ul.plain', EXAMPLES.map(([name, expression]) => h('li',
       h('button.link-btn', {onclick: () => {
         filter.value = expression;
         if (!title.value.trim()) title.value = name;
-      }}, name, ' ', h('code', {}, expression))))),
+      }}, name, ' ', h('code', expression))))),
     h('h2.section-label', t('shortcuts.fields')),
     h('div.chips.small', FIELDS.map((name) => h('code.chip', name))));
   return h('div.shortcut-editor', form, examples);
@@ -84,7 +84,7 @@ export default {
       toggle.textContent = editing ? t('common.cancel') : t('shortcuts.create');
       clear(slot).append(editing ? shortcutForm(existing, () => finishEditing()) : '');
       clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li', {class: 'row'},
-        h('div.grow', h('strong', {}, shortcut.title), ' ', h('span.muted.small.mono', shortcut.name.split('/').pop()),
+        h('div.grow', h('strong', shortcut.title), ' ', h('span.muted.small.mono', shortcut.name.split('/').pop()),
           h('p.mono.small.muted.truncate', shortcut.filter)),
         menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
           {label: t('memo.edit'), onSelect: () => startEditing(shortcut.name)},

@@ -109,7 +109,7 @@ async function linkedAccounts(box, rerender) {
     identityProviders.map((provider) => {
       const link = linkedIdentities.find((item) => item.idpName === provider.name);
       return h('li', {class: 'row'},
-        h('div.grow', h('strong', {}, provider.title), ' ', h('span.pill', provider.type),
+        h('div.grow', h('strong', provider.title), ' ', h('span.pill', provider.type),
           h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
           ? h('button.btn', {onclick: async () => {
@@ -142,13 +142,13 @@ export function myAccount(rerender) {
   const linked = h('div');
   linkedAccounts(linked, rerender).catch(() => {});
   const after = (promise) => promise.then((done) => done && rerender());
-  return h('div', {},
+  return h('div',
     h('div', {class: 'card account-card'},
       avatar(user, 'avatar-large'),
       h('div', {class: 'grow'},
         h('h2.account-name', user.displayName || user.username),
         h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
-        user.description ? h('p', {}, user.description) : null),
+        user.description ? h('p', user.description) : null),
       h('div', {class: 'account-actions'},
         h('button.btn', {onclick: () => after(editProfile())}, t('account.edit')),
         h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),

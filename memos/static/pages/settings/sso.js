@@ -84,14 +84,14 @@ export async function ssoProviders(rerender) {
   const create = menuButton({label: t('sso.create'), iconName: 'plus', className: 'btn btn-primary',
     items: Object.entries(TEMPLATES).map(([name, template]) => ({label: template.title || t('sso.custom'),
       onSelect: () => openEditor(null, name, rerender)}))});
-  return h('div', {},
+  return h('div',
     h('div.section-head', create),
     identityProviders.length
       ? h('ul.card.rows', identityProviders.map((provider) => {
         const config = provider.config?.oauth2Config || {};
         return h('li', {class: 'row'},
           h('div', {class: 'grow'},
-            h('strong', {}, provider.title), ' ', h('span.pill', provider.type), ' ',
+            h('strong', provider.title), ' ', h('span.pill', provider.type), ' ',
             h('span.muted.small.mono', provider.name.split('/').pop()),
             h('div', {class: 'chips small'},
               h('span.chip', new URL(config.authUrl || location.origin).host),

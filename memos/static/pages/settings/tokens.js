@@ -14,7 +14,7 @@ function statusOf(token) {
 }
 
 function usage() {
-  return h('details.card.usage', h('summary', {}, t('tokens.how-to')),
+  return h('details.card.usage', h('summary', t('tokens.how-to')),
     h('pre.mono.small', `curl -H "Authorization: Bearer <token>" ${location.origin}/api/v1/memos`));
 }
 
@@ -52,14 +52,14 @@ export async function accessTokens(rerender) {
   const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
   const createButton = h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('tokens.create'));
   if (!tokens.length) {
-    return h('div', {}, h('div.card.empty-box', h('p.muted', t('tokens.empty')), createButton), usage());
+    return h('div', h('div.card.empty-box', h('p.muted', t('tokens.empty')), createButton), usage());
   }
-  return h('div', {},
+  return h('div',
     h('div.section-head', createButton),
     h('ul.card.rows', {'aria-label': t('settings.section.access-token')}, tokens.map((token) => h('li', {class: 'row token-row'},
       h('span', {class: `dot dot-${statusOf(token)}`, 'aria-hidden': 'true'}),
       h('div', {class: 'grow'},
-        h('strong', {}, token.description || token.name.split('/').pop()),
+        h('strong', token.description || token.name.split('/').pop()),
         h('p', {class: 'muted small'},
           token.lastUsedAt ? t('tokens.last-used', {time: relativeTime(new Date(token.lastUsedAt))}) : t('tokens.never-used'),
           ' · ',

@@ -63,13 +63,13 @@ async function remove(webhook, rerender) {
 
 export async function webhooks(rerender) {
   const {webhooks: list = []} = await api.call('UserService', 'ListUserWebhooks', {parent: state.user.name});
-  return h('div', {},
+  return h('div',
     h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('webhooks.create'))),
     list.length
       ? h('table', {class: 'card table'},
-        h('thead', {}, h('tr', {}, h('th', {}, t('webhooks.title')), h('th', {}, t('webhooks.url')), h('th', {}, h('span.visually-hidden', t('memo.actions'))))),
-        h('tbody', {}, list.map((webhook) => h('tr', {},
-          h('td', {}, webhook.displayName),
+        h('thead', h('tr', h('th', t('webhooks.title')), h('th', t('webhooks.url')), h('th', h('span.visually-hidden', t('memo.actions'))))),
+        h('tbody', list.map((webhook) => h('tr',
+          h('td', webhook.displayName),
           h('td.truncate.mono.small', {title: webhook.url}, webhook.url),
           h('td', {class: 'cell-actions'},
             iconButton('edit', t('webhooks.edit-named', {name: webhook.displayName}), () => edit(webhook, rerender)),
