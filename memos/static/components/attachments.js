@@ -51,8 +51,8 @@ export function mediaTile(attachment, options, onOpen) {
 }
 
 function audioRow(attachment, options) {
-  return h('div', {class: 'att-audio'},
-    h('div', {class: 'att-line'},
+  return h('div.att-audio',
+    h('div.att-line',
       h('span.att-name', attachment.filename),
       h('span.muted.small', `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`)),
     h('audio', {controls: true, preload: 'none', src: fileUrl(attachment, options),
@@ -60,7 +60,7 @@ function audioRow(attachment, options) {
 }
 
 export function documentRow(attachment, options, extra = null) {
-  return h('div', {class: 'att-doc'},
+  return h('div.att-doc',
     icon('paperclip'),
     h('a.att-name', {href: fileUrl(attachment, options), download: attachment.filename,
       title: t('attachments.download', {name: attachment.filename})}, attachment.filename),
@@ -95,8 +95,7 @@ export function openPreview(items, start = 0, options = {}) {
   const trigger = document.activeElement;
   const stage = h('div.preview-stage');
   const counter = h('span.preview-count', {'aria-live': 'polite'});
-  const button = (name, label, onclick, text) => h('button', {class: 'icon-btn preview-btn',
-    'aria-label': label, title: label, onclick}, name ? icon(name) : text);
+  const button = (name, label, onclick, text) => h('button.icon-btn.preview-btn', {'aria-label': label, title: label, onclick}, name ? icon(name) : text);
   const dialog = h('dialog.preview', {'aria-label': t('attachments.preview')},
     h('div.preview-bar', counter, h('span.grow'),
       button(null, t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),

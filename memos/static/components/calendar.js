@@ -105,7 +105,7 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
   const title = h('h2.dialog-title', {id: 'year-title'});
   const draw = () => {
     title.textContent = String(shown);
-    body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section', {class: 'year-month'},
+    body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section.year-month',
       h('h3.section-label', new Intl.DateTimeFormat(locale(), {month: 'long'}).format(new Date(shown, month, 1))),
       monthGrid({year: shown, month, counts, busiest, weekStart, selected: '', updated, mini: true,
         onDay: (date) => {
@@ -119,7 +119,7 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
   };
   draw();
   const {close} = modal('year-dialog', 'year-title',
-    h('div', {class: 'year-head'},
+    h('div.year-head',
       iconButton('left', t('calendar.previous-year'), () => step(-1)),
       title,
       iconButton('right', t('calendar.next-year'), () => step(1)),
@@ -151,7 +151,7 @@ export function activityCalendar({timestamps, selected = '', weekStart = 0, upda
           root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
         }})}, monthLabel(year, month));
     root.replaceChildren(
-      h('div', {class: 'calendar-head'},
+      h('div.calendar-head',
         label,
         iconButton('left', t('calendar.previous-month'), () => step(-1)),
         iconButton('right', t('calendar.next-month'), () => step(1))),

@@ -34,7 +34,7 @@ function panelContent(panel, name) {
   };
   const layouts = h('fieldset.layout-choice', {dataset: {key: 'layout'}},
     h('legend.field-label', t('view.layout')),
-    LAYOUTS.map((layout) => h('label', {class: 'radio'},
+    LAYOUTS.map((layout) => h('label.radio',
       h('input', {type: 'radio', name, value: layout, checked: settings.layout === layout,
         onchange: () => redraw({layout})}),
       t(`view.layout-${layout}`))));

@@ -38,9 +38,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
   const dayLine = h('p.editor-day.muted.small', {hidden: true});
   let day = '';
-  const root = h('div', {class: 'card editor'},
+  const root = h('div.card.editor',
     dayLine, text, suggestions, stage.root, links.chips,
-    h('div', {class: 'editor-bar'},
+    h('div.editor-bar',
       stage.insertMenu, visibility, links.button, h('span.grow'), cancel, save));
   stage.acceptFrom(root);
 

@@ -25,7 +25,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
         'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
       h('span.hash', '#'), tag, count > 1 ? h('span.count', ` (${count})`) : null))))
     : h('p.muted.small', t('explorer.no-tags'));
-  return h('div', {class: 'explorer-inner'},
+  return h('div.explorer-inner',
     h('div.search-box', icon('search'), input, displaySettingsButton()),
     shortcuts,
     onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,

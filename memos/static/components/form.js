@@ -78,11 +78,11 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
     const set = fieldSet(fields, values);
     const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
-    const form = h('form', {class: 'dialog-form'},
+    const form = h('form.dialog-form',
       h('h2.dialog-title', {id: `dialog-${nextId}`}, title),
       intro || null,
       set.el,
-      h('div', {class: 'dialog-actions'},
+      h('div.dialog-actions',
         h('button.btn', {onclick: () => close()}, t('common.cancel')), submit));
     const {dialog, close} = modal('', `dialog-${nextId}`, form);
     dialog.addEventListener('close', () => resolve(result));

@@ -32,7 +32,7 @@ function openDialog({exclude, linked, onPick}) {
   const input = h('input.input', {type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
   const results = h('ul.link-results', {'aria-label': t('link.results')});
   const {close} = modal('link-dialog', 'link-title',
-    h('div', {class: 'year-head'},
+    h('div.year-head',
       h('h2.dialog-title', {id: 'link-title'}, t('link.title')),
       h('span.grow'),
       iconButton('close', t('dialog.close'), () => close())),
@@ -77,7 +77,7 @@ export function memoLinks({initial = [], exclude = null}) {
   const chips = h('div.link-chips');
   const listeners = new Set();
   const draw = () => {
-    chips.replaceChildren(...links.map((link) => h('span', {class: 'chip link-chip'},
+    chips.replaceChildren(...links.map((link) => h('span.chip.link-chip',
       icon('link'),
       h('span.id-chip', shortId(link.name)),
       h('span.chip-value.link-snippet', link.snippet),

@@ -60,15 +60,15 @@ export function memoCard(memo, options) {
   const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
   const edited = Math.abs(updated - created) > 1000;
   if (edited) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
-  const header = h('header', {class: 'memo-header'},
-    h('div', {class: 'memo-meta'},
+  const header = h('header.memo-header',
+    h('div.memo-meta',
       options.showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
         options.author?.displayName || memo.creator.split('/')[1]) : null,
       h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
         options.archived ? dateTime(created) : edited && view().time === 'update'
           ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
       options.isNew ? h('span.pill.pill-new', t('memo.new')) : null),
-    h('div', {class: 'memo-actions'},
+    h('div.memo-actions',
       reactions.trigger,
       visibilityMarker(memo),
       memo.pinned ? h('button.icon-btn.pinned-marker', {title: t('memo.unpin'),

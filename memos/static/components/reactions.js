@@ -82,8 +82,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     picker.querySelector('button')?.focus();
   }
 
-  const trigger = locked ? null : h('button', {class: 'icon-btn reaction-trigger',
-    'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
+  const trigger = locked ? null : h('button.icon-btn.reaction-trigger', {'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
   const wrap = trigger ? h('span.menu-wrap', trigger) : null;
   render();
   return {trigger: wrap, row};

@@ -54,8 +54,8 @@ export function openShareDialog(memo) {
           toastError(error);
         }
       }, {class: 'icon-btn danger'});
-    return h('li', {class: 'share-row'},
-      h('div', {class: 'share-main'},
+    return h('li.share-row',
+      h('div.share-main',
         h('input.input.share-url', {readonly: true, value: url, 'aria-label': t('share.link')}),
         h('span.muted.small', expiryText(share))),
       copy, revoke);

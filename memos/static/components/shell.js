@@ -89,7 +89,7 @@ export function buildShell({withExplorer}) {
     h('div.rail-spacer'),
     state.user ? withLiveDot(userMenu()) : null);
   attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
-  const header = h('header', {class: 'mobile-header'},
+  const header = h('header.mobile-header',
     iconButton('menu', t('nav.open-navigation'), () => root.classList.toggle('nav-open'), {class: 'icon-btn nav-toggle'}),
     h('span.mobile-title', instanceTitle()),
     withExplorer ? iconButton('sidebar', t('nav.open-explorer'), () => root.classList.toggle('explorer-open'),

@@ -46,7 +46,7 @@ export function shortcutsPanel({onChange}) {
     const {emoji, text} = splitTitle(shortcut.title);
     const active = shortcut.name === selected;
     if (active) selectedFilter = shortcut.filter;
-    return h('li', {class: 'shortcut-row'},
+    return h('li.shortcut-row',
       h('button', {class: `tag-link${active ? ' active' : ''}`, 'aria-pressed': String(active), onclick: () => {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
@@ -62,7 +62,7 @@ export function shortcutsPanel({onChange}) {
     draw(shortcuts);
   }, () => {});
   return h('section.explorer-section', {'aria-labelledby': 'shortcuts-label'},
-    h('div', {class: 'section-row'},
+    h('div.section-row',
       h('h2.section-label', {id: 'shortcuts-label'}, t('nav.shortcuts')),
       h('a.icon-btn', {href: '/shortcuts?create=1', 'aria-label': t('shortcuts.create'), title: t('shortcuts.create')}, '+')),
     list);

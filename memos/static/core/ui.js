@@ -59,7 +59,7 @@ export function confirmDialog({title, message, confirm, danger = true}) {
     const {dialog, close} = modal('', 'dialog-title',
       h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
       message ? h('p.muted', message) : null,
-      h('div', {class: 'dialog-actions'},
+      h('div.dialog-actions',
         h('button.btn', {onclick: () => finish(false)}, t('common.cancel')),
         ok));
     dialog.addEventListener('close', () => resolve(answer));

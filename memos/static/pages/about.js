@@ -27,14 +27,14 @@ export default {
     const custom = state.general?.customProfile || {};
     const branded = Boolean(custom.title || custom.logoUrl);
     const versionText = version.replace(/^v/, '');
-    main.append(h('section', {class: 'about'},
-      h('div', {class: 'about-head'},
+    main.append(h('section.about',
+      h('div.about-head',
         h('img', {src: custom.logoUrl || '/logo.svg', alt: '', width: 64, height: 64}),
         h('div',
           h('h1.page-title', instanceTitle(), demo ? h('span.pill', t('about.demo')) : null),
           h('p.muted', custom.description || t('about.tagline')))),
       h('h2.section-label', t('about.build')),
-      h('dl', {class: 'card facts'},
+      h('dl.card.facts',
         row(t('about.version'), SEMVER.test(version)
           ? external(`https://github.com/usememos/memos/releases/tag/v${versionText}`, versionText) : version || '—'),
         commit ? row(t('about.commit'), SHA.test(commit)

@@ -40,18 +40,18 @@ function mediaGrid(items) {
     if (!groups.has(month)) groups.set(month, []);
     groups.get(month).push(item);
   }
-  return [...groups].map(([month, group]) => h('section', {class: 'library-month'},
+  return [...groups].map(([month, group]) => h('section.library-month',
     h('div.section-label', month),
-    h('div.library-grid', group.map((item) => h('div', {class: 'library-card'},
+    h('div.library-grid', group.map((item) => h('div.library-card',
       mediaTile(item, {}, () => openPreview(items, items.indexOf(item))),
-      h('div', {class: 'library-info'},
+      h('div.library-info',
         h('div.att-name', item.filename),
         h('div.muted.small', `${typeLabel(item.type)} · ${shortDate(item.createTime)}`)),
       openLink(item))))));
 }
 
 function audioList(items) {
-  return items.map((item) => h('div', {class: 'library-row'},
+  return items.map((item) => h('div.library-row',
     h('div.library-info', h('div.att-name', item.filename),
       h('div.muted.small', shortDate(item.createTime))),
     h('audio', {controls: true, preload: 'none', src: fileUrl(item), 'aria-label': item.filename}),
@@ -59,7 +59,7 @@ function audioList(items) {
 }
 
 function documentList(items) {
-  return items.map((item) => h('div', {class: 'library-row'},
+  return items.map((item) => h('div.library-row',
     documentRow(item, {}, h('span.muted.small', shortDate(item.createTime))), memoChip(item)));
 }
 

@@ -20,7 +20,7 @@ function credentialsForm({submitLabel, newPassword, onSubmit}) {
   const password = h('input.input', {name: 'password', type: 'password', required: true,
     autocomplete: newPassword ? 'new-password' : 'current-password'});
   const submit = h('button.btn.btn-primary.btn-block', {type: 'submit'}, submitLabel);
-  const form = h('form', {class: 'auth-form'},
+  const form = h('form.auth-form',
     field(t('auth.username'), username), field(t('auth.password'), password), submit);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -57,9 +57,9 @@ function footer() {
 }
 
 function card(...children) {
-  return h('div', {class: 'auth-wrap'},
-    h('section', {class: 'card auth-card'},
-      h('div', {class: 'auth-brand'},
+  return h('div.auth-wrap',
+    h('section.card.auth-card',
+      h('div.auth-brand',
         h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 40, height: 40}),
         h('span.auth-instance', instanceTitle())),
       ...children),
@@ -72,8 +72,7 @@ function providerButtons(withDivider) {
   const box = h('div.sso-buttons', h('div.skeleton'));
   api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
     const returnTo = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
-    box.replaceChildren(...identityProviders.map((provider) => h('button', {class: 'btn btn-block',
-      onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
+    box.replaceChildren(...identityProviders.map((provider) => h('button.btn.btn-block', {onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
     identityProviders.length && withDivider ? h('p.divider', t('sso.or')) : '');
   }, () => box.replaceChildren());
   return box;

@@ -8,7 +8,7 @@ import {state} from '../core/state.js';
 import {callbackUrl, forgetAttempt, savedAttempt} from '../core/sso.js';
 
 function failure(main, text) {
-  main.append(h('section', {class: 'card auth-card callback-error'},
+  main.append(h('section.card.auth-card.callback-error',
     h('h1.auth-title', t('sso.failed')),
     h('pre.callback-text', text),
     h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in')))));

@@ -56,7 +56,7 @@ function mergeStats(list) {
 
 function chipBar(chips, onRemove) {
   if (!chips.length) return h('div.chips', {hidden: true});
-  return h('div.chips', {'aria-label': t('feed.filters')}, chips.map((chip) => h('span', {class: 'chip'},
+  return h('div.chips', {'aria-label': t('feed.filters')}, chips.map((chip) => h('span.chip',
     icon(chip.factor === 'tagSearch' ? 'tag' : chip.factor === 'displayTime' ? 'calendar' : 'search'),
     h('span.chip-value', chip.value || t(`filter.${chip.factor}`)),
     h('button.chip-remove', {'aria-label': t('feed.remove-filter', {value: chip.value}),
@@ -64,7 +64,7 @@ function chipBar(chips, onRemove) {
 }
 
 function profileHeader(user) {
-  return h('section', {class: 'card profile-header'},
+  return h('section.card.profile-header',
     h('div.avatar.avatar-large', {'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
     h('div',
       h('h1.profile-name', user.displayName || user.username),

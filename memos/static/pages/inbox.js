@@ -55,7 +55,7 @@ function entry(item, reload) {
   return h('li', {class: `inbox-item${unread ? ' unread' : ''}`},
     h('span.inbox-avatar', avatar(item.senderUser || {username: item.sender}),
       h('span.inbox-kind', icon(item.memoComment ? 'comment' : 'at'))),
-    h('div', {class: 'grow'},
+    h('div.grow',
       h('p.inbox-head', h('strong', headline(item)), ' ',
         h('time.muted.small', {datetime: item.createTime}, dateTime(new Date(item.createTime)))),
       h('button.inbox-snippet', {onclick: open},
@@ -104,7 +104,7 @@ export default {
       draw();
       attachInboxBadge(document.querySelector('.rail a[href="/inbox"]'));
     };
-    main.append(h('section', {class: 'card inbox'},
+    main.append(h('section.card.inbox',
       h('h1.page-title.inbox-title', icon('bell'), t('nav.inbox'), count), tabs, list));
     await load();
   },

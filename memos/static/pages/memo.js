@@ -32,7 +32,7 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
       toastError(error);
     }
   };
-  const actions = shareToken ? null : h('div', {class: 'side-actions'},
+  const actions = shareToken ? null : h('div.side-actions',
     writable && !memo.parent ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
       () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))) : null,
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
@@ -47,9 +47,9 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
   const who = memo.creator.split('/')[1];
   const tags = memo.tags || [];
   const attachments = memo.attachments || [];
-  return h('div', {class: 'memo-sidebar'},
+  return h('div.memo-sidebar',
     actions,
-    h('dl', {class: 'side-props'},
+    h('dl.side-props',
       property(t('editor.visibility'), visibility),
       property(t('memo.created-at'), dateTime(created)),
       Math.abs(updated - created) > 1000 ? property(t('memo.updated-at'), dateTime(updated)) : null,

@@ -41,7 +41,7 @@ const SECTIONS = {
   notification,
   sso: ssoProviders,
   'resource-stats': resourceStats,
-  preference: () => h('div', {class: 'card settings-form'},
+  preference: () => h('div.card.settings-form',
     labelled(t('settings.language'), select(Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]),
       locale(), (code) => chooseLocale(code), t('settings.language'))),
     labelled(t('settings.theme'), select(THEMES.map((value) => [value, t(`theme.${value}`)]),

@@ -30,7 +30,7 @@ export default {
     // A guest of a private instance may not look users up; the username is shown instead.
     const author = state.user || instanceIsPublic()
       ? await api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
-    main.append(h('div', {class: 'detail shared'},
+    main.append(h('div.detail.shared',
       h('p.muted.small.shared-note', t('share.viewing')),
       memoCard(memo, {html: rendered.html, showAuthor: true, readOnly: true, shareToken, author})));
     if (aside) {

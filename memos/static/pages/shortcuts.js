@@ -38,7 +38,7 @@ function shortcutForm(existing, done) {
     await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body(), validateOnly: true});
     toast(t('shortcuts.valid'));
   }, validate)}, t('shortcuts.validate'));
-  const form = h('form', {class: 'card settings-form shortcut-form'},
+  const form = h('form.card.settings-form.shortcut-form',
     h('div.field', h('label.field-label', {for: 'shortcut-title'}, t('shortcuts.title')), title,
       h('p.muted.small', t('shortcuts.title-hint'))),
     h('div.field', h('label.field-label', {for: 'shortcut-filter'}, t('shortcuts.filter')), filter,
@@ -56,7 +56,7 @@ function shortcutForm(existing, done) {
       done();
     }, form.querySelector('[type=submit]'));
   });
-  const examples = h('aside', {class: 'card shortcut-help'},
+  const examples = h('aside.card.shortcut-help',
     h('h2.section-label', t('shortcuts.examples')),
     h('ul.plain', EXAMPLES.map(([name, expression]) => h('li',
       h('button.link-btn', {onclick: () => {
@@ -83,7 +83,7 @@ export default {
       if (editing && editing !== 'new' && !existing) editing = '';
       toggle.textContent = editing ? t('common.cancel') : t('shortcuts.create');
       clear(slot).append(editing ? shortcutForm(existing, () => finishEditing()) : '');
-      clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li', {class: 'row'},
+      clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li.row',
         h('div.grow', h('strong', shortcut.title), ' ', h('span.muted.small.mono', shortcut.name.split('/').pop()),
           h('p.mono.small.muted.truncate', shortcut.filter)),
         menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [

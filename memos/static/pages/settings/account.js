@@ -105,10 +105,10 @@ async function linkedAccounts(box, rerender) {
     api.call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
   ]);
   if (!identityProviders.length) return;
-  box.append(h('h2.section-label', t('account.linked')), h('ul', {class: 'rows card'},
+  box.append(h('h2.section-label', t('account.linked')), h('ul.rows.card',
     identityProviders.map((provider) => {
       const link = linkedIdentities.find((item) => item.idpName === provider.name);
-      return h('li', {class: 'row'},
+      return h('li.row',
         h('div.grow', h('strong', provider.title), ' ', h('span.pill', provider.type),
           h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
@@ -143,13 +143,13 @@ export function myAccount(rerender) {
   linkedAccounts(linked, rerender).catch(() => {});
   const after = (promise) => promise.then((done) => done && rerender());
   return h('div',
-    h('div', {class: 'card account-card'},
+    h('div.card.account-card',
       avatar(user, 'avatar-large'),
-      h('div', {class: 'grow'},
+      h('div.grow',
         h('h2.account-name', user.displayName || user.username),
         h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
         user.description ? h('p', user.description) : null),
-      h('div', {class: 'account-actions'},
+      h('div.account-actions',
         h('button.btn', {onclick: () => after(editProfile())}, t('account.edit')),
         h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),
     linked,

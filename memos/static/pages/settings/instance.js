@@ -168,8 +168,8 @@ function bytes(size) {
 
 export async function resourceStats(rerender) {
   const stats = await api.call('InstanceService', 'GetInstanceStats', {});
-  return h('div', {class: 'card'},
-    h('dl', {class: 'facts'},
+  return h('div.card',
+    h('dl.facts',
       h('dt', t('stats.database')), h('dd', `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
       h('dt', t('stats.local')), h('dd', bytes(stats.localStorageBytes ?? -1))),
     h('p.muted.small', t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',

@@ -93,11 +93,11 @@ function actions(user, rerender) {
 export async function members(rerender) {
   const users = await allUsers();
   return h('div',
-    h('div', {class: 'section-head'},
+    h('div.section-head',
       h('button.btn.btn-primary', {onclick: () => createMember(rerender)}, t('members.create'))),
     h('ul.card.rows', {'aria-label': t('settings.section.member')}, users.map((user) => h('li.row.member-row', {dataset: {username: user.username}},
       avatar(user),
-      h('div', {class: 'grow'},
+      h('div.grow',
         user.displayName ? h('strong', user.displayName) : h('em.muted', t('members.empty-name')),
         user.name === state.user.name ? h('span.pill', t('members.yourself')) : null,
         h('p.muted.small', `@${user.username}`)),

@@ -89,11 +89,11 @@ export async function ssoProviders(rerender) {
     identityProviders.length
       ? h('ul.card.rows', identityProviders.map((provider) => {
         const config = provider.config?.oauth2Config || {};
-        return h('li', {class: 'row'},
-          h('div', {class: 'grow'},
+        return h('li.row',
+          h('div.grow',
             h('strong', provider.title), ' ', h('span.pill', provider.type), ' ',
             h('span.muted.small.mono', provider.name.split('/').pop()),
-            h('div', {class: 'chips small'},
+            h('div.chips.small',
               h('span.chip', new URL(config.authUrl || location.origin).host),
               h('span.chip', `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
               h('span.chip', (config.scopes || []).join(' ')),

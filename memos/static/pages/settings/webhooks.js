@@ -66,12 +66,12 @@ export async function webhooks(rerender) {
   return h('div',
     h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('webhooks.create'))),
     list.length
-      ? h('table', {class: 'card table'},
+      ? h('table.card.table',
         h('thead', h('tr', h('th', t('webhooks.title')), h('th', t('webhooks.url')), h('th', h('span.visually-hidden', t('memo.actions'))))),
         h('tbody', list.map((webhook) => h('tr',
           h('td', webhook.displayName),
           h('td.truncate.mono.small', {title: webhook.url}, webhook.url),
-          h('td', {class: 'cell-actions'},
+          h('td.cell-actions',
             iconButton('edit', t('webhooks.edit-named', {name: webhook.displayName}), () => edit(webhook, rerender)),
             iconButton('trash', t('webhooks.delete-named', {name: webhook.displayName}), () => remove(webhook, rerender)))))))
       : h('p.empty-note.card', t('webhooks.empty')));
