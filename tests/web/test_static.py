@@ -19,11 +19,11 @@ def served_size(path: Path) -> int:
     return len(compact(path.read_bytes(), path.suffix))
 
 
-# Issue 9 asks for less than 200 KB; the UI is over it (about 232 KiB served) and the issue stays open
+# Issue 9 asks for less than 200 KB; the UI is over it (about 225.5 KiB served) and the issue stays open
 # until a trim pass gets there. Until then this ceiling keeps it from growing while features are added:
 # lower it with every trim, never raise it.
 GOAL_BYTES = 200 * 1024
-CEILING_BYTES = 240 * 1024
+CEILING_BYTES = 226 * 1024
 
 
 def test_the_whole_ui_stays_under_its_size_ceiling() -> None:
