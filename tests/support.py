@@ -106,15 +106,23 @@ def stop_process(process: subprocess.Popen, timeout: float) -> None:
 
 
 def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    wait_until_answering(f"{base_url}/healthz", process, timeout)
+
+
+def wait_until_answering(
+    url: str, process: subprocess.Popen, timeout: float = 60.0, log: pathlib.Path | None = None
+) -> None:
+    """Until ``url`` answers 200; RuntimeError (with the process's log, if given) when it exits or never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+            printed = f":\n{log.read_text(errors='replace')}" if log is not None else ""
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}{printed}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         time.sleep(0.05)
-    raise RuntimeError(f"server at {base_url} never became healthy")
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 @contextlib.contextmanager

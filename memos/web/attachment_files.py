@@ -134,7 +134,8 @@ class AttachmentFiles:
     ) -> Response:
         if attachment.storage_type == STORAGE_LOCAL:
             try:
-                source: ContentSource = FileSource(local_file(self._profile.data, attachment.reference))
+                source: ContentSource = FileSource(
+                    local_file(self._profile.data, attachment.reference), etag=entity_tag(attachment))
             except OSError:
                 return PlainTextResponse("404 page not found", status_code=404)
         elif attachment.storage_type == STORAGE_S3:
@@ -186,7 +187,7 @@ class BlobSource:
         self._id = attachment.id
         self.size = size
         self.last_modified: float | None = float(attachment.updated_ts)
-        self.etag: str | None = f'"{attachment.uid}-{size}"'
+        self.etag: str | None = entity_tag(attachment)
 
     @classmethod
     async def of(cls, store: Store, attachment: Attachment) -> BlobSource:
@@ -211,7 +212,7 @@ class S3Source:
         self._s3_object = attachment.payload.s3_object
         self.size = attachment.size
         self.last_modified: float | None = float(attachment.updated_ts)
-        self.etag: str | None = f'"{attachment.uid}-{attachment.size}"'
+        self.etag: str | None = entity_tag(attachment)
 
     async def read(self, start: int, end: int) -> AsyncIterator[bytes]:
         client = self._storage.s3_client(self._s3_object.s3_config)
@@ -224,6 +225,12 @@ class S3Source:
                     yield chunk[low:high]
                 if position >= end:
                     return
+
+
+def entity_tag(attachment: Attachment) -> str:
+    """The ETag of an attachment's original bytes, wherever they are kept: no API changes them, so its uid
+    and size name them for good."""
+    return f'"{attachment.uid}-{attachment.size}"'
 
 
 def _owns(caller: User, owner_id: int) -> bool:

@@ -16,12 +16,11 @@ import pathlib
 import re
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 
 import httpx
-from support import free_port, stop_process
+from support import free_port, stop_process, wait_until_answering
 
 from memos.gen.store.instance_setting_pb2 import StorageS3Config
 from memos.storage import sigv4
@@ -46,7 +45,7 @@ def running_moto(log_dir: pathlib.Path, *, verify_signatures: bool = False) -> I
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         try:
-            _wait_until_up(url, process, log_path)
+            wait_until_answering(f"{url}/moto-api/data.json", process, STARTUP_SECONDS, log=log_path)
             key_id, secret = _iam_key(url) if verify_signatures else (ACCESS_KEY_ID, ACCESS_KEY_SECRET)
             config = StorageS3Config(
                 access_key_id=key_id, access_key_secret=secret, endpoint=url,
@@ -74,18 +73,6 @@ def create_bucket(config: StorageS3Config) -> None:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: pathlib.Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/moto-api/data.json", timeout=1).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"moto at {url} did not answer within {STARTUP_SECONDS} s")
 
 
 def _iam_key(url: str) -> tuple[str, str]:
