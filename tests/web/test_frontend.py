@@ -69,7 +69,7 @@ def test_app_routes_get_index_with_no_cache_headers(client: TestClient, path: st
 def test_hashed_asset_is_immutable(client: TestClient) -> None:
     response = client.get("/assets/index-deadbeef.js")
     assert response.status_code == 200
-    assert response.text == "export const answer = 42;\n"
+    assert response.text == "export const answer=42;\n"
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == "public, max-age=2592000, immutable"
 

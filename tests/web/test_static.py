@@ -8,7 +8,7 @@ from memos.web.frontend import compact, default_static_dir
 
 STATIC = default_static_dir()
 CATALOG_KEY = re.compile(r"^\s+'([a-z0-9.-]+)': ", re.MULTILINE)
-USED_KEY = re.compile(r"\bt\('([a-z0-9.-]+)'")
+USED_KEY = re.compile(r"\bt\('([a-z0-9.-]+)'[,)]")
 
 
 def catalog(locale: str) -> set[str]:
@@ -19,11 +19,11 @@ def served_size(path: Path) -> int:
     return len(compact(path.read_bytes(), path.suffix))
 
 
-# Issue 9 asks for less than 200 KB; the UI is over it (about 225.5 KiB served) and the issue stays open
+# Issue 9 asks for less than 200 KB; the UI is over it (about 205.5 KiB served) and the issue stays open
 # until a trim pass gets there. Until then this ceiling keeps it from growing while features are added:
 # lower it with every trim, never raise it.
 GOAL_BYTES = 200 * 1024
-CEILING_BYTES = 226 * 1024
+CEILING_BYTES = 206 * 1024
 
 
 def test_the_whole_ui_stays_under_its_size_ceiling() -> None:
@@ -38,19 +38,67 @@ def test_the_whole_ui_stays_under_its_size_ceiling() -> None:
         assert served_size(catalog_file) < 1.5 * english, catalog_file.name
 
 
-def test_no_javascript_string_spans_lines() -> None:
-    # What lets the server drop indentation and whole-line comments safely (memos.web.frontend.compact).
+def nested_template_literals(source: str) -> list[int]:
+    """Line numbers where a template literal opens inside another one's ${...}."""
+    found: list[int] = []
+    depths: list[int] = []  # brace depth inside each open ${...}, innermost last
+    in_template = False
+    quote = ""
+    line = 1
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char == "\n":
+            line += 1
+        if char == "\\" and (in_template or quote):
+            index += 2
+            continue
+        if quote:
+            quote = "" if char == quote else quote
+        elif in_template:
+            if char == "`":
+                in_template = False
+            elif source.startswith("${", index):
+                depths.append(0)
+                in_template = False
+                index += 1
+        elif char in "'\"" and depths:
+            quote = char
+        elif char == "`":
+            if depths:
+                found.append(line)
+            in_template = True
+        elif depths and char == "{":
+            depths[-1] += 1
+        elif depths and char == "}":
+            if depths[-1] == 0:
+                depths.pop()
+                in_template = True
+            else:
+                depths[-1] -= 1
+        index += 1
+    return found
+
+
+def test_no_template_literal_nests_in_another() -> None:
+    # What memos.web.frontend.compact relies on: rJSmin takes the text between two backticks for one
+    # string, so a nested template would have its text compacted as code (`a${b ? ` c` : ''}` loses
+    # the space before c). Build such strings from parts instead.
     for path in STATIC.rglob("*.js"):
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            assert line.replace("\\`", "").count("`") % 2 == 0, f"{path.name}:{number}"
-            assert not line.rstrip().endswith("\\"), f"{path.name}:{number}"
+        assert nested_template_literals(path.read_text()) == [], path.name
 
 
-def test_compacting_keeps_code_and_drops_comments() -> None:
-    source = b"// a note\nconst a = 1; // kept\n\n    if (a) {\n      call(\"// not a comment\");\n    }\n"
-    assert compact(source, ".js") == b'const a = 1; // kept\nif (a) {\ncall("// not a comment");\n}\n'
-    css = b"/* tokens */\n:root {\n  --x: 1px; /* why */\n}\n"
-    assert compact(css, ".css") == b":root {\n--x: 1px;\n}\n"
+def test_the_nesting_check_finds_nested_templates() -> None:
+    assert nested_template_literals("const a = `x${b ? ` c` : ''}`;\n") == [1]
+    assert nested_template_literals("const a = `x${f({b: '}'})}`;\nconst c = `d${e}`;\n") == []
+    assert nested_template_literals("const a = `x${f({b: 1})}`;\nconst c = `d${`e`}`;\n") == [2]
+
+
+def test_compacting_keeps_strings_and_drops_comments_and_spacing() -> None:
+    source = b"// a note\nconst a = 1; // gone\n\n    if (a) {\n      call(\"// not a comment\", ` x ${a} `);\n    }\n"
+    assert compact(source, ".js") == b'const a=1;if(a){call("// not a comment",` x ${a} `);}\n'
+    css = b"/* tokens */\n:root {\n  --x: 1px; /* why */\n}\n.a .b { margin: calc(1px + 2px) 0; }\n"
+    assert compact(css, ".css") == b":root{--x:1px}.a .b{margin:calc(1px + 2px) 0}\n"
     assert compact(b"  <p>\n", ".html") == b"  <p>\n"
 
 

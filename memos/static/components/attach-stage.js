@@ -74,7 +74,7 @@ export function attachmentStager({onChange, existing = []}) {
       : h('span.att-thumb', icon('paperclip'));
     const tool = (cls, label, onclick, text) => h('button', {class: `icon-btn ${cls}`,
       'aria-label': `${label}: ${name}`, title: label, onclick}, text);
-    return h('li', {class: `att-row${item.state ? ` ${item.state}` : ''}`},
+    return h('li', {class: 'att-row ' + (item.state || '')},
       visual,
       h('span.att-name', name),
       h('span.muted.small.att-meta', item.status || `${typeLabel(type)} · ${formatSize(size)}`),

@@ -14,7 +14,7 @@ export function fileUrl(attachment, {thumbnail = false, shareToken = ''} = {}) {
   if (thumbnail) query.set('thumbnail', 'true');
   if (shareToken) query.set('share_token', shareToken);
   const search = query.toString();
-  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}${search ? `?${search}` : ''}`;
+  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search ? '?' + search : '');
 }
 
 export function kindOf(type = '') {

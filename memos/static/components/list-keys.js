@@ -25,7 +25,7 @@ export function enterEdit(text, caret) {
   let next = marker;
   if (item) {
     const [, indent, bullet, number, dot, space, task] = item;
-    next = `${indent}${number ? `${Number(number) + 1}${dot}` : bullet}${space}${task ? '[ ] ' : ''}`;
+    next = indent + (number ? Number(number) + 1 + dot : bullet) + space + (task ? '[ ] ' : '');
   }
   const insert = `\n${next}`;
   return {start: caret, end: caret, insert, caret: caret + insert.length};

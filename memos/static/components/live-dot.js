@@ -10,7 +10,7 @@ export function withLiveDot(menu) {
   button.append(dot);
   const label = button.getAttribute('aria-label');
   const show = (status) => {
-    dot.className = `live-dot${status && status !== 'connected' ? ` live-${status}` : ''}`;
+    dot.className = status && status !== 'connected' ? 'live-dot live-' + status : 'live-dot';
     const note = status && status !== 'connected' ? t(`live.${status}`) : '';
     button.title = note ? `${label} (${note})` : label;
   };

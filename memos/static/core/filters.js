@@ -29,7 +29,7 @@ export function readFilters(search = location.search) {
 export function writeFilters(chips) {
   const others = location.search.replace(/^\?/, '').split('&').filter((part) => part && !part.startsWith('filter='));
   if (chips.length) {
-    others.push(`filter=${chips.map((chip) => `${chip.factor}:${encodeURIComponent(chip.value)}`).join(',')}`);
+    others.push('filter=' + chips.map((chip) => `${chip.factor}:${encodeURIComponent(chip.value)}`).join(','));
   }
   history.replaceState(null, '', location.pathname + (others.length ? `?${others.join('&')}` : '') + location.hash);
 }

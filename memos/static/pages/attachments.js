@@ -133,7 +133,7 @@ export default {
           active = tab;
           render();
         },
-      }, `${t(`attachments.tab-${tab}`)} (${linked.filter((item) => tabOf(item) === tab).length})`)));
+      }, t('attachments.tab-' + tab) + ` (${linked.filter((item) => tabOf(item) === tab).length})`)));
       body.setAttribute('aria-labelledby', `tab-${active}`);
       const shown = linked.filter((item) => tabOf(item) === active);
       const content = active === 'media' ? mediaGrid(shown) : active === 'audio' ? audioList(shown) : documentList(shown);

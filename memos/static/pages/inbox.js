@@ -90,7 +90,7 @@ export default {
         'aria-selected': String(name === tab), onclick: () => {
           tab = name;
           draw();
-        }}, `${t(`inbox.${name}`)} (${counts[name]})`)));
+        }}, t('inbox.' + name) + ` (${counts[name]})`)));
       const shown = tab === 'all' ? items : items.filter((item) => (tab === 'unread') === (item.status === 'UNREAD'));
       clear(list).append(...(shown.length ? shown.map((item) => entry(item, load)) : [h('li.empty-note', t(`inbox.empty-${tab}`))]));
     };
