@@ -5,6 +5,7 @@ import * as api from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {whenNear} from './near.js';
+import {usersNamed} from '../core/users.js';
 
 const uidOf = (name) => name.split('/')[1];
 
@@ -20,13 +21,10 @@ export function commentStrip(memo) {
       h('a', {href: `${detail}#comments`}, `${t('comments.view-all')} ↗`)), list);
   whenNear(strip, async () => {
     const {memos = []} = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
-    const wanted = [...new Set(memos.map((comment) => uidOf(comment.creator)))];
-    const {users = []} = wanted.length
-      ? await api.call('UserService', 'BatchGetUsers', {usernames: wanted}).catch(() => ({})) : {};
-    const names = new Map(users.map((user) => [user.name, user.displayName || user.username]));
+    const users = await usersNamed(memos.map((comment) => uidOf(comment.creator)));
     list.append(...memos.slice(0, 3).map((comment) => h('li',
       h('a', {href: `${detail}#${uidOf(comment.name)}`},
-        h('b', names.get(comment.creator) || uidOf(comment.creator)), ' ',
+        h('b', users.get(uidOf(comment.creator))?.displayName || uidOf(comment.creator)), ' ',
         h('span.muted', comment.snippet || ''),
         comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null))));
   });

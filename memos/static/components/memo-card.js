@@ -11,6 +11,7 @@ import {reactionParts} from './reactions.js';
 import {relationsSection} from './relations.js';
 import {linkPreviews} from './link-preview.js';
 import {view} from '../core/view.js';
+import {usersNamed} from '../core/users.js';
 
 // The memo's address on this instance, for copying.
 export function memoLink(memo) {
@@ -95,7 +96,10 @@ export function memoCard(memo, options) {
         ? {label: t('memo.unpin'), onSelect: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}
         : {label: t('memo.pin'), onSelect: () => update({pinned: true}, 'pinned', t('memo.pinned'))});
     }
-    if (!archived) items.push({label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))});
+    if (!archived) {
+      items.push({label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))},
+        {label: t('memo.copy-content'), onSelect: () => copyText(memo.content, t('memo.content-copied'))});
+    }
     if (writable && !memo.parent) {
       items.push(archived
         ? {label: t('memo.restore'), onSelect: () => update({state: 'NORMAL'}, 'state', t('memo.restored'))}
@@ -153,10 +157,15 @@ function enhance(body, memo, writable, update, options) {
     });
     tag.replaceWith(link);
   }
-  for (const mention of body.querySelectorAll('span.mention[data-mention]')) {
-    mention.replaceWith(h('a.mention', {href: `/u/${encodeURIComponent(mention.dataset.mention)}`},
-      mention.textContent));
-  }
+  // A mention links only when it names a user; the others stay text.
+  const mentions = [...body.querySelectorAll('span.mention[data-mention]')];
+  if (mentions.length) usersNamed(mentions.map((mention) => mention.dataset.mention)).then((users) => {
+    for (const mention of mentions) {
+      if (users.get(mention.dataset.mention)) {
+        mention.replaceWith(h('a.mention', {href: '/u/' + encodeURIComponent(mention.dataset.mention)}, mention.textContent));
+      }
+    }
+  });
   for (const block of body.querySelectorAll('pre.code-block')) {
     const code = block.querySelector('code');
     const copy = h('button.code-copy', {'aria-label': t('memo.copy-code')}, t('memo.copy'));

@@ -6,6 +6,7 @@ import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {memoCard} from './memo-card.js';
 import {commentStrip} from './comment-strip.js';
+import {usersNamed} from '../core/users.js';
 
 export const PAGE_SIZE = 16;
 
@@ -18,14 +19,6 @@ export async function memoHtml(memos) {
     for (const item of rendered) html[item.name] = item.html;
   }
   return html;
-}
-
-// Display names of the memos' creators (for feeds that show authors).
-async function authorsOf(memos, known) {
-  const wanted = [...new Set(memos.map((memo) => memo.creator.split('/')[1]))].filter((name) => !known.has(name));
-  if (!wanted.length) return;
-  const {users = []} = await api.call('UserService', 'BatchGetUsers', {usernames: wanted}).catch(() => ({}));
-  for (const user of users) known.set(user.username, user);
 }
 
 export function memoList({fetchPage, cardOptions = {}, onChange}) {
@@ -67,7 +60,9 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
       try {
         const page = await fetchPage(nextToken);
         const memos = page.memos || [];
-        const [html] = await Promise.all([memoHtml(memos), cardOptions.showAuthor ? authorsOf(memos, authors) : null]);
+        const [html, found] = await Promise.all([memoHtml(memos),
+          cardOptions.showAuthor ? usersNamed(memos.map((memo) => memo.creator.split('/')[1])) : null]);
+        found?.forEach((user, name) => authors.set(name, user));
         if (mine !== generation) return;
         items.append(...memos.map((memo) => card(memo, html[memo.name] ?? '')));
         nextToken = page.nextPageToken || '';

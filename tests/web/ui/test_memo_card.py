@@ -152,3 +152,24 @@ def test_bt32_rendering_and_hostile_content(signed_in: Any, user: User, context_
     guest.goto("/explore")
     expect(guest.locator("article.memo-card").filter(has_text="Heading one")).to_be_visible()
     assert guest.evaluate("() => window.hostileRan === undefined")
+
+
+def test_m7_copy_content_puts_the_memo_text_on_the_clipboard(signed_in: Any, user: User) -> None:
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    user.memo("## A heading\n\n- [ ] a task with **bold**")
+    page.reload()
+    menu(page, "a task with", "Copy content")
+    expect(page.locator(".toast")).to_have_text("Content copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "## A heading\n\n- [ ] a task with **bold**"
+
+
+def test_m13_a_mention_links_only_when_the_user_exists(signed_in: Any, user: User, server: Server) -> None:
+    page = signed_in
+    friend = make_user(server, "friend")
+    user.memo(f"hello @{friend.username} and @nobody-here-at-all")
+    page.reload()
+    body = card(page, "hello").locator(".memo-content")
+    expect(body.get_by_role("link", name=f"@{friend.username}")).to_have_attribute("href", f"/u/{friend.username}")
+    expect(body.locator("span.mention")).to_have_text("@nobody-here-at-all")
+    expect(body.get_by_role("link", name="@nobody-here-at-all")).to_have_count(0)
