@@ -1,7 +1,7 @@
 // One memo as a card: header (time, author, markers, menu), the server-rendered body with its
 // behaviour (tasks, tags, mentions, code copy), and inline editing.
 import * as api from '../core/api.js';
-import {h, icon, serverHtml} from '../core/dom.js';
+import {h, icon, iconButton, serverHtml} from '../core/dom.js';
 import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
 import {confirmDialog, copyText, menuButton, toast, toastError} from '../core/ui.js';
@@ -22,10 +22,11 @@ export function memoUid(memo) {
   return memo.name.split('/')[1];
 }
 
-function visibilityMarker(memo) {
-  if (memo.visibility === 'PUBLIC') return icon('globe', t('visibility.public'));
-  if (memo.visibility === 'PROTECTED') return icon('people', t('visibility.protected'));
-  return null;
+const VISIBILITY_ICONS = {PUBLIC: 'globe', PROTECTED: 'people'};
+
+function visibilityMarker({visibility}) {
+  const name = VISIBILITY_ICONS[visibility];
+  return name ? icon(name, t(`visibility.${visibility.toLowerCase()}`)) : null;
 }
 
 // Flips the task marker on a content line: '[ ]' <-> '[x]'.
@@ -40,20 +41,17 @@ export function toggleTaskLine(content, lineIndex) {
 // options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag),
 //   readOnly (no menu, no reaction picker), shareToken (file addresses for a shared-memo page)}
 export function memoCard(memo, options) {
-  const card = h('article.card.memo-card', {dataset: {name: memo.name}});
   const writable = canWrite(memo);
+  const archived = memo.state === 'ARCHIVED';
 
-  const update = async (patch, mask, message) => {
-    try {
-      const updated = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask});
+  // The updated memo, or undefined once the error is shown.
+  const update = (patch, mask, message) => api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask})
+    .then((updated) => {
       if (message) toast(message);
       options.onChanged?.(updated, mask);
       return updated;
-    } catch (error) {
-      toastError(error);
-      return null;
-    }
-  };
+    }, toastError);
+  const pin = (pinned) => update({pinned}, 'pinned', t(pinned ? 'memo.pinned' : 'memo.unpinned'));
 
   const reactions = reactionParts(memo, {readOnly: options.readOnly});
   const created = new Date(memo.createTime);
@@ -61,10 +59,11 @@ export function memoCard(memo, options) {
   const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
   const edited = Math.abs(updated - created) > 1000;
   if (edited) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
+  const username = memo.creator.split('/')[1];
   const header = h('header.memo-header',
     h('div.memo-meta',
-      options.showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(memo.creator.split('/')[1])}`},
-        options.author?.displayName || memo.creator.split('/')[1]) : null,
+      options.showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
+        options.author?.displayName || username) : null,
       h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
         options.archived ? dateTime(created) : edited && view().time === 'update'
           ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
@@ -72,54 +71,43 @@ export function memoCard(memo, options) {
     h('div.memo-actions',
       reactions.trigger,
       visibilityMarker(memo),
-      memo.pinned ? h('button.icon-btn.pinned-marker', {title: t('memo.unpin'),
-        'aria-label': t('memo.unpin'), disabled: !writable,
-        onclick: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}, icon('bookmark')) : null,
-      options.readOnly ? null : menuButton({label: t('memo.actions'), items: () => menuItems()})));
+      memo.pinned ? iconButton('bookmark', t('memo.unpin'), () => pin(false),
+        {class: 'icon-btn pinned-marker', disabled: !writable}) : null,
+      options.readOnly ? null : menuButton({label: t('memo.actions'), items: menuItems})));
 
   const body = h('div.memo-content', {hidden: options.html === undefined});
   if (options.html !== undefined) serverHtml(body, options.html);
-  enhance(body, memo, writable, update, options);
+  enhance(body, memo, writable && !archived, update, options.onTag);
   previewTextImages(body);
   linkPreviews(body);
-  card.append(header, body, attachmentSection(memo.attachments, {shareToken: options.shareToken}) || '');
-  const relations = options.readOnly ? null : relationsSection(memo);
-  if (relations) card.append(relations);
-  card.append(reactions.row);
+  const card = h('article.card.memo-card', {dataset: {name: memo.name}}, header, body,
+    attachmentSection(memo.attachments, {shareToken: options.shareToken}),
+    options.readOnly ? null : relationsSection(memo), reactions.row);
 
   function menuItems() {
     const items = [];
-    const archived = memo.state === 'ARCHIVED';
-    if (writable && !archived) items.push({label: t('memo.edit'), onSelect: () => edit()});
+    if (writable && !archived) items.push({label: t('memo.edit'), onSelect: edit});
     if (writable && !archived && !memo.parent) {
-      items.push(memo.pinned
-        ? {label: t('memo.unpin'), onSelect: () => update({pinned: false}, 'pinned', t('memo.unpinned'))}
-        : {label: t('memo.pin'), onSelect: () => update({pinned: true}, 'pinned', t('memo.pinned'))});
+      items.push({label: t(memo.pinned ? 'memo.unpin' : 'memo.pin'), onSelect: () => pin(!memo.pinned)});
     }
     if (!archived) {
       items.push({label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))},
         {label: t('memo.copy-content'), onSelect: () => copyText(memo.content, t('memo.content-copied'))});
     }
     if (writable && !memo.parent) {
-      items.push(archived
-        ? {label: t('memo.restore'), onSelect: () => update({state: 'NORMAL'}, 'state', t('memo.restored'))}
-        : {label: t('memo.archive'), onSelect: () => update({state: 'ARCHIVED'}, 'state', t('memo.archived'))});
+      items.push({label: t(archived ? 'memo.restore' : 'memo.archive'),
+        onSelect: () => update({state: archived ? 'NORMAL' : 'ARCHIVED'}, 'state', t(archived ? 'memo.restored' : 'memo.archived'))});
     }
-    if (writable) items.push('separator', {label: t('memo.delete'), danger: true, onSelect: () => remove()});
+    if (writable) items.push('separator', {label: t('memo.delete'), danger: true, onSelect: remove});
     return items;
   }
 
-
   async function remove() {
-    const sure = await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')});
-    if (!sure) return;
-    try {
-      await api.call('MemoService', 'DeleteMemo', {name: memo.name});
+    if (!(await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')}))) return;
+    api.call('MemoService', 'DeleteMemo', {name: memo.name}).then(() => {
       toast(t('memo.deleted'));
       options.onRemoved?.(memo);
-    } catch (error) {
-      toastError(error);
-    }
+    }, toastError);
   }
 
   function edit() {
@@ -137,9 +125,9 @@ export function memoCard(memo, options) {
 }
 
 // Behaviour on the server's HTML: tasks toggle (writers only), tags filter, mentions link, code copies.
-function enhance(body, memo, writable, update, options) {
+function enhance(body, memo, writable, update, onTag) {
   for (const box of body.querySelectorAll('li.task-list-item > input[type="checkbox"]')) {
-    box.disabled = !writable || memo.state === 'ARCHIVED';
+    box.disabled = !writable;
     const line = Number(box.parentElement.dataset.taskLine);
     box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
     box.addEventListener('change', async () => {
@@ -148,32 +136,28 @@ function enhance(body, memo, writable, update, options) {
     });
   }
   for (const tag of body.querySelectorAll('span.tag[data-tag]')) {
-    const link = h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag.dataset.tag)}`},
-      tag.textContent);
-    link.addEventListener('click', (event) => {
-      if (!options.onTag) return;
+    const {tag: name} = tag.dataset;
+    tag.replaceWith(h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(name)}`, onclick: (event) => {
+      if (!onTag) return;
       event.preventDefault();
-      options.onTag(tag.dataset.tag);
-    });
-    tag.replaceWith(link);
+      onTag(name);
+    }}, tag.textContent));
   }
   // A mention links only when it names a user; the others stay text.
   const mentions = [...body.querySelectorAll('span.mention[data-mention]')];
   if (mentions.length) usersNamed(mentions.map((mention) => mention.dataset.mention)).then((users) => {
     for (const mention of mentions) {
-      if (users.get(mention.dataset.mention)) {
-        mention.replaceWith(h('a.mention', {href: '/u/' + encodeURIComponent(mention.dataset.mention)}, mention.textContent));
-      }
+      const {mention: name} = mention.dataset;
+      if (users.get(name)) mention.replaceWith(h('a.mention', {href: '/u/' + encodeURIComponent(name)}, mention.textContent));
     }
   });
   for (const block of body.querySelectorAll('pre.code-block')) {
     const code = block.querySelector('code');
-    const copy = h('button.code-copy', {'aria-label': t('memo.copy-code')}, t('memo.copy'));
-    copy.addEventListener('click', async () => {
+    const copy = h('button.code-copy', {'aria-label': t('memo.copy-code'), onclick: async () => {
       await navigator.clipboard.writeText(code?.textContent || '').catch(() => {});
       copy.textContent = t('memo.copied');
       setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
-    });
+    }}, t('memo.copy'));
     block.before(h('div.code-header', h('span', block.dataset.language || 'text'), copy));
   }
 }

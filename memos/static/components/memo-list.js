@@ -38,18 +38,17 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   let generation = 0;
 
   const changed = () => onChange?.();
-  const card = (memo, html, extra = {}) => withStrip(memo, memoCard(memo, {
-    ...cardOptions, ...extra, html, author: authors.get(memo.creator.split('/')[1]),
-    onChanged: (updated, mask) => replace(updated, mask),
-    onRemoved: (removed) => {
-      items.querySelector(`[data-name="${CSS.escape(removed.name)}"]`)?.remove();
-      changed();
-    },
-  }));
-  const withStrip = (memo, el) => {
+  const shown = (name) => items.querySelector(`[data-name="${CSS.escape(name)}"]`);
+  const card = (memo, html, extra = {}) => {
+    const el = memoCard(memo, {
+      ...cardOptions, ...extra, html: html[memo.name] ?? '', author: authors.get(memo.creator.split('/')[1]),
+      onChanged: replace,
+      onRemoved: (removed) => drop(removed.name),
+    });
     if (!cardOptions.archived) el.append(commentStrip(memo) || '');
     return el;
   };
+  const rendered = async (memo, extra) => card(memo, await memoHtml([memo]), extra);
 
   async function loadMore() {
     if (loading || done) return loading;
@@ -64,7 +63,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
           cardOptions.showAuthor ? usersNamed(memos.map((memo) => memo.creator.split('/')[1])) : null]);
         found?.forEach((user, name) => authors.set(name, user));
         if (mine !== generation) return;
-        items.append(...memos.map((memo) => card(memo, html[memo.name] ?? '')));
+        items.append(...memos.map((memo) => card(memo, html)));
         nextToken = page.nextPageToken || '';
         done = !nextToken;
         status.replaceChildren(...(items.childElementCount ? [] : [
@@ -93,21 +92,19 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   // A memo changed: its card is redrawn, dropped when it left this list (archived, restored),
   // and the list reloaded when the change moves it (pinning in a pinned-first list).
   async function replace(memo, mask) {
-    const old = items.querySelector(`[data-name="${CSS.escape(memo.name)}"]`);
+    const old = shown(memo.name);
     if (mask === 'pinned' && cardOptions.pinnedFirst) {
       reload();
     } else if (old && cardOptions.keep && !cardOptions.keep(memo)) {
       old.remove();
     } else if (old) {
-      const html = await memoHtml([memo]);
-      old.replaceWith(card(memo, html[memo.name] ?? '', {isNew: old.querySelector('.pill-new') !== null}));
+      old.replaceWith(await rendered(memo, {isNew: old.querySelector('.pill-new') !== null}));
     }
     changed();
   }
 
   async function prepend(memo) {
-    const html = await memoHtml([memo]);
-    items.prepend(card(memo, html[memo.name] ?? '', {isNew: true}));
+    items.prepend(await rendered(memo, {isNew: true}));
     status.textContent = '';
     status.classList.remove('empty');
     changed();
@@ -124,11 +121,11 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
 
   // A memo the list shows was deleted elsewhere.
   function drop(name) {
-    items.querySelector(`[data-name="${CSS.escape(name)}"]`)?.remove();
+    shown(name)?.remove();
     changed();
   }
   // Whether a card of the memo is shown (not an open inline editor of it).
-  const shows = (name) => items.querySelector(`article[data-name="${CSS.escape(name)}"]`) !== null;
+  const shows = (name) => shown(name)?.tagName === 'ARTICLE';
 
   return {root, prepend, reload, loadMore, replace, drop, shows, dispose: () => {
     observer.disconnect();
