@@ -9,8 +9,9 @@ const INDENT = '  ';
 
 function lineAt(text, caret) {
   const start = text.lastIndexOf('\n', caret - 1) + 1;
-  const end = text.indexOf('\n', caret);
-  return {start, end: end < 0 ? text.length : end, line: text.slice(start, end < 0 ? text.length : end)};
+  let end = text.indexOf('\n', caret);
+  if (end < 0) end = text.length;
+  return {start, end, line: text.slice(start, end)};
 }
 
 export function enterEdit(text, caret) {
@@ -31,24 +32,12 @@ export function enterEdit(text, caret) {
   return {start: caret, end: caret, insert, caret: caret + insert.length};
 }
 
-// The closest list item above `lineStart` whose indent is less than `indent`: the parent.
-function parentItem(text, lineStart, indent) {
-  const before = text.slice(0, Math.max(0, lineStart - 1)).split('\n').reverse();
-  for (const line of before) {
+// The closest item of the list above `lineStart` whose indent width `fits`: with a smaller indent the
+// parent, with at most the same indent the item a nested item goes under.
+function itemAbove(text, lineStart, fits) {
+  for (const line of text.slice(0, Math.max(0, lineStart - 1)).split('\n').reverse()) {
     const item = ITEM.exec(line);
-    if (!item) return null;
-    if (item[1].length < indent) return item;
-  }
-  return null;
-}
-
-// The nearest list item above at (or above) the same indent: the item a nested item goes under.
-function previousItem(text, lineStart, indent) {
-  const before = text.slice(0, Math.max(0, lineStart - 1)).split('\n').reverse();
-  for (const line of before) {
-    const item = ITEM.exec(line);
-    if (!item) return null;
-    if (item[1].length <= indent) return item;
+    if (!item || fits(item[1].length)) return item;
   }
   return null;
 }
@@ -61,23 +50,20 @@ export function tabEdit(text, caret, outdent) {
     const spaces = /^ {1,2}/.exec(line)?.[0].length || 0;
     return spaces ? {start, end: start + spaces, insert: '', caret: Math.max(start, caret - spaces)} : null;
   }
-  const [whole, indent, , number, dot, space] = item;
-  let nextIndent = indent;
+  const [whole, indent, , number, dot, space, task = ''] = item;
+  let nextIndent = outdent ? indent.slice(2) : indent + INDENT;
   let nextMarker = whole.slice(indent.length);
-  if (!number) {
-    nextIndent = outdent ? indent.slice(Math.min(2, indent.length)) : indent + INDENT;
-  } else if (!outdent) {
+  if (number && !outdent) {
     // An ordered item nests under the text column of the item above, numbered from 1.
-    const above = previousItem(text, start, indent.length);
+    const above = itemAbove(text, start, (width) => width <= indent.length);
     if (!above) return {start, end: start, insert: INDENT, caret: caret + INDENT.length};
     nextIndent = ' '.repeat(above[1].length + above[2].length + above[5].length);
-    nextMarker = `1${dot}${space}${item[6] || ''}`;
-  } else {
-    const parent = parentItem(text, start, indent.length);
-    if (!indent.length) return null;
+    nextMarker = `1${dot}${space}${task}`;
+  } else if (number) {
+    if (!indent) return null;
+    const parent = itemAbove(text, start, (width) => width < indent.length);
     nextIndent = parent ? parent[1] : '';
-    const count = parent?.[3] ? Number(parent[3]) + 1 : 1;
-    nextMarker = `${count}${dot}${space}${item[6] || ''}`;
+    nextMarker = `${parent?.[3] ? Number(parent[3]) + 1 : 1}${dot}${space}${task}`;
   }
   const insert = nextIndent + nextMarker;
   return {start, end: start + whole.length, insert, caret: Math.max(start + insert.length, caret + insert.length - whole.length)};
