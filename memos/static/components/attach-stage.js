@@ -7,7 +7,7 @@ import * as api from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {menuButton} from '../core/ui.js';
-import {fileUrl, formatSize, kindOf, openPreview, typeLabel} from './attachments.js';
+import {fileMeta, fileUrl, kindOf, openPreview} from './attachments.js';
 
 function base64Of(file) {
   return new Promise((resolve, reject) => {
@@ -63,11 +63,14 @@ export function attachmentStager({onChange, existing = []}) {
     render();
   }
 
+  // An item as the rows and the preview see it: its attachment, or the staged file described as one.
+  const describe = (item) => item.attachment || {filename: item.file.name, type: item.file.type, size: item.file.size};
+  const visual = (item) => ['image', 'video'].includes(kindOf(describe(item).type));
+
   function row(item, index) {
-    const name = item.attachment ? item.attachment.filename : item.file.name;
-    const type = item.attachment ? item.attachment.type : item.file.type;
-    const size = item.attachment ? item.attachment.size : item.file.size;
-    const thumb = item.preview || (item.attachment && kindOf(type) === 'image' ? fileUrl(item.attachment, {thumbnail: true}) : '');
+    const file = describe(item);
+    const name = file.filename;
+    const thumb = item.preview || (item.attachment && kindOf(file.type) === 'image' ? fileUrl(file, {thumbnail: true}) : '');
     const visual = thumb
       ? h('button.att-thumb', {'aria-label': t('attachments.open-preview', {name}),
         onclick: () => previewAll(index)}, h('img', {src: thumb, alt: ''}))
@@ -77,17 +80,16 @@ export function attachmentStager({onChange, existing = []}) {
     return h('li', {class: 'att-row ' + (item.state || '')},
       visual,
       h('span.att-name', name),
-      h('span.muted.small.att-meta', item.status || `${typeLabel(type)} · ${formatSize(size)}`),
+      h('span.muted.small.att-meta', item.status || fileMeta(file)),
       tool('att-up', t('editor.move-up'), () => move(index, -1), '↑'),
       tool('att-down', t('editor.move-down'), () => move(index, 1), '↓'),
       tool('att-remove', t('editor.remove-attachment'), () => remove(index), '×'));
   }
 
   function previewAll(index) {
-    const visual = items.filter((item) => ['image', 'video'].includes(kindOf(item.attachment?.type || item.file.type)));
-    const asAttachments = visual.map((item) => item.attachment || {filename: item.file.name, type: item.file.type,
-      externalLink: item.preview || URL.createObjectURL(item.file)});
-    openPreview(asAttachments, Math.max(0, visual.indexOf(items[index])));
+    const shown = items.filter(visual);
+    openPreview(shown.map((item) => item.attachment || {...describe(item), externalLink: item.preview || URL.createObjectURL(item.file)}),
+      Math.max(0, shown.indexOf(items[index])));
   }
 
   function render(notify = true) {
@@ -135,20 +137,16 @@ export function attachmentStager({onChange, existing = []}) {
 
   // Files pasted or dropped onto `target` are staged; text pastes and drops behave as usual.
   function acceptFrom(target) {
-    target.addEventListener('paste', (event) => {
-      const files = [...(event.clipboardData?.files || [])];
+    const take = (source) => (event) => {
+      const files = [...(event[source]?.files || [])];
       if (!files.length) return;
       event.preventDefault();
       add(files);
-    });
+    };
+    target.addEventListener('paste', take('clipboardData'));
+    target.addEventListener('drop', take('dataTransfer'));
     target.addEventListener('dragover', (event) => {
       if ([...(event.dataTransfer?.types || [])].includes('Files')) event.preventDefault();
-    });
-    target.addEventListener('drop', (event) => {
-      const files = [...(event.dataTransfer?.files || [])];
-      if (!files.length) return;
-      event.preventDefault();
-      add(files);
     });
   }
 

@@ -22,21 +22,26 @@ export function kindOf(type = '') {
   return ['image', 'video', 'audio'].includes(major) ? major : 'file';
 }
 
+const UNITS = ['KB', 'MB', 'GB'];
+
 export function formatSize(bytes) {
-  const size = Number(bytes) || 0;
-  if (size < 1024) return `${size} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let value = size / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  let value = Number(bytes) || 0;
+  if (value < 1024) return `${value} B`;
+  let unit = -1;
+  while (value >= 1024 && unit < UNITS.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
 }
 
 export function typeLabel(type) {
   return (type || '').split('/').pop().toUpperCase() || t('attachments.file');
+}
+
+// "PNG · 12 KB"
+export function fileMeta({type, size}) {
+  return `${typeLabel(type)} · ${formatSize(size)}`;
 }
 
 // A square tile for an image or a video (poster from its first frame, with a play badge).
@@ -54,7 +59,7 @@ function audioRow(attachment, options) {
   return h('div.att-audio',
     h('div.att-line',
       h('span.att-name', attachment.filename),
-      h('span.muted.small', `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`)),
+      h('span.muted.small', fileMeta(attachment))),
     h('audio', {controls: true, preload: 'none', src: fileUrl(attachment, options),
       'aria-label': attachment.filename}));
 }
@@ -64,27 +69,25 @@ export function documentRow(attachment, options, extra = null) {
     icon('paperclip'),
     h('a.att-name', {href: fileUrl(attachment, options), download: attachment.filename,
       title: t('attachments.download', {name: attachment.filename})}, attachment.filename),
-    h('span.muted.small', `${typeLabel(attachment.type)} · ${formatSize(attachment.size)}`),
+    h('span.muted.small', fileMeta(attachment)),
     extra);
 }
 
 // The "Attachments" section under a memo's text: visual items first, then audio, then files.
 export function attachmentSection(attachments = [], options = {}) {
   if (!attachments.length) return null;
-  const visual = attachments.filter((item) => ['image', 'video'].includes(kindOf(item.type)));
-  const audio = attachments.filter((item) => kindOf(item.type) === 'audio');
-  const files = attachments.filter((item) => kindOf(item.type) === 'file');
-  const shown = visual.slice(0, GALLERY_TILES);
+  const only = (...kinds) => attachments.filter((item) => kinds.includes(kindOf(item.type)));
+  const visual = only('image', 'video');
+  const hidden = visual.length - GALLERY_TILES;
   const gallery = visual.length ? h('div', {class: `gallery gallery-${Math.min(visual.length, 5)}`},
-    shown.map((item, index) => {
+    visual.slice(0, GALLERY_TILES).map((item, index) => {
       const tile = mediaTile(item, options, () => openPreview(visual, index, options));
-      const hidden = visual.length - GALLERY_TILES;
       if (index === GALLERY_TILES - 1 && hidden > 0) tile.append(h('span.more-badge', `+${hidden}`));
       return tile;
     })) : null;
   return h('section.memo-attachments', {'aria-label': t('attachments.title')},
     h('div.section-label', `${t('attachments.title')} (${attachments.length})`),
-    gallery, audio.map((item) => audioRow(item, options)), files.map((item) => documentRow(item, options)));
+    gallery, only('audio').map((item) => audioRow(item, options)), only('file').map((item) => documentRow(item, options)));
 }
 
 // The preview: one item at a time over a dark backdrop; Esc closes, arrows switch, zoom by
@@ -95,18 +98,17 @@ export function openPreview(items, start = 0, options = {}) {
   const trigger = document.activeElement;
   const stage = h('div.preview-stage');
   const counter = h('span.preview-count', {'aria-live': 'polite'});
-  const button = (name, label, onclick, text) => h('button.icon-btn.preview-btn', {'aria-label': label, title: label, onclick}, name ? icon(name) : text);
+  const button = (label, onclick, content, place = '') => h('button', {class: 'icon-btn preview-btn' + place,
+    'aria-label': label, title: label, onclick}, content);
   const dialog = h('dialog.preview', {'aria-label': t('attachments.preview')},
     h('div.preview-bar', counter, h('span.grow'),
-      button(null, t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
-      button(null, t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
-      button('close', t('dialog.close'), () => dialog.close())),
+      button(t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
+      button(t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
+      button(t('dialog.close'), () => dialog.close(), icon('close'))),
     stage,
-    items.length > 1 ? button(null, t('attachments.previous'), () => show(at - 1), '‹') : null,
-    items.length > 1 ? button(null, t('attachments.next'), () => show(at + 1), '›') : null);
-  const [previous, next] = dialog.querySelectorAll(':scope > .preview-btn');
-  previous?.classList.add('preview-prev');
-  next?.classList.add('preview-next');
+    items.length > 1 && [
+      button(t('attachments.previous'), () => show(at - 1), '‹', ' preview-prev'),
+      button(t('attachments.next'), () => show(at + 1), '›', ' preview-next')]);
 
   function setZoom(level) {
     zoom = Math.max(0, Math.min(ZOOMS.length - 1, level));
