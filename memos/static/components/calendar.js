@@ -4,11 +4,7 @@
 import {h, iconButton} from '../core/dom.js';
 import {modal} from '../core/ui.js';
 import {locale, t} from '../core/i18n.js';
-
-export function dayKey(date) {
-  const pad = (value) => String(value).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
+import {dayKey} from './editor-day.js';
 
 // Local day -> number of memos.
 export function countByDay(timestamps) {
@@ -38,23 +34,23 @@ function monthDays(year, month, weekStart) {
   return Array.from({length: total}, (_, at) => new Date(year, month, 1 - lead + at));
 }
 
-function weekdayNames(weekStart, style = 'narrow') {
-  const format = new Intl.DateTimeFormat(locale(), {weekday: style});
+function weekdayNames(weekStart) {
+  const format = new Intl.DateTimeFormat(locale(), {weekday: 'narrow'});
   // 2023-01-01 was a Sunday.
   return Array.from({length: 7}, (_, at) => format.format(new Date(2023, 0, 1 + ((weekStart + at) % 7))));
 }
 
-function fullDate(date) {
-  return new Intl.DateTimeFormat(locale(), {dateStyle: 'full'}).format(date);
+function formatted(date, options) {
+  return new Intl.DateTimeFormat(locale(), options).format(date);
 }
 
-function monthLabel(year, month) {
-  return new Intl.DateTimeFormat(locale(), {month: 'long', year: 'numeric'}).format(new Date(year, month, 1));
+function monthLabel(year, month, options = {month: 'long', year: 'numeric'}) {
+  return formatted(new Date(year, month, 1), options);
 }
 
 function dayLabel(date, count, updated) {
   const key = `${updated ? 'calendar.count-updated' : 'calendar.count'}${count === 1 ? '-one' : ''}`;
-  return t(key, {count, date: fullDate(date)});
+  return t(key, {count, date: formatted(date, {dateStyle: 'full'})});
 }
 
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
@@ -99,23 +95,24 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
   return grid;
 }
 
-function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
+// scope: what every grid shares ({counts, busiest, weekStart, updated}); onPick(date) shows that date's month.
+function yearDialog(scope, year, onPick) {
   let shown = year;
   const body = h('div.year-months');
   const title = h('h2.dialog-title', {id: 'year-title'});
   const draw = () => {
     title.textContent = String(shown);
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section.year-month',
-      h('h3.section-label', new Intl.DateTimeFormat(locale(), {month: 'long'}).format(new Date(shown, month, 1))),
-      monthGrid({year: shown, month, counts, busiest, weekStart, selected: '', updated, mini: true,
-        onDay: (date) => {
-          close();
-          onPick(date.getFullYear(), date.getMonth());
-        }}))));
+      h('h3.section-label', monthLabel(shown, month, {month: 'long'})),
+      monthGrid({...scope, year: shown, month, selected: '', mini: true, onDay: pick}))));
   };
   const step = (delta) => {
     shown += delta;
     draw();
+  };
+  const pick = (date) => {
+    close();
+    onPick(date);
   };
   draw();
   const {close} = modal('year-dialog', 'year-title',
@@ -124,43 +121,33 @@ function yearDialog({year, counts, busiest, weekStart, updated, onPick}) {
       title,
       iconButton('right', t('calendar.next-year'), () => step(1)),
       h('span.grow'),
-      h('button.btn', {onclick: () => {
-        close();
-        onPick(new Date().getFullYear(), new Date().getMonth());
-      }}, t('calendar.today')),
+      h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today')),
       iconButton('close', t('dialog.close'), () => close())),
     body);
 }
 
 export function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
   const counts = countByDay(timestamps);
-  const busiest = Math.max(1, ...counts.values());
-  const start = firstWeekday(weekStart);
-  const at = selected ? new Date(`${selected}T00:00:00`) : new Date();
-  let year = Number.isNaN(at.getTime()) ? new Date().getFullYear() : at.getFullYear();
-  let month = Number.isNaN(at.getTime()) ? new Date().getMonth() : at.getMonth();
+  const scope = {counts, busiest: Math.max(1, ...counts.values()), weekStart: firstWeekday(weekStart), updated};
+  let shown = new Date(`${selected}T00:00:00`);
+  if (Number.isNaN(shown.getTime())) shown = new Date();
   const root = h('div.calendar');
 
   const draw = () => {
-    const label = h('button.calendar-month', {'aria-haspopup': 'dialog',
-      title: t('calendar.year-view'), onclick: () => yearDialog({year, counts, busiest, weekStart: start, updated,
-        onPick: (pickedYear, pickedMonth) => {
-          year = pickedYear;
-          month = pickedMonth;
-          draw();
-          root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
-        }})}, monthLabel(year, month));
+    const [year, month] = [shown.getFullYear(), shown.getMonth()];
     root.replaceChildren(
       h('div.calendar-head',
-        label,
-        iconButton('left', t('calendar.previous-month'), () => step(-1)),
-        iconButton('right', t('calendar.next-month'), () => step(1))),
-      monthGrid({year, month, counts, busiest, weekStart: start, selected, updated, onDay: (date) => onSelect(dayKey(date))}));
+        h('button.calendar-month', {'aria-haspopup': 'dialog', title: t('calendar.year-view'),
+          onclick: () => yearDialog(scope, year, (date) => {
+            show(date);
+            root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
+          })}, monthLabel(year, month)),
+        iconButton('left', t('calendar.previous-month'), () => show(new Date(year, month - 1, 1))),
+        iconButton('right', t('calendar.next-month'), () => show(new Date(year, month + 1, 1)))),
+      monthGrid({...scope, year, month, selected, onDay: (date) => onSelect(dayKey(date))}));
   };
-  const step = (delta) => {
-    const next = new Date(year, month + delta, 1);
-    year = next.getFullYear();
-    month = next.getMonth();
+  const show = (date) => {
+    shown = date;
     draw();
   };
   draw();
