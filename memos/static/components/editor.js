@@ -31,7 +31,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const visibility = h('select.select', {'aria-label': t('editor.visibility')},
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
-  const save = h('button.btn.btn-primary', t('common.save'));
+  const save = h('button.btn.btn-primary', {onclick: submit}, t('common.save'));
   const cancel = onCancel ? h('button.btn', {onclick: () => onCancel()}, t('common.cancel')) : null;
   const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
@@ -48,7 +48,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   let draftTimer = 0;
   const refresh = () => {
     save.disabled = busy || stage.busy() || (!text.value.trim() && !stage.count());
-    save.textContent = busy ? t('editor.saving') : t('common.save');
+    save.textContent = t(busy ? 'editor.saving' : 'common.save');
   };
   const storeDraft = () => {
     clearTimeout(draftTimer);
@@ -67,29 +67,24 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     refresh();
     try {
       let saved;
-      const attachments = await stage.upload();
+      const fields = {attachments: await stage.upload(), content: text.value, visibility: visibility.value, relations: links.relations()};
       if (memo) {
-        const mask = [];
-        if (text.value !== memo.content) mask.push('content');
-        if (visibility.value !== memo.visibility) mask.push('visibility');
-        if (stage.changed()) mask.push('attachments');
-        if (links.names().join() !== referencesOf(memo).map((link) => link.name).join()) mask.push('relations');
+        const changed = {
+          content: text.value !== memo.content,
+          visibility: visibility.value !== memo.visibility,
+          attachments: stage.changed(),
+          relations: links.names().join() !== referencesOf(memo).map((link) => link.name).join(),
+        };
         // The server keeps update_time unless asked: an edit of the text or links is an update.
-        if (mask.includes('content') || mask.includes('relations')) mask.push('updateTime');
+        changed.updateTime = changed.content || changed.relations;
+        const mask = Object.keys(changed).filter((field) => changed[field]);
         if (!mask.length) {
           toast(t('editor.no-changes'));
           onCancel?.();
           return;
         }
-        saved = await api.call('MemoService', 'UpdateMemo', {
-          memo: {
-            name: memo.name, content: text.value, visibility: visibility.value, attachments,
-            relations: links.relations(),
-          },
-          updateMask: mask.join(','),
-        });
+        saved = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...fields}, updateMask: mask.join(',')});
       } else {
-        const fields = {content: text.value, visibility: visibility.value, attachments, relations: links.relations()};
         // With a calendar day chosen, a new memo is dated that day at the current clock time (F10).
         if (day && !parent) fields.createTime = dayTimeOf(day).toISOString();
         saved = parent
@@ -130,7 +125,6 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     }
   });
   text.addEventListener('blur', () => setTimeout(() => (suggestions.hidden = true), 150));
-  save.addEventListener('click', submit);
   if (draftName) {
     window.addEventListener('pagehide', storeDraft);
     document.addEventListener('visibilitychange', storeDraft);
@@ -140,9 +134,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   let choices = [];
   let active = 0;
   function typedTag() {
-    const before = text.value.slice(0, text.selectionStart);
-    const found = /(?:^|\s)#([^\s#]+)$/u.exec(before);
-    return found ? found[1] : null;
+    return /(?:^|\s)#([^\s#]+)$/u.exec(text.value.slice(0, text.selectionStart))?.[1];
   }
   function suggestTags() {
     const typed = typedTag();
@@ -162,11 +154,8 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     suggestions.hidden = choices.length === 0;
   }
   function accept(tag) {
-    const typed = typedTag() || '';
     const at = text.selectionStart;
-    text.value = `${text.value.slice(0, at - typed.length)}${tag} ${text.value.slice(at)}`;
-    const caret = at - typed.length + tag.length + 1;
-    text.setSelectionRange(caret, caret);
+    text.setRangeText(`${tag} `, at - (typedTag() || '').length, at, 'end');
     choices = [];
     renderSuggestions();
     text.dispatchEvent(new Event('input'));
