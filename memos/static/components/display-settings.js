@@ -6,48 +6,39 @@ import {LAYOUTS, compactCards, setView, view} from '../core/view.js';
 
 let panelCount = 0;
 
-function selectField(label, value, options, onChange) {
-  const select = h('select.select', {onchange: () => onChange(select.value)},
-    options.map(([option, text]) => h('option', {value: option}, text)));
-  select.value = value;
-  return h('label.field.field-row', h('span.field-label', label), select);
-}
-
-function switchField(label, checked, onChange, disabled = false) {
-  const box = h('input', {type: 'checkbox', class: 'switch', role: 'switch', checked, disabled,
-    onchange: () => onChange(box.checked)});
-  return h('label.field.field-row', h('span.field-label', label), box);
-}
-
 function panelContent(panel, name) {
   const settings = view();
   const redraw = (patch) => {
     setView(patch);
     panel.replaceChildren(...panelContent(panel, name));
     // The panel is redrawn (the compact switch depends on the layout): keep focus on the changed control.
-    const field = panel.querySelector(`[data-key="${Object.keys(patch)[0]}"]`);
-    (field?.querySelector('input[type="radio"]:checked') || field?.querySelector('select, input'))?.focus();
+    const changed = panel.querySelector(`[data-key="${Object.keys(patch)[0]}"]`);
+    (changed?.querySelector('input[type="radio"]:checked') || changed?.querySelector('select, input'))?.focus();
   };
-  const keyed = (key, el) => {
-    el.dataset.key = key;
-    return el;
+  const field = (key, label, control) => h('label.field.field-row', {dataset: {key}}, h('span.field-label', label), control);
+  const choice = (key, label, options) => {
+    const select = h('select.select', {onchange: () => redraw({[key]: select.value})},
+      options.map(([value, text]) => h('option', {value}, text)));
+    select.value = settings[key];
+    return field(key, label, select);
   };
-  const layouts = h('fieldset.layout-choice', {dataset: {key: 'layout'}},
-    h('legend.field-label', t('view.layout')),
-    LAYOUTS.map((layout) => h('label.radio',
-      h('input', {type: 'radio', name, value: layout, checked: settings.layout === layout,
-        onchange: () => redraw({layout})}),
-      t(`view.layout-${layout}`))));
+  const toggle = (key, label, checked = settings[key], disabled = false) => {
+    const box = h('input', {type: 'checkbox', class: 'switch', role: 'switch', checked, disabled,
+      onchange: () => redraw({[key]: box.checked})});
+    return field(key, label, box);
+  };
   return [
     h('h2.section-label', {id: `${name}-title`}, t('view.title')),
-    keyed('time', selectField(t('view.time'), settings.time,
-      [['create', t('view.created')], ['update', t('view.updated')]], (time) => redraw({time}))),
-    keyed('order', selectField(t('view.order'), settings.order,
-      [['desc', t('view.newest')], ['asc', t('view.oldest')]], (order) => redraw({order}))),
-    keyed('compact', switchField(t('view.compact'), compactCards(settings), (compact) => redraw({compact}),
-      settings.layout !== 'list')),
-    keyed('linkPreview', switchField(t('view.link-preview'), settings.linkPreview, (linkPreview) => redraw({linkPreview}))),
-    layouts,
+    choice('time', t('view.time'), [['create', t('view.created')], ['update', t('view.updated')]]),
+    choice('order', t('view.order'), [['desc', t('view.newest')], ['asc', t('view.oldest')]]),
+    toggle('compact', t('view.compact'), compactCards(settings), settings.layout !== 'list'),
+    toggle('linkPreview', t('view.link-preview')),
+    h('fieldset.layout-choice', {dataset: {key: 'layout'}},
+      h('legend.field-label', t('view.layout')),
+      LAYOUTS.map((layout) => h('label.radio',
+        h('input', {type: 'radio', name, value: layout, checked: settings.layout === layout,
+          onchange: () => redraw({layout})}),
+        t(`view.layout-${layout}`)))),
   ];
 }
 
@@ -56,19 +47,21 @@ function panelContent(panel, name) {
 const open = {panel: null, button: null};
 
 function place() {
-  if (!open.panel || !open.button?.isConnected) return;
-  const box = open.button.getBoundingClientRect();
-  open.panel.style.top = `${box.bottom + 4}px`;
-  open.panel.style.left = `${Math.max(8, Math.min(box.right - open.panel.offsetWidth, window.innerWidth - open.panel.offsetWidth - 8))}px`;
+  const {panel, button} = open;
+  if (!panel || !button?.isConnected) return;
+  const box = button.getBoundingClientRect();
+  panel.style.top = `${box.bottom + 4}px`;
+  panel.style.left = `${Math.max(8, Math.min(box.right, window.innerWidth - 8) - panel.offsetWidth)}px`;
 }
 
 function close({refocus = true} = {}) {
-  if (!open.panel) return;
-  open.panel.remove();
+  const {panel, button} = open;
+  if (!panel) return;
+  panel.remove();
   open.panel = null;
-  open.button?.setAttribute('aria-expanded', 'false');
+  button?.setAttribute('aria-expanded', 'false');
   document.removeEventListener('pointerdown', outside, true);
-  if (refocus && open.button?.isConnected) open.button.focus();
+  if (refocus && button?.isConnected) button.focus();
 }
 
 function outside(event) {
