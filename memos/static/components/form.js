@@ -29,10 +29,11 @@ function control(field, value) {
     select.value = String(value ?? field.options[0][0]);
     return select;
   }
-  if (field.type === 'textarea') return h('textarea', {...common, class: 'input textarea mono', rows: field.rows || 4, value: value ?? '', spellcheck: 'false'});
-  return h('input', {...common, class: `input${field.mono ? ' mono' : ''}`, type: field.type || 'text', value: value ?? '',
+  const typed = {...common, value: value ?? '', spellcheck: 'false'};
+  if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
+  return h('input', {...typed, class: `input${field.mono ? ' mono' : ''}`, type: field.type || 'text',
     autocomplete: field.autocomplete || 'off', min: field.min, max: field.max, placeholder: field.placeholder,
-    spellcheck: 'false', autocapitalize: 'off'});
+    autocapitalize: 'off'});
 }
 
 function read(field, input) {
@@ -48,12 +49,10 @@ export function fieldSet(fields, values = {}) {
   const rows = fields.map((field) => {
     const input = control(field, getPath(values, field.key));
     inputs.set(field, input);
-    const label = h('label', {for: input.id, class: 'field-label'}, field.label, field.required ? h('span.required', {'aria-hidden': 'true'}, ' *') : null);
-    const row = field.type === 'checkbox'
-      ? h('div.field.field-row', label, input)
-      : h('div.field', label, input);
-    if (field.hint) row.append(h('p.muted.small.field-hint', field.hint));
-    return [field, row];
+    return [field, h(field.type === 'checkbox' ? 'div.field.field-row' : 'div.field',
+      h('label.field-label', {for: input.id}, field.label, field.required ? h('span.required', {'aria-hidden': 'true'}, ' *') : null),
+      input,
+      field.hint ? h('p.muted.small.field-hint', field.hint) : null)];
   });
   const readAll = () => {
     const result = structuredClone(values);
@@ -64,9 +63,7 @@ export function fieldSet(fields, values = {}) {
     const current = readAll();
     for (const [field, row] of rows) if (field.when) row.hidden = !field.when(current);
   };
-  const el = h('div.field-set', rows.map(([, row]) => row));
-  el.addEventListener('input', refreshShown);
-  el.addEventListener('change', refreshShown);
+  const el = h('div.field-set', {oninput: refreshShown, onchange: refreshShown}, rows.map(([, row]) => row));
   refreshShown();
   return {el, read: readAll, inputs};
 }
@@ -130,13 +127,11 @@ export function settingsForm({fields, values, onSave, validate, extra}) {
   };
   let saved = JSON.stringify(readAll());
   const save = h('button.btn.btn-primary', {type: 'submit', disabled: true}, t('common.save'));
-  const form = h('form.card.settings-form', set.el, extra?.el, h('div.form-actions', save));
   const update = () => {
     const now = readAll();
     save.disabled = JSON.stringify(now) === saved || (validate && !validate(now));
   };
-  form.addEventListener('input', update);
-  form.addEventListener('change', update);
+  const form = h('form.card.settings-form', {oninput: update, onchange: update}, set.el, extra?.el, h('div.form-actions', save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     save.disabled = true;
