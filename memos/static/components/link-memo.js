@@ -15,6 +15,10 @@ export function shortId(name) {
   return name.split('/')[1]?.slice(0, 6) || name;
 }
 
+export function snippet(memo) {
+  return memo.snippet || memo.content.slice(0, 80);
+}
+
 // The memo's own outgoing REFERENCE relations, as {name, snippet} of the referenced memos.
 export function referencesOf(memo) {
   return (memo?.relations || [])
@@ -52,12 +56,12 @@ function openDialog({exclude, linked, onPick}) {
           class: 'link-row', disabled: already, 'aria-disabled': String(already),
           onclick: () => {
             close();
-            onPick({name: memo.name, snippet: memo.snippet || memo.content.slice(0, 80)});
+            onPick({name: memo.name, snippet: snippet(memo)});
           },
         },
         h('span.muted.small', dateTime(new Date(memo.createTime))),
         h('span.id-chip', shortId(memo.name)),
-        h('span.link-snippet', memo.snippet || memo.content.slice(0, 80))));
+        h('span.link-snippet', snippet(memo))));
       }));
       if (!shown.length) results.append(h('li.muted.small', t('link.none')));
     } catch (error) {
@@ -73,38 +77,26 @@ function openDialog({exclude, linked, onPick}) {
 }
 
 export function memoLinks({initial = [], exclude = null}) {
-  let links = [...initial];
+  let links = initial;
   const chips = h('div.link-chips');
-  const listeners = new Set();
-  const draw = () => {
+  const names = () => links.map((link) => link.name);
+  // Shows `chosen` as the links.
+  const draw = (chosen = links) => {
+    links = chosen;
     chips.replaceChildren(...links.map((link) => h('span.chip.link-chip',
       icon('link'),
       h('span.id-chip', shortId(link.name)),
       h('span.chip-value.link-snippet', link.snippet),
       h('button.chip-remove', {'aria-label': t('link.remove', {id: shortId(link.name)}),
-        onclick: () => {
-          links = links.filter((other) => other.name !== link.name);
-          changed();
-        }}, icon('close')))));
-    chips.hidden = links.length === 0;
+        onclick: () => draw(links.filter((other) => other.name !== link.name))}, icon('close')))));
+    chips.hidden = !links.length;
   };
-  const changed = () => {
-    draw();
-    for (const listener of listeners) listener();
-  };
-  const button = iconButton('link', t('link.title'), () => openDialog({exclude, linked: links.map((link) => link.name), onPick: (link) => {
-    links.push(link);
-    changed();
-  }}), {'aria-haspopup': 'dialog'});
+  const button = iconButton('link', t('link.title'),
+    () => openDialog({exclude, linked: names(), onPick: (link) => draw([...links, link])}), {'aria-haspopup': 'dialog'});
   draw();
   return {
-    button, chips,
-    names: () => links.map((link) => link.name),
+    button, chips, names,
     relations: () => links.map((link) => ({relatedMemo: {name: link.name}, type: 'REFERENCE'})),
-    reset: () => {
-      links = [];
-      changed();
-    },
-    onChange: (listener) => listeners.add(listener),
+    reset: () => draw([]),
   };
 }

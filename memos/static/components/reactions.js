@@ -2,7 +2,7 @@
 // and a picker over the instance's reaction set. Read-only for guests and archived memos.
 //   const {trigger, row} = reactionParts(memo, {readOnly})
 import * as api from '../core/api.js';
-import {h, icon} from '../core/dom.js';
+import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 import {toastError} from '../core/ui.js';
@@ -42,17 +42,20 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     }
   }
 
+  // A button toggling the viewer's reaction, pressed while it is theirs.
+  function reactionButton(kind, emoji, text, props) {
+    const own = Boolean(mine(emoji));
+    return h('button', {class: kind + (own ? ' active' : ''), 'aria-pressed': String(own), onclick: () => toggle(emoji), ...props}, text);
+  }
+
   function render() {
     const groups = new Map();
     for (const reaction of reactions) {
       if (!groups.has(reaction.reactionType)) groups.set(reaction.reactionType, []);
       groups.get(reaction.reactionType).push(reaction.creator);
     }
-    row.replaceChildren(...[...groups].map(([emoji, creators]) => h('button', {
-      class: `reaction-pill${mine(emoji) ? ' active' : ''}`, disabled: locked,
-      'aria-pressed': String(Boolean(mine(emoji))), title: whoReacted(creators, emoji),
-      onclick: () => toggle(emoji),
-    }, `${emoji} ${creators.length}`)));
+    row.replaceChildren(...[...groups].map(([emoji, creators]) => reactionButton('reaction-pill', emoji,
+      `${emoji} ${creators.length}`, {disabled: locked, title: whoReacted(creators, emoji)})));
     row.hidden = !groups.size;
   }
 
@@ -69,8 +72,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     if (picker) return closePicker();
     const choices = state.memoRelated?.reactions || [];
     picker = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick')},
-      choices.map((emoji) => h('button', {class: `reaction-choice${mine(emoji) ? ' active' : ''}`,
-        'aria-pressed': String(Boolean(mine(emoji))), onclick: () => toggle(emoji)}, emoji)));
+      choices.map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
     picker.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
       closePicker();
@@ -82,7 +84,8 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     picker.querySelector('button')?.focus();
   }
 
-  const trigger = locked ? null : h('button.icon-btn.reaction-trigger', {'aria-label': t('reactions.add'), title: t('reactions.add'), 'aria-expanded': 'false', onclick: openPicker}, icon('smile'));
+  const trigger = locked ? null : iconButton('smile', t('reactions.add'), openPicker,
+    {class: 'icon-btn reaction-trigger', 'aria-expanded': 'false'});
   const wrap = trigger ? h('span.menu-wrap', trigger) : null;
   render();
   return {trigger: wrap, row};

@@ -4,16 +4,14 @@
 import * as api from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
-import {shortId} from './link-memo.js';
+import {shortId, snippet} from './link-memo.js';
 
 const snippets = new Map();
 
 function snippetOf(name, known) {
   if (known) return Promise.resolve(known);
   if (!snippets.has(name)) {
-    snippets.set(name, api.call('MemoService', 'GetMemo', {name})
-      .then((memo) => memo.snippet || memo.content.slice(0, 80))
-      .catch(() => ''));
+    snippets.set(name, api.call('MemoService', 'GetMemo', {name}).then(snippet, () => ''));
   }
   return snippets.get(name);
 }
@@ -28,12 +26,12 @@ function rows(items) {
 }
 
 export function relationsSection(memo) {
-  const references = (memo.relations || []).filter((relation) => relation.type === 'REFERENCE');
-  const referencing = references.filter((relation) => relation.memo?.name === memo.name).map((relation) => relation.relatedMemo);
-  const referencedBy = references.filter((relation) => relation.relatedMemo?.name === memo.name).map((relation) => relation.memo);
+  // The memos at the `to` end of the REFERENCE relations whose `from` end is this memo.
+  const related = (from, to) => (memo.relations || [])
+    .filter((relation) => relation.type === 'REFERENCE' && relation[from]?.name === memo.name).map((relation) => relation[to]);
   const groups = [
-    ['referencing', referencing],
-    ['referenced-by', referencedBy],
+    ['referencing', related('memo', 'relatedMemo')],
+    ['referenced-by', related('relatedMemo', 'memo')],
   ].filter(([, items]) => items.length);
   if (!groups.length) return null;
   const section = h('section.relations', {'aria-label': t('relations.label')});

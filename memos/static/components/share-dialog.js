@@ -24,41 +24,33 @@ export function openShareDialog(memo) {
     EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
   const create = h('button.btn.btn-primary', {onclick: () => createShare()}, t('share.create'));
   const {dialog, close} = modal('share-dialog', 'share-title',
-    h('h2', {id: 'share-title', class: 'dialog-title'}, t('share.title')),
+    h('h2.dialog-title', {id: 'share-title'}, t('share.title')),
     h('p.muted.small', t('share.note')),
     list,
     h('div.share-create', expiry, create),
     h('div.dialog-actions', h('button.btn', {onclick: () => close()}, t('dialog.close'))));
 
-  async function load() {
-    try {
-      const {memoShares = []} = await api.call('MemoService', 'ListMemoShares', {parent: memo.name});
+  function load() {
+    return api.call('MemoService', 'ListMemoShares', {parent: memo.name}).then(({memoShares = []}) => {
       list.replaceChildren(...memoShares.map(row));
       if (!memoShares.length) list.append(h('li.muted.small', t('share.none')));
-    } catch (error) {
-      toastError(error);
-    }
+    }, toastError);
   }
 
   function row(share) {
     const url = shareUrl(share);
-    const copy = iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied')));
-    const revoke = iconButton('close', t('share.revoke'), async () => {
-        const sure = await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')});
-        if (!sure) return;
-        try {
-          await api.call('MemoService', 'DeleteMemoShare', {name: share.name});
-          toast(t('share.revoked'));
-          load();
-        } catch (error) {
-          toastError(error);
-        }
-      }, {class: 'icon-btn danger'});
     return h('li.share-row',
       h('div.share-main',
         h('input.input.share-url', {readonly: true, value: url, 'aria-label': t('share.link')}),
         h('span.muted.small', expiryText(share))),
-      copy, revoke);
+      iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied'))),
+      iconButton('close', t('share.revoke'), async () => {
+        if (!(await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')}))) return;
+        api.call('MemoService', 'DeleteMemoShare', {name: share.name}).then(() => {
+          toast(t('share.revoked'));
+          load();
+        }, toastError);
+      }, {class: 'icon-btn danger'}));
   }
 
   async function createShare() {
