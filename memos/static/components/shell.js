@@ -9,27 +9,12 @@ import {saveUserGeneral, signOutEverywhere} from '../core/session.js';
 import {withLiveDot} from './live-dot.js';
 import {attachInboxBadge} from './inbox-badge.js';
 
-function navItems() {
-  if (state.user) {
-    return [
-      {href: '/', label: t('nav.home'), iconName: 'home'},
-      {href: '/explore', label: t('nav.explore'), iconName: 'explore'},
-      {href: '/attachments', label: t('nav.attachments'), iconName: 'paperclip'},
-      {href: '/inbox', label: t('nav.inbox'), iconName: 'bell'},
-    ];
-  }
-  return [
-    {href: '/explore', label: t('nav.explore'), iconName: 'explore'},
-    {href: '/about', label: t('nav.about'), iconName: 'info'},
-    {href: '/auth', label: t('nav.sign-in'), iconName: 'signin'},
-  ];
-}
+// The rail's links: [href, key of the label under nav., icon].
+const USER_NAV = [['/', 'home', 'home'], ['/explore', 'explore', 'explore'], ['/attachments', 'attachments', 'paperclip'],
+  ['/inbox', 'inbox', 'bell']];
+const GUEST_NAV = [['/explore', 'explore', 'explore'], ['/about', 'about', 'info'], ['/auth', 'sign-in', 'signin']];
 
-function themeLabel(value) {
-  return t(`theme.${value}`);
-}
-
-export function userMenu() {
+function userMenu() {
   return menuButton({
     label: t('nav.user-menu'),
     iconName: 'user',
@@ -40,7 +25,7 @@ export function userMenu() {
       {label: t('nav.settings'), onSelect: () => go('/setting')},
       'separator',
       ...THEMES.map((value) => ({
-        label: `${t('settings.theme')}: ${themeLabel(value)}`,
+        label: t('settings.theme') + ': ' + t(`theme.${value}`),
         checked: themePreference() === value,
         onSelect: () => chooseTheme(value),
       })),
@@ -70,22 +55,21 @@ function go(path) {
   import('../core/router.js').then(({navigate}) => navigate(path));
 }
 
-function isActive(href) {
-  return href === '/' ? location.pathname === '/' : location.pathname.startsWith(href);
+function navLink([href, key, iconName], onclick) {
+  const label = t(`nav.${key}`);
+  const active = href === '/' ? location.pathname === '/' : location.pathname.startsWith(href);
+  return h('a', {class: `rail-link${active ? ' active' : ''}`, href, title: label, 'aria-current': active ? 'page' : null, onclick},
+    icon(iconName), h('span.rail-label', label));
 }
 
 // Builds the frame and returns its parts: {root, main, aside}. `withExplorer`: a right column.
 export function buildShell({withExplorer}) {
-  const root = h('div', {class: `app${withExplorer ? ' has-explorer' : ''}`});
   const closeSheets = () => root.classList.remove('nav-open', 'explorer-open');
   const rail = h('nav.rail', {'aria-label': t('nav.main')},
     h('a.rail-logo', {href: state.user ? '/' : '/explore', title: instanceTitle()},
       h('img', {src: state.general?.customProfile?.logoUrl || '/logo.svg', alt: '', width: 32, height: 32}),
       h('span.rail-label', instanceTitle())),
-    ...navItems().map((item) => h('a', {
-      class: `rail-link${isActive(item.href) ? ' active' : ''}`, href: item.href, title: item.label,
-      'aria-current': isActive(item.href) ? 'page' : null, onclick: closeSheets,
-    }, icon(item.iconName), h('span.rail-label', item.label))),
+    (state.user ? USER_NAV : GUEST_NAV).map((item) => navLink(item, closeSheets)),
     h('div.rail-spacer'),
     state.user ? withLiveDot(userMenu()) : null);
   attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
@@ -96,10 +80,8 @@ export function buildShell({withExplorer}) {
       {class: 'icon-btn explorer-toggle'}) : null);
   const main = h('main.main', {id: 'main'});
   const aside = withExplorer ? h('aside.explorer', {'aria-label': t('explorer.label')}) : null;
-  const scrim = h('div.scrim', {onclick: closeSheets});
-  root.append(rail, header, main, ...(aside ? [aside] : []), scrim);
-  root.addEventListener('keydown', (event) => {
+  const root = h('div', {class: `app${withExplorer ? ' has-explorer' : ''}`, onkeydown: (event) => {
     if (event.key === 'Escape' && root.matches('.nav-open, .explorer-open')) closeSheets();
-  });
-  return {root, main, aside, closeSheets};
+  }}, rail, header, main, aside, h('div.scrim', {onclick: closeSheets}));
+  return {root, main, aside};
 }
