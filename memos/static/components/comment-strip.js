@@ -1,7 +1,7 @@
 // The strip under a feed card whose memo has comments (F20): "Comments (n)", "View all" and up to
 // three previews (author, snippet, a paperclip when the comment has files), each linking to its
 // anchor on the detail page.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {whenNear} from './near.js';
@@ -20,7 +20,7 @@ export function commentStrip(memo) {
     h('div.strip-head', h('span', t('comments.count', {count})),
       h('a', {href: `${detail}#comments`}, `${t('comments.view-all')} ↗`)), list);
   whenNear(strip, async () => {
-    const {memos = []} = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
+    const {memos = []} = await call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
     const users = await usersNamed(memos.map((comment) => uidOf(comment.creator)));
     list.append(...memos.slice(0, 3).map((comment) => h('li',
       h('a', {href: `${detail}#${uidOf(comment.name)}`},

@@ -10,14 +10,14 @@ import {displaySettingsButton} from './display-settings.js';
 // onSearch(words), onTag(tag), onDay('YYYY-MM-DD'): what the feed does with them; shortcuts: a panel to show.
 export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null}) {
   const input = h('input.input.search-input', {type: 'search', placeholder: t('explorer.search'),
-    'aria-label': t('explorer.search')});
-  input.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter') return;
-    const words = input.value.trim().split(/\s+/).filter(Boolean);
-    input.value = '';
-    if (words.length) onSearch(words);
-  });
-  const activeTag = chips.find((chip) => chip.factor === 'tagSearch')?.value;
+    'aria-label': t('explorer.search'), onkeydown: (event) => {
+      if (event.key !== 'Enter') return;
+      const words = input.value.trim().split(/\s+/).filter(Boolean);
+      input.value = '';
+      if (words.length) onSearch(words);
+    }});
+  const chipValue = (factor) => chips.find((chip) => chip.factor === factor)?.value;
+  const activeTag = chipValue('tagSearch');
   const counts = Object.entries(stats?.tagCount || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const tags = counts.length
     ? h('ul.tag-list', counts.map(([tag, count]) => h('li',
@@ -29,7 +29,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
     h('div.search-box', icon('search'), input, displaySettingsButton()),
     shortcuts,
     onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
-      selected: chips.find((chip) => chip.factor === 'displayTime')?.value || '', onDay}) : null,
+      selected: chipValue('displayTime') || '', onDay}) : null,
     h('section.explorer-section', {'aria-labelledby': 'tags-label'},
       h('h2.section-label', {id: 'tags-label'}, t('explorer.tags')), tags));
 }

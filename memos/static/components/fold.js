@@ -10,12 +10,11 @@ function fold(card) {
   if (!body || body.dataset.folded || !card.closest('.compact') || body.scrollHeight <= FOLD_AT) return;
   body.dataset.folded = 'true';
   body.classList.add('folded');
-  const toggle = h('button.fold-toggle', {'aria-expanded': 'false'}, t('fold.show-more'));
-  toggle.addEventListener('click', () => {
-    const open = body.classList.toggle('folded') === false;
-    toggle.textContent = open ? t('fold.show-less') : t('fold.show-more');
+  const toggle = h('button.fold-toggle', {'aria-expanded': 'false', onclick: () => {
+    const open = !body.classList.toggle('folded');
+    toggle.textContent = t(open ? 'fold.show-less' : 'fold.show-more');
     toggle.setAttribute('aria-expanded', String(open));
-  });
+  }}, t('fold.show-more'));
   body.after(toggle);
 }
 

@@ -1,7 +1,7 @@
 // The unread count on the rail's Inbox link. Notifications are not pushed, so the count is
 // fetched again on navigation or when the window regains focus, at most every 30 s (or at once
 // after the inbox changed it: forgetUnread()).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
@@ -17,16 +17,14 @@ export function forgetUnread() {
 
 async function unreadCount() {
   if (Date.now() - fetchedAt < MAX_AGE_MS) return unread;
-  pending ??= api.call('UserService', 'ListUserNotifications', {parent: state.user.name})
+  pending ??= call('UserService', 'ListUserNotifications', {parent: state.user.name})
     .then(({notifications = []}) => {
       unread = notifications.filter((item) => item.status === 'UNREAD').length;
       fetchedAt = Date.now();
       return unread;
     })
     .catch(() => unread)
-    .finally(() => {
-      pending = null;
-    });
+    .finally(() => (pending = null));
   return pending;
 }
 

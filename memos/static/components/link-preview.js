@@ -2,7 +2,7 @@
 // the page's host, title and description, asked from the server (MemoService.GetLinkMetadata) when
 // it nears the viewport. Without a title or description, or on failure, the plain link stays.
 // The page's image is not shown: the UI loads nothing from other hosts.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {view} from '../core/view.js';
 import {whenNear} from './near.js';
@@ -11,11 +11,11 @@ export function linkPreviews(body) {
   if (!view().linkPreview) return;
   for (const paragraph of body.querySelectorAll(':scope > p')) {
     const link = paragraph.querySelector(':scope > a[href]');
-    if (!link || paragraph.childElementCount !== 1 || paragraph.textContent.trim() !== link.href
-      && paragraph.textContent.trim() !== link.getAttribute('href')) continue;
-    if (!/^https?:$/.test(link.protocol)) continue;
+    const text = paragraph.textContent.trim();
+    if (!link || paragraph.childElementCount !== 1 || ![link.href, link.getAttribute('href')].includes(text)
+      || !/^https?:$/.test(link.protocol)) continue;
     whenNear(paragraph, async () => {
-      const meta = await api.call('MemoService', 'GetLinkMetadata', {url: link.getAttribute('href')}).catch(() => null);
+      const meta = await call('MemoService', 'GetLinkMetadata', {url: link.getAttribute('href')}).catch(() => null);
       if (!meta?.title && !meta?.description) return;
       paragraph.replaceWith(h('a.link-card', {href: link.href, target: '_blank', rel: 'noopener noreferrer'},
         h('span.muted.small', link.hostname),

@@ -14,7 +14,7 @@ function lineAt(text, caret) {
   return {start, end, line: text.slice(start, end)};
 }
 
-export function enterEdit(text, caret) {
+function enterEdit(text, caret) {
   const {start, end, line} = lineAt(text, caret);
   const item = ITEM.exec(line);
   const quote = item ? null : QUOTE.exec(line);
@@ -42,7 +42,7 @@ function itemAbove(text, lineStart, fits) {
   return null;
 }
 
-export function tabEdit(text, caret, outdent) {
+function tabEdit(text, caret, outdent) {
   const {start, line} = lineAt(text, caret);
   const item = ITEM.exec(line);
   if (!item) {
@@ -70,7 +70,7 @@ export function tabEdit(text, caret, outdent) {
 }
 
 // Makes the edit through the browser's editing commands, so undo and redo keep working.
-export function applyEdit(textarea, edit) {
+function applyEdit(textarea, edit) {
   textarea.setSelectionRange(edit.start, edit.end);
   const done = edit.insert || edit.start !== edit.end
     ? document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)

@@ -10,9 +10,9 @@ export function withLiveDot(menu) {
   button.append(dot);
   const label = button.getAttribute('aria-label');
   const show = (status) => {
-    dot.className = status && status !== 'connected' ? 'live-dot live-' + status : 'live-dot';
-    const note = status && status !== 'connected' ? t(`live.${status}`) : '';
-    button.title = note ? `${label} (${note})` : label;
+    const down = status && status !== 'connected';
+    dot.className = down ? 'live-dot live-' + status : 'live-dot';
+    button.title = down ? `${label} (${t('live.' + status)})` : label;
   };
   show(state.liveStatus);
   const stop = subscribe('liveStatus', (status) => (menu.isConnected ? show(status) : stop()));

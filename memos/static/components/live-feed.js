@@ -1,7 +1,7 @@
 // What a feed does with live events (G7): a new memo refetches the list and the statistics, a
 // changed memo shown here is redrawn, a deleted one dropped; after a reconnect everything reloads.
 //   followLive({list: () => currentList, refresh, refreshExplorer}) -> unsubscribe functions
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {subscribe} from '../core/state.js';
 
 // A memo this tab has just created usually reaches the list through its own composer; waiting a
@@ -17,7 +17,7 @@ export function followLive({list, refresh, refreshExplorer}) {
   const redraw = async (name) => {
     if (!list()?.shows(name)) return;
     try {
-      list().replace(await api.call('MemoService', 'GetMemo', {name}));
+      list().replace(await call('MemoService', 'GetMemo', {name}));
     } catch {
       list()?.drop(name);
     }

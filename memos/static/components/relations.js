@@ -1,7 +1,7 @@
 // The relations of a memo card (M25): "Referencing (n)" and "Referenced by (n)", as tabs when a
 // memo has both; each row a short id chip and a snippet linking to that memo. Lists carry no
 // snippets, so those are fetched (once per memo and page) when the card is drawn.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {shortId, snippet} from './link-memo.js';
@@ -11,7 +11,7 @@ const snippets = new Map();
 function snippetOf(name, known) {
   if (known) return Promise.resolve(known);
   if (!snippets.has(name)) {
-    snippets.set(name, api.call('MemoService', 'GetMemo', {name}).then(snippet, () => ''));
+    snippets.set(name, call('MemoService', 'GetMemo', {name}).then(snippet, () => ''));
   }
   return snippets.get(name);
 }

@@ -1,6 +1,6 @@
 // "Share this memo": the memo's share links (full URL, copy, revoke, expiry) and creating one
 // that never expires or expires in 1, 7 or 30 days. Creator or admin only (the server checks).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {confirmDialog, copyText, modal, toast, toastError} from '../core/ui.js';
@@ -8,7 +8,7 @@ import {confirmDialog, copyText, modal, toast, toastError} from '../core/ui.js';
 const EXPIRIES = [0, 1, 7, 30];
 const DAY_MS = 86_400_000;
 
-export function shareUrl(share) {
+function shareUrl(share) {
   return `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
 }
 
@@ -31,7 +31,7 @@ export function openShareDialog(memo) {
     h('div.dialog-actions', h('button.btn', {onclick: () => close()}, t('dialog.close'))));
 
   function load() {
-    return api.call('MemoService', 'ListMemoShares', {parent: memo.name}).then(({memoShares = []}) => {
+    return call('MemoService', 'ListMemoShares', {parent: memo.name}).then(({memoShares = []}) => {
       list.replaceChildren(...memoShares.map(row));
       if (!memoShares.length) list.append(h('li.muted.small', t('share.none')));
     }, toastError);
@@ -46,7 +46,7 @@ export function openShareDialog(memo) {
       iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied'))),
       iconButton('close', t('share.revoke'), async () => {
         if (!(await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')}))) return;
-        api.call('MemoService', 'DeleteMemoShare', {name: share.name}).then(() => {
+        call('MemoService', 'DeleteMemoShare', {name: share.name}).then(() => {
           toast(t('share.revoked'));
           load();
         }, toastError);
@@ -58,7 +58,7 @@ export function openShareDialog(memo) {
     const memoShare = days ? {expireTime: new Date(Date.now() + days * DAY_MS).toISOString()} : {};
     create.disabled = true;
     try {
-      await api.call('MemoService', 'CreateMemoShare', {parent: memo.name, memoShare});
+      await call('MemoService', 'CreateMemoShare', {parent: memo.name, memoShare});
       toast(t('share.created'));
       await load();
     } catch (error) {

@@ -1,6 +1,6 @@
 // Shortcuts (saved filters): the list in the home explorer and the one selected, whose
 // expression the home feed ANDs to its own. The selection lives in memory, not in the URL.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -12,7 +12,7 @@ let selectedFilter = '';
 const LEADING_EMOJI = /^(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*)\s*/u;
 
 // {emoji, text} of a title such as "📌 Pins".
-export function splitTitle(title) {
+function splitTitle(title) {
   const found = LEADING_EMOJI.exec(title || '');
   return found ? {emoji: found[1], text: title.slice(found[0].length)} : {emoji: '', text: title || ''};
 }
@@ -23,20 +23,16 @@ export function shortcutFilters() {
 }
 
 export function listShortcuts() {
-  return api.call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then((answer) => answer.shortcuts || []);
+  return call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then((answer) => answer.shortcuts || []);
 }
 
 export async function deleteShortcut(shortcut) {
   if (!(await confirmDialog({title: t('shortcuts.delete-title', {title: shortcut.title}), confirm: t('memo.delete')}))) return false;
-  try {
-    await api.call('ShortcutService', 'DeleteShortcut', {name: shortcut.name});
+  return call('ShortcutService', 'DeleteShortcut', {name: shortcut.name}).then(() => {
     if (selected === shortcut.name) selected = '';
     toast(t('shortcuts.deleted'));
     return true;
-  } catch (error) {
-    toastError(error);
-    return false;
-  }
+  }, toastError);
 }
 
 // The explorer's "Shortcuts" section; onChange() after the selection (or the list) changed.
