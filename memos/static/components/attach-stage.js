@@ -3,7 +3,7 @@
 // memo are listed the same way.
 //   const stage = attachmentStager({onChange}); stage.insertMenu, stage.root, stage.add(files),
 //   await stage.upload() -> [{name}], stage.count(), stage.changed(), stage.reset()
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {menuButton} from '../core/ui.js';
@@ -105,21 +105,20 @@ export function attachmentStager({onChange, existing = []}) {
     try {
       for (const [index, item] of items.entries()) {
         if (item.attachment) continue;
-        item.status = t('editor.uploading', {at: index + 1, count: items.length});
-        item.state = 'uploading';
-        render();
+        // state: the row's class; status: the text shown instead of type and size.
+        const mark = (state, status) => {
+          Object.assign(item, {state, status});
+          render();
+        };
+        mark('uploading', t('editor.uploading', {at: index + 1, count: items.length}));
         try {
-          item.attachment = await api.call('AttachmentService', 'CreateAttachment', {attachment: {
+          item.attachment = await call('AttachmentService', 'CreateAttachment', {attachment: {
             filename: item.file.name, type: item.file.type || 'application/octet-stream', content: await base64Of(item.file),
           }});
-          item.status = '';
-          item.state = '';
+          mark('', '');
         } catch (error) {
-          item.status = error.message;
-          item.state = 'failed';
+          mark('failed', error.message);
           throw error;
-        } finally {
-          render();
         }
       }
     } finally {

@@ -7,7 +7,7 @@ import {locale, t} from '../core/i18n.js';
 import {dayKey} from './editor-day.js';
 
 // Local day -> number of memos.
-export function countByDay(timestamps) {
+function countByDay(timestamps) {
   const counts = new Map();
   for (const stamp of timestamps || []) {
     const key = dayKey(new Date(stamp));
@@ -17,7 +17,7 @@ export function countByDay(timestamps) {
 }
 
 // The instance's week start (GENERAL week_start_day_offset: 0 Sunday, 1 Monday, -1 Saturday) as a weekday.
-export function firstWeekday(offset) {
+function firstWeekday(offset) {
   return (((Number(offset) || 0) % 7) + 7) % 7;
 }
 
@@ -53,6 +53,8 @@ function dayLabel(date, count, updated) {
   return t(key, {count, date: formatted(date, {dateStyle: 'full'})});
 }
 
+const MOVES = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
+
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
 function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
   const today = dayKey(new Date());
@@ -83,11 +85,10 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
   const focusable = buttons.find((b) => b.dataset.day === selected) || buttons.find((b) => b.dataset.day === today) || buttons[0];
   if (focusable) focusable.tabIndex = 0;
   grid.addEventListener('keydown', (event) => {
-    const moves = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
     const at = buttons.indexOf(document.activeElement);
-    if (at < 0 || !(event.key in moves)) return;
+    if (at < 0 || !(event.key in MOVES)) return;
     event.preventDefault();
-    const next = buttons[Math.min(buttons.length - 1, Math.max(0, at + moves[event.key]))];
+    const next = buttons[Math.min(buttons.length - 1, Math.max(0, at + MOVES[event.key]))];
     buttons[at].tabIndex = -1;
     next.tabIndex = 0;
     next.focus();
@@ -126,7 +127,7 @@ function yearDialog(scope, year, onPick) {
     body);
 }
 
-export function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
+function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
   const counts = countByDay(timestamps);
   const scope = {counts, busiest: Math.max(1, ...counts.values()), weekStart: firstWeekday(weekStart), updated};
   let shown = new Date(`${selected}T00:00:00`);

@@ -1,7 +1,7 @@
 // The memo composer, for a new memo (with a draft kept per user) or to edit one in place.
 //   createEditor({draftKey: 'home', onSaved}) or createEditor({memo, onSaved, onCancel});
 //   a comment composer: createEditor({parent: 'memos/abc', draftKey, onSaved, onCancel})
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
@@ -26,6 +26,25 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const text = h('textarea', {
     id, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
     'aria-label': t('editor.label'), spellcheck: 'true',
+    oninput: () => {
+      refresh();
+      grow();
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(storeDraft, DRAFT_DELAY_MS);
+      suggestTags();
+    },
+    onkeydown: (event) => {
+      if (!suggestions.hidden && handleSuggestionKey(event)) return;
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        submit();
+      } else if (event.key === 'Escape') {
+        text.blur();
+      } else {
+        listKey(text, event);
+      }
+    },
+    onblur: () => setTimeout(() => (suggestions.hidden = true), 150),
   });
   text.value = memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '';
   const visibility = h('select.select', {'aria-label': t('editor.visibility')},
@@ -46,8 +65,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
 
   let busy = false;
   let draftTimer = 0;
+  const empty = () => !text.value.trim() && !stage.count();
   const refresh = () => {
-    save.disabled = busy || stage.busy() || (!text.value.trim() && !stage.count());
+    save.disabled = busy || stage.busy() || empty();
     save.textContent = t(busy ? 'editor.saving' : 'common.save');
   };
   const storeDraft = () => {
@@ -62,7 +82,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   };
 
   async function submit() {
-    if (busy || (!text.value.trim() && !stage.count())) return;
+    if (busy || empty()) return;
     busy = true;
     refresh();
     try {
@@ -83,13 +103,13 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
           onCancel?.();
           return;
         }
-        saved = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...fields}, updateMask: mask.join(',')});
+        saved = await call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...fields}, updateMask: mask.join(',')});
       } else {
         // With a calendar day chosen, a new memo is dated that day at the current clock time (F10).
         if (day && !parent) fields.createTime = dayTimeOf(day).toISOString();
         saved = parent
-          ? await api.call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
-          : await api.call('MemoService', 'CreateMemo', {memo: fields});
+          ? await call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
+          : await call('MemoService', 'CreateMemo', {memo: fields});
         stage.reset();
         text.value = '';
         links.reset();
@@ -106,25 +126,6 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     }
   }
 
-  text.addEventListener('input', () => {
-    refresh();
-    grow();
-    clearTimeout(draftTimer);
-    draftTimer = setTimeout(storeDraft, DRAFT_DELAY_MS);
-    suggestTags();
-  });
-  text.addEventListener('keydown', (event) => {
-    if (!suggestions.hidden && handleSuggestionKey(event)) return;
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      submit();
-    } else if (event.key === 'Escape') {
-      text.blur();
-    } else {
-      listKey(text, event);
-    }
-  });
-  text.addEventListener('blur', () => setTimeout(() => (suggestions.hidden = true), 150));
   if (draftName) {
     window.addEventListener('pagehide', storeDraft);
     document.addEventListener('visibilitychange', storeDraft);
@@ -139,7 +140,10 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   function suggestTags() {
     const typed = typedTag();
     const tags = Object.keys(state.stats?.tagCount || {});
-    choices = typed ? tags.filter((tag) => tag.toLowerCase().startsWith(typed.toLowerCase()) && tag !== typed).slice(0, 8) : [];
+    suggest(typed ? tags.filter((tag) => tag.toLowerCase().startsWith(typed.toLowerCase()) && tag !== typed).slice(0, 8) : []);
+  }
+  function suggest(tags) {
+    choices = tags;
     active = 0;
     renderSuggestions();
   }
@@ -156,8 +160,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   function accept(tag) {
     const at = text.selectionStart;
     text.setRangeText(`${tag} `, at - (typedTag() || '').length, at, 'end');
-    choices = [];
-    renderSuggestions();
+    suggest([]);
     text.dispatchEvent(new Event('input'));
   }
   function handleSuggestionKey(event) {
@@ -167,8 +170,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     } else if (event.key === 'Enter' || event.key === 'Tab') {
       accept(choices[active]);
     } else if (event.key === 'Escape') {
-      choices = [];
-      renderSuggestions();
+      suggest([]);
     } else {
       return false;
     }

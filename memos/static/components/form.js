@@ -6,7 +6,7 @@ import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {copyText, modal, toast, toastError} from '../core/ui.js';
 
-export function getPath(object, path) {
+function getPath(object, path) {
   return path.split('.').reduce((part, key) => part?.[key], object);
 }
 
@@ -44,7 +44,7 @@ function read(field, input) {
 }
 
 // The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
-export function fieldSet(fields, values = {}) {
+function fieldSet(fields, values = {}) {
   const inputs = new Map();
   const rows = fields.map((field) => {
     const input = control(field, getPath(values, field.key));
@@ -75,15 +75,8 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
     const set = fieldSet(fields, values);
     const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
-    const form = h('form.dialog-form',
-      h('h2.dialog-title', {id: `dialog-${nextId}`}, title),
-      intro || null,
-      set.el,
-      h('div.dialog-actions',
-        h('button.btn', {onclick: () => close()}, t('common.cancel')), submit));
-    const {dialog, close} = modal('', `dialog-${nextId}`, form);
-    dialog.addEventListener('close', () => resolve(result));
-    form.addEventListener('submit', async (event) => {
+    const titleId = `dialog-${nextId}`;
+    const {dialog, close} = modal('', titleId, h('form.dialog-form', {onsubmit: async (event) => {
       event.preventDefault();
       submit.disabled = true;
       try {
@@ -97,7 +90,13 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
       } finally {
         submit.disabled = false;
       }
-    });
+    }},
+    h('h2.dialog-title', {id: titleId}, title),
+    intro,
+    set.el,
+    h('div.dialog-actions',
+      h('button.btn', {onclick: () => close()}, t('common.cancel')), submit)));
+    dialog.addEventListener('close', () => resolve(result));
     dialog.querySelector('input:not([disabled]), select, textarea')?.focus();
   });
 }
@@ -131,8 +130,7 @@ export function settingsForm({fields, values, onSave, validate, extra}) {
     const now = readAll();
     save.disabled = JSON.stringify(now) === saved || (validate && !validate(now));
   };
-  const form = h('form.card.settings-form', {oninput: update, onchange: update}, set.el, extra?.el, h('div.form-actions', save));
-  form.addEventListener('submit', async (event) => {
+  return h('form.card.settings-form', {oninput: update, onchange: update, onsubmit: async (event) => {
     event.preventDefault();
     save.disabled = true;
     try {
@@ -144,6 +142,5 @@ export function settingsForm({fields, values, onSave, validate, extra}) {
       toastError(error);
     }
     update();
-  });
-  return form;
+  }}, set.el, extra?.el, h('div.form-actions', save));
 }

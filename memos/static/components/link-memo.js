@@ -2,7 +2,7 @@
 // of the chosen references under the text (× removes one).
 //   const links = memoLinks({initial: [{name, snippet}], exclude: 'memos/...'})
 //   links.button, links.chips, links.relations() (for CreateMemo/UpdateMemo), links.names(), links.reset()
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon, iconButton} from '../core/dom.js';
 import {modal} from '../core/ui.js';
 import {dateTime, t} from '../core/i18n.js';
@@ -27,13 +27,15 @@ export function referencesOf(memo) {
 }
 
 function searchFilter(words) {
-  const filters = [`creator == ${JSON.stringify(state.user.name)}`];
-  for (const word of words) filters.push(`content.contains(${JSON.stringify(word)})`);
-  return filters.join(' && ');
+  return [`creator == ${JSON.stringify(state.user.name)}`, ...words.map((word) => `content.contains(${JSON.stringify(word)})`)]
+    .join(' && ');
 }
 
 function openDialog({exclude, linked, onPick}) {
-  const input = h('input.input', {type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search')});
+  const input = h('input.input', {type: 'search', 'aria-label': t('link.search'), placeholder: t('link.search'), oninput: () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, SEARCH_DELAY_MS);
+  }});
   const results = h('ul.link-results', {'aria-label': t('link.results')});
   const {close} = modal('link-dialog', 'link-title',
     h('div.year-head',
@@ -47,7 +49,7 @@ function openDialog({exclude, linked, onPick}) {
     const mine = ++asked;
     const words = input.value.trim().split(/\s+/).filter(Boolean);
     try {
-      const {memos = []} = await api.call('MemoService', 'ListMemos', {pageSize: RESULTS + 1, filter: searchFilter(words)});
+      const {memos = []} = await call('MemoService', 'ListMemos', {pageSize: RESULTS + 1, filter: searchFilter(words)});
       if (mine !== asked) return;
       const shown = memos.filter((memo) => memo.name !== exclude).slice(0, RESULTS);
       results.replaceChildren(...shown.map((memo) => {
@@ -68,10 +70,6 @@ function openDialog({exclude, linked, onPick}) {
       results.replaceChildren(h('li.muted.small', error.message));
     }
   };
-  input.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(search, SEARCH_DELAY_MS);
-  });
   input.focus();
   search();
 }

@@ -1,6 +1,6 @@
 // One memo as a card: header (time, author, markers, menu), the server-rendered body with its
 // behaviour (tasks, tags, mentions, code copy), and inline editing.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon, iconButton, serverHtml} from '../core/dom.js';
 import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
@@ -30,7 +30,7 @@ function visibilityMarker({visibility}) {
 }
 
 // Flips the task marker on a content line: '[ ]' <-> '[x]'.
-export function toggleTaskLine(content, lineIndex) {
+function toggleTaskLine(content, lineIndex) {
   const lines = content.split('\n');
   const line = lines[lineIndex];
   if (line === undefined) return content;
@@ -45,7 +45,7 @@ export function memoCard(memo, options) {
   const archived = memo.state === 'ARCHIVED';
 
   // The updated memo, or undefined once the error is shown.
-  const update = (patch, mask, message) => api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask})
+  const update = (patch, mask, message) => call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask})
     .then((updated) => {
       if (message) toast(message);
       options.onChanged?.(updated, mask);
@@ -84,27 +84,24 @@ export function memoCard(memo, options) {
     attachmentSection(memo.attachments, {shareToken: options.shareToken}),
     options.readOnly ? null : relationsSection(memo), reactions.row);
 
+  // The items this reader may use (each guarded by its condition).
   function menuItems() {
-    const items = [];
-    if (writable && !archived) items.push({label: t('memo.edit'), onSelect: edit});
-    if (writable && !archived && !memo.parent) {
-      items.push({label: t(memo.pinned ? 'memo.unpin' : 'memo.pin'), onSelect: () => pin(!memo.pinned)});
-    }
-    if (!archived) {
-      items.push({label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))},
-        {label: t('memo.copy-content'), onSelect: () => copyText(memo.content, t('memo.content-copied'))});
-    }
-    if (writable && !memo.parent) {
-      items.push({label: t(archived ? 'memo.restore' : 'memo.archive'),
-        onSelect: () => update({state: archived ? 'NORMAL' : 'ARCHIVED'}, 'state', t(archived ? 'memo.restored' : 'memo.archived'))});
-    }
-    if (writable) items.push('separator', {label: t('memo.delete'), danger: true, onSelect: remove});
-    return items;
+    const editable = writable && !archived;
+    return [
+      editable && {label: t('memo.edit'), onSelect: edit},
+      editable && !memo.parent && {label: t(memo.pinned ? 'memo.unpin' : 'memo.pin'), onSelect: () => pin(!memo.pinned)},
+      !archived && {label: t('memo.copy-link'), onSelect: () => copyText(memoLink(memo), t('memo.link-copied'))},
+      !archived && {label: t('memo.copy-content'), onSelect: () => copyText(memo.content, t('memo.content-copied'))},
+      writable && !memo.parent && {label: t(archived ? 'memo.restore' : 'memo.archive'),
+        onSelect: () => update({state: archived ? 'NORMAL' : 'ARCHIVED'}, 'state', t(archived ? 'memo.restored' : 'memo.archived'))},
+      writable && 'separator',
+      writable && {label: t('memo.delete'), danger: true, onSelect: remove},
+    ].filter(Boolean);
   }
 
   async function remove() {
     if (!(await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')}))) return;
-    api.call('MemoService', 'DeleteMemo', {name: memo.name}).then(() => {
+    call('MemoService', 'DeleteMemo', {name: memo.name}).then(() => {
       toast(t('memo.deleted'));
       options.onRemoved?.(memo);
     }, toastError);

@@ -1,7 +1,7 @@
 // A list of memo cards fed page by page (16 a page) as the reader nears its end.
-//   const list = memoList({fetchPage: (token) => api.call(...ListMemos...), cardOptions})
+//   const list = memoList({fetchPage: (token) => call(...ListMemos...), cardOptions})
 //   list.root, list.prepend(memo), list.reload(), list.dispose()
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {memoCard} from './memo-card.js';
@@ -15,7 +15,7 @@ export async function memoHtml(memos) {
   const names = memos.map((memo) => memo.name);
   const html = {};
   for (let at = 0; at < names.length; at += 100) {
-    const {memos: rendered = []} = await api.call('MemoHtmlService', 'BatchGetMemoHtml', {names: names.slice(at, at + 100)});
+    const {memos: rendered = []} = await call('MemoHtmlService', 'BatchGetMemoHtml', {names: names.slice(at, at + 100)});
     for (const item of rendered) html[item.name] = item.html;
   }
   return html;
@@ -66,9 +66,9 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
         items.append(...memos.map((memo) => card(memo, html)));
         nextToken = page.nextPageToken || '';
         done = !nextToken;
-        status.replaceChildren(...(items.childElementCount ? [] : [
-          h('img.empty-bird', {src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', t('feed.empty'))]));
-        status.classList.toggle('empty', !items.childElementCount);
+        const empty = !items.childElementCount;
+        status.replaceChildren(...(empty ? [h('img.empty-bird', {src: '/bird.svg', alt: '', width: 48, height: 40}), h('span', t('feed.empty'))] : []));
+        status.classList.toggle('empty', empty);
         onScroll();
       } catch (error) {
         status.textContent = error.message;

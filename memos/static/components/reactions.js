@@ -1,7 +1,7 @@
 // Reactions of a memo: pills "emoji count" (pressed when the viewer reacted; a click toggles)
 // and a picker over the instance's reaction set. Read-only for guests and archived memos.
 //   const {trigger, row} = reactionParts(memo, {readOnly})
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
@@ -31,11 +31,9 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     closePicker();
     try {
       const own = mine(emoji);
-      if (own) await api.call('MemoService', 'DeleteMemoReaction', {name: own.name});
-      else await api.call('MemoService', 'UpsertMemoReaction', {name: memo.name, reaction: {contentId: memo.name, reactionType: emoji}});
-      const fresh = await api.call('MemoService', 'GetMemo', {name: memo.name});
-      reactions = fresh.reactions || [];
-      memo.reactions = reactions;
+      if (own) await call('MemoService', 'DeleteMemoReaction', {name: own.name});
+      else await call('MemoService', 'UpsertMemoReaction', {name: memo.name, reaction: {contentId: memo.name, reactionType: emoji}});
+      reactions = memo.reactions = (await call('MemoService', 'GetMemo', {name: memo.name})).reactions || [];
       render();
     } catch (error) {
       toastError(error);
