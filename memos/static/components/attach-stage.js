@@ -12,7 +12,7 @@ import {fileMeta, fileUrl, kindOf, openPreview} from './attachments.js';
 function base64Of(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(',') + 1));
+    reader.onload = () => resolve(reader.result.slice(reader.result.indexOf(',') + 1));
     reader.onerror = () => reject(reader.error);
     reader.readAsDataURL(file);
   });
@@ -24,7 +24,7 @@ export function attachmentStager({onChange, existing = []}) {
   const original = existing.map((attachment) => attachment.name).join('\n');
   let uploading = false;
   const root = h('ul.att-stage', {'aria-label': t('editor.attachments')});
-  const input = h('input', {type: 'file', multiple: true, hidden: true, class: 'att-input',
+  const input = h('input.att-input', {type: 'file', multiple: true, hidden: true,
     onchange: () => {
       add([...input.files]);
       input.value = '';
@@ -42,10 +42,7 @@ export function attachmentStager({onChange, existing = []}) {
   }));
 
   function add(files) {
-    for (const file of files) {
-      const preview = kindOf(file.type) === 'image' ? URL.createObjectURL(file) : '';
-      items.push({file, preview});
-    }
+    items.push(...files.map((file) => ({file, preview: kindOf(file.type) === 'image' ? URL.createObjectURL(file) : ''})));
     render();
   }
 

@@ -13,7 +13,7 @@ export function fileUrl(attachment, {thumbnail = false, shareToken = ''} = {}) {
   const query = new URLSearchParams();
   if (thumbnail) query.set('thumbnail', 'true');
   if (shareToken) query.set('share_token', shareToken);
-  const search = query.toString();
+  const search = String(query);
   return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search ? '?' + search : '');
 }
 
@@ -96,11 +96,23 @@ export function openPreview(items, start = 0, options = {}) {
   let at = start;
   let zoom = 0;
   const trigger = document.activeElement;
-  const stage = h('div.preview-stage');
+  const stage = h('div.preview-stage', {ondblclick: () => setZoom(zoom ? 0 : 2), onclick: (event) => {
+    if (event.target === stage) dialog.close();
+  }});
   const counter = h('span.preview-count', {'aria-live': 'polite'});
   const button = (label, onclick, content, place = '') => h('button', {class: 'icon-btn preview-btn' + place,
     'aria-label': label, title: label, onclick}, content);
-  const dialog = h('dialog.preview', {'aria-label': t('attachments.preview')},
+  const dialog = h('dialog.preview', {'aria-label': t('attachments.preview'),
+    onkeydown: (event) => {
+      if (event.key === 'ArrowLeft') show(at - 1);
+      else if (event.key === 'ArrowRight') show(at + 1);
+      else return;
+      event.preventDefault();
+    },
+    onclose: () => {
+      dialog.remove();
+      trigger?.focus?.();
+    }},
     h('div.preview-bar', counter, h('span.grow'),
       button(t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
       button(t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
@@ -125,24 +137,10 @@ export function openPreview(items, start = 0, options = {}) {
     counter.textContent = `${at + 1} / ${items.length} · ${item.filename}`;
     setZoom(0);
   }
-  dialog.addEventListener('keydown', (event) => {
-    if (event.key === 'ArrowLeft') show(at - 1);
-    else if (event.key === 'ArrowRight') show(at + 1);
-    else return;
-    event.preventDefault();
-  });
   stage.addEventListener('wheel', (event) => {
     event.preventDefault();
     setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
   }, {passive: false});
-  stage.addEventListener('dblclick', () => setZoom(zoom ? 0 : 2));
-  stage.addEventListener('click', (event) => {
-    if (event.target === stage) dialog.close();
-  });
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    trigger?.focus?.();
-  });
   document.body.append(dialog);
   show(at);
   dialog.showModal();

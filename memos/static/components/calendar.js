@@ -1,6 +1,6 @@
 // The activity calendar of the explorer (F15): a month of day cells shaded by how many memos
 // fall on each local day, ‹ › to change month, the month label opening a year overview.
-//   activityCalendar({timestamps, selected: 'YYYY-MM-DD' | '', weekStart, updated, onSelect(day)})
+//   calendarSection({stats, selected: 'YYYY-MM-DD' | '', weekStart, updated, onDay(day)})
 import {h, iconButton} from '../core/dom.js';
 import {modal} from '../core/ui.js';
 import {locale, t} from '../core/i18n.js';
@@ -21,17 +21,16 @@ function firstWeekday(offset) {
   return (((Number(offset) || 0) % 7) + 7) % 7;
 }
 
+// 0 for no memos, else 1 to 4 by the share of the busiest day.
 function shade(count, busiest) {
-  if (!count) return 0;
-  return Math.max(1, Math.ceil((count / busiest) * 4));
+  return count && Math.max(1, Math.ceil((count / busiest) * 4));
 }
 
 // The days shown for a month: whole weeks, from the week holding the 1st to the one holding the last.
 function monthDays(year, month, weekStart) {
   const lead = (new Date(year, month, 1).getDay() - weekStart + 7) % 7;
   const length = new Date(year, month + 1, 0).getDate();
-  const total = Math.ceil((lead + length) / 7) * 7;
-  return Array.from({length: total}, (_, at) => new Date(year, month, 1 - lead + at));
+  return Array.from({length: Math.ceil((lead + length) / 7) * 7}, (_, at) => new Date(year, month, 1 - lead + at));
 }
 
 function weekdayNames(weekStart) {
@@ -49,7 +48,7 @@ function monthLabel(year, month, options = {month: 'long', year: 'numeric'}) {
 }
 
 function dayLabel(date, count, updated) {
-  const key = `${updated ? 'calendar.count-updated' : 'calendar.count'}${count === 1 ? '-one' : ''}`;
+  const key = (updated ? 'calendar.count-updated' : 'calendar.count') + (count === 1 ? '-one' : '');
   return t(key, {count, date: formatted(date, {dateStyle: 'full'})});
 }
 
@@ -58,7 +57,16 @@ const MOVES = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
 function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
   const today = dayKey(new Date());
-  const grid = h('div', {class: `calendar-grid${mini ? ' mini' : ''}`, role: 'grid', 'aria-label': monthLabel(year, month)});
+  const grid = h('div', {class: mini ? 'calendar-grid mini' : 'calendar-grid', role: 'grid', 'aria-label': monthLabel(year, month),
+    onkeydown: (event) => {
+      const at = buttons.indexOf(document.activeElement);
+      if (at < 0 || !(event.key in MOVES)) return;
+      event.preventDefault();
+      const next = buttons[Math.min(buttons.length - 1, Math.max(0, at + MOVES[event.key]))];
+      buttons[at].tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    }});
   grid.append(h('div.calendar-row', {role: 'row'}, weekdayNames(weekStart).map((name) =>
     h('span.calendar-weekday', {role: 'columnheader'}, name))));
   const days = monthDays(year, month, weekStart);
@@ -73,26 +81,18 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       let label = dayLabel(date, count, updated);
       if (key === selected) label += `, ${t('calendar.selected')}`;
       const button = h('button', {
-        class: `calendar-day level-${shade(count, busiest)}${key === today ? ' today' : ''}${key === selected ? ' selected' : ''}`,
+        class: 'calendar-day level-' + shade(count, busiest) + (key === today ? ' today' : '') + (key === selected ? ' selected' : ''),
         'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
         'aria-pressed': mini ? null : String(key === selected), tabindex: '-1', dataset: {day: key},
         onclick: () => onDay(date),
-      }, mini ? '' : String(date.getDate()));
+      }, mini ? '' : date.getDate());
       buttons.push(button);
       return h('span', {role: 'gridcell'}, button);
     })));
   }
-  const focusable = buttons.find((b) => b.dataset.day === selected) || buttons.find((b) => b.dataset.day === today) || buttons[0];
+  const dayButton = (day) => buttons.find((button) => button.dataset.day === day);
+  const focusable = dayButton(selected) || dayButton(today) || buttons[0];
   if (focusable) focusable.tabIndex = 0;
-  grid.addEventListener('keydown', (event) => {
-    const at = buttons.indexOf(document.activeElement);
-    if (at < 0 || !(event.key in MOVES)) return;
-    event.preventDefault();
-    const next = buttons[Math.min(buttons.length - 1, Math.max(0, at + MOVES[event.key]))];
-    buttons[at].tabIndex = -1;
-    next.tabIndex = 0;
-    next.focus();
-  });
   return grid;
 }
 
@@ -102,7 +102,7 @@ function yearDialog(scope, year, onPick) {
   const body = h('div.year-months');
   const title = h('h2.dialog-title', {id: 'year-title'});
   const draw = () => {
-    title.textContent = String(shown);
+    title.textContent = shown;
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section.year-month',
       h('h3.section-label', monthLabel(shown, month, {month: 'long'})),
       monthGrid({...scope, year: shown, month, selected: '', mini: true, onDay: pick}))));
@@ -127,8 +127,10 @@ function yearDialog(scope, year, onPick) {
     body);
 }
 
-function activityCalendar({timestamps, selected = '', weekStart = 0, updated = false, onSelect}) {
-  const counts = countByDay(timestamps);
+// The explorer's calendar section: the scope's memo times (created or updated, as the display
+// settings show), the day of the active date chip selected; a click selects or clears a day.
+export function calendarSection({stats, selected = '', updated = false, weekStart, onDay}) {
+  const counts = countByDay(updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps);
   const scope = {counts, busiest: Math.max(1, ...counts.values()), weekStart: firstWeekday(weekStart), updated};
   let shown = new Date(`${selected}T00:00:00`);
   if (Number.isNaN(shown.getTime())) shown = new Date();
@@ -145,20 +147,12 @@ function activityCalendar({timestamps, selected = '', weekStart = 0, updated = f
           })}, monthLabel(year, month)),
         iconButton('left', t('calendar.previous-month'), () => show(new Date(year, month - 1, 1))),
         iconButton('right', t('calendar.next-month'), () => show(new Date(year, month + 1, 1)))),
-      monthGrid({...scope, year, month, selected, onDay: (date) => onSelect(dayKey(date))}));
+      monthGrid({...scope, year, month, selected, onDay: (date) => onDay(dayKey(date))}));
   };
   const show = (date) => {
     shown = date;
     draw();
   };
   draw();
-  return root;
-}
-
-// The explorer's calendar section: the scope's memo times (created or updated, as the display
-// settings show), the day of the active date chip selected; a click selects or clears a day.
-export function calendarSection({stats, selected, updated, weekStart, onDay}) {
-  const timestamps = updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps;
-  return h('section.explorer-section.calendar-section', {'aria-label': t('calendar.label')},
-    activityCalendar({timestamps, selected, weekStart, updated, onSelect: onDay}));
+  return h('section.explorer-section.calendar-section', {'aria-label': t('calendar.label')}, root);
 }

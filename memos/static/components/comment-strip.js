@@ -22,11 +22,13 @@ export function commentStrip(memo) {
   whenNear(strip, async () => {
     const {memos = []} = await call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: 3}).catch(() => ({}));
     const users = await usersNamed(memos.map((comment) => uidOf(comment.creator)));
-    list.append(...memos.slice(0, 3).map((comment) => h('li',
-      h('a', {href: `${detail}#${uidOf(comment.name)}`},
-        h('b', users.get(uidOf(comment.creator))?.displayName || uidOf(comment.creator)), ' ',
-        h('span.muted', comment.snippet || ''),
-        comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null))));
+    list.append(...memos.slice(0, 3).map((comment) => {
+      const author = uidOf(comment.creator);
+      return h('li', h('a', {href: `${detail}#${uidOf(comment.name)}`},
+        h('b', users.get(author)?.displayName || author), ' ',
+        h('span.muted', comment.snippet),
+        comment.attachments?.length ? icon('paperclip', t('comments.has-files')) : null));
+    }));
   });
   return strip;
 }

@@ -50,8 +50,8 @@ function place() {
   const {panel, button} = open;
   if (!panel || !button?.isConnected) return;
   const box = button.getBoundingClientRect();
-  panel.style.top = `${box.bottom + 4}px`;
-  panel.style.left = `${Math.max(8, Math.min(box.right, window.innerWidth - 8) - panel.offsetWidth)}px`;
+  panel.style.top = box.bottom + 4 + 'px';
+  panel.style.left = Math.max(8, Math.min(box.right, window.innerWidth - 8) - panel.offsetWidth) + 'px';
 }
 
 function close({refocus = true} = {}) {
@@ -64,19 +64,19 @@ function close({refocus = true} = {}) {
   if (refocus && button?.isConnected) button.focus();
 }
 
-function outside(event) {
-  if (open.panel && !open.panel.contains(event.target) && !open.button?.contains(event.target)) close({refocus: false});
+function outside({target}) {
+  const {panel, button} = open;
+  if (panel && !panel.contains(target) && !button?.contains(target)) close({refocus: false});
 }
 
 function show(button, name) {
-  const panel = h('div.popover.view-panel', {role: 'dialog', 'aria-labelledby': `${name}-title`});
-  panel.append(...panelContent(panel, name));
-  panel.addEventListener('keydown', (event) => {
+  const panel = h('div.popover.view-panel', {role: 'dialog', 'aria-labelledby': `${name}-title`, onkeydown: (event) => {
     if (event.key !== 'Escape') return;
     event.preventDefault();
     event.stopPropagation();
     close();
-  });
+  }});
+  panel.append(...panelContent(panel, name));
   Object.assign(open, {panel, button});
   document.body.append(panel);
   button.setAttribute('aria-expanded', 'true');
@@ -87,11 +87,11 @@ function show(button, name) {
 
 export function displaySettingsButton() {
   const name = `view-${++panelCount}`;
-  const button = iconButton('sliders', t('view.title'), null, {'aria-haspopup': 'dialog', 'aria-expanded': String(Boolean(open.panel))});
+  const button = iconButton('sliders', t('view.title'), () => (open.panel ? close() : show(button, name)),
+    {'aria-haspopup': 'dialog', 'aria-expanded': String(Boolean(open.panel))});
   if (open.panel) {
     open.button = button;
     requestAnimationFrame(place);
   }
-  button.addEventListener('click', () => (open.panel ? close() : show(button, name)));
   return button;
 }

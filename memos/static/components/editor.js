@@ -21,11 +21,10 @@ function defaultVisibility() {
 }
 
 export function createEditor({memo = null, parent = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
-  const id = `editor-${++editorCount}`;
   const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
   const text = h('textarea', {
-    id, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
-    'aria-label': t('editor.label'), spellcheck: 'true',
+    id: `editor-${++editorCount}`, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
+    'aria-label': t('editor.label'), spellcheck: 'true', value: memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '',
     oninput: () => {
       refresh();
       grow();
@@ -46,12 +45,11 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     },
     onblur: () => setTimeout(() => (suggestions.hidden = true), 150),
   });
-  text.value = memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '';
   const visibility = h('select.select', {'aria-label': t('editor.visibility')},
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
   const save = h('button.btn.btn-primary', {onclick: submit}, t('common.save'));
-  const cancel = onCancel ? h('button.btn', {onclick: () => onCancel()}, t('common.cancel')) : null;
+  const cancel = onCancel ? h('button.btn', {onclick: onCancel}, t('common.cancel')) : null;
   const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
@@ -78,7 +76,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   };
   const grow = () => {
     text.style.height = 'auto';
-    text.style.height = `${Math.min(text.scrollHeight + 2, window.innerHeight / 2)}px`;
+    text.style.height = Math.min(text.scrollHeight + 2, window.innerHeight / 2) + 'px';
   };
 
   async function submit() {
@@ -164,12 +162,13 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     text.dispatchEvent(new Event('input'));
   }
   function handleSuggestionKey(event) {
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      active = (active + (event.key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length;
+    const {key} = event;
+    if (key === 'ArrowDown' || key === 'ArrowUp') {
+      active = (active + (key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length;
       renderSuggestions();
-    } else if (event.key === 'Enter' || event.key === 'Tab') {
+    } else if (key === 'Enter' || key === 'Tab') {
       accept(choices[active]);
-    } else if (event.key === 'Escape') {
+    } else if (key === 'Escape') {
       suggest([]);
     } else {
       return false;

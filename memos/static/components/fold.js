@@ -22,10 +22,11 @@ export function foldTallCards(container) {
   const check = () => {
     for (const card of container.querySelectorAll('article.memo-card')) fold(card);
   };
-  const observer = new MutationObserver(() => requestAnimationFrame(check));
+  const soon = () => requestAnimationFrame(check);
+  const observer = new MutationObserver(soon);
   observer.observe(container, {childList: true, subtree: true});
   // Images change a body's height after it was first measured.
-  container.addEventListener('load', () => requestAnimationFrame(check), true);
-  requestAnimationFrame(check);
+  container.addEventListener('load', soon, true);
+  soon();
   return () => observer.disconnect();
 }

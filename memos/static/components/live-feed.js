@@ -23,7 +23,6 @@ export function followLive({list, refresh, refreshExplorer}) {
     }
   };
   const onEvent = (event) => {
-    const target = event.type === 'memo.comment.created' ? event.name : event.parent || event.name;
     switch (event.type) {
       case 'memo.created':
         later(() => (list()?.shows(event.name) ? refreshExplorer() : refresh()));
@@ -37,12 +36,12 @@ export function followLive({list, refresh, refreshExplorer}) {
         if (event.parent) redraw(event.parent);
         break;
       default:
-        redraw(target);
+        redraw(event.type === 'memo.comment.created' ? event.name : event.parent || event.name);
     }
   };
   return [
     subscribe('live', onEvent),
-    subscribe('live-reconnected', () => refresh()),
+    subscribe('live-reconnected', refresh),
     () => clearTimeout(timer),
   ];
 }

@@ -2,11 +2,11 @@
 // so a long feed asks the server only for what the reader is about to see.
 const waiting = new WeakMap();
 const observer = new IntersectionObserver((entries) => {
-  for (const entry of entries) {
-    if (!entry.isIntersecting) continue;
-    observer.unobserve(entry.target);
-    waiting.get(entry.target)?.();
-    waiting.delete(entry.target);
+  for (const {isIntersecting, target} of entries) {
+    if (!isIntersecting) continue;
+    observer.unobserve(target);
+    waiting.get(target)?.();
+    waiting.delete(target);
   }
 }, {rootMargin: '300px'});
 

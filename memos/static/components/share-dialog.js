@@ -21,8 +21,8 @@ function expiryText(share) {
 export function openShareDialog(memo) {
   const list = h('ul.share-list');
   const expiry = h('select.select', {'aria-label': t('share.expiry')},
-    EXPIRIES.map((days) => h('option', {value: String(days)}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
-  const create = h('button.btn.btn-primary', {onclick: () => createShare()}, t('share.create'));
+    EXPIRIES.map((days) => h('option', {value: days}, days ? t('share.days', {count: days}) : t('share.never-expires'))));
+  const create = h('button.btn.btn-primary', {onclick: createShare}, t('share.create'));
   const {dialog, close} = modal('share-dialog', 'share-title',
     h('h2.dialog-title', {id: 'share-title'}, t('share.title')),
     h('p.muted.small', t('share.note')),
@@ -32,8 +32,7 @@ export function openShareDialog(memo) {
 
   function load() {
     return call('MemoService', 'ListMemoShares', {parent: memo.name}).then(({memoShares = []}) => {
-      list.replaceChildren(...memoShares.map(row));
-      if (!memoShares.length) list.append(h('li.muted.small', t('share.none')));
+      list.replaceChildren(...(memoShares.length ? memoShares.map(row) : [h('li.muted.small', t('share.none'))]));
     }, toastError);
   }
 
