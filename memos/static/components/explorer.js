@@ -21,7 +21,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const counts = Object.entries(stats?.tagCount || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const tags = counts.length
     ? h('ul.tag-list', counts.map(([tag, count]) => h('li',
-      h('button', {class: `tag-link${tag === activeTag ? ' active' : ''}`,
+      h('button', {class: tag === activeTag ? 'tag-link active' : 'tag-link',
         'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
       h('span.hash', '#'), tag, count > 1 ? h('span.count', ` (${count})`) : null))))
     : h('p.muted.small', t('explorer.no-tags'));

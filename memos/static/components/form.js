@@ -21,26 +21,24 @@ function setPath(object, path, value) {
 let nextId = 0;
 
 function control(field, value) {
-  const id = `field-${++nextId}`;
-  const common = {id, required: field.required, disabled: field.readOnly};
+  const common = {id: `field-${++nextId}`, required: field.required, disabled: field.readOnly};
   if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: Boolean(value)});
   if (field.type === 'select') {
     const select = h('select', {...common, class: 'select'}, field.options.map(([option, text]) => h('option', {value: option}, text)));
-    select.value = String(value ?? field.options[0][0]);
+    select.value = value ?? field.options[0][0];
     return select;
   }
   const typed = {...common, value: value ?? '', spellcheck: 'false'};
   if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
-  return h('input', {...typed, class: `input${field.mono ? ' mono' : ''}`, type: field.type || 'text',
+  return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type || 'text',
     autocomplete: field.autocomplete || 'off', min: field.min, max: field.max, placeholder: field.placeholder,
     autocapitalize: 'off'});
 }
 
-function read(field, input) {
-  if (field.type === 'checkbox') return input.checked;
-  if (field.type === 'number') return input.value === '' ? 0 : Number(input.value);
-  if (field.type === 'select' && typeof field.options[0][0] === 'number') return Number(input.value);
-  return field.type === 'textarea' || field.type === 'password' ? input.value : input.value.trim();
+function read({type, options}, {checked, value}) {
+  if (type === 'checkbox') return checked;
+  if (type === 'number' || (type === 'select' && typeof options[0][0] === 'number')) return Number(value);  // '' -> 0
+  return type === 'textarea' || type === 'password' ? value : value.trim();
 }
 
 // The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
@@ -104,12 +102,11 @@ export function formDialog({title, fields, values = {}, submitLabel, onSubmit, i
 // A secret shown once, in a read-only box with a copy button (copied right away too).
 export function secretDialog({title, secret, note}) {
   copyText(secret);
-  const box = h('input.input.mono', {readonly: true, value: secret, 'aria-label': title});
   return formDialog({
     title, fields: [], submitLabel: t('common.done'),
     intro: h('div',
       note ? h('p.muted.small', note) : null,
-      h('div.secret-row', box,
+      h('div.secret-row', h('input.input.mono', {readonly: true, value: secret, 'aria-label': title}),
         iconButton('copy', t('memo.copy'), () => copyText(secret)))),
     onSubmit: () => true,
   });

@@ -19,11 +19,15 @@ export function snippet(memo) {
   return memo.snippet || memo.content.slice(0, 80);
 }
 
+// The memos at the `to` end of a memo's REFERENCE relations whose `from` end is the memo itself.
+export function related(memo, from, to) {
+  return (memo?.relations || [])
+    .filter((relation) => relation.type === 'REFERENCE' && relation[from]?.name === memo.name).map((relation) => relation[to]);
+}
+
 // The memo's own outgoing REFERENCE relations, as {name, snippet} of the referenced memos.
 export function referencesOf(memo) {
-  return (memo?.relations || [])
-    .filter((relation) => relation.type === 'REFERENCE' && relation.memo?.name === memo.name)
-    .map((relation) => ({name: relation.relatedMemo.name, snippet: relation.relatedMemo.snippet || ''}));
+  return related(memo, 'memo', 'relatedMemo').map((target) => ({name: target.name, snippet: target.snippet || ''}));
 }
 
 function searchFilter(words) {
@@ -54,8 +58,8 @@ function openDialog({exclude, linked, onPick}) {
       const shown = memos.filter((memo) => memo.name !== exclude).slice(0, RESULTS);
       results.replaceChildren(...shown.map((memo) => {
         const already = linked.includes(memo.name);
-        return h('li', h('button', {
-          class: 'link-row', disabled: already, 'aria-disabled': String(already),
+        return h('li', h('button.link-row', {
+          disabled: already, 'aria-disabled': String(already),
           onclick: () => {
             close();
             onPick({name: memo.name, snippet: snippet(memo)});

@@ -17,8 +17,7 @@ function lineAt(text, caret) {
 function enterEdit(text, caret) {
   const {start, end, line} = lineAt(text, caret);
   const item = ITEM.exec(line);
-  const quote = item ? null : QUOTE.exec(line);
-  const marker = item ? item[0] : quote?.[0];
+  const marker = item ? item[0] : QUOTE.exec(line)?.[0];
   if (!marker || caret < start + marker.length) return null;
   if (!line.slice(marker.length).trim() && caret === end) {
     return {start, end, insert: '', caret: start};  // an empty item ends the list
@@ -58,12 +57,12 @@ function tabEdit(text, caret, outdent) {
     const above = itemAbove(text, start, (width) => width <= indent.length);
     if (!above) return {start, end: start, insert: INDENT, caret: caret + INDENT.length};
     nextIndent = ' '.repeat(above[1].length + above[2].length + above[5].length);
-    nextMarker = `1${dot}${space}${task}`;
+    nextMarker = '1' + dot + space + task;
   } else if (number) {
     if (!indent) return null;
     const parent = itemAbove(text, start, (width) => width < indent.length);
     nextIndent = parent ? parent[1] : '';
-    nextMarker = `${parent?.[3] ? Number(parent[3]) + 1 : 1}${dot}${space}${task}`;
+    nextMarker = (parent?.[3] ? Number(parent[3]) + 1 : 1) + dot + space + task;
   }
   const insert = nextIndent + nextMarker;
   return {start, end: start + whole.length, insert, caret: Math.max(start + insert.length, caret + insert.length - whole.length)};
@@ -84,8 +83,8 @@ function applyEdit(textarea, edit) {
 
 // The keydown handler: true when it handled the key.
 export function listKey(textarea, event) {
-  if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return false;
-  if (textarea.selectionStart !== textarea.selectionEnd) return false;
+  if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey
+    || textarea.selectionStart !== textarea.selectionEnd) return false;
   const caret = textarea.selectionStart;
   let edit = null;
   if (event.key === 'Enter' && !event.shiftKey) edit = enterEdit(textarea.value, caret);

@@ -15,7 +15,7 @@ import {usersNamed} from '../core/users.js';
 
 // The memo's address on this instance, for copying.
 export function memoLink(memo) {
-  return `${(state.profile.instanceUrl || location.origin).replace(/\/$/, '')}/memos/${memoUid(memo)}`;
+  return (state.profile.instanceUrl || location.origin).replace(/\/$/, '') + '/memos/' + memoUid(memo);
 }
 
 export function memoUid(memo) {
@@ -38,9 +38,9 @@ function toggleTaskLine(content, lineIndex) {
   return lines.join('\n');
 }
 
-// options: {html, showAuthor, isNew, archived, author, onChanged(memo), onRemoved(memo), onTag(tag),
-//   readOnly (no menu, no reaction picker), shareToken (file addresses for a shared-memo page)}
-export function memoCard(memo, options) {
+// html: the memo's rendered body; archived (inArchive): shown in the archive; readOnly: no menu, no reaction
+// picker; shareToken: file addresses for a shared-memo page; onChanged(memo, mask), onRemoved(memo), onTag(tag).
+export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, author, onChanged, onRemoved, onTag, readOnly, shareToken}) {
   const writable = canWrite(memo);
   const archived = memo.state === 'ARCHIVED';
 
@@ -48,41 +48,40 @@ export function memoCard(memo, options) {
   const update = (patch, mask, message) => call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask})
     .then((updated) => {
       if (message) toast(message);
-      options.onChanged?.(updated, mask);
+      onChanged?.(updated, mask);
       return updated;
     }, toastError);
   const pin = (pinned) => update({pinned}, 'pinned', t(pinned ? 'memo.pinned' : 'memo.unpinned'));
 
-  const reactions = reactionParts(memo, {readOnly: options.readOnly});
+  const reactions = reactionParts(memo, {readOnly});
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);
-  const tooltip = [`${t('memo.created-at')}: ${dateTime(created)}`];
   const edited = Math.abs(updated - created) > 1000;
-  if (edited) tooltip.push(`${t('memo.updated-at')}: ${dateTime(updated)}`);
+  const tooltip = `${t('memo.created-at')}: ${dateTime(created)}` + (edited ? `\n${t('memo.updated-at')}: ${dateTime(updated)}` : '');
   const username = memo.creator.split('/')[1];
   const header = h('header.memo-header',
     h('div.memo-meta',
-      options.showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
-        options.author?.displayName || username) : null,
-      h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip.join('\n')},
-        options.archived ? dateTime(created) : edited && view().time === 'update'
+      showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
+        author?.displayName || username) : null,
+      h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip},
+        inArchive ? dateTime(created) : edited && view().time === 'update'
           ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
-      options.isNew ? h('span.pill.pill-new', t('memo.new')) : null),
+      isNew ? h('span.pill.pill-new', t('memo.new')) : null),
     h('div.memo-actions',
       reactions.trigger,
       visibilityMarker(memo),
       memo.pinned ? iconButton('bookmark', t('memo.unpin'), () => pin(false),
         {class: 'icon-btn pinned-marker', disabled: !writable}) : null,
-      options.readOnly ? null : menuButton({label: t('memo.actions'), items: menuItems})));
+      readOnly ? null : menuButton({label: t('memo.actions'), items: menuItems})));
 
-  const body = h('div.memo-content', {hidden: options.html === undefined});
-  if (options.html !== undefined) serverHtml(body, options.html);
-  enhance(body, memo, writable && !archived, update, options.onTag);
+  const body = h('div.memo-content', {hidden: html === undefined});
+  if (html !== undefined) serverHtml(body, html);
+  enhance(body, memo, writable && !archived, update, onTag);
   previewTextImages(body);
   linkPreviews(body);
   const card = h('article.card.memo-card', {dataset: {name: memo.name}}, header, body,
-    attachmentSection(memo.attachments, {shareToken: options.shareToken}),
-    options.readOnly ? null : relationsSection(memo), reactions.row);
+    attachmentSection(memo.attachments, {shareToken}),
+    readOnly ? null : relationsSection(memo), reactions.row);
 
   // The items this reader may use (each guarded by its condition).
   function menuItems() {
@@ -103,14 +102,14 @@ export function memoCard(memo, options) {
     if (!(await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')}))) return;
     call('MemoService', 'DeleteMemo', {name: memo.name}).then(() => {
       toast(t('memo.deleted'));
-      options.onRemoved?.(memo);
+      onRemoved?.(memo);
     }, toastError);
   }
 
   function edit() {
     const editor = createEditor({
       memo,
-      onSaved: (saved) => options.onChanged?.(saved, 'content'),
+      onSaved: (saved) => onChanged?.(saved, 'content'),
       onCancel: () => editor.root.replaceWith(card),
     });
     editor.root.dataset.name = memo.name;
@@ -149,9 +148,8 @@ function enhance(body, memo, writable, update, onTag) {
     }
   });
   for (const block of body.querySelectorAll('pre.code-block')) {
-    const code = block.querySelector('code');
     const copy = h('button.code-copy', {'aria-label': t('memo.copy-code'), onclick: async () => {
-      await navigator.clipboard.writeText(code?.textContent || '').catch(() => {});
+      await navigator.clipboard.writeText(block.querySelector('code')?.textContent || '').catch(() => {});
       copy.textContent = t('memo.copied');
       setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
     }}, t('memo.copy'));

@@ -16,7 +16,7 @@ function username(name) {
 function whoReacted(creators, emoji) {
   const names = creators.slice(0, NAMES_SHOWN).map(username).join(', ');
   const more = creators.length - NAMES_SHOWN;
-  return more > 0 ? t('reactions.tooltip-more', {names, count: more, emoji}) : t('reactions.tooltip', {names, emoji});
+  return t(more > 0 ? 'reactions.tooltip-more' : 'reactions.tooltip', {names, count: more, emoji});
 }
 
 export function reactionParts(memo, {readOnly = false} = {}) {
@@ -47,11 +47,8 @@ export function reactionParts(memo, {readOnly = false} = {}) {
   }
 
   function render() {
-    const groups = new Map();
-    for (const reaction of reactions) {
-      if (!groups.has(reaction.reactionType)) groups.set(reaction.reactionType, []);
-      groups.get(reaction.reactionType).push(reaction.creator);
-    }
+    const groups = new Map();  // emoji -> creators, in the order first reacted
+    for (const {reactionType, creator} of reactions) groups.set(reactionType, [...(groups.get(reactionType) || []), creator]);
     row.replaceChildren(...[...groups].map(([emoji, creators]) => reactionButton('reaction-pill', emoji,
       `${emoji} ${creators.length}`, {disabled: locked, title: whoReacted(creators, emoji)})));
     row.hidden = !groups.size;
@@ -69,13 +66,11 @@ export function reactionParts(memo, {readOnly = false} = {}) {
   function openPicker() {
     if (picker) return closePicker();
     const choices = state.memoRelated?.reactions || [];
-    picker = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick')},
-      choices.map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
-    picker.addEventListener('keydown', (event) => {
+    picker = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick'), onkeydown: (event) => {
       if (event.key !== 'Escape') return;
       closePicker();
       trigger.focus();
-    });
+    }}, choices.map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
     wrap.append(picker);
     trigger.setAttribute('aria-expanded', 'true');
     document.addEventListener('pointerdown', outside, true);

@@ -4,7 +4,7 @@
 import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
-import {shortId, snippet} from './link-memo.js';
+import {related, shortId, snippet} from './link-memo.js';
 
 const snippets = new Map();
 
@@ -26,12 +26,9 @@ function rows(items) {
 }
 
 export function relationsSection(memo) {
-  // The memos at the `to` end of the REFERENCE relations whose `from` end is this memo.
-  const related = (from, to) => (memo.relations || [])
-    .filter((relation) => relation.type === 'REFERENCE' && relation[from]?.name === memo.name).map((relation) => relation[to]);
   const groups = [
-    ['referencing', related('memo', 'relatedMemo')],
-    ['referenced-by', related('relatedMemo', 'memo')],
+    ['referencing', related(memo, 'memo', 'relatedMemo')],
+    ['referenced-by', related(memo, 'relatedMemo', 'memo')],
   ].filter(([, items]) => items.length);
   if (!groups.length) return null;
   const section = h('section.relations', {'aria-label': t('relations.label')});

@@ -36,7 +36,7 @@ function userMenu() {
         onSelect: () => chooseLocale(code),
       })),
       'separator',
-      {label: t('nav.sign-out'), danger: true, onSelect: () => signOutEverywhere()},
+      {label: t('nav.sign-out'), danger: true, onSelect: signOutEverywhere},
     ],
   });
 }
@@ -58,7 +58,7 @@ function go(path) {
 function navLink([href, key, iconName], onclick) {
   const label = t(`nav.${key}`);
   const active = href === '/' ? location.pathname === '/' : location.pathname.startsWith(href);
-  return h('a', {class: `rail-link${active ? ' active' : ''}`, href, title: label, 'aria-current': active ? 'page' : null, onclick},
+  return h('a', {class: active ? 'rail-link active' : 'rail-link', href, title: label, 'aria-current': active ? 'page' : null, onclick},
     icon(iconName), h('span.rail-label', label));
 }
 
@@ -80,7 +80,7 @@ export function buildShell({withExplorer}) {
       {class: 'icon-btn explorer-toggle'}) : null);
   const main = h('main.main', {id: 'main'});
   const aside = withExplorer ? h('aside.explorer', {'aria-label': t('explorer.label')}) : null;
-  const root = h('div', {class: `app${withExplorer ? ' has-explorer' : ''}`, onkeydown: (event) => {
+  const root = h('div', {class: withExplorer ? 'app has-explorer' : 'app', onkeydown: (event) => {
     if (event.key === 'Escape' && root.matches('.nav-open, .explorer-open')) closeSheets();
   }}, rail, header, main, aside, h('div.scrim', {onclick: closeSheets}));
   return {root, main, aside};

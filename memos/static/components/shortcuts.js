@@ -23,7 +23,7 @@ export function shortcutFilters() {
 }
 
 export function listShortcuts() {
-  return call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then((answer) => answer.shortcuts || []);
+  return call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then(({shortcuts = []}) => shortcuts);
 }
 
 export async function deleteShortcut(shortcut) {
@@ -43,7 +43,7 @@ export function shortcutsPanel({onChange}) {
     const active = shortcut.name === selected;
     if (active) selectedFilter = shortcut.filter;
     return h('li.shortcut-row',
-      h('button', {class: `tag-link${active ? ' active' : ''}`, 'aria-pressed': String(active), onclick: () => {
+      h('button', {class: active ? 'tag-link active' : 'tag-link', 'aria-pressed': String(active), onclick: () => {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
         onChange({selected: !active});
