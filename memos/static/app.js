@@ -3,7 +3,7 @@
 import * as api from './core/api.js';
 import {clear, h} from './core/dom.js';
 import {preferredLocale, setLocale, t} from './core/i18n.js';
-import {prefetchPage, route, startRouter} from './core/router.js';
+import {prefetchPage, route, signInHere, startRouter} from './core/router.js';
 import {loadIdentity, loadInstance} from './core/session.js';
 import {set, state, subscribe, instanceTitle} from './core/state.js';
 import {applyTheme} from './core/theme.js';
@@ -20,22 +20,17 @@ async function renderPage(route, page, ctx) {
   // The instance's own logo as the favicon too (G4).
   const logo = state.general?.customProfile?.logoUrl;
   if (logo) document.querySelector('link[rel="icon"]')?.setAttribute('href', logo);
-  if (route.layout === 'auth') {
-    const main = h('main.auth-page', {id: 'main'});
-    clear(root).append(main);
-    cleanup = await page.render({...ctx, route, main});
-    return;
-  }
-  const shell = buildShell({withExplorer: Boolean(page.explorer?.(route))});
-  clear(root).append(shell.root);
+  // The auth pages have no shell: their <main> is the whole page.
+  const shell = route.layout === 'auth' ? {main: h('main.auth-page', {id: 'main'})}
+    : buildShell({withExplorer: Boolean(page.explorer?.(route))});
+  clear(root).append(shell.root || shell.main);
   cleanup = await page.render({...ctx, route, main: shell.main, aside: shell.aside});
 }
 
 // A session that cannot be refreshed: on a page that needs one, sign in again.
 api.onSessionLost(() => {
   set({user: null});
-  const here = location.pathname + location.search + location.hash;
-  location.replace(`/auth?redirect=${encodeURIComponent(here)}`);
+  location.replace(signInHere());
 });
 
 async function boot() {

@@ -2,6 +2,6 @@
 (function () {
   var preference = localStorage.getItem('memos-theme') || 'system';
   var dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-  var theme = preference === 'system' || !preference ? (dark ? 'default-dark' : 'default') : preference;
+  var theme = preference === 'system' ? (dark ? 'default-dark' : 'default') : preference;
   document.documentElement.setAttribute('data-theme', theme);
 })();

@@ -57,21 +57,20 @@ async function post(path, body) {
   } catch (error) {
     throw new ApiError('unavailable', error.message, 0);
   }
-  const text = await response.text();
-  let data = {};
-  try {
-    data = text ? JSON.parse(text) : {};
-  } catch {
-    data = {};
-  }
+  // An empty or non-JSON body (a proxy's error page) reads as {}.
+  const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(data.code || 'unknown', data.message || response.statusText, response.status);
   return data;
+}
+
+function auth(method, body = {}) {
+  return post(`/${API_PACKAGE}.AuthService/${method}`, body);
 }
 
 // One refresh at a time; resolves true when a new access token was obtained.
 export function refresh() {
   if (!refreshing) {
-    refreshing = post(`/${API_PACKAGE}.AuthService/RefreshToken`, {})
+    refreshing = auth('RefreshToken')
       .then((data) => {
         remember(data.accessToken, data.expiresAt);
         return true;
@@ -87,12 +86,15 @@ export function refresh() {
   return refreshing;
 }
 
+async function refreshIfExpiring() {
+  if (accessToken && expiresAt && expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+}
+
 export async function call(service, method, body = {}, {retry = true} = {}) {
   const pkg = service === 'MemoHtmlService' ? EXT_PACKAGE : API_PACKAGE;
-  const path = `/${pkg}.${service}/${method}`;
-  if (accessToken && expiresAt && expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+  await refreshIfExpiring();
   try {
-    return await post(path, body);
+    return await post(`/${pkg}.${service}/${method}`, body);
   } catch (error) {
     if (error.code !== 'unauthenticated' || !retry || !accessToken) throw error;
     if (await refresh()) return call(service, method, body, {retry: false});
@@ -103,7 +105,7 @@ export async function call(service, method, body = {}, {retry = true} = {}) {
 
 // The Authorization header value for a request made outside call() (the live event stream).
 export async function bearer() {
-  if (accessToken && expiresAt && expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+  await refreshIfExpiring();
   return accessToken ? `Bearer ${accessToken}` : '';
 }
 
@@ -113,14 +115,14 @@ export async function signIn(username, password) {
 
 // credentials: {passwordCredentials} or {ssoCredentials}, as SignIn takes them.
 export async function signInWith(credentials) {
-  const data = await post(`/${API_PACKAGE}.AuthService/SignIn`, credentials);
+  const data = await auth('SignIn', credentials);
   remember(data.accessToken, data.accessTokenExpiresAt);
   return data.user;
 }
 
 export async function signOut() {
   try {
-    await post(`/${API_PACKAGE}.AuthService/SignOut`, {});
+    await auth('SignOut');
   } catch {
     // Signing out locally is what matters; the server may already have forgotten the session.
   }

@@ -2,6 +2,9 @@
 // Text always goes in as text nodes; the one way to insert HTML is serverHtml(), for the
 // HTML the server's Markdown engine rendered (safe by its contract), never for memo text.
 
+// Props and children with these values are left out.
+const absent = (value) => value === undefined || value === null || value === false;
+
 // `tag` may carry classes ('p.muted.small'); props may be left out when the next argument is a child
 // (a string, node or array). A button is type=button unless its props say type: 'submit', so no button
 // submits a form by accident.
@@ -15,12 +18,12 @@ export function h(tag, props = {}, ...children) {
   if (classes.length) el.className = classes.join(' ');
   if (name === 'button') el.type = 'button';
   for (const [key, value] of Object.entries(props || {})) {
-    if (value === undefined || value === null || value === false) continue;
+    if (absent(value)) continue;
     if (key === 'class') el.className = value;
     else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (key === 'value' || key === 'checked' || key === 'disabled' || key === 'hidden') el[key] = value;
+    else if (['value', 'checked', 'disabled', 'hidden'].includes(key)) el[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
   append(el, children);
@@ -29,8 +32,7 @@ export function h(tag, props = {}, ...children) {
 
 export function append(el, children) {
   for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (!absent(child)) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
 }

@@ -7,28 +7,29 @@
 // target) navigate without reloading.
 import {state, instanceIsPublic} from './state.js';
 
-const feed = () => import('../pages/feed.js');
-const auth = () => import('../pages/auth.js');
-const later = () => import('../pages/placeholder.js');
+// pages/<name>.js, loaded when first needed.
+const lazy = (name) => () => import(`../pages/${name}.js`);
+const feed = lazy('feed');
+const auth = lazy('auth');
 
 export const ROUTES = [
   {path: '/', page: feed, access: 'user', feed: 'home', title: 'nav.home'},
   {path: '/explore', page: feed, access: 'public', feed: 'explore', title: 'nav.explore'},
   {path: '/archived', page: feed, access: 'user', feed: 'archived', title: 'nav.archived'},
   {path: '/u/:username', page: feed, access: 'public', feed: 'profile', title: 'nav.profile'},
-  {path: '/memos/shares/:token', page: () => import('../pages/shared.js'), access: 'open', title: 'nav.shared'},
-  {path: '/memos/:uid', page: () => import('../pages/memo.js'), access: 'public', title: 'nav.memo'},
-  {path: '/attachments', page: () => import('../pages/attachments.js'), access: 'user', title: 'nav.attachments'},
-  {path: '/inbox', page: () => import('../pages/inbox.js'), access: 'user', title: 'nav.inbox'},
-  {path: '/shortcuts', page: () => import('../pages/shortcuts.js'), access: 'user', title: 'nav.shortcuts'},
-  {path: '/setting', page: () => import('../pages/setting.js'), access: 'user', title: 'nav.settings'},
-  {path: '/about', page: () => import('../pages/about.js'), access: 'public', title: 'nav.about'},
+  {path: '/memos/shares/:token', page: lazy('shared'), access: 'open', title: 'nav.shared'},
+  {path: '/memos/:uid', page: lazy('memo'), access: 'public', title: 'nav.memo'},
+  {path: '/attachments', page: lazy('attachments'), access: 'user', title: 'nav.attachments'},
+  {path: '/inbox', page: lazy('inbox'), access: 'user', title: 'nav.inbox'},
+  {path: '/shortcuts', page: lazy('shortcuts'), access: 'user', title: 'nav.shortcuts'},
+  {path: '/setting', page: lazy('setting'), access: 'user', title: 'nav.settings'},
+  {path: '/about', page: lazy('about'), access: 'public', title: 'nav.about'},
   {path: '/auth', page: auth, access: 'guest', mode: 'signin', layout: 'auth', title: 'auth.sign-in'},
   {path: '/auth/signup', page: auth, access: 'guest', mode: 'signup', layout: 'auth', title: 'auth.sign-up'},
   {path: '/auth/admin', page: auth, access: 'guest', mode: 'admin', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/auth/callback', page: () => import('../pages/callback.js'), access: 'open', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/403', page: () => import('../pages/error.js'), access: 'open', status: 403, title: 'error.forbidden'},
-  {path: '/404', page: () => import('../pages/error.js'), access: 'open', status: 404, title: 'error.not-found'},
+  {path: '/auth/callback', page: lazy('callback'), access: 'open', layout: 'auth', title: 'auth.sign-in'},
+  {path: '/403', page: lazy('error'), access: 'open', status: 403, title: 'error.forbidden'},
+  {path: '/404', page: lazy('error'), access: 'open', status: 404, title: 'error.not-found'},
 ];
 const NOT_FOUND = ROUTES.find((route) => route.path === '/404');
 const REDIRECTS = {'/home': '/'};
@@ -65,21 +66,21 @@ function currentLocation() {
   return location.pathname + location.search + location.hash;
 }
 
+// The sign-in page, coming back here afterwards.
+export function signInHere() {
+  return `/auth?redirect=${encodeURIComponent(currentLocation())}`;
+}
+
 // Where a visitor of `route` must go instead, or null.
 function guard(route) {
-  const here = currentLocation();
   if (state.profile.needsSetup && !state.user && route.mode !== 'signup') return '/auth/signup';
   if (route.access === 'guest' && state.user) {
     return safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
   }
-  if (route.access === 'user' && !state.user) {
-    if (route.path === '/' && instanceIsPublic()) return `/explore${location.search}${location.hash}`;
-    return `/auth?redirect=${encodeURIComponent(here)}`;
-  }
-  if (route.access === 'public' && !state.user && !instanceIsPublic()) {
-    return `/auth?redirect=${encodeURIComponent(here)}`;
-  }
-  return null;
+  if (state.user || route.access === 'open' || route.access === 'guest') return null;
+  if (route.access === 'public' && instanceIsPublic()) return null;
+  if (route.path === '/' && instanceIsPublic()) return `/explore${location.search}${location.hash}`;
+  return signInHere();
 }
 
 let renderPage = null;
@@ -103,8 +104,7 @@ export function startRouter(render) {
 }
 
 export function navigate(to, {replace = false} = {}) {
-  if (replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+  history[replace ? 'replaceState' : 'pushState'](null, '', to);
   return route();
 }
 

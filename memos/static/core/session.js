@@ -12,7 +12,7 @@ export async function loadInstance() {
     api.call('InstanceService', 'GetInstanceProfile', {}),
     api.call('InstanceService', 'BatchGetInstanceSettings', {
       names: ['instance/settings/GENERAL', 'instance/settings/MEMO_RELATED'],
-    }).catch(() => ({settings: []})),
+    }).catch(() => ({})),
   ]);
   const byName = Object.fromEntries((settings.settings || []).map((item) => [item.name, item]));
   set({
@@ -39,7 +39,7 @@ export async function loadIdentity() {
 async function adopt(user) {
   let userGeneral = {};
   if (user) {
-    const settings = await api.call('UserService', 'ListUserSettings', {parent: user.name}).catch(() => ({settings: []}));
+    const settings = await api.call('UserService', 'ListUserSettings', {parent: user.name}).catch(() => ({}));
     userGeneral = (settings.settings || []).find((item) => item.generalSetting)?.generalSetting || {};
   }
   set({user, userGeneral});

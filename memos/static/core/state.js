@@ -30,7 +30,7 @@ export function set(patch) {
 }
 
 export function isAdmin() {
-  return state.user?.role === 'ADMIN' || state.user?.role === 'HOST';
+  return ['ADMIN', 'HOST'].includes(state.user?.role);
 }
 
 // Whether anonymous visitors may read public pages (an instance URL is configured).

@@ -5,7 +5,7 @@ import {t} from './i18n.js';
 function toastArea() {
   let area = document.getElementById('toasts');
   if (!area) {
-    area = h('div', {id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite'});
+    area = h('div.toasts', {id: 'toasts', role: 'status', 'aria-live': 'polite'});
     document.body.append(area);
   }
   return area;
@@ -55,7 +55,7 @@ export function confirmDialog({title, message, confirm, danger = true}) {
       answer = value;
       close();
     };
-    const ok = h('button', {class: danger ? 'btn btn-danger' : 'btn btn-primary', onclick: () => finish(true)}, confirm);
+    const ok = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {onclick: () => finish(true)}, confirm);
     const {dialog, close} = modal('', 'dialog-title',
       h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
       message ? h('p.muted', message) : null,
@@ -94,10 +94,10 @@ export function menuButton({label, iconName = 'more', items, className = 'icon-b
         menu.append(h('div.menu-sep', {role: 'separator'}));
         continue;
       }
-      const role = item.checked === undefined ? 'menuitem' : 'menuitemradio';
+      const radio = item.checked !== undefined;
       menu.append(h('button', {
-        class: `menu-item${item.danger ? ' danger' : ''}`, role,
-        'aria-checked': item.checked === undefined ? null : String(Boolean(item.checked)),
+        class: `menu-item${item.danger ? ' danger' : ''}`, role: radio ? 'menuitemradio' : 'menuitem',
+        'aria-checked': radio && String(Boolean(item.checked)),
         onclick: () => {
           close();
           item.onSelect();
