@@ -95,6 +95,11 @@ export async function memoSettings() {
   });
 }
 
+// Fields shown only while `shown(values)` holds.
+function shownWhen(shown, fields) {
+  return fields.map((field) => ({...field, when: shown}));
+}
+
 export async function storage() {
   const value = await setting('STORAGE');
   const isS3 = (now) => now.storageType === 'S3';
@@ -106,13 +111,15 @@ export async function storage() {
         options: [['LOCAL', t('storage.local')], ['DATABASE', t('storage.database')], ['S3', 'S3']]},
       {key: 'uploadSizeLimitMb', label: t('storage.max-size'), type: 'number', min: 1, max: 1024},
       {key: 'filepathTemplate', label: t('storage.template'), mono: true, when: (now) => now.storageType !== 'DATABASE'},
-      {key: 's3Config.accessKeyId', label: t('storage.access-key'), when: isS3},
-      {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps'), when: isS3},
-      {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url', when: isS3},
-      {key: 's3Config.region', label: t('storage.region'), when: isS3},
-      {key: 's3Config.bucket', label: t('storage.bucket'), when: isS3},
-      {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox', when: isS3},
-      {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox', when: isS3},
+      ...shownWhen(isS3, [
+        {key: 's3Config.accessKeyId', label: t('storage.access-key')},
+        {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps')},
+        {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url'},
+        {key: 's3Config.region', label: t('storage.region')},
+        {key: 's3Config.bucket', label: t('storage.bucket')},
+        {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox'},
+        {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox'},
+      ]),
     ],
     validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || Boolean(now.s3Config.bucket)),
     onSave: (now) => setting('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
@@ -126,15 +133,17 @@ export async function notification() {
     values: {email: {smtpPort: 587, useTls: true, smtpPassword: '', ...(value.email || {})}},
     fields: [
       {key: 'email.enabled', label: t('notification.enabled'), type: 'checkbox'},
-      {key: 'email.smtpHost', label: t('notification.host'), required: false, when: on},
-      {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535, when: on},
-      {key: 'email.smtpUsername', label: t('notification.username'), when: on},
-      {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps'), when: on},
-      {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email', when: on},
-      {key: 'email.fromName', label: t('notification.from-name'), when: on},
-      {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email', when: on},
-      {key: 'email.useTls', label: 'TLS', type: 'checkbox', when: on},
-      {key: 'email.useSsl', label: 'SSL', type: 'checkbox', when: on},
+      ...shownWhen(on, [
+        {key: 'email.smtpHost', label: t('notification.host')},
+        {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535},
+        {key: 'email.smtpUsername', label: t('notification.username')},
+        {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps')},
+        {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email'},
+        {key: 'email.fromName', label: t('notification.from-name')},
+        {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email'},
+        {key: 'email.useTls', label: 'TLS', type: 'checkbox'},
+        {key: 'email.useSsl', label: 'SSL', type: 'checkbox'},
+      ]),
     ],
     validate: (now) => !on(now) || (Boolean(now.email.smtpHost && now.email.fromEmail) && now.email.smtpPort >= 1
       && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
