@@ -30,10 +30,9 @@ function fields(creating) {
     {key: 'tokenUrl', label: t('sso.token-url'), type: 'url', required: true},
     {key: 'userInfoUrl', label: t('sso.user-info-url'), type: 'url', required: true},
     {key: 'scopes', label: t('sso.scopes'), required: true, mono: true},
-    {key: 'fieldMapping.identifier', label: t('sso.map-identifier'), required: true, mono: true},
-    {key: 'fieldMapping.displayName', label: t('sso.map-display-name'), mono: true},
-    {key: 'fieldMapping.email', label: t('sso.map-email'), mono: true},
-    {key: 'fieldMapping.avatarUrl', label: t('sso.map-avatar'), mono: true},
+    // The claims of the user info that fill the user's fields.
+    ...[['identifier', t('sso.map-identifier'), true], ['displayName', t('sso.map-display-name')], ['email', t('sso.map-email')],
+      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ({key: `fieldMapping.${claim}`, label, required, mono: true})),
   ].filter(Boolean);
 }
 

@@ -22,7 +22,6 @@ async function create(rerender) {
   const created = await formDialog({
     title: t('tokens.create'),
     submitLabel: t('tokens.create'),
-    values: {description: '', days: 0},
     fields: [
       {key: 'description', label: t('common.description'), required: true},
       {key: 'days', label: t('tokens.expiration'), type: 'select',
