@@ -4,7 +4,8 @@
 import * as api from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
-import {confirmDialog, toast, toastError} from '../core/ui.js';
+import {confirmDialog, toastError} from '../core/ui.js';
+import {attempt} from '../core/attempt.js';
 import {documentRow, fileUrl, kindOf, mediaTile, openPreview, shortDate, typeLabel} from '../components/attachments.js';
 
 const PAGE_SIZE = 50;
@@ -23,22 +24,15 @@ function memoChip(attachment) {
 }
 
 function openLink(attachment) {
-  return h('a.icon-btn', {href: fileUrl(attachment), target: '_blank', rel: 'noopener',
-    'aria-label': t('attachments.open', {name: attachment.filename}), title: t('attachments.open', {name: attachment.filename})},
-  icon('share'));
-}
-
-function monthOf(attachment) {
-  const when = new Date(attachment.createTime);
-  return when.toLocaleDateString(document.documentElement.lang || undefined, {year: 'numeric', month: 'long'});
+  const label = t('attachments.open', {name: attachment.filename});
+  return h('a.icon-btn', {href: fileUrl(attachment), target: '_blank', rel: 'noopener', 'aria-label': label, title: label}, icon('share'));
 }
 
 function mediaGrid(items) {
   const groups = new Map();
   for (const item of items) {
-    const month = monthOf(item);
-    if (!groups.has(month)) groups.set(month, []);
-    groups.get(month).push(item);
+    const month = new Date(item.createTime).toLocaleDateString(document.documentElement.lang || undefined, {year: 'numeric', month: 'long'});
+    groups.set(month, [...(groups.get(month) || []), item]);
   }
   return [...groups].map(([month, group]) => h('section.library-month',
     h('div.section-label', month),
@@ -63,7 +57,9 @@ function documentList(items) {
     documentRow(item, {}, h('span.muted.small', shortDate(item.createTime))), memoChip(item)));
 }
 
-function unusedPanel(onDeleted) {
+const TAB_VIEWS = {media: mediaGrid, audio: audioList, documents: documentList};
+
+function unusedPanel() {
   const panel = h('section.unused-panel', {hidden: true, 'aria-label': t('attachments.unused')});
   let unused = [];
   async function load() {
@@ -90,24 +86,20 @@ function unusedPanel(onDeleted) {
         names.hidden = !names.hidden;
         event.currentTarget.setAttribute('aria-expanded', String(!names.hidden));
       }}, t('attachments.show-unused')),
-      h('button.btn.btn-danger', {onclick: () => removeAll()}, t('attachments.delete-unused')),
+      h('button.btn.btn-danger', {onclick: removeAll}, t('attachments.delete-unused')),
       names);
     panel.hidden = !unused.length;
   }
+  // Reloads the list also after a failure (some batches may be gone).
   async function removeAll() {
-    const sure = await confirmDialog({title: t('attachments.delete-unused-title'),
-      message: t('attachments.delete-unused-message', {count: unused.length}), confirm: t('attachments.delete-unused')});
-    if (!sure) return;
-    try {
+    if (!(await confirmDialog({title: t('attachments.delete-unused-title'),
+      message: t('attachments.delete-unused-message', {count: unused.length}), confirm: t('attachments.delete-unused')}))) return;
+    await attempt(async () => {
       const names = unused.map((item) => item.name);
       for (let at = 0; at < names.length; at += DELETE_BATCH) {
         await api.call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
       }
-      toast(t('attachments.unused-deleted'));
-      onDeleted?.();
-    } catch (error) {
-      toastError(error);
-    }
+    }, t('attachments.unused-deleted'));
     load();
   }
   return {panel, load};
@@ -125,19 +117,18 @@ export default {
     main.append(h('h1.page-title', t('nav.attachments')), unused.panel, tabs, body, more);
 
     function render() {
-      const linked = loaded.filter((item) => item.memo);
+      const inTab = (tab) => loaded.filter((item) => item.memo && tabOf(item) === tab);
       tabs.replaceChildren(...TABS.map((tab) => h('button', {
-        class: `tab${tab === active ? ' active' : ''}`, role: 'tab', id: `tab-${tab}`,
+        class: tab === active ? 'tab active' : 'tab', role: 'tab', id: `tab-${tab}`,
         'aria-selected': String(tab === active), tabindex: tab === active ? 0 : -1,
         onclick: () => {
           active = tab;
           render();
         },
-      }, t('attachments.tab-' + tab) + ` (${linked.filter((item) => tabOf(item) === tab).length})`)));
+      }, t('attachments.tab-' + tab) + ` (${inTab(tab).length})`)));
       body.setAttribute('aria-labelledby', `tab-${active}`);
-      const shown = linked.filter((item) => tabOf(item) === active);
-      const content = active === 'media' ? mediaGrid(shown) : active === 'audio' ? audioList(shown) : documentList(shown);
-      body.replaceChildren(...(shown.length ? content : [h('p.empty-note.muted', t(`attachments.empty-${active}`))]));
+      const shown = inTab(active);
+      body.replaceChildren(...(shown.length ? TAB_VIEWS[active](shown) : [h('p.empty-note.muted', t(`attachments.empty-${active}`))]));
     }
     tabs.addEventListener('keydown', (event) => {
       if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;

@@ -22,38 +22,37 @@ function credentialsForm({submitLabel, newPassword, onSubmit}) {
   const submit = h('button.btn.btn-primary.btn-block', {type: 'submit'}, submitLabel);
   const form = h('form.auth-form',
     field(t('auth.username'), username), field(t('auth.password'), password), submit);
+  const busy = (on) => {
+    username.readOnly = password.readOnly = submit.disabled = on;
+    submit.classList.toggle('busy', on);
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    username.readOnly = password.readOnly = submit.disabled = true;
-    submit.classList.add('busy');
-    try {
-      await onSubmit(username.value.trim(), password.value);
-    } catch (error) {
-      toastError(error);
-    } finally {
-      username.readOnly = password.readOnly = submit.disabled = false;
-      submit.classList.remove('busy');
-    }
+    busy(true);
+    await onSubmit(username.value.trim(), password.value).catch(toastError);
+    busy(false);
   });
   return form;
 }
 
+const redirectTarget = () => safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+
 async function signedIn() {
-  const target = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
-  history.replaceState(null, '', target);
+  history.replaceState(null, '', redirectTarget());
   await route();
 }
 
+function select(label, options, value, onChange) {
+  const control = h('select.select', {'aria-label': label, onchange: () => onChange(control.value)},
+    options.map(([option, text]) => h('option', {value: option}, text)));
+  control.value = value;
+  return control;
+}
+
 function footer() {
-  const language = h('select.select', {'aria-label': t('settings.language')},
-    Object.entries(LOCALES).map(([code, name]) => h('option', {value: code}, name)));
-  language.value = locale();
-  language.addEventListener('change', () => chooseLocale(language.value));
-  const theme = h('select.select', {'aria-label': t('settings.theme')},
-    THEMES.map((value) => h('option', {value}, t(`theme.${value}`))));
-  theme.value = themePreference();
-  theme.addEventListener('change', () => chooseTheme(theme.value));
-  return h('div.auth-footer', language, theme);
+  return h('div.auth-footer',
+    select(t('settings.language'), Object.entries(LOCALES), locale(), chooseLocale),
+    select(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme));
 }
 
 function card(...children) {
@@ -71,7 +70,7 @@ function card(...children) {
 function providerButtons(withDivider) {
   const box = h('div.sso-buttons', h('div.skeleton'));
   api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
-    const returnTo = safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+    const returnTo = redirectTarget();
     box.replaceChildren(...identityProviders.map((provider) => h('button.btn.btn-block', {onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
     identityProviders.length && withDivider ? h('p.divider', t('sso.or')) : '');
   }, () => box.replaceChildren());
@@ -102,13 +101,10 @@ function signInPage(admin) {
 function signUpPage() {
   const general = state.general || {};
   const firstRun = Boolean(state.profile.needsSetup);
-  if (!firstRun && general.disallowUserRegistration) {
-    return card(h('h1.auth-title', t('auth.sign-ups-closed')),
-      h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
-  }
-  if (!firstRun && general.disallowPasswordAuth) {
-    return card(h('h1.auth-title', t('auth.sign-up-unavailable')), providerButtons(false),
-      h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
+  if (!firstRun && (general.disallowUserRegistration || general.disallowPasswordAuth)) {
+    const closed = general.disallowUserRegistration;
+    return card(h('h1.auth-title', closed ? t('auth.sign-ups-closed') : t('auth.sign-up-unavailable')),
+      closed ? null : providerButtons(false), h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   return card(
     firstRun ? h('span.pill', t('auth.first-run')) : null,

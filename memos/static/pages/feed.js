@@ -13,46 +13,35 @@ import {foldTallCards} from '../components/fold.js';
 import {followLive} from '../components/live-feed.js';
 import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
 
+const visibleFilter = () => `visibility in ${state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]'}`;
 
-function quoted(value) {
-  return JSON.stringify(value);
-}
-
-// What each feed lists: its base filter, state and order, and how its cards look.
+// What each feed lists: its base filter, state and order (one person's feeds pin first).
 function feedQuery(kind, profileUser) {
-  const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
-  switch (kind) {
-    case 'home':
-      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'NORMAL', pinnedFirst: true};
-    case 'archived':
-      return {filters: [`creator == ${quoted(state.user.name)}`], state: 'ARCHIVED', pinnedFirst: true};
-    case 'profile':
-      return {filters: [`creator == ${quoted(profileUser.name)}`], state: 'NORMAL', pinnedFirst: true};
-    default:
-      return {filters: [`visibility in ${visibilities}`], state: 'NORMAL', pinnedFirst: false};
-  }
+  const owner = kind === 'profile' ? profileUser : kind === 'explore' ? null : state.user;
+  return {filters: [owner ? `creator == ${JSON.stringify(owner.name)}` : visibleFilter()],
+    state: kind === 'archived' ? 'ARCHIVED' : 'NORMAL', pinnedFirst: Boolean(owner)};
 }
 
 async function loadStats(kind, profileUser) {
   if (kind === 'home' || kind === 'profile') {
     return api.call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
   }
-  const visibilities = state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]';
-  const request = kind === 'archived' ? {state: 'ARCHIVED'} : {filter: `visibility in ${visibilities}`};
-  const all = await api.call('UserService', 'ListAllUserStats', request).catch(() => null);
+  const all = await api.call('UserService', 'ListAllUserStats', kind === 'archived' ? {state: 'ARCHIVED'} : {filter: visibleFilter()})
+    .catch(() => null);
   return mergeStats(all?.stats || []);
 }
 
 // One UserStats-like object of several users' statistics: tag counts added, memo times joined.
 function mergeStats(list) {
-  const merged = {tagCount: {}, memoCreatedTimestamps: [], memoUpdatedTimestamps: []};
+  const tagCount = {};
   for (const stats of list) {
-    for (const [tag, count] of Object.entries(stats.tagCount || {})) merged.tagCount[tag] = (merged.tagCount[tag] || 0) + count;
-    merged.memoCreatedTimestamps.push(...(stats.memoCreatedTimestamps || []));
-    merged.memoUpdatedTimestamps.push(...(stats.memoUpdatedTimestamps || []));
+    for (const [tag, count] of Object.entries(stats.tagCount || {})) tagCount[tag] = (tagCount[tag] || 0) + count;
   }
-  return merged;
+  return {tagCount, memoCreatedTimestamps: list.flatMap((stats) => stats.memoCreatedTimestamps || []),
+    memoUpdatedTimestamps: list.flatMap((stats) => stats.memoUpdatedTimestamps || [])};
 }
+
+const isChip = (factor, value) => (chip) => chip.factor === factor && chip.value === value;
 
 function chipBar(chips, onRemove) {
   if (!chips.length) return h('div.chips', {hidden: true});
@@ -101,24 +90,17 @@ export default {
       writeFilters(chips);
       refresh();
     };
-    const onTag = (tag) => {
-      const chips = readFilters().filter((chip) => chip.factor !== 'tagSearch');
-      const active = readFilters().some((chip) => chip.factor === 'tagSearch' && chip.value === tag);
-      setChips(active ? chips : [...chips, {factor: 'tagSearch', value: tag}]);
+    // A tag or a calendar day: its chip, or none when it was already chosen.
+    const toggleChip = (factor, value) => {
+      const chips = readFilters();
+      const others = chips.filter((chip) => chip.factor !== factor);
+      setChips(chips.some(isChip(factor, value)) ? others : [...others, {factor, value}]);
     };
-    // A calendar day: the date chip of that day, or none when the day was already chosen.
-    const onDay = (day) => {
-      const chips = readFilters().filter((chip) => chip.factor !== 'displayTime');
-      const active = readFilters().some((chip) => chip.factor === 'displayTime' && chip.value === day);
-      setChips(active ? chips : [...chips, {factor: 'displayTime', value: day}]);
-    };
+    const onTag = (tag) => toggleChip('tagSearch', tag);
+    const onDay = (day) => toggleChip('displayTime', day);
     const onSearch = (words) => {
       const chips = readFilters();
-      for (const word of words) {
-        if (!chips.some((chip) => chip.factor === 'contentSearch' && chip.value === word)) {
-          chips.push({factor: 'contentSearch', value: word});
-        }
-      }
+      for (const word of words) if (!chips.some(isChip('contentSearch', word))) chips.push({factor: 'contentSearch', value: word});
       setChips(chips);
     };
 
@@ -133,8 +115,7 @@ export default {
 
     function refresh() {
       const chips = readFilters();
-      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter(
-        (chip) => !(chip.factor === gone.factor && chip.value === gone.value)))));
+      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter((chip) => !isChip(gone.factor, gone.value)(chip)))));
       list?.dispose();
       const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({

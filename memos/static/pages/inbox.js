@@ -1,10 +1,11 @@
 // /inbox: comment and mention notifications, with tabs All / Unread / Archived.
 import * as api from '../core/api.js';
-import {clear, h, icon} from '../core/dom.js';
+import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
 import {state} from '../core/state.js';
-import {toast, toastError} from '../core/ui.js';
+import {toastError} from '../core/ui.js';
+import {attempt} from '../core/attempt.js';
 import {attachInboxBadge, forgetUnread} from '../components/inbox-badge.js';
 import {avatar} from './settings/account.js';
 
@@ -12,13 +13,6 @@ const TABS = ['all', 'unread', 'archived'];
 
 function payloadOf(item) {
   return item.memoComment || item.memoMention || null;
-}
-
-// Where clicking an item leads: the memo commented on; for a mention, the memo mentioning, or
-// the parent memo when the mention is in a comment (relatedMemo in both cases when set).
-function targetOf(item) {
-  const payload = payloadOf(item);
-  return payload.relatedMemo || payload.memo;
 }
 
 function headline(item) {
@@ -34,21 +28,17 @@ async function setStatus(item, status) {
 
 function entry(item, reload) {
   const payload = payloadOf(item);
-  const remove = h('button.icon-btn', {'aria-label': t('inbox.delete'), title: t('inbox.delete'),
-    onclick: async () => {
-      try {
-        await api.call('UserService', 'DeleteUserNotification', {name: item.name});
-        forgetUnread();
-        reload();
-      } catch (error) {
-        toastError(error);
-      }
-    }}, icon('trash'));
+  const remove = iconButton('trash', t('inbox.delete'), () => attempt(async () => {
+    await api.call('UserService', 'DeleteUserNotification', {name: item.name});
+    forgetUnread();
+  }, null, reload));
   if (!payload) return h('li.inbox-item', h('p.grow.muted', t('inbox.broken')), remove);
   const unread = item.status === 'UNREAD';
+  // Clicking leads to the memo commented on; for a mention, to the memo mentioning, or the parent
+  // memo when the mention is in a comment (relatedMemo in both cases when set).
   const open = async () => {
     if (unread) await setStatus(item, 'ARCHIVED').catch(() => {});
-    navigate(`/${targetOf(item)}`);
+    navigate(`/${payload.relatedMemo || payload.memo}`);
   };
   const original = item.memoComment ? payload.relatedMemoSnippet : payload.memoSnippet;
   const excerpt = item.memoComment ? payload.memoSnippet : payload.relatedMemoSnippet;
@@ -62,16 +52,8 @@ function entry(item, reload) {
         original ? h('q.muted', original) : null,
         excerpt ? h('span.inbox-excerpt', excerpt) : null)),
     unread
-      ? h('button.icon-btn.reveal-on-hover', {'aria-label': t('inbox.mark-read'), title: t('inbox.mark-read'),
-        onclick: async () => {
-          try {
-            await setStatus(item, 'ARCHIVED');
-            toast(t('inbox.marked-read'));
-            reload();
-          } catch (error) {
-            toastError(error);
-          }
-        }}, icon('check'))
+      ? iconButton('check', t('inbox.mark-read'), () => attempt(() => setStatus(item, 'ARCHIVED'), t('inbox.marked-read'), reload),
+        {class: 'icon-btn reveal-on-hover'})
       : h('span.reveal-on-hover', remove));
 }
 

@@ -6,7 +6,8 @@ import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
 import {canWrite, state} from '../core/state.js';
-import {copyText, toast, toastError} from '../core/ui.js';
+import {copyText, toastError} from '../core/ui.js';
+import {attempt} from '../core/attempt.js';
 import {fileUrl, formatSize} from '../components/attachments.js';
 import {VISIBILITIES, createEditor} from '../components/editor.js';
 import {memoCard, memoLink, memoUid} from '../components/memo-card.js';
@@ -23,20 +24,14 @@ function property(label, value) {
 // The sidebar of a memo: `onChanged(memo)` after a change made here; `shareToken` on a shared page.
 export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
   const writable = !shareToken && canWrite(memo);
-  const update = async (patch, mask, message) => {
-    try {
-      const saved = await api.call('MemoService', 'UpdateMemo', {memo: {name: memo.name, ...patch}, updateMask: mask});
-      toast(message);
-      onChanged?.(saved, mask);
-    } catch (error) {
-      toastError(error);
-    }
-  };
+  const owner = writable && !memo.parent;
+  const update = (patch, mask, message) => attempt(() => api.call('MemoService', 'UpdateMemo',
+    {memo: {name: memo.name, ...patch}, updateMask: mask}), message, (saved) => onChanged?.(saved, mask));
   const actions = shareToken ? null : h('div.side-actions',
-    writable && !memo.parent ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
+    owner ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
       () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))) : null,
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
-    writable && !memo.parent ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
+    owner ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
   const visibility = writable
     ? h('select.select', {'aria-label': t('editor.visibility'),
       onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},
@@ -90,8 +85,7 @@ function commentsSection(memo) {
     const item = memoCard(comment, {
       html, showAuthor: true,
       onChanged: async (updated) => {
-        const fresh = await memoHtml([updated]);
-        list.querySelector(`[data-name="${CSS.escape(updated.name)}"]`)?.replaceWith(commentCard(updated, fresh[updated.name] ?? ''));
+        list.querySelector(`[data-name="${CSS.escape(updated.name)}"]`)?.replaceWith(...await commentCards([updated]));
       },
       onRemoved: () => {
         item.remove();
@@ -102,14 +96,17 @@ function commentsSection(memo) {
     item.classList.add('comment-card');
     return item;
   };
+  const commentCards = async (comments) => {
+    const html = await memoHtml(comments);
+    return comments.map((comment) => commentCard(comment, html[comment.name] ?? ''));
+  };
 
   function openComposer() {
     if (composer) return composer.focus();
     composer = createEditor({
       parent: memo.name, draftKey: `comment-${memoUid(memo)}`, placeholder: t('comments.placeholder'),
       onSaved: async (comment) => {
-        const html = await memoHtml([comment]);
-        list.append(commentCard(comment, html[comment.name] ?? ''));
+        list.append(...await commentCards([comment]));
         counted(1);
         closeComposer();
       },
@@ -130,8 +127,7 @@ function commentsSection(memo) {
     try {
       const page = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
       const comments = page.memos || [];
-      const html = await memoHtml(comments);
-      list.append(...comments.map((comment) => commentCard(comment, html[comment.name] ?? '')));
+      list.append(...await commentCards(comments));
       counted(comments.length);
       token = page.nextPageToken || '';
       more.hidden = !token;
@@ -188,7 +184,7 @@ export default {
     const comments = commentsSection(memo);
     main.append(h('div.detail', parent, show(memo, html[memo.name] ?? ''), comments.section));
     showSidebar(memo);
-    document.title = `${memo.snippet?.slice(0, 60) || t('nav.memo')}`;
+    document.title = memo.snippet?.slice(0, 60) || t('nav.memo');
     await comments.load();
     const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
     target?.scrollIntoView({block: 'center'});

@@ -18,16 +18,16 @@ import {ssoProviders} from './settings/sso.js';
 const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
 const ADMIN = ['member', 'system', 'memo', 'storage', 'notification', 'sso', 'ai', 'resource-stats'];
 
-function labelled(label, control) {
+// A labelled select: onChange(value) when another option is picked.
+function choice(label, options, value, onChange) {
+  const control = h('select.select', {'aria-label': label, onchange: () => onChange(control.value)},
+    options.map(([option, text]) => h('option', {value: option}, text)));
+  control.value = value;
   return h('label.field.field-row', h('span.field-label', label), control);
 }
 
-function select(options, value, onChange, label) {
-  const control = h('select.select', {'aria-label': label},
-    options.map(([optionValue, text]) => h('option', {value: optionValue}, text)));
-  control.value = value;
-  control.addEventListener('change', () => onChange(control.value));
-  return control;
+function links(ids) {
+  return ids.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`)));
 }
 
 const SECTIONS = {
@@ -42,15 +42,13 @@ const SECTIONS = {
   sso: ssoProviders,
   'resource-stats': resourceStats,
   preference: () => h('div.card.settings-form',
-    labelled(t('settings.language'), select(Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]),
-      locale(), (code) => chooseLocale(code), t('settings.language'))),
-    labelled(t('settings.theme'), select(THEMES.map((value) => [value, t(`theme.${value}`)]),
-      themePreference(), (value) => chooseTheme(value), t('settings.theme'))),
-    labelled(t('settings.default-visibility'), select(VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
+    choice(t('settings.language'), Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]), locale(), chooseLocale),
+    choice(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme),
+    choice(t('settings.default-visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
       state.userGeneral.memoVisibility || 'PRIVATE', async (value) => {
         await saveUserGeneral({memoVisibility: value}, 'memoVisibility');
         toast(t('settings.saved'));
-      }, t('settings.default-visibility')))),
+      })),
 };
 
 export default {
@@ -59,9 +57,8 @@ export default {
     const content = h('section.settings-content');
     const nav = h('nav.settings-nav', {'aria-label': t('nav.settings')},
       h('p.section-label', t('settings.basic')),
-      BASIC.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`))),
-      isAdmin() ? [h('p.section-label', t('settings.admin')),
-        ADMIN.map((id) => h('a', {href: `#${id}`, dataset: {section: id}}, t(`settings.section.${id}`)))] : null);
+      links(BASIC),
+      isAdmin() ? [h('p.section-label', t('settings.admin')), links(ADMIN)] : null);
     let current = '';
     const show = (scroll = true) => {
       const wanted = location.hash.slice(1);

@@ -37,7 +37,7 @@ export default {
       aside.setAttribute('aria-label', t('detail.sidebar'));
       clear(aside).append(memoSidebar(memo, {author, shareToken}));
     }
-    document.title = `${memo.snippet?.slice(0, 60) || t('nav.shared')}`;
+    document.title = memo.snippet?.slice(0, 60) || t('nav.shared');
     return undefined;
   },
 };

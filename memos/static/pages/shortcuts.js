@@ -4,7 +4,8 @@ import {clear, h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {replaceQuery} from '../core/router.js';
 import {state} from '../core/state.js';
-import {menuButton, toast, toastError} from '../core/ui.js';
+import {menuButton, toastError} from '../core/ui.js';
+import {attempt} from '../core/attempt.js';
 import {deleteShortcut, listShortcuts} from '../components/shortcuts.js';
 
 const EXAMPLES = [
@@ -24,37 +25,25 @@ function shortcutForm(existing, done) {
   const title = h('input.input', {id: 'shortcut-title', required: true, value: existing?.title || ''});
   const filter = h('textarea.input.textarea.mono', {id: 'shortcut-filter', rows: 3, spellcheck: 'false', value: existing?.filter || ''});
   const body = () => ({title: title.value.trim(), filter: filter.value.trim()});
-  const run = async (work, button) => {
+  // The button stays disabled while the request runs.
+  const run = async (button, work, done, then) => {
     button.disabled = true;
-    try {
-      await work();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      button.disabled = false;
-    }
+    await attempt(work, done, then);
+    button.disabled = false;
   };
-  const validate = h('button.btn', {onclick: () => run(async () => {
-    await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body(), validateOnly: true});
-    toast(t('shortcuts.valid'));
-  }, validate)}, t('shortcuts.validate'));
+  const field = (label, input, hint) => h('div.field', h('label.field-label', {for: input.id}, label), input, h('p.muted.small', hint));
+  const validate = h('button.btn', {onclick: () => run(validate, () => api.call('ShortcutService', 'CreateShortcut',
+    {parent: state.user.name, shortcut: body(), validateOnly: true}), t('shortcuts.valid'))}, t('shortcuts.validate'));
+  const save = h('button.btn.btn-primary', {type: 'submit'}, t('common.save'));
   const form = h('form.card.settings-form.shortcut-form',
-    h('div.field', h('label.field-label', {for: 'shortcut-title'}, t('shortcuts.title')), title,
-      h('p.muted.small', t('shortcuts.title-hint'))),
-    h('div.field', h('label.field-label', {for: 'shortcut-filter'}, t('shortcuts.filter')), filter,
-      h('p.muted.small', t('shortcuts.filter-hint'))),
-    h('div.form-actions', validate, h('button.btn.btn-primary', {type: 'submit'}, t('common.save'))));
+    field(t('shortcuts.title'), title, t('shortcuts.title-hint')),
+    field(t('shortcuts.filter'), filter, t('shortcuts.filter-hint')),
+    h('div.form-actions', validate, save));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    run(async () => {
-      if (existing) {
-        await api.call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'});
-      } else {
-        await api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()});
-      }
-      toast(t('settings.saved'));
-      done();
-    }, form.querySelector('[type=submit]'));
+    run(save, () => (existing
+      ? api.call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'})
+      : api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()})), t('settings.saved'), done);
   });
   const examples = h('aside.card.shortcut-help',
     h('h2.section-label', t('shortcuts.examples')),

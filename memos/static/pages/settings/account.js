@@ -4,7 +4,8 @@ import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
 import {signOutEverywhere} from '../../core/session.js';
-import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {toast} from '../../core/ui.js';
+import {attempt, confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
 import {startSso} from '../../core/sso.js';
 
@@ -112,36 +113,24 @@ async function linkedAccounts(box, rerender) {
         h('div.grow', h('strong', provider.title), ' ', h('span.pill', provider.type),
           h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
-          ? h('button.btn', {onclick: async () => {
-            try {
-              await api.call('UserService', 'DeleteLinkedIdentity', {name: link.name});
-              toast(t('account.unlinked'));
-              rerender();
-            } catch (error) {
-              toastError(error);
-            }
-          }}, t('account.unlink'))
+          ? h('button.btn', {onclick: () => attempt(() => api.call('UserService', 'DeleteLinkedIdentity', {name: link.name}),
+            t('account.unlinked'), rerender)}, t('account.unlink'))
           : h('button.btn', {onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
             t('account.link')));
     })));
 }
 
-async function deleteAccount() {
-  const sure = await confirmDialog({title: t('account.delete-title'), message: t('account.delete-message'), confirm: t('account.delete')});
-  if (!sure) return;
-  try {
+function deleteAccount() {
+  return confirmThen({title: t('account.delete-title'), message: t('account.delete-message'), confirm: t('account.delete')}, async () => {
     await api.call('UserService', 'DeleteUser', {name: state.user.name});
     await signOutEverywhere();
-  } catch (error) {
-    toastError(error);
-  }
+  });
 }
 
 export function myAccount(rerender) {
   const user = state.user;
   const linked = h('div');
   linkedAccounts(linked, rerender).catch(() => {});
-  const after = (promise) => promise.then((done) => done && rerender());
   return h('div',
     h('div.card.account-card',
       avatar(user, 'avatar-large'),
@@ -150,7 +139,7 @@ export function myAccount(rerender) {
         h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
         user.description ? h('p', user.description) : null),
       h('div.account-actions',
-        h('button.btn', {onclick: () => after(editProfile())}, t('account.edit')),
+        h('button.btn', {onclick: () => editProfile().then((done) => done && rerender())}, t('account.edit')),
         h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),
     linked,
     h('h2.section-label', t('account.danger-zone')),

@@ -4,24 +4,22 @@ import * as api from '../../core/api.js';
 import {h, icon} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
-import {toast, toastError} from '../../core/ui.js';
+import {attempt} from '../../core/attempt.js';
 import {settingsForm} from '../../components/form.js';
 
 const VALUE_FIELD = {GENERAL: 'generalSetting', MEMO_RELATED: 'memoRelatedSetting', STORAGE: 'storageSetting', NOTIFICATION: 'notificationSetting'};
 
-async function load(key) {
-  const setting = await api.call('InstanceService', 'GetInstanceSetting', {name: `instance/settings/${key}`});
-  return setting[VALUE_FIELD[key]] || {};
-}
-
-async function store(key, value) {
-  const setting = await api.call('InstanceService', 'UpdateInstanceSetting',
-    {setting: {name: `instance/settings/${key}`, [VALUE_FIELD[key]]: value}});
-  return setting[VALUE_FIELD[key]] || {};
+// The value of an instance setting, read, or stored when `value` is given.
+async function setting(key, value) {
+  const name = `instance/settings/${key}`;
+  const answer = await (value
+    ? api.call('InstanceService', 'UpdateInstanceSetting', {setting: {name, [VALUE_FIELD[key]]: value}})
+    : api.call('InstanceService', 'GetInstanceSetting', {name}));
+  return answer[VALUE_FIELD[key]] || {};
 }
 
 export async function system() {
-  const [general, {identityProviders = []}] = await Promise.all([load('GENERAL'),
+  const [general, {identityProviders = []}] = await Promise.all([setting('GENERAL'),
     api.call('IdentityProviderService', 'ListIdentityProviders', {})]);
   const locked = Boolean(state.profile.demo);
   return settingsForm({
@@ -42,7 +40,7 @@ export async function system() {
       {key: 'weekStartDayOffset', label: t('system.week-start'), type: 'select',
         options: [[-1, t('system.saturday')], [0, t('system.sunday')], [1, t('system.monday')]]},
     ],
-    onSave: async (value) => set({general: await store('GENERAL', value)}),
+    onSave: async (value) => set({general: await setting('GENERAL', value)}),
   });
 }
 
@@ -51,20 +49,21 @@ function reactionsEditor(initial) {
   const list = [...initial];
   const pills = h('div.chips');
   const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction')});
-  const changed = () => pills.dispatchEvent(new Event('change', {bubbles: true}));
-  const draw = () => pills.replaceChildren(...list.map((emoji) => h('span.chip', emoji,
-    h('button.chip-remove', {'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
-      onclick: () => {
-        list.splice(list.indexOf(emoji), 1);
-        draw();
-        changed();
-      }}, icon('close')))));
+  // Each drawing is a change of the form (the first, before the form holds the pills, reaches nobody).
+  const draw = () => {
+    pills.replaceChildren(...list.map((emoji) => h('span.chip', emoji,
+      h('button.chip-remove', {'aria-label': t('feed.remove-filter', {value: emoji}), disabled: list.length === 1,
+        onclick: () => {
+          list.splice(list.indexOf(emoji), 1);
+          draw();
+        }}, icon('close')))));
+    pills.dispatchEvent(new Event('change', {bubbles: true}));
+  };
   const add = () => {
     const emoji = input.value.trim();
     if (emoji && !list.includes(emoji)) list.push(emoji);
     input.value = '';
     draw();
-    changed();
   };
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter') {
@@ -83,7 +82,7 @@ function reactionsEditor(initial) {
 }
 
 export async function memoSettings() {
-  const value = await load('MEMO_RELATED');
+  const value = await setting('MEMO_RELATED');
   return settingsForm({
     values: value,
     fields: [
@@ -92,12 +91,17 @@ export async function memoSettings() {
     ],
     extra: reactionsEditor(value.reactions || []),
     validate: (now) => now.reactions.length > 0,
-    onSave: async (now) => set({memoRelated: await store('MEMO_RELATED', now)}),
+    onSave: async (now) => set({memoRelated: await setting('MEMO_RELATED', now)}),
   });
 }
 
+// Fields shown only while `shown(values)` holds.
+function shownWhen(shown, fields) {
+  return fields.map((field) => ({...field, when: shown}));
+}
+
 export async function storage() {
-  const value = await load('STORAGE');
+  const value = await setting('STORAGE');
   const isS3 = (now) => now.storageType === 'S3';
   return settingsForm({
     values: {storageType: 'LOCAL', uploadSizeLimitMb: 30, filepathTemplate: 'assets/{timestamp}_{uuid}_{filename}', ...value,
@@ -107,63 +111,59 @@ export async function storage() {
         options: [['LOCAL', t('storage.local')], ['DATABASE', t('storage.database')], ['S3', 'S3']]},
       {key: 'uploadSizeLimitMb', label: t('storage.max-size'), type: 'number', min: 1, max: 1024},
       {key: 'filepathTemplate', label: t('storage.template'), mono: true, when: (now) => now.storageType !== 'DATABASE'},
-      {key: 's3Config.accessKeyId', label: t('storage.access-key'), when: isS3},
-      {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps'), when: isS3},
-      {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url', when: isS3},
-      {key: 's3Config.region', label: t('storage.region'), when: isS3},
-      {key: 's3Config.bucket', label: t('storage.bucket'), when: isS3},
-      {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox', when: isS3},
-      {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox', when: isS3},
+      ...shownWhen(isS3, [
+        {key: 's3Config.accessKeyId', label: t('storage.access-key')},
+        {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps')},
+        {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url'},
+        {key: 's3Config.region', label: t('storage.region')},
+        {key: 's3Config.bucket', label: t('storage.bucket')},
+        {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox'},
+        {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox'},
+      ]),
     ],
     validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || Boolean(now.s3Config.bucket)),
-    onSave: (now) => store('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
+    onSave: (now) => setting('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
   });
 }
 
 export async function notification() {
-  const value = await load('NOTIFICATION');
+  const value = await setting('NOTIFICATION');
   const on = (now) => Boolean(now.email?.enabled);
   const form = settingsForm({
     values: {email: {smtpPort: 587, useTls: true, smtpPassword: '', ...(value.email || {})}},
     fields: [
       {key: 'email.enabled', label: t('notification.enabled'), type: 'checkbox'},
-      {key: 'email.smtpHost', label: t('notification.host'), required: false, when: on},
-      {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535, when: on},
-      {key: 'email.smtpUsername', label: t('notification.username'), when: on},
-      {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps'), when: on},
-      {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email', when: on},
-      {key: 'email.fromName', label: t('notification.from-name'), when: on},
-      {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email', when: on},
-      {key: 'email.useTls', label: 'TLS', type: 'checkbox', when: on},
-      {key: 'email.useSsl', label: 'SSL', type: 'checkbox', when: on},
+      ...shownWhen(on, [
+        {key: 'email.smtpHost', label: t('notification.host')},
+        {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535},
+        {key: 'email.smtpUsername', label: t('notification.username')},
+        {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps')},
+        {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email'},
+        {key: 'email.fromName', label: t('notification.from-name')},
+        {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email'},
+        {key: 'email.useTls', label: 'TLS', type: 'checkbox'},
+        {key: 'email.useSsl', label: 'SSL', type: 'checkbox'},
+      ]),
     ],
     validate: (now) => !on(now) || (Boolean(now.email.smtpHost && now.email.fromEmail) && now.email.smtpPort >= 1
       && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
-    onSave: (now) => store('NOTIFICATION', now),
+    onSave: (now) => setting('NOTIFICATION', now),
   });
-  const test = h('button.btn', {disabled: !state.user.email, onclick: async () => {
-    try {
-      await api.call('InstanceService', 'TestInstanceEmailSetting', {recipientEmail: state.user.email});
-      toast(t('notification.test-sent'));
-    } catch (error) {
-      toastError(error);
-    }
-  }}, t('notification.test'));
+  const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => api.call('InstanceService',
+    'TestInstanceEmailSetting', {recipientEmail: state.user.email}), t('notification.test-sent'))}, t('notification.test'));
   form.querySelector('.form-actions').prepend(test);
   return form;
 }
 
 function bytes(size) {
-  const number = Number(size);
-  if (!(number >= 0)) return t('stats.unknown');
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = number;
+  let value = Number(size);
+  if (!(value >= 0)) return t('stats.unknown');
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < 4) {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+  return `${value.toFixed(unit ? 1 : 0)} ${['B', 'KB', 'MB', 'GB', 'TB'][unit]}`;
 }
 
 export async function resourceStats(rerender) {

@@ -3,11 +3,19 @@ import * as api from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
-import {confirmDialog, menuButton, toast, toastError} from '../../core/ui.js';
+import {menuButton, toast} from '../../core/ui.js';
+import {attempt, confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
 import {avatar} from './account.js';
 
-const ROLES = () => [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]];
+// The fields of a member's dialog; the password is the new one when updating.
+function memberFields(passwordLabel, creating) {
+  return [
+    {key: 'username', label: t('auth.username'), required: true},
+    {key: 'password', label: passwordLabel, type: 'password', required: creating, autocomplete: 'new-password'},
+    {key: 'role', label: t('members.role'), type: 'select', options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]},
+  ];
+}
 
 async function allUsers() {
   const users = [];
@@ -22,12 +30,7 @@ async function allUsers() {
 
 function createMember(rerender) {
   return formDialog({
-    title: t('members.create'), submitLabel: t('members.create'), values: {role: 'USER'},
-    fields: [
-      {key: 'username', label: t('auth.username'), required: true},
-      {key: 'password', label: t('auth.password'), type: 'password', required: true, autocomplete: 'new-password'},
-      {key: 'role', label: t('members.role'), type: 'select', options: ROLES()},
-    ],
+    title: t('members.create'), submitLabel: t('members.create'), values: {role: 'USER'}, fields: memberFields(t('auth.password'), true),
     onSubmit: async (user) => {
       await api.call('UserService', 'CreateUser', {user});
       toast(t('members.created', {name: user.username}));
@@ -38,12 +41,7 @@ function createMember(rerender) {
 
 function updateMember(user, rerender) {
   return formDialog({
-    title: t('members.update'), values: {username: user.username, password: '', role: user.role},
-    fields: [
-      {key: 'username', label: t('auth.username'), required: true},
-      {key: 'password', label: t('account.new-password'), type: 'password', autocomplete: 'new-password'},
-      {key: 'role', label: t('members.role'), type: 'select', options: ROLES()},
-    ],
+    title: t('members.update'), values: {username: user.username, password: '', role: user.role}, fields: memberFields(t('account.new-password')),
     onSubmit: async (values) => {
       const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value && value !== user[key]));
       if (Object.keys(changes).length) {
@@ -55,37 +53,21 @@ function updateMember(user, rerender) {
   });
 }
 
-async function act(work, rerender, done) {
-  try {
-    await work();
-    toast(done);
-    rerender();
-  } catch (error) {
-    toastError(error);
-  }
-}
-
 function actions(user, rerender) {
   const name = user.username;
   const setState = (value) => () => api.call('UserService', 'UpdateUser', {user: {name: user.name, state: value}, updateMask: 'state'});
-  const archive = async () => {
-    if (await confirmDialog({title: t('members.archive-title', {name}), confirm: t('members.archive')})) {
-      await act(setState('ARCHIVED'), rerender, t('members.archived', {name}));
-    }
-  };
-  const remove = async () => {
-    if (await confirmDialog({title: t('members.delete-title', {name}), message: t('members.delete-message'), confirm: t('memo.delete')})) {
-      await act(() => api.call('UserService', 'DeleteUser', {name: user.name}), rerender, t('members.deleted', {name}));
-    }
-  };
   return menuButton({
     label: t('common.actions-for', {name}),
     items: () => [
       {label: t('members.update'), onSelect: () => updateMember(user, rerender)},
       ...(user.state === 'ARCHIVED'
-        ? [{label: t('memo.restore'), onSelect: () => act(setState('NORMAL'), rerender, t('members.restored', {name}))},
-          {label: t('members.delete'), danger: true, onSelect: remove}]
-        : [{label: t('members.archive'), danger: true, onSelect: archive}]),
+        ? [{label: t('memo.restore'), onSelect: () => attempt(setState('NORMAL'), t('members.restored', {name}), rerender)},
+          {label: t('members.delete'), danger: true, onSelect: () => confirmThen(
+            {title: t('members.delete-title', {name}), message: t('members.delete-message'), confirm: t('memo.delete')},
+            () => api.call('UserService', 'DeleteUser', {name: user.name}), t('members.deleted', {name}), rerender)}]
+        : [{label: t('members.archive'), danger: true, onSelect: () => confirmThen(
+          {title: t('members.archive-title', {name}), confirm: t('members.archive')},
+          setState('ARCHIVED'), t('members.archived', {name}), rerender)}]),
     ],
   });
 }

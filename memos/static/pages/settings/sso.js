@@ -2,7 +2,8 @@
 import * as api from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
-import {confirmDialog, copyText, menuButton, toast, toastError} from '../../core/ui.js';
+import {copyText, menuButton, toast} from '../../core/ui.js';
+import {confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
 import {callbackUrl} from '../../core/sso.js';
 
@@ -15,7 +16,7 @@ const TEMPLATES = {
   google: {title: 'Google', authUrl: 'https://accounts.google.com/o/oauth2/v2/auth', tokenUrl: 'https://oauth2.googleapis.com/token',
     userInfoUrl: 'https://www.googleapis.com/oauth2/v2/userinfo', scopes: 'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
     fieldMapping: {identifier: 'email', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
-  custom: {title: '', authUrl: '', tokenUrl: '', userInfoUrl: '', scopes: '', fieldMapping: {identifier: '', displayName: '', email: '', avatarUrl: ''}},
+  custom: {},
 };
 
 function fields(creating) {
@@ -29,10 +30,9 @@ function fields(creating) {
     {key: 'tokenUrl', label: t('sso.token-url'), type: 'url', required: true},
     {key: 'userInfoUrl', label: t('sso.user-info-url'), type: 'url', required: true},
     {key: 'scopes', label: t('sso.scopes'), required: true, mono: true},
-    {key: 'fieldMapping.identifier', label: t('sso.map-identifier'), required: true, mono: true},
-    {key: 'fieldMapping.displayName', label: t('sso.map-display-name'), mono: true},
-    {key: 'fieldMapping.email', label: t('sso.map-email'), mono: true},
-    {key: 'fieldMapping.avatarUrl', label: t('sso.map-avatar'), mono: true},
+    // The claims of the user info that fill the user's fields.
+    ...[['identifier', t('sso.map-identifier'), true], ['displayName', t('sso.map-display-name')], ['email', t('sso.map-email')],
+      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ({key: `fieldMapping.${claim}`, label, required, mono: true})),
   ].filter(Boolean);
 }
 
@@ -51,16 +51,15 @@ function toProvider(values) {
 
 async function openEditor(existing, templateName, rerender) {
   const config = existing?.config?.oauth2Config;
-  const template = TEMPLATES[templateName] || TEMPLATES.custom;
+  // Fields missing from the values start blank.
   const values = existing
-    ? {title: existing.title, identifierFilter: existing.identifierFilter || '', ...config, clientSecret: '', scopes: (config.scopes || []).join(' ')}
-    : {...structuredClone(template), id: templateName === 'custom' ? '' : templateName, identifierFilter: '', clientId: '', clientSecret: ''};
+    ? {...existing, ...config, clientSecret: '', scopes: (config.scopes || []).join(' ')}
+    : {...TEMPLATES[templateName], id: templateName === 'custom' ? '' : templateName};
   const saved = await formDialog({
     title: existing ? t('sso.edit') : t('sso.create'), fields: fields(!existing), values, intro: redirectBox(),
-    onSubmit: (now) => (existing
-      ? api.call('IdentityProviderService', 'UpdateIdentityProvider',
-        {identityProvider: {name: existing.name, ...toProvider(now)}, updateMask: 'title,identifierFilter,config'})
-      : api.call('IdentityProviderService', 'CreateIdentityProvider', {identityProvider: toProvider(now), identityProviderId: now.id})),
+    onSubmit: (now) => api.call('IdentityProviderService', existing ? 'UpdateIdentityProvider' : 'CreateIdentityProvider', existing
+      ? {identityProvider: {name: existing.name, ...toProvider(now)}, updateMask: 'title,identifierFilter,config'}
+      : {identityProvider: toProvider(now), identityProviderId: now.id}),
   });
   if (saved) {
     toast(t('settings.saved'));
@@ -68,15 +67,9 @@ async function openEditor(existing, templateName, rerender) {
   }
 }
 
-async function remove(provider, rerender) {
-  if (!(await confirmDialog({title: t('sso.delete-title', {name: provider.title}), confirm: t('memo.delete')}))) return;
-  try {
-    await api.call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name});
-    toast(t('sso.deleted'));
-    rerender();
-  } catch (error) {
-    toastError(error);
-  }
+function remove(provider, rerender) {
+  return confirmThen({title: t('sso.delete-title', {name: provider.title}), confirm: t('memo.delete')},
+    () => api.call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name}), t('sso.deleted'), rerender);
 }
 
 export async function ssoProviders(rerender) {

@@ -3,7 +3,7 @@ import * as api from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
-import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {confirmThen} from '../../core/attempt.js';
 import {formDialog, secretDialog} from '../../components/form.js';
 
 const SOON_MS = 30 * 86400 * 1000;
@@ -22,7 +22,6 @@ async function create(rerender) {
   const created = await formDialog({
     title: t('tokens.create'),
     submitLabel: t('tokens.create'),
-    values: {description: '', days: 0},
     fields: [
       {key: 'description', label: t('common.description'), required: true},
       {key: 'days', label: t('tokens.expiration'), type: 'select',
@@ -36,15 +35,9 @@ async function create(rerender) {
   await secretDialog({title: t('tokens.created'), secret: created.token, note: t('tokens.shown-once')});
 }
 
-async function remove(token, rerender) {
-  if (!(await confirmDialog({title: t('tokens.delete-title'), message: token.description, confirm: t('memo.delete')}))) return;
-  try {
-    await api.call('UserService', 'DeletePersonalAccessToken', {name: token.name});
-    toast(t('tokens.deleted'));
-    rerender();
-  } catch (error) {
-    toastError(error);
-  }
+function remove(token, rerender) {
+  return confirmThen({title: t('tokens.delete-title'), message: token.description, confirm: t('memo.delete')},
+    () => api.call('UserService', 'DeletePersonalAccessToken', {name: token.name}), t('tokens.deleted'), rerender);
 }
 
 export async function accessTokens(rerender) {

@@ -3,13 +3,23 @@ import * as api from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
-import {confirmDialog, toast, toastError} from '../../core/ui.js';
+import {toast, toastError} from '../../core/ui.js';
+import {confirmThen} from '../../core/attempt.js';
 import {formDialog, secretDialog} from '../../components/form.js';
 
 const FIELDS = () => [
   {key: 'displayName', label: t('webhooks.title'), required: true},
   {key: 'url', label: t('webhooks.url'), type: 'url', required: true, mono: true},
 ];
+
+// The signing secret, in a dialog that says (unless `again`) it is shown this once.
+function showSecret(secret, again) {
+  return secretDialog({title: t('webhooks.secret'), secret, note: again ? null : t('webhooks.secret-once')});
+}
+
+async function storedSecret(webhook) {
+  return (await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name})).signingSecret;
+}
 
 async function create(rerender) {
   const webhook = await formDialog({
@@ -18,25 +28,20 @@ async function create(rerender) {
   });
   if (!webhook) return;
   rerender();
-  const {signingSecret} = await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name});
-  if (signingSecret) await secretDialog({title: t('webhooks.secret'), secret: signingSecret, note: t('webhooks.secret-once')});
-}
-
-async function reveal(webhook) {
-  const {signingSecret} = await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name});
-  await secretDialog({title: t('webhooks.secret'), secret: signingSecret});
+  const secret = await storedSecret(webhook);
+  if (secret) await showSecret(secret);
 }
 
 async function generate(webhook) {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const signingSecret = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
   await api.call('UserService', 'UpdateUserWebhook', {webhook: {name: webhook.name, signingSecret}, updateMask: 'signingSecret'});
-  await secretDialog({title: t('webhooks.secret'), secret: signingSecret, note: t('webhooks.secret-once')});
+  await showSecret(signingSecret);
 }
 
 async function edit(webhook, rerender) {
   const secretButton = h('button.btn', {onclick: () =>
-    (webhook.signingSecretSet ? reveal(webhook) : generate(webhook).then(rerender)).catch(toastError)},
+    (webhook.signingSecretSet ? storedSecret(webhook).then((secret) => showSecret(secret, true)) : generate(webhook).then(rerender)).catch(toastError)},
   webhook.signingSecretSet ? t('webhooks.reveal') : t('webhooks.generate'));
   const saved = await formDialog({
     title: t('webhooks.edit'), fields: FIELDS(), values: webhook,
@@ -50,15 +55,9 @@ async function edit(webhook, rerender) {
   }
 }
 
-async function remove(webhook, rerender) {
-  if (!(await confirmDialog({title: t('webhooks.delete-title'), message: webhook.displayName, confirm: t('memo.delete')}))) return;
-  try {
-    await api.call('UserService', 'DeleteUserWebhook', {name: webhook.name});
-    toast(t('webhooks.deleted'));
-    rerender();
-  } catch (error) {
-    toastError(error);
-  }
+function remove(webhook, rerender) {
+  return confirmThen({title: t('webhooks.delete-title'), message: webhook.displayName, confirm: t('memo.delete')},
+    () => api.call('UserService', 'DeleteUserWebhook', {name: webhook.name}), t('webhooks.deleted'), rerender);
 }
 
 export async function webhooks(rerender) {
