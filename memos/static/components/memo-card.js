@@ -12,6 +12,8 @@ import {relationsSection} from './relations.js';
 import {linkPreviews} from './link-preview.js';
 import {view} from '../core/view.js';
 import {usersNamed} from '../core/users.js';
+import {ruleFor, toHex} from '../core/tag-rules.js';
+import {shieldIfSensitive} from './sensitive.js';
 
 // The memo's address on this instance, for copying.
 export function memoLink(memo) {
@@ -82,6 +84,7 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
   const card = h('article.card.memo-card', {dataset: {name: memo.name}}, header, body,
     attachmentSection(memo.attachments, {shareToken}),
     readOnly ? null : relationsSection(memo), reactions.row);
+  shieldIfSensitive(card, memo);
 
   // The items this reader may use (each guarded by its condition).
   function menuItems() {
@@ -133,11 +136,14 @@ function enhance(body, memo, writable, update, onTag) {
   }
   for (const tag of body.querySelectorAll('span.tag[data-tag]')) {
     const {tag: name} = tag.dataset;
-    tag.replaceWith(h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(name)}`, onclick: (event) => {
+    const link = h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(name)}`, onclick: (event) => {
       if (!onTag) return;
       event.preventDefault();
       onTag(name);
-    }}, tag.textContent));
+    }}, tag.textContent);
+    const color = ruleFor(name)?.backgroundColor;
+    if (color) link.style.setProperty('--tag', toHex(color));
+    tag.replaceWith(link);
   }
   // A mention links only when it names a user; the others stay text.
   const mentions = [...body.querySelectorAll('span.mention[data-mention]')];

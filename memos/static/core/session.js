@@ -37,12 +37,10 @@ export async function loadIdentity() {
 }
 
 async function adopt(user) {
-  let userGeneral = {};
-  if (user) {
-    const settings = await api.call('UserService', 'ListUserSettings', {parent: user.name}).catch(() => ({}));
-    userGeneral = (settings.settings || []).find((item) => item.generalSetting)?.generalSetting || {};
-  }
-  set({user, userGeneral});
+  let settings = [];
+  if (user) ({settings = []} = await api.call('UserService', 'ListUserSettings', {parent: user.name}).catch(() => ({})));
+  const userGeneral = settings.find((item) => item.generalSetting)?.generalSetting || {};
+  set({user, userGeneral, tagRules: settings.find((item) => item.tagsSetting)?.tagsSetting.tags || {}});
   if (userGeneral.theme && THEMES.includes(userGeneral.theme)) setTheme(userGeneral.theme, {remember: true});
   await setLocale(preferredLocale(userGeneral.locale));
   return user;

@@ -1,6 +1,6 @@
 // The one place for application state, with a tiny publish/subscribe:
 //   state.user, state.profile, state.general (instance GENERAL), state.memoRelated,
-//   state.userGeneral (the user's GENERAL setting), state.stats (explorer statistics)
+//   state.userGeneral (the user's GENERAL setting), state.tagRules (their TAGS rules), state.stats
 //   set({user}) notifies subscribe('user', fn) listeners; emit('memos-changed') for events.
 
 export const state = {
@@ -9,6 +9,7 @@ export const state = {
   general: {},
   memoRelated: {},
   userGeneral: {},
+  tagRules: {},
   stats: null,
 };
 

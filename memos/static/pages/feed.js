@@ -5,6 +5,7 @@ import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
 import {set, state, subscribe} from '../core/state.js';
 import {toast, toastError} from '../core/ui.js';
+import {memoMap} from '../components/memo-map.js';
 import {compactCards, orderBy, view} from '../core/view.js';
 import {createEditor} from '../components/editor.js';
 import {explorer} from '../components/explorer.js';
@@ -67,7 +68,7 @@ function profileHeader(user) {
 export default {
   explorer: () => true,
 
-  async render({route, main, aside, params}) {
+  async render({route, main, aside, params, query: search}) {
     const kind = route.feed;
     let profileUser = null;
     if (kind === 'profile') {
@@ -78,7 +79,15 @@ export default {
         main.append(h('p.empty-note', t('feed.user-not-found')));
         return undefined;
       }
-      main.append(profileHeader(profileUser));
+      const onMap = search.get('view') === 'map';
+      const tab = (label, href, selected) => h('a', {role: 'tab', href, class: selected ? 'active' : '',
+        'aria-selected': String(selected)}, label);
+      main.append(profileHeader(profileUser), h('nav.segmented', {role: 'tablist'},
+        tab(t('profile.memos'), location.pathname, !onMap), tab(t('profile.map'), '?view=map', onMap)));
+      if (onMap) return void main.append(await memoMap(profileUser).catch((error) => {
+        toastError(error);
+        return '';
+      }));
     }
     if (kind === 'archived') main.append(h('h1.page-title', t('nav.archived')));
     const query = feedQuery(kind, profileUser);

@@ -13,6 +13,7 @@ import {accessTokens} from './settings/tokens.js';
 import {webhooks} from './settings/webhooks.js';
 import {members} from './settings/members.js';
 import {memoSettings, notification, resourceStats, storage, system} from './settings/instance.js';
+import {tagRules} from './settings/tags.js';
 import {ssoProviders} from './settings/sso.js';
 
 const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
@@ -34,6 +35,7 @@ const SECTIONS = {
   'my-account': myAccount,
   'access-token': accessTokens,
   webhook: webhooks,
+  tags: tagRules,
   member: members,
   system,
   memo: memoSettings,

@@ -156,3 +156,40 @@ def test_m2_with_shown_time_updated_an_edited_card_says_last_updated(signed_in: 
     page.evaluate("localStorage.setItem('memos-view-setting', JSON.stringify({time: 'update'}))")
     page.reload()
     expect(cards(page).first.locator(".memo-time")).to_contain_text("Last updated at")
+
+
+def test_bt38_the_profile_map_tab_pins_the_memos_that_have_a_location(context_factory: Any, server: Server) -> None:
+    writer = make_user(server)
+    places = [("bt38 lunch", 48.8566, 2.3522, "Paris"), ("bt38 coffee", 48.8571, 2.3519, "Paris"),
+              ("bt38 museum", 52.5200, 13.4050, "Berlin")]
+    for content, latitude, longitude, label in places:
+        memo = writer.memo(content, "PUBLIC")
+        location = {"placeholder": label, "latitude": latitude, "longitude": longitude}
+        writer.call("MemoService", "UpdateMemo", {"memo": {"name": memo["name"], "location": location},
+                                                  "updateMask": "location"})
+    writer.memo("bt38 nowhere in particular", "PUBLIC")
+    page = context_factory().new_page()
+    page.goto(f"/u/{writer.username}")
+    expect(cards(page)).to_have_count(4)
+    page.get_by_role("tab", name="Map").click()
+    assert page.url.endswith(f"/u/{writer.username}?view=map")
+    expect(page.get_by_text("Places pinned: 2")).to_be_visible()
+    pins = page.locator("a.map-pin")
+    expect(pins).to_have_count(2)
+    paris = pins.filter(has_text="Paris")
+    expect(paris.locator(".pin-dot")).to_have_text("2")
+    expect(paris).to_contain_text("bt38 lunch")
+    expect(paris).to_contain_text("bt38 coffee")
+    berlin = pins.filter(has_text="Berlin")
+    # North of Paris and east of it on the map, as on the globe.
+    paris_box, berlin_box = paris.bounding_box(), berlin.bounding_box()
+    assert berlin_box["y"] < paris_box["y"] and berlin_box["x"] > paris_box["x"]
+    berlin.click()
+    page.wait_for_url(re.compile(r"/memos/"))
+    expect(cards(page).first).to_contain_text("bt38 museum")
+    page.go_back()
+    page.get_by_role("tab", name="Memos").click()
+    expect(cards(page)).to_have_count(4)
+    other = make_user(server)
+    page.goto(f"/u/{other.username}?view=map")
+    expect(page.get_by_text("No memos with a location yet.")).to_be_visible()

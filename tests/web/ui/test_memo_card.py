@@ -173,3 +173,78 @@ def test_m13_a_mention_links_only_when_the_user_exists(signed_in: Any, user: Use
     expect(body.get_by_role("link", name=f"@{friend.username}")).to_have_attribute("href", f"/u/{friend.username}")
     expect(body.locator("span.mention")).to_have_text("@nobody-here-at-all")
     expect(body.get_by_role("link", name="@nobody-here-at-all")).to_have_count(0)
+
+
+def tag_rules(user: User) -> dict[str, Any]:
+    found = user.call("UserService", "GetUserSetting", {"name": f"{user.name}/settings/TAGS"})
+    rules: dict[str, Any] = found.get("tagsSetting", {}).get("tags", {})
+    return rules
+
+
+def test_bt39_a_blur_rule_made_in_settings_hides_tagged_memos_until_revealed(signed_in: Any, user: User) -> None:
+    page = signed_in
+    user.memo("bt39 the diary #secret entry")
+    user.memo("bt39 an open memo #public")
+    page.goto("/setting#tags")
+    save = page.get_by_role("button", name="Save")
+    expect(save).to_be_disabled()  # nothing changed yet
+    page.get_by_role("combobox", name="Tag name or regular expression").fill("secret")
+    page.get_by_role("button", name="Add rule").click()
+    row = page.locator(".rule-row").filter(has_text="secret")
+    expect(row).to_contain_text("Memos: 1")
+    expect(save).to_be_enabled()
+    row.get_by_role("switch", name="Blur content").check()
+    save.click()
+    expect(page.locator(".toast")).to_have_text("Saved")
+    assert tag_rules(user) == {"secret": {"blurContent": True}}
+    page.goto("/")
+    diary = card(page, "bt39 the diary")
+    content = diary.locator(".memo-content")
+    expect(content).to_have_class(re.compile(r"\bblurred\b"))
+    expect(card(page, "bt39 an open memo").locator(".memo-content")).not_to_have_class(re.compile(r"\bblurred\b"))
+    # Out of reach while blurred: the tag link inside cannot take focus.
+    assert content.evaluate("(el) => el.inert") is True
+    diary.get_by_role("button", name="Click to show sensitive content").click()
+    expect(content).not_to_have_class(re.compile(r"\bblurred\b"))
+    expect(diary.get_by_role("link", name="#secret")).to_be_visible()
+
+
+def test_m12_a_tag_rule_colours_matching_pills_and_bad_patterns_are_refused(signed_in: Any, user: User) -> None:
+    page = signed_in
+    user.memo("m12 #work/meeting and #workout and #home")
+    page.goto("/setting#tags")
+    rule = page.get_by_role("combobox", name="Tag name or regular expression")
+    for bad, message in [("work(", "Not a valid regular expression"), ("(a+)+", "could take too long")]:
+        rule.fill(bad)
+        rule.press("Enter")
+        expect(page.locator(".toast-error").last).to_contain_text(message)
+    expect(page.locator(".rule-row")).to_have_count(0)
+    rule.fill("work/.*")
+    rule.press("Enter")
+    row = page.locator(".rule-row").filter(has_text="work/.*")
+    row.get_by_label("Colour of work/.*", exact=True).fill("#cc3300")
+    expect(row.get_by_role("button", name="Remove the colour of work/.*")).to_be_visible()
+    rule.fill("work/.*")
+    rule.press("Enter")
+    expect(page.locator(".toast-error").last).to_contain_text("already")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".toast").last).to_have_text("Saved")
+    assert tag_rules(user)["work/.*"]["backgroundColor"] == {"red": 0.8, "green": 0.2}
+    page.goto("/")
+    pills = card(page, "m12").locator("a.tag")
+    background = "(el) => getComputedStyle(el).backgroundColor"
+    expect(pills.filter(has_text="#work/meeting")).to_have_attribute("style", "--tag: #cc3300;")
+    for plain in ("#workout", "#home"):
+        expect(pills.filter(has_text=plain)).not_to_have_attribute("style", re.compile("."))
+    assert pills.filter(has_text="#work/meeting").evaluate(background) != pills.filter(has_text="#home").evaluate(background)
+
+
+def test_bt23_copy_link_puts_the_memo_address_on_the_clipboard(signed_in: Any, user: User, server: Server) -> None:
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    memo = user.memo("bt23 worth sharing")
+    page.reload()
+    menu(page, "bt23 worth sharing", "Copy link")
+    expect(page.locator(".toast")).to_have_text("Link copied")
+    uid = memo["name"].split("/")[1]
+    assert page.evaluate("navigator.clipboard.readText()") == f"{server.url}/memos/{uid}"
