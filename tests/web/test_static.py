@@ -7,12 +7,28 @@ from pathlib import Path
 from memos.web.frontend import compact, default_static_dir
 
 STATIC = default_static_dir()
-CATALOG_KEY = re.compile(r"^\s+'([a-z0-9.-]+)': ", re.MULTILINE)
+CATALOG_GROUP = re.compile(r"^  '?([A-Za-z0-9-]+)'?: \{$")
+CATALOG_ENTRY = re.compile(r"^    '?([A-Za-z0-9.-]+)'?: '.*',$")
 USED_KEY = re.compile(r"\bt\('([a-z0-9.-]+)'[,)]")
 
 
 def catalog(locale: str) -> set[str]:
-    return set(CATALOG_KEY.findall((STATIC / "i18n" / f"{locale}.js").read_text()))
+    """The keys of a catalog ('memo.deleted' for `memo: {deleted: ...}`), as core/i18n.js looks them up.
+
+    The catalogs are written in one shape, which this reads line by line: a group per first part of
+    the key, one entry per line, nothing else but comments.
+    """
+    keys: set[str] = set()
+    group = ""
+    for line in (STATIC / "i18n" / f"{locale}.js").read_text().splitlines():
+        if opened := CATALOG_GROUP.match(line):
+            group = opened[1]
+        elif entry := CATALOG_ENTRY.match(line):
+            assert group, line
+            keys.add(f"{group}.{entry[1]}")
+        else:
+            assert line in ("export default {", "  },", "};") or line.startswith("//"), f"{locale}.js: {line}"
+    return keys
 
 
 def served_size(path: Path) -> int:

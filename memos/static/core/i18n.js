@@ -1,5 +1,6 @@
-// Messages: one catalog per locale in i18n/<locale>.js (a default export of key -> text).
-// t('memo.deleted') or t('feed.remove-filter', {value: 'x'}) with {name} placeholders; English fills any gap.
+// Messages: one catalog per locale in i18n/<locale>.js, a default export grouped by the key's first part
+// ({memo: {deleted: ...}}). t('memo.deleted') or t('feed.remove-filter', {value: 'x'}) with {name}
+// placeholders; English fills any gap.
 import en from '../i18n/en.js';
 import {emit} from './state.js';
 
@@ -11,8 +12,13 @@ const RTL = new Set(['ar', 'fa']);
 let current = 'en';
 let messages = en;
 
+const lookup = (catalog, key) => {
+  const dot = key.indexOf('.');
+  return catalog[key.slice(0, dot)]?.[key.slice(dot + 1)];
+};
+
 export function t(key, params) {
-  let text = messages[key] ?? en[key] ?? key;
+  let text = lookup(messages, key) ?? lookup(en, key) ?? key;
   if (params) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
   return text;
 }
