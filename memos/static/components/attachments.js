@@ -1,6 +1,7 @@
 // Attachments as a reader sees them: file addresses, the card's attachment section (gallery,
 // audio players, document rows) and the full-screen preview over a memo's images and videos.
-import {h, icon} from '../core/dom.js';
+import {h, icon, iconButton} from '../core/dom.js';
+import {showModal} from '../core/ui.js';
 import {dateTime, t} from '../core/i18n.js';
 
 const GALLERY_TILES = 6;
@@ -95,32 +96,26 @@ export function attachmentSection(attachments = [], options = {}) {
 export function openPreview(items, start = 0, options = {}) {
   let at = start;
   let zoom = 0;
-  const trigger = document.activeElement;
   const stage = h('div.preview-stage', {ondblclick: () => setZoom(zoom ? 0 : 2), onclick: (event) => {
     if (event.target === stage) dialog.close();
   }});
   const counter = h('span.preview-count', {'aria-live': 'polite'});
-  const button = (label, onclick, content, place = '') => h('button', {class: 'icon-btn preview-btn' + place,
-    'aria-label': label, title: label, onclick}, content);
+  const button = (text, label, onclick, place = '') => iconButton(text, label, onclick, {class: 'icon-btn preview-btn' + place});
   const dialog = h('dialog.preview', {'aria-label': t('attachments.preview'),
     onkeydown: (event) => {
       if (event.key === 'ArrowLeft') show(at - 1);
       else if (event.key === 'ArrowRight') show(at + 1);
       else return;
       event.preventDefault();
-    },
-    onclose: () => {
-      dialog.remove();
-      trigger?.focus?.();
     }},
     h('div.preview-bar', counter, h('span.grow'),
-      button(t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
-      button(t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
-      button(t('dialog.close'), () => dialog.close(), icon('close'))),
+      button('−', t('attachments.zoom-out'), () => setZoom(zoom - 1)),
+      button('+', t('attachments.zoom-in'), () => setZoom(zoom + 1)),
+      button('close', t('dialog.close'), () => dialog.close())),
     stage,
     items.length > 1 && [
-      button(t('attachments.previous'), () => show(at - 1), '‹', ' preview-prev'),
-      button(t('attachments.next'), () => show(at + 1), '›', ' preview-next')]);
+      button('‹', t('attachments.previous'), () => show(at - 1), ' preview-prev'),
+      button('›', t('attachments.next'), () => show(at + 1), ' preview-next')]);
 
   function setZoom(level) {
     zoom = Math.max(0, Math.min(ZOOMS.length - 1, level));
@@ -141,10 +136,8 @@ export function openPreview(items, start = 0, options = {}) {
     event.preventDefault();
     setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
   }, {passive: false});
-  document.body.append(dialog);
   show(at);
-  dialog.showModal();
-  return dialog;
+  return showModal(dialog);
 }
 
 export function shortDate(value) {

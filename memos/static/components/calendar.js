@@ -2,7 +2,7 @@
 // fall on each local day, ‹ › to change month, the month label opening a year overview.
 //   calendarSection({stats, selected: 'YYYY-MM-DD' | '', weekStart, updated, onDay(day)})
 import {h, iconButton} from '../core/dom.js';
-import {modal} from '../core/ui.js';
+import {dialogHead, modal} from '../core/ui.js';
 import {locale, t} from '../core/i18n.js';
 import {dayKey} from './editor-day.js';
 
@@ -117,13 +117,11 @@ function yearDialog(scope, year, onPick) {
   };
   draw();
   const {close} = modal('year-dialog', 'year-title',
-    h('div.year-head',
+    dialogHead([
       iconButton('left', t('calendar.previous-year'), () => step(-1)),
       title,
-      iconButton('right', t('calendar.next-year'), () => step(1)),
-      h('span.grow'),
-      h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today')),
-      iconButton('close', t('dialog.close'), () => close())),
+      iconButton('right', t('calendar.next-year'), () => step(1))],
+    h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today'))),
     body);
 }
 

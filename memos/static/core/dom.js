@@ -18,13 +18,15 @@ export function h(tag, props = {}, ...children) {
   if (classes.length) el.className = classes.join(' ');
   if (name === 'button') el.type = 'button';
   for (const [key, value] of Object.entries(props || {})) {
-    if (absent(value)) continue;
+    // An aria-* state keeps false ('aria-pressed': false); any other false prop is left out.
+    const aria = key.startsWith('aria-');
+    if (aria ? value == null : absent(value)) continue;
     if (key === 'class') el.className = value;
     else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (['value', 'checked', 'disabled', 'hidden'].includes(key)) el[key] = value;
-    else el.setAttribute(key, value === true ? '' : String(value));
+    else el.setAttribute(key, value === true && !aria ? '' : value);
   }
   append(el, children);
   return el;
@@ -86,9 +88,10 @@ const ICONS = {
   check: 'M5 12l5 5 9-10',
 };
 
-// An icon-only button: its label is both the accessible name and the tooltip.
+// An icon-only button: its label is both the accessible name and the tooltip. `name` is an icon's
+// name or a short text drawn as one ('+', '×').
 export function iconButton(name, label, onclick, props = {}) {
-  return h('button.icon-btn', {'aria-label': label, title: label, onclick, ...props}, icon(name));
+  return h('button.icon-btn', {'aria-label': label, title: label, onclick, ...props}, ICONS[name] ? icon(name) : name);
 }
 
 export function icon(name, label) {
