@@ -21,7 +21,8 @@ function base64Of(file) {
 export function attachmentStager({onChange, existing = []}) {
   // An item is {attachment} (already on the server) or {file, preview} (staged here).
   let items = existing.map((attachment) => ({attachment}));
-  const original = existing.map((attachment) => attachment.name).join('\n');
+  const names = () => items.map((item) => item.attachment?.name || '+').join('\n');
+  const original = names();
   let uploading = false;
   const root = h('ul.att-stage', {'aria-label': t('editor.attachments')});
   const input = h('input.att-input', {type: 'file', multiple: true, hidden: true,
@@ -151,6 +152,6 @@ export function attachmentStager({onChange, existing = []}) {
     root, insertMenu, add, upload, reset, acceptFrom,
     count: () => items.length,
     busy: () => uploading,
-    changed: () => items.map((item) => item.attachment?.name || '+').join('\n') !== original,
+    changed: () => names() !== original,
   };
 }

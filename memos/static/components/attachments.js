@@ -53,7 +53,7 @@ export function mediaTile(attachment, options, onOpen) {
     : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
   return h('button.media-tile', {title: attachment.filename,
     'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
-  visual, video ? h('span.play-badge', {'aria-hidden': 'true'}, '▶') : null);
+  visual, video && h('span.play-badge', {'aria-hidden': 'true'}, '▶'));
 }
 
 function audioRow(attachment, options) {
@@ -98,6 +98,9 @@ export function openPreview(items, start = 0, options = {}) {
   let zoom = 0;
   const stage = h('div.preview-stage', {ondblclick: () => setZoom(zoom ? 0 : 2), onclick: (event) => {
     if (event.target === stage) dialog.close();
+  }, onwheel: (event) => {
+    event.preventDefault();
+    setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
   }});
   const counter = h('span.preview-count', {'aria-live': 'polite'});
   const button = (text, label, onclick, place = '') => iconButton(text, label, onclick, {class: 'icon-btn preview-btn' + place});
@@ -132,10 +135,6 @@ export function openPreview(items, start = 0, options = {}) {
     counter.textContent = `${at + 1} / ${items.length} · ${item.filename}`;
     setZoom(0);
   }
-  stage.addEventListener('wheel', (event) => {
-    event.preventDefault();
-    setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
-  }, {passive: false});
   show(at);
   return showModal(dialog);
 }

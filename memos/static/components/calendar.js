@@ -33,14 +33,13 @@ function monthDays(year, month, weekStart) {
   return Array.from({length: Math.ceil((lead + length) / 7) * 7}, (_, at) => new Date(year, month, 1 - lead + at));
 }
 
-function weekdayNames(weekStart) {
-  const format = new Intl.DateTimeFormat(locale(), {weekday: 'narrow'});
-  // 2023-01-01 was a Sunday.
-  return Array.from({length: 7}, (_, at) => format.format(new Date(2023, 0, 1 + ((weekStart + at) % 7))));
-}
-
 function formatted(date, options) {
   return new Intl.DateTimeFormat(locale(), options).format(date);
+}
+
+function weekdayNames(weekStart) {
+  // 2023-01-01 was a Sunday.
+  return Array.from({length: 7}, (_, at) => formatted(new Date(2023, 0, 1 + ((weekStart + at) % 7)), {weekday: 'narrow'}));
 }
 
 function monthLabel(year, month, options = {month: 'long', year: 'numeric'}) {
@@ -83,7 +82,7 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       const button = h('button', {
         class: 'calendar-day level-' + shade(count, busiest) + (key === today ? ' today' : '') + (key === selected ? ' selected' : ''),
         'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
-        'aria-pressed': mini ? null : String(key === selected), tabindex: '-1', dataset: {day: key},
+        'aria-pressed': mini ? null : key === selected, tabindex: '-1', dataset: {day: key},
         onclick: () => onDay(date),
       }, mini ? '' : date.getDate());
       buttons.push(button);

@@ -13,8 +13,7 @@ function panelContent(panel, name) {
     setView(patch);
     panel.replaceChildren(...panelContent(panel, name));
     // The panel is redrawn (the compact switch depends on the layout): keep focus on the changed control.
-    const changed = panel.querySelector(`[data-key="${Object.keys(patch)[0]}"]`);
-    (changed?.querySelector('input[type="radio"]:checked') || changed?.querySelector('select, input'))?.focus();
+    panel.querySelector(`[data-key="${Object.keys(patch)[0]}"] :is(select, :checked, [type="checkbox"])`)?.focus();
   };
   const field = (key, label, control) => h('label.field.field-row', {dataset: {key}}, h('span.field-label', label), control);
   const choice = (key, label, options) => {

@@ -49,7 +49,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
   const save = h('button.btn.btn-primary', {onclick: submit}, t('common.save'));
-  const cancel = onCancel ? h('button.btn', {onclick: onCancel}, t('common.cancel')) : null;
+  const cancel = onCancel && h('button.btn', {onclick: onCancel}, t('common.cancel'));
   const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
@@ -105,9 +105,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
       } else {
         // With a calendar day chosen, a new memo is dated that day at the current clock time (F10).
         if (day && !parent) fields.createTime = dayTimeOf(day).toISOString();
-        saved = parent
-          ? await call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
-          : await call('MemoService', 'CreateMemo', {memo: fields});
+        saved = await (parent
+          ? call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
+          : call('MemoService', 'CreateMemo', {memo: fields}));
         stage.reset();
         text.value = '';
         links.reset();
@@ -147,7 +147,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   }
   function renderSuggestions() {
     suggestions.replaceChildren(...choices.map((tag, index) => h('li', {
-      role: 'option', class: index === active ? 'active' : '', 'aria-selected': String(index === active),
+      role: 'option', class: index === active ? 'active' : '', 'aria-selected': index === active,
       onmousedown: (event) => {
         event.preventDefault();
         accept(tag);
@@ -163,8 +163,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   }
   function handleSuggestionKey(event) {
     const {key} = event;
-    if (key === 'ArrowDown' || key === 'ArrowUp') {
-      active = (active + (key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length;
+    const step = {ArrowDown: 1, ArrowUp: choices.length - 1}[key];
+    if (step !== undefined) {
+      active = (active + step) % choices.length;
       renderSuggestions();
     } else if (key === 'Enter' || key === 'Tab') {
       accept(choices[active]);

@@ -12,10 +12,9 @@ export const PAGE_SIZE = 16;
 
 // memo name -> rendered HTML, for the memos asked (up to 100 a call).
 export async function memoHtml(memos) {
-  const names = memos.map((memo) => memo.name);
   const html = {};
-  for (let at = 0; at < names.length; at += 100) {
-    const {memos: rendered = []} = await call('MemoHtmlService', 'BatchGetMemoHtml', {names: names.slice(at, at + 100)});
+  for (let at = 0; at < memos.length; at += 100) {
+    const {memos: rendered = []} = await call('MemoHtmlService', 'BatchGetMemoHtml', {names: memos.slice(at, at + 100).map((memo) => memo.name)});
     for (const item of rendered) html[item.name] = item.html;
   }
   return html;

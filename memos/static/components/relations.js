@@ -35,15 +35,15 @@ export function relationsSection(memo) {
   const panel = h('div.relation-panel');
   const show = (at) => {
     for (const [index, tab] of tabs.entries()) {
-      tab.setAttribute('aria-selected', String(index === at));
+      tab.setAttribute('aria-selected', index === at);
       tab.classList.toggle('active', index === at);
     }
     panel.replaceChildren(rows(groups[at][1]));
   };
   const tabs = groups.map(([kind, items], at) => h('button', {
-    class: 'relation-tab', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
+    class: 'relation-tab', role: groups.length > 1 && 'tab', onclick: () => show(at),
   }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
-  section.append(h('div.relation-tabs', {role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
+  section.append(h('div.relation-tabs', {role: groups.length > 1 && 'tablist'}, tabs), panel);
   show(0);
   return section;
 }

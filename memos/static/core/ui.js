@@ -2,18 +2,10 @@
 import {h, icon, iconButton} from './dom.js';
 import {t} from './i18n.js';
 
-function toastArea() {
-  let area = document.getElementById('toasts');
-  if (!area) {
-    area = h('div.toasts', {id: 'toasts', role: 'status', 'aria-live': 'polite'});
-    document.body.append(area);
-  }
-  return area;
-}
-
 export function toast(message, kind = 'success') {
   const item = h('div', {class: `toast toast-${kind}`}, message);
-  toastArea().append(item);
+  (document.getElementById('toasts')
+    || document.body.appendChild(h('div.toasts', {id: 'toasts', role: 'status', 'aria-live': 'polite'}))).append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 6000 : 3000);
 }
 
@@ -60,19 +52,12 @@ export function dialogHead(start, ...end) {
 // Resolves true when confirmed; Esc or Cancel resolves false.
 export function confirmDialog({title, message, confirm, danger = true}) {
   return new Promise((resolve) => {
-    let answer = false;
-    const finish = (value) => {
-      answer = value;
-      close();
-    };
-    const ok = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {onclick: () => finish(true)}, confirm);
+    const ok = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {onclick: () => dialog.close('ok')}, confirm);
     const {dialog, close} = modal('', 'dialog-title',
-      h('h2', {id: 'dialog-title', class: 'dialog-title'}, title),
-      message ? h('p.muted', message) : null,
-      h('div.dialog-actions',
-        h('button.btn', {onclick: () => finish(false)}, t('common.cancel')),
-        ok));
-    dialog.addEventListener('close', () => resolve(answer));
+      h('h2.dialog-title', {id: 'dialog-title'}, title),
+      message && h('p.muted', message),
+      h('div.dialog-actions', h('button.btn', {onclick: () => close()}, t('common.cancel')), ok));
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'));
     ok.focus();
   });
 }
