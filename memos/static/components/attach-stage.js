@@ -36,7 +36,7 @@ export function attachmentStager({onChange, existing = []}) {
   };
   const insertMenu = h('span.att-insert', input, menuButton({
     label: t('editor.insert'), iconName: 'plus', className: 'icon-btn insert-btn',
-    items: () => [
+    items: [
       {label: t('editor.insert-media'), onSelect: pick('image/*,video/*')},
       {label: t('editor.insert-file'), onSelect: pick('')},
     ],

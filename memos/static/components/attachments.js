@@ -11,11 +11,8 @@ const ZOOMS = [1, 1.5, 2, 3, 4];
 // for grid tiles; the share token on a shared-memo page, for anonymous readers).
 export function fileUrl(attachment, {thumbnail = false, shareToken = ''} = {}) {
   if (attachment.externalLink) return attachment.externalLink;
-  const query = new URLSearchParams();
-  if (thumbnail) query.set('thumbnail', 'true');
-  if (shareToken) query.set('share_token', shareToken);
-  const search = String(query);
-  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search ? '?' + search : '');
+  const search = String(new URLSearchParams(Object.entries({thumbnail, share_token: shareToken}).filter(([, value]) => value)));
+  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search && '?' + search);
 }
 
 export function kindOf(type = '') {

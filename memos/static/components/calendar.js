@@ -73,9 +73,8 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
   for (let row = 0; row < days.length; row += 7) {
     grid.append(h('div.calendar-row', {role: 'row'}, days.slice(row, row + 7).map((date) => {
       const key = dayKey(date);
-      if (date.getMonth() !== month) {
-        return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': 'true'}, mini ? '' : date.getDate());
-      }
+      const number = mini ? '' : date.getDate();
+      if (date.getMonth() !== month) return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': 'true'}, number);
       const count = counts.get(key) || 0;
       let label = dayLabel(date, count, updated);
       if (key === selected) label += `, ${t('calendar.selected')}`;
@@ -84,14 +83,13 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
         'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
         'aria-pressed': mini ? null : key === selected, tabindex: '-1', dataset: {day: key},
         onclick: () => onDay(date),
-      }, mini ? '' : date.getDate());
+      }, number);
       buttons.push(button);
       return h('span', {role: 'gridcell'}, button);
     })));
   }
   const dayButton = (day) => buttons.find((button) => button.dataset.day === day);
-  const focusable = dayButton(selected) || dayButton(today) || buttons[0];
-  if (focusable) focusable.tabIndex = 0;
+  (dayButton(selected) || dayButton(today) || buttons[0]).tabIndex = 0;
   return grid;
 }
 

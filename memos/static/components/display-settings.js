@@ -22,7 +22,7 @@ function panelContent(panel, name) {
     select.value = settings[key];
     return field(key, label, select);
   };
-  const toggle = (key, label, checked = settings[key], disabled = false) => {
+  const toggle = (key, label, checked = settings[key], disabled) => {
     const box = h('input', {type: 'checkbox', class: 'switch', role: 'switch', checked, disabled,
       onchange: () => redraw({[key]: box.checked})});
     return field(key, label, box);

@@ -140,12 +140,10 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     const tags = Object.keys(state.stats?.tagCount || {});
     suggest(typed ? tags.filter((tag) => tag.toLowerCase().startsWith(typed.toLowerCase()) && tag !== typed).slice(0, 8) : []);
   }
-  function suggest(tags) {
+  // Shows `tags`, the one at `at` active.
+  function suggest(tags, at = 0) {
     choices = tags;
-    active = 0;
-    renderSuggestions();
-  }
-  function renderSuggestions() {
+    active = at;
     suggestions.replaceChildren(...choices.map((tag, index) => h('li', {
       role: 'option', class: index === active ? 'active' : '', 'aria-selected': index === active,
       onmousedown: (event) => {
@@ -165,8 +163,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     const {key} = event;
     const step = {ArrowDown: 1, ArrowUp: choices.length - 1}[key];
     if (step !== undefined) {
-      active = (active + step) % choices.length;
-      renderSuggestions();
+      suggest(choices, (active + step) % choices.length);
     } else if (key === 'Enter' || key === 'Tab') {
       accept(choices[active]);
     } else if (key === 'Escape') {

@@ -36,7 +36,6 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   let loading = null;
   let generation = 0;
 
-  const changed = () => onChange?.();
   const shown = (name) => items.querySelector(`[data-name="${CSS.escape(name)}"]`);
   const card = (memo, html, extra = {}) => {
     const el = memoCard(memo, {
@@ -99,14 +98,14 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
     } else if (old) {
       old.replaceWith(await rendered(memo, {isNew: old.querySelector('.pill-new') !== null}));
     }
-    changed();
+    onChange?.();
   }
 
   async function prepend(memo) {
     items.prepend(await rendered(memo, {isNew: true}));
     status.textContent = '';
     status.classList.remove('empty');
-    changed();
+    onChange?.();
   }
 
   function reload() {
@@ -121,7 +120,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   // A memo the list shows was deleted elsewhere.
   function drop(name) {
     shown(name)?.remove();
-    changed();
+    onChange?.();
   }
   // Whether a card of the memo is shown (not an open inline editor of it).
   const shows = (name) => shown(name)?.tagName === 'ARTICLE';
