@@ -56,8 +56,7 @@ export function attachmentStager({onChange, existing = []}) {
   }
 
   function remove(index) {
-    const [gone] = items.splice(index, 1);
-    if (gone.preview) URL.revokeObjectURL(gone.preview);
+    URL.revokeObjectURL(items.splice(index, 1)[0].preview);  // a no-op for an attachment (no preview)
     render();
   }
 
@@ -127,7 +126,7 @@ export function attachmentStager({onChange, existing = []}) {
   }
 
   function reset() {
-    for (const item of items) if (item.preview) URL.revokeObjectURL(item.preview);
+    for (const item of items) URL.revokeObjectURL(item.preview);
     items = [];
     render();
   }

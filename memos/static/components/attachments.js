@@ -103,10 +103,10 @@ export function openPreview(items, start = 0, options = {}) {
   const button = (text, label, onclick, place = '') => iconButton(text, label, onclick, {class: 'icon-btn preview-btn' + place});
   const dialog = h('dialog.preview', {'aria-label': t('attachments.preview'),
     onkeydown: (event) => {
-      if (event.key === 'ArrowLeft') show(at - 1);
-      else if (event.key === 'ArrowRight') show(at + 1);
-      else return;
+      const step = {ArrowLeft: -1, ArrowRight: 1}[event.key];
+      if (!step) return;
       event.preventDefault();
+      show(at + step);
     }},
     h('div.preview-bar', counter, h('span.grow'),
       button('−', t('attachments.zoom-out'), () => setZoom(zoom - 1)),

@@ -95,29 +95,24 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
 
 // scope: what every grid shares ({counts, busiest, weekStart, updated}); onPick(date) shows that date's month.
 function yearDialog(scope, year, onPick) {
-  let shown = year;
   const body = h('div.year-months');
   const title = h('h2.dialog-title', {id: 'year-title'});
-  const draw = () => {
+  const draw = (shown) => {
     title.textContent = shown;
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section.year-month',
       h('h3.section-label', monthLabel(shown, month, {month: 'long'})),
       monthGrid({...scope, year: shown, month, selected: '', mini: true, onDay: pick}))));
   };
-  const step = (delta) => {
-    shown += delta;
-    draw();
-  };
   const pick = (date) => {
     close();
     onPick(date);
   };
-  draw();
+  draw(year);
   const {close} = modal('year-dialog', 'year-title',
     dialogHead([
-      iconButton('left', t('calendar.previous-year'), () => step(-1)),
+      iconButton('left', t('calendar.previous-year'), () => draw(--year)),
       title,
-      iconButton('right', t('calendar.next-year'), () => step(1))],
+      iconButton('right', t('calendar.next-year'), () => draw(++year))],
     h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today'))),
     body);
 }
@@ -127,27 +122,24 @@ function yearDialog(scope, year, onPick) {
 export function calendarSection({stats, selected = '', updated = false, weekStart, onDay}) {
   const counts = countByDay(updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps);
   const scope = {counts, busiest: Math.max(1, ...counts.values()), weekStart: firstWeekday(weekStart), updated};
-  let shown = new Date(`${selected}T00:00:00`);
-  if (Number.isNaN(shown.getTime())) shown = new Date();
+  let first = new Date(`${selected}T00:00:00`);
+  if (Number.isNaN(first.getTime())) first = new Date();
   const root = h('div.calendar');
 
-  const draw = () => {
+  // Draws the month of the date `shown`.
+  const draw = (shown) => {
     const [year, month] = [shown.getFullYear(), shown.getMonth()];
     root.replaceChildren(
       h('div.calendar-head',
         h('button.calendar-month', {'aria-haspopup': 'dialog', title: t('calendar.year-view'),
           onclick: () => yearDialog(scope, year, (date) => {
-            show(date);
+            draw(date);
             root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
           })}, monthLabel(year, month)),
-        iconButton('left', t('calendar.previous-month'), () => show(new Date(year, month - 1, 1))),
-        iconButton('right', t('calendar.next-month'), () => show(new Date(year, month + 1, 1)))),
+        iconButton('left', t('calendar.previous-month'), () => draw(new Date(year, month - 1, 1))),
+        iconButton('right', t('calendar.next-month'), () => draw(new Date(year, month + 1, 1)))),
       monthGrid({...scope, year, month, selected, onDay: (date) => onDay(dayKey(date))}));
   };
-  const show = (date) => {
-    shown = date;
-    draw();
-  };
-  draw();
+  draw(first);
   return h('section.explorer-section.calendar-section', {'aria-label': t('calendar.label')}, root);
 }

@@ -18,8 +18,7 @@ function panelContent(panel, name) {
   const field = (key, label, control) => h('label.field.field-row', {dataset: {key}}, h('span.field-label', label), control);
   const choice = (key, label, options) => {
     const select = h('select.select', {onchange: () => redraw({[key]: select.value})},
-      options.map(([value, text]) => h('option', {value}, text)));
-    select.value = settings[key];
+      options.map(([value, text]) => h('option', {value, selected: value === settings[key]}, text)));
     return field(key, label, select);
   };
   const toggle = (key, label, checked = settings[key], disabled) => {

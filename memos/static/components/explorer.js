@@ -12,7 +12,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const input = h('input.input.search-input', {type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search'), onkeydown: (event) => {
       if (event.key !== 'Enter') return;
-      const words = input.value.trim().split(/\s+/).filter(Boolean);
+      const words = input.value.split(/\s+/).filter(Boolean);
       input.value = '';
       if (words.length) onSearch(words);
     }});

@@ -47,7 +47,7 @@ function openDialog({exclude, linked, onPick}) {
   let asked = 0;
   const search = async () => {
     const mine = ++asked;
-    const words = input.value.trim().split(/\s+/).filter(Boolean);
+    const words = input.value.split(/\s+/).filter(Boolean);
     try {
       const {memos = []} = await call('MemoService', 'ListMemos', {pageSize: RESULTS + 1, filter: searchFilter(words)});
       if (mine !== asked) return;

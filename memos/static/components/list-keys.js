@@ -73,10 +73,8 @@ function tabEdit(text, caret, outdent) {
 // Makes the edit through the browser's editing commands, so undo and redo keep working.
 function applyEdit(textarea, edit) {
   textarea.setSelectionRange(edit.start, edit.end);
-  const done = edit.insert || edit.start !== edit.end
-    ? document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)
-    : true;
-  if (!done) {
+  if ((edit.insert || edit.start !== edit.end)
+    && !document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)) {
     textarea.setRangeText(edit.insert, edit.start, edit.end, 'end');
     textarea.dispatchEvent(new Event('input'));
   }
@@ -88,7 +86,7 @@ export function listKey(textarea, event) {
   if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey
     || textarea.selectionStart !== textarea.selectionEnd) return false;
   const caret = textarea.selectionStart;
-  let edit = null;
+  let edit;
   if (event.key === 'Enter' && !event.shiftKey) edit = enterEdit(textarea.value, caret);
   else if (event.key === 'Tab') edit = tabEdit(textarea.value, caret, event.shiftKey);
   else return false;

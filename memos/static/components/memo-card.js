@@ -37,7 +37,7 @@ function toggleTaskLine(content, lineIndex) {
   const lines = content.split('\n');
   const line = lines[lineIndex];
   if (line === undefined) return content;
-  lines[lineIndex] = line.replace(/\[( |x|X)\]/, (_, mark) => (mark === ' ' ? '[x]' : '[ ]'));
+  lines[lineIndex] = line.replace(/\[([ xX])\]/, (_, mark) => (mark === ' ' ? '[x]' : '[ ]'));
   return lines.join('\n');
 }
 

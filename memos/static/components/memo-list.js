@@ -29,7 +29,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   const root = h('section.memo-list', {'aria-label': t('feed.memos')}, items, status, top, sentinel);
   // "Back to top" at the end of the whole list, once the reader has scrolled down a screen or so.
   const onScroll = () => (top.hidden = !done || !items.childElementCount || window.scrollY <= 400);
-  window.addEventListener('scroll', onScroll, {passive: true});
+  window.addEventListener('scroll', onScroll);
   const authors = new Map();
   let nextToken = '';
   let done = false;

@@ -27,8 +27,8 @@ function rows(items) {
 
 export function relationsSection(memo) {
   const groups = [
-    ['referencing', related(memo, 'memo', 'relatedMemo')],
-    ['referenced-by', related(memo, 'relatedMemo', 'memo')],
+    ['referencing', related(memo, 'memo', 'relatedMemo'), 'link'],
+    ['referenced-by', related(memo, 'relatedMemo', 'memo'), 'up'],
   ].filter(([, items]) => items.length);
   if (!groups.length) return null;
   const section = h('section.relations', {'aria-label': t('relations.label')});
@@ -40,9 +40,9 @@ export function relationsSection(memo) {
     }
     panel.replaceChildren(rows(groups[at][1]));
   };
-  const tabs = groups.map(([kind, items], at) => h('button', {
+  const tabs = groups.map(([kind, items, iconName], at) => h('button', {
     class: 'relation-tab', role: groups.length > 1 && 'tab', onclick: () => show(at),
-  }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
+  }, icon(iconName), t(`relations.${kind}`, {count: items.length})));
   section.append(h('div.relation-tabs', {role: groups.length > 1 && 'tablist'}, tabs), panel);
   show(0);
   return section;

@@ -19,9 +19,8 @@ function userMenu() {
     iconName: 'user',
     className: 'rail-link user-button',
     items: () => [
-      {label: t('nav.profile'), onSelect: () => go(`/u/${encodeURIComponent(state.user.username)}`)},
-      {label: t('nav.archived'), onSelect: () => go('/archived')},
-      {label: t('nav.settings'), onSelect: () => go('/setting')},
+      ...[['profile', `/u/${encodeURIComponent(state.user.username)}`], ['archived', '/archived'], ['settings', '/setting']]
+        .map(([key, path]) => ({label: t(`nav.${key}`), onSelect: () => go(path)})),
       'separator',
       ...THEMES.map((value) => ({
         label: t('settings.theme') + ': ' + t(`theme.${value}`),

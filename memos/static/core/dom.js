@@ -9,7 +9,7 @@ const absent = (value) => value === undefined || value === null || value === fal
 // (a string, node or array). A button is type=button unless its props say type: 'submit', so no button
 // submits a form by accident.
 export function h(tag, props = {}, ...children) {
-  if (typeof props !== 'object' || props instanceof Node || Array.isArray(props)) {
+  if (props?.constructor !== Object) {
     children.unshift(props);
     props = {};
   }
@@ -17,12 +17,11 @@ export function h(tag, props = {}, ...children) {
   const el = document.createElement(name);
   if (classes.length) el.className = classes.join(' ');
   if (name === 'button') el.type = 'button';
-  for (const [key, value] of Object.entries(props || {})) {
+  for (const [key, value] of Object.entries(props)) {
     // An aria-* state keeps false ('aria-pressed': false); any other false prop is left out.
     const aria = key.startsWith('aria-');
     if (aria ? value == null : absent(value)) continue;
     if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (['value', 'checked', 'disabled', 'hidden'].includes(key)) el[key] = value;
@@ -34,7 +33,7 @@ export function h(tag, props = {}, ...children) {
 
 export function append(el, children) {
   for (const child of children.flat(Infinity)) {
-    if (!absent(child)) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (!absent(child)) el.append(child);  // text goes in as a text node
   }
   return el;
 }

@@ -66,6 +66,7 @@ export function confirmDialog({title, message, confirm, danger = true}) {
 // Escape and a press outside close it too, and aria-expanded follows. pop.button may change.
 export function popup(button, show) {
   const pop = {button, el: null, close, toggle: () => (pop.el ? close() : open())};
+  const expanded = (open) => pop.button.setAttribute('aria-expanded', open);
   const outside = ({target}) => pop.el.contains(target) || pop.button.contains(target) || close(false);
   function open() {
     pop.el = show();
@@ -74,14 +75,14 @@ export function popup(button, show) {
       event.preventDefault();
       close();
     });
-    pop.button.setAttribute('aria-expanded', true);
+    expanded(true);
     document.addEventListener('pointerdown', outside, true);
   }
   function close(refocus = true) {
     if (!pop.el) return;
     pop.el.remove();
     pop.el = null;
-    pop.button.setAttribute('aria-expanded', false);
+    expanded(false);
     document.removeEventListener('pointerdown', outside, true);
     if (refocus) pop.button.focus();
   }
