@@ -20,17 +20,13 @@ export function kindOf(type = '') {
   return ['image', 'video', 'audio'].includes(major) ? major : 'file';
 }
 
-const UNITS = ['KB', 'MB', 'GB'];
+const UNITS = ['B', 'KB', 'MB', 'GB'];
 
 export function formatSize(bytes) {
   let value = Number(bytes) || 0;
-  if (value < 1024) return `${value} B`;
-  let unit = -1;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
+  let unit = 0;
+  for (; value >= 1024 && unit < 3; unit++) value /= 1024;
+  return (unit && value < 10 ? value.toFixed(1) : Math.round(value)) + ' ' + UNITS[unit];
 }
 
 export function typeLabel(type) {
@@ -50,7 +46,7 @@ export function mediaTile(attachment, options, onOpen) {
     : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
   return h('button.media-tile', {title: attachment.filename,
     'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
-  visual, video && h('span.play-badge', {'aria-hidden': 'true'}, '▶'));
+  visual, video && h('span.play-badge', {'aria-hidden': true}, '▶'));
 }
 
 function audioRow(attachment, options) {

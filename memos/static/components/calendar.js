@@ -56,7 +56,7 @@ const MOVES = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
 function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
   const today = dayKey(new Date());
-  const grid = h('div', {class: mini ? 'calendar-grid mini' : 'calendar-grid', role: 'grid', 'aria-label': monthLabel(year, month),
+  const grid = h('div', {class: 'calendar-grid' + (mini ? ' mini' : ''), role: 'grid', 'aria-label': monthLabel(year, month),
     onkeydown: (event) => {
       const at = buttons.indexOf(document.activeElement);
       if (at < 0 || !(event.key in MOVES)) return;
@@ -66,15 +66,15 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       next.tabIndex = 0;
       next.focus();
     }});
-  grid.append(h('div.calendar-row', {role: 'row'}, weekdayNames(weekStart).map((name) =>
-    h('span.calendar-weekday', {role: 'columnheader'}, name))));
+  const row = (cells) => grid.append(h('div.calendar-row', {role: 'row'}, cells));
+  row(weekdayNames(weekStart).map((name) => h('span.calendar-weekday', {role: 'columnheader'}, name)));
   const days = monthDays(year, month, weekStart);
   const buttons = [];
-  for (let row = 0; row < days.length; row += 7) {
-    grid.append(h('div.calendar-row', {role: 'row'}, days.slice(row, row + 7).map((date) => {
+  for (let at = 0; at < days.length; at += 7) {
+    row(days.slice(at, at + 7).map((date) => {
       const key = dayKey(date);
       const number = mini ? '' : date.getDate();
-      if (date.getMonth() !== month) return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': 'true'}, number);
+      if (date.getMonth() !== month) return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': true}, number);
       const count = counts.get(key) || 0;
       let label = dayLabel(date, count, updated);
       if (key === selected) label += `, ${t('calendar.selected')}`;
@@ -86,7 +86,7 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       }, number);
       buttons.push(button);
       return h('span', {role: 'gridcell'}, button);
-    })));
+    }));
   }
   const dayButton = (day) => buttons.find((button) => button.dataset.day === day);
   (dayButton(selected) || dayButton(today) || buttons[0]).tabIndex = 0;

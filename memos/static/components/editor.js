@@ -20,7 +20,7 @@ function defaultVisibility() {
   return VISIBILITIES.includes(chosen) ? chosen : 'PRIVATE';
 }
 
-export function createEditor({memo = null, parent = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
+export function createEditor({memo, parent, draftKey, onSaved, onCancel, placeholder}) {
   const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
   const text = h('textarea', {
     id: `editor-${++editorCount}`, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
@@ -180,7 +180,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const setDay = (value) => {
     day = memo ? '' : value;
     dayLine.hidden = !day;
-    dayLine.textContent = day ? dayStamp(dayTimeOf(day)) : '';
+    dayLine.textContent = day && dayStamp(dayTimeOf(day));
   };
   return {root, focus: () => text.focus(), setDay};
 }

@@ -74,7 +74,7 @@ function openDialog({exclude, linked, onPick}) {
   search();
 }
 
-export function memoLinks({initial = [], exclude = null}) {
+export function memoLinks({initial = [], exclude}) {
   let links = initial;
   const chips = h('div.link-chips');
   const names = () => links.map((link) => link.name);

@@ -124,11 +124,11 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
 // Behaviour on the server's HTML: tasks toggle (writers only), tags filter, mentions link, code copies.
 function enhance(body, memo, writable, update, onTag) {
   for (const box of body.querySelectorAll('li.task-list-item > input[type="checkbox"]')) {
+    const item = box.parentElement;
     box.disabled = !writable;
-    const line = Number(box.parentElement.dataset.taskLine);
-    box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
+    box.setAttribute('aria-label', item.textContent.trim() || t('memo.task'));
     box.addEventListener('change', async () => {
-      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content,updateTime');
+      const saved = await update({content: toggleTaskLine(memo.content, Number(item.dataset.taskLine))}, 'content,updateTime');
       if (!saved) box.checked = !box.checked;
     });
   }

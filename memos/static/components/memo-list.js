@@ -22,7 +22,7 @@ export async function memoHtml(memos) {
 
 export function memoList({fetchPage, cardOptions = {}, onChange}) {
   const items = h('div.memo-items');
-  const sentinel = h('div.list-end', {'aria-hidden': 'true'});
+  const sentinel = h('div.list-end', {'aria-hidden': true});
   const status = h('p.list-status.muted', {role: 'status'});
   const top = h('button.btn.back-to-top', {hidden: true,
     onclick: () => window.scrollTo({top: 0, behavior: 'smooth'})}, `${t('feed.back-to-top')} ↑`);
@@ -37,7 +37,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   let generation = 0;
 
   const shown = (name) => items.querySelector(`[data-name="${CSS.escape(name)}"]`);
-  const card = (memo, html, extra = {}) => {
+  const card = (memo, html, extra) => {
     const el = memoCard(memo, {
       ...cardOptions, ...extra, html: html[memo.name] ?? '', author: authors.get(memo.creator.split('/')[1]),
       onChanged: replace,

@@ -60,7 +60,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     const choices = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick')},
       (state.memoRelated?.reactions || []).map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
     wrap.append(choices);
-    choices.querySelector('button')?.focus();
+    choices.firstChild?.focus();
     return choices;
   });
   render();

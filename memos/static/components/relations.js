@@ -8,8 +8,7 @@ import {related, shortId, snippet} from './link-memo.js';
 
 const snippets = new Map();
 
-function snippetOf(name, known) {
-  if (known) return Promise.resolve(known);
+function snippetOf(name) {
   if (!snippets.has(name)) {
     snippets.set(name, call('MemoService', 'GetMemo', {name}).then(snippet, () => ''));
   }
@@ -19,7 +18,7 @@ function snippetOf(name, known) {
 function rows(items) {
   return h('ul.relation-list', items.map((item) => {
     const text = h('span.link-snippet', item.snippet || '…');
-    snippetOf(item.name, item.snippet).then((snippet) => (text.textContent = snippet || shortId(item.name)));
+    if (!item.snippet) snippetOf(item.name).then((snippet) => (text.textContent = snippet || shortId(item.name)));
     return h('li', h('a.relation-row', {href: `/${item.name}`},
       h('span.id-chip', shortId(item.name)), text));
   }));

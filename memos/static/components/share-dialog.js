@@ -9,10 +9,6 @@ import {attempt, confirmThen} from '../core/attempt.js';
 const EXPIRIES = [0, 1, 7, 30];
 const DAY_MS = 86_400_000;
 
-function shareUrl(share) {
-  return `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
-}
-
 function expiryText(share) {
   if (!share.expireTime) return t('share.never-expires');
   const when = new Date(share.expireTime);
@@ -38,7 +34,7 @@ export function openShareDialog(memo) {
   }
 
   function row(share) {
-    const url = shareUrl(share);
+    const url = `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
     return h('li.share-row',
       h('div.share-main',
         h('input.input.share-url', {readonly: true, value: url, 'aria-label': t('share.link')}),

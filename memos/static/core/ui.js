@@ -52,7 +52,7 @@ export function dialogHead(start, ...end) {
 // Resolves true when confirmed; Esc or Cancel resolves false.
 export function confirmDialog({title, message, confirm, danger = true}) {
   return new Promise((resolve) => {
-    const ok = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {onclick: () => dialog.close('ok')}, confirm);
+    const ok = h('button.btn.btn-' + (danger ? 'danger' : 'primary'), {onclick: () => dialog.close('ok')}, confirm);
     const {dialog, close} = modal('', 'dialog-title',
       h('h2.dialog-title', {id: 'dialog-title'}, title),
       message && h('p.muted', message),
@@ -105,7 +105,7 @@ export function menuButton({label, iconName = 'more', items, className = 'icon-b
     }}, (typeof items === 'function' ? items() : items).map((item) => item === 'separator'
       ? h('div.menu-sep', {role: 'separator'})
       : h('button', {
-        class: `menu-item${item.danger ? ' danger' : ''}`, role: item.checked === undefined ? 'menuitem' : 'menuitemradio',
+        class: 'menu-item' + (item.danger ? ' danger' : ''), role: item.checked === undefined ? 'menuitem' : 'menuitemradio',
         'aria-checked': item.checked,
         onclick: () => {
           pop.close();
