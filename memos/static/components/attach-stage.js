@@ -21,7 +21,8 @@ function base64Of(file) {
 export function attachmentStager({onChange, existing = []}) {
   // An item is {attachment} (already on the server) or {file, preview} (staged here).
   let items = existing.map((attachment) => ({attachment}));
-  const original = existing.map((attachment) => attachment.name).join('\n');
+  const names = () => items.map((item) => item.attachment?.name || '+').join('\n');
+  const original = names();
   let uploading = false;
   const root = h('ul.att-stage', {'aria-label': t('editor.attachments')});
   const input = h('input.att-input', {type: 'file', multiple: true, hidden: true,
@@ -35,7 +36,7 @@ export function attachmentStager({onChange, existing = []}) {
   };
   const insertMenu = h('span.att-insert', input, menuButton({
     label: t('editor.insert'), iconName: 'plus', className: 'icon-btn insert-btn',
-    items: () => [
+    items: [
       {label: t('editor.insert-media'), onSelect: pick('image/*,video/*')},
       {label: t('editor.insert-file'), onSelect: pick('')},
     ],
@@ -55,8 +56,7 @@ export function attachmentStager({onChange, existing = []}) {
   }
 
   function remove(index) {
-    const [gone] = items.splice(index, 1);
-    if (gone.preview) URL.revokeObjectURL(gone.preview);
+    URL.revokeObjectURL(items.splice(index, 1)[0].preview);  // a no-op for an attachment (no preview)
     render();
   }
 
@@ -126,7 +126,7 @@ export function attachmentStager({onChange, existing = []}) {
   }
 
   function reset() {
-    for (const item of items) if (item.preview) URL.revokeObjectURL(item.preview);
+    for (const item of items) URL.revokeObjectURL(item.preview);
     items = [];
     render();
   }
@@ -151,6 +151,6 @@ export function attachmentStager({onChange, existing = []}) {
     root, insertMenu, add, upload, reset, acceptFrom,
     count: () => items.length,
     busy: () => uploading,
-    changed: () => items.map((item) => item.attachment?.name || '+').join('\n') !== original,
+    changed: () => names() !== original,
   };
 }

@@ -1,6 +1,7 @@
 // Attachments as a reader sees them: file addresses, the card's attachment section (gallery,
 // audio players, document rows) and the full-screen preview over a memo's images and videos.
-import {h, icon} from '../core/dom.js';
+import {h, icon, iconButton} from '../core/dom.js';
+import {showModal} from '../core/ui.js';
 import {dateTime, t} from '../core/i18n.js';
 
 const GALLERY_TILES = 6;
@@ -10,11 +11,8 @@ const ZOOMS = [1, 1.5, 2, 3, 4];
 // for grid tiles; the share token on a shared-memo page, for anonymous readers).
 export function fileUrl(attachment, {thumbnail = false, shareToken = ''} = {}) {
   if (attachment.externalLink) return attachment.externalLink;
-  const query = new URLSearchParams();
-  if (thumbnail) query.set('thumbnail', 'true');
-  if (shareToken) query.set('share_token', shareToken);
-  const search = String(query);
-  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search ? '?' + search : '');
+  const search = String(new URLSearchParams(Object.entries({thumbnail, share_token: shareToken}).filter(([, value]) => value)));
+  return `/file/${attachment.name}/${encodeURIComponent(attachment.filename)}` + (search && '?' + search);
 }
 
 export function kindOf(type = '') {
@@ -22,17 +20,13 @@ export function kindOf(type = '') {
   return ['image', 'video', 'audio'].includes(major) ? major : 'file';
 }
 
-const UNITS = ['KB', 'MB', 'GB'];
+const UNITS = ['B', 'KB', 'MB', 'GB'];
 
 export function formatSize(bytes) {
   let value = Number(bytes) || 0;
-  if (value < 1024) return `${value} B`;
-  let unit = -1;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
+  let unit = 0;
+  for (; value >= 1024 && unit < 3; unit++) value /= 1024;
+  return (unit && value < 10 ? value.toFixed(1) : Math.round(value)) + ' ' + UNITS[unit];
 }
 
 export function typeLabel(type) {
@@ -52,7 +46,7 @@ export function mediaTile(attachment, options, onOpen) {
     : h('img', {src: fileUrl(attachment, {...options, thumbnail: true}), alt: attachment.filename, loading: 'lazy'});
   return h('button.media-tile', {title: attachment.filename,
     'aria-label': t('attachments.open-preview', {name: attachment.filename}), onclick: onOpen},
-  visual, video ? h('span.play-badge', {'aria-hidden': 'true'}, '▶') : null);
+  visual, video && h('span.play-badge', {'aria-hidden': true}, '▶'));
 }
 
 function audioRow(attachment, options) {
@@ -95,32 +89,29 @@ export function attachmentSection(attachments = [], options = {}) {
 export function openPreview(items, start = 0, options = {}) {
   let at = start;
   let zoom = 0;
-  const trigger = document.activeElement;
   const stage = h('div.preview-stage', {ondblclick: () => setZoom(zoom ? 0 : 2), onclick: (event) => {
     if (event.target === stage) dialog.close();
+  }, onwheel: (event) => {
+    event.preventDefault();
+    setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
   }});
   const counter = h('span.preview-count', {'aria-live': 'polite'});
-  const button = (label, onclick, content, place = '') => h('button', {class: 'icon-btn preview-btn' + place,
-    'aria-label': label, title: label, onclick}, content);
+  const button = (text, label, onclick, place = '') => iconButton(text, label, onclick, {class: 'icon-btn preview-btn' + place});
   const dialog = h('dialog.preview', {'aria-label': t('attachments.preview'),
     onkeydown: (event) => {
-      if (event.key === 'ArrowLeft') show(at - 1);
-      else if (event.key === 'ArrowRight') show(at + 1);
-      else return;
+      const step = {ArrowLeft: -1, ArrowRight: 1}[event.key];
+      if (!step) return;
       event.preventDefault();
-    },
-    onclose: () => {
-      dialog.remove();
-      trigger?.focus?.();
+      show(at + step);
     }},
     h('div.preview-bar', counter, h('span.grow'),
-      button(t('attachments.zoom-out'), () => setZoom(zoom - 1), '−'),
-      button(t('attachments.zoom-in'), () => setZoom(zoom + 1), '+'),
-      button(t('dialog.close'), () => dialog.close(), icon('close'))),
+      button('−', t('attachments.zoom-out'), () => setZoom(zoom - 1)),
+      button('+', t('attachments.zoom-in'), () => setZoom(zoom + 1)),
+      button('close', t('dialog.close'), () => dialog.close())),
     stage,
     items.length > 1 && [
-      button(t('attachments.previous'), () => show(at - 1), '‹', ' preview-prev'),
-      button(t('attachments.next'), () => show(at + 1), '›', ' preview-next')]);
+      button('‹', t('attachments.previous'), () => show(at - 1), ' preview-prev'),
+      button('›', t('attachments.next'), () => show(at + 1), ' preview-next')]);
 
   function setZoom(level) {
     zoom = Math.max(0, Math.min(ZOOMS.length - 1, level));
@@ -137,14 +128,8 @@ export function openPreview(items, start = 0, options = {}) {
     counter.textContent = `${at + 1} / ${items.length} · ${item.filename}`;
     setZoom(0);
   }
-  stage.addEventListener('wheel', (event) => {
-    event.preventDefault();
-    setZoom(zoom + (event.deltaY < 0 ? 1 : -1));
-  }, {passive: false});
-  document.body.append(dialog);
   show(at);
-  dialog.showModal();
-  return dialog;
+  return showModal(dialog);
 }
 
 export function shortDate(value) {

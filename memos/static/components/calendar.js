@@ -2,7 +2,7 @@
 // fall on each local day, ‹ › to change month, the month label opening a year overview.
 //   calendarSection({stats, selected: 'YYYY-MM-DD' | '', weekStart, updated, onDay(day)})
 import {h, iconButton} from '../core/dom.js';
-import {modal} from '../core/ui.js';
+import {dialogHead, modal} from '../core/ui.js';
 import {locale, t} from '../core/i18n.js';
 import {dayKey} from './editor-day.js';
 
@@ -33,14 +33,13 @@ function monthDays(year, month, weekStart) {
   return Array.from({length: Math.ceil((lead + length) / 7) * 7}, (_, at) => new Date(year, month, 1 - lead + at));
 }
 
-function weekdayNames(weekStart) {
-  const format = new Intl.DateTimeFormat(locale(), {weekday: 'narrow'});
-  // 2023-01-01 was a Sunday.
-  return Array.from({length: 7}, (_, at) => format.format(new Date(2023, 0, 1 + ((weekStart + at) % 7))));
-}
-
 function formatted(date, options) {
   return new Intl.DateTimeFormat(locale(), options).format(date);
+}
+
+function weekdayNames(weekStart) {
+  // 2023-01-01 was a Sunday.
+  return Array.from({length: 7}, (_, at) => formatted(new Date(2023, 0, 1 + ((weekStart + at) % 7)), {weekday: 'narrow'}));
 }
 
 function monthLabel(year, month, options = {month: 'long', year: 'numeric'}) {
@@ -57,7 +56,7 @@ const MOVES = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
 // One month grid. `onDay(date)` for a click; `roving`: arrow keys move between days.
 function monthGrid({year, month, counts, busiest, weekStart, selected, updated, onDay, mini = false}) {
   const today = dayKey(new Date());
-  const grid = h('div', {class: mini ? 'calendar-grid mini' : 'calendar-grid', role: 'grid', 'aria-label': monthLabel(year, month),
+  const grid = h('div', {class: 'calendar-grid' + (mini ? ' mini' : ''), role: 'grid', 'aria-label': monthLabel(year, month),
     onkeydown: (event) => {
       const at = buttons.indexOf(document.activeElement);
       if (at < 0 || !(event.key in MOVES)) return;
@@ -67,63 +66,54 @@ function monthGrid({year, month, counts, busiest, weekStart, selected, updated, 
       next.tabIndex = 0;
       next.focus();
     }});
-  grid.append(h('div.calendar-row', {role: 'row'}, weekdayNames(weekStart).map((name) =>
-    h('span.calendar-weekday', {role: 'columnheader'}, name))));
+  const row = (cells) => grid.append(h('div.calendar-row', {role: 'row'}, cells));
+  row(weekdayNames(weekStart).map((name) => h('span.calendar-weekday', {role: 'columnheader'}, name)));
   const days = monthDays(year, month, weekStart);
   const buttons = [];
-  for (let row = 0; row < days.length; row += 7) {
-    grid.append(h('div.calendar-row', {role: 'row'}, days.slice(row, row + 7).map((date) => {
+  for (let at = 0; at < days.length; at += 7) {
+    row(days.slice(at, at + 7).map((date) => {
       const key = dayKey(date);
-      if (date.getMonth() !== month) {
-        return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': 'true'}, mini ? '' : date.getDate());
-      }
+      const number = mini ? '' : date.getDate();
+      if (date.getMonth() !== month) return h('span.calendar-day.outside', {role: 'gridcell', 'aria-hidden': true}, number);
       const count = counts.get(key) || 0;
       let label = dayLabel(date, count, updated);
       if (key === selected) label += `, ${t('calendar.selected')}`;
       const button = h('button', {
         class: 'calendar-day level-' + shade(count, busiest) + (key === today ? ' today' : '') + (key === selected ? ' selected' : ''),
         'aria-label': label, title: label, 'aria-current': key === today ? 'date' : null,
-        'aria-pressed': mini ? null : String(key === selected), tabindex: '-1', dataset: {day: key},
+        'aria-pressed': mini ? null : key === selected, tabindex: '-1', dataset: {day: key},
         onclick: () => onDay(date),
-      }, mini ? '' : date.getDate());
+      }, number);
       buttons.push(button);
       return h('span', {role: 'gridcell'}, button);
-    })));
+    }));
   }
   const dayButton = (day) => buttons.find((button) => button.dataset.day === day);
-  const focusable = dayButton(selected) || dayButton(today) || buttons[0];
-  if (focusable) focusable.tabIndex = 0;
+  (dayButton(selected) || dayButton(today) || buttons[0]).tabIndex = 0;
   return grid;
 }
 
 // scope: what every grid shares ({counts, busiest, weekStart, updated}); onPick(date) shows that date's month.
 function yearDialog(scope, year, onPick) {
-  let shown = year;
   const body = h('div.year-months');
   const title = h('h2.dialog-title', {id: 'year-title'});
-  const draw = () => {
+  const draw = (shown) => {
     title.textContent = shown;
     body.replaceChildren(...Array.from({length: 12}, (_, month) => h('section.year-month',
       h('h3.section-label', monthLabel(shown, month, {month: 'long'})),
       monthGrid({...scope, year: shown, month, selected: '', mini: true, onDay: pick}))));
   };
-  const step = (delta) => {
-    shown += delta;
-    draw();
-  };
   const pick = (date) => {
     close();
     onPick(date);
   };
-  draw();
+  draw(year);
   const {close} = modal('year-dialog', 'year-title',
-    h('div.year-head',
-      iconButton('left', t('calendar.previous-year'), () => step(-1)),
+    dialogHead([
+      iconButton('left', t('calendar.previous-year'), () => draw(--year)),
       title,
-      iconButton('right', t('calendar.next-year'), () => step(1)),
-      h('span.grow'),
-      h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today')),
-      iconButton('close', t('dialog.close'), () => close())),
+      iconButton('right', t('calendar.next-year'), () => draw(++year))],
+    h('button.btn', {onclick: () => pick(new Date())}, t('calendar.today'))),
     body);
 }
 
@@ -132,27 +122,24 @@ function yearDialog(scope, year, onPick) {
 export function calendarSection({stats, selected = '', updated = false, weekStart, onDay}) {
   const counts = countByDay(updated ? stats?.memoUpdatedTimestamps : stats?.memoCreatedTimestamps);
   const scope = {counts, busiest: Math.max(1, ...counts.values()), weekStart: firstWeekday(weekStart), updated};
-  let shown = new Date(`${selected}T00:00:00`);
-  if (Number.isNaN(shown.getTime())) shown = new Date();
+  let first = new Date(`${selected}T00:00:00`);
+  if (Number.isNaN(first.getTime())) first = new Date();
   const root = h('div.calendar');
 
-  const draw = () => {
+  // Draws the month of the date `shown`.
+  const draw = (shown) => {
     const [year, month] = [shown.getFullYear(), shown.getMonth()];
     root.replaceChildren(
       h('div.calendar-head',
         h('button.calendar-month', {'aria-haspopup': 'dialog', title: t('calendar.year-view'),
           onclick: () => yearDialog(scope, year, (date) => {
-            show(date);
+            draw(date);
             root.querySelector('.calendar-month').focus();  // the dialog's trigger was redrawn
           })}, monthLabel(year, month)),
-        iconButton('left', t('calendar.previous-month'), () => show(new Date(year, month - 1, 1))),
-        iconButton('right', t('calendar.next-month'), () => show(new Date(year, month + 1, 1)))),
+        iconButton('left', t('calendar.previous-month'), () => draw(new Date(year, month - 1, 1))),
+        iconButton('right', t('calendar.next-month'), () => draw(new Date(year, month + 1, 1)))),
       monthGrid({...scope, year, month, selected, onDay: (date) => onDay(dayKey(date))}));
   };
-  const show = (date) => {
-    shown = date;
-    draw();
-  };
-  draw();
+  draw(first);
   return h('section.explorer-section.calendar-section', {'aria-label': t('calendar.label')}, root);
 }

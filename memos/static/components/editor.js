@@ -20,7 +20,7 @@ function defaultVisibility() {
   return VISIBILITIES.includes(chosen) ? chosen : 'PRIVATE';
 }
 
-export function createEditor({memo = null, parent = null, draftKey = null, onSaved, onCancel = null, placeholder}) {
+export function createEditor({memo, parent, draftKey, onSaved, onCancel, placeholder}) {
   const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
   const text = h('textarea', {
     id: `editor-${++editorCount}`, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
@@ -49,7 +49,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
   visibility.value = memo ? memo.visibility : defaultVisibility();
   const save = h('button.btn.btn-primary', {onclick: submit}, t('common.save'));
-  const cancel = onCancel ? h('button.btn', {onclick: onCancel}, t('common.cancel')) : null;
+  const cancel = onCancel && h('button.btn', {onclick: onCancel}, t('common.cancel'));
   const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});
   const stage = attachmentStager({existing: memo?.attachments || [], onChange: () => refresh()});
   const links = memoLinks({initial: referencesOf(memo), exclude: memo?.name});
@@ -105,9 +105,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
       } else {
         // With a calendar day chosen, a new memo is dated that day at the current clock time (F10).
         if (day && !parent) fields.createTime = dayTimeOf(day).toISOString();
-        saved = parent
-          ? await call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
-          : await call('MemoService', 'CreateMemo', {memo: fields});
+        saved = await (parent
+          ? call('MemoService', 'CreateMemoComment', {name: parent, comment: fields})
+          : call('MemoService', 'CreateMemo', {memo: fields}));
         stage.reset();
         text.value = '';
         links.reset();
@@ -140,14 +140,12 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
     const tags = Object.keys(state.stats?.tagCount || {});
     suggest(typed ? tags.filter((tag) => tag.toLowerCase().startsWith(typed.toLowerCase()) && tag !== typed).slice(0, 8) : []);
   }
-  function suggest(tags) {
+  // Shows `tags`, the one at `at` active.
+  function suggest(tags, at = 0) {
     choices = tags;
-    active = 0;
-    renderSuggestions();
-  }
-  function renderSuggestions() {
+    active = at;
     suggestions.replaceChildren(...choices.map((tag, index) => h('li', {
-      role: 'option', class: index === active ? 'active' : '', 'aria-selected': String(index === active),
+      role: 'option', class: index === active ? 'active' : '', 'aria-selected': index === active,
       onmousedown: (event) => {
         event.preventDefault();
         accept(tag);
@@ -163,9 +161,9 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   }
   function handleSuggestionKey(event) {
     const {key} = event;
-    if (key === 'ArrowDown' || key === 'ArrowUp') {
-      active = (active + (key === 'ArrowDown' ? 1 : choices.length - 1)) % choices.length;
-      renderSuggestions();
+    const step = {ArrowDown: 1, ArrowUp: choices.length - 1}[key];
+    if (step !== undefined) {
+      suggest(choices, (active + step) % choices.length);
     } else if (key === 'Enter' || key === 'Tab') {
       accept(choices[active]);
     } else if (key === 'Escape') {
@@ -182,7 +180,7 @@ export function createEditor({memo = null, parent = null, draftKey = null, onSav
   const setDay = (value) => {
     day = memo ? '' : value;
     dayLine.hidden = !day;
-    dayLine.textContent = day ? dayStamp(dayTimeOf(day)) : '';
+    dayLine.textContent = day && dayStamp(dayTimeOf(day));
   };
   return {root, focus: () => text.focus(), setDay};
 }

@@ -12,7 +12,7 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const input = h('input.input.search-input', {type: 'search', placeholder: t('explorer.search'),
     'aria-label': t('explorer.search'), onkeydown: (event) => {
       if (event.key !== 'Enter') return;
-      const words = input.value.trim().split(/\s+/).filter(Boolean);
+      const words = input.value.split(/\s+/).filter(Boolean);
       input.value = '';
       if (words.length) onSearch(words);
     }});
@@ -22,14 +22,14 @@ export function explorer({stats, chips, onSearch, onTag, onDay, shortcuts = null
   const tags = counts.length
     ? h('ul.tag-list', counts.map(([tag, count]) => h('li',
       h('button', {class: tag === activeTag ? 'tag-link active' : 'tag-link',
-        'aria-pressed': String(tag === activeTag), onclick: () => onTag(tag)},
-      h('span.hash', '#'), tag, count > 1 ? h('span.count', ` (${count})`) : null))))
+        'aria-pressed': tag === activeTag, onclick: () => onTag(tag)},
+      h('span.hash', '#'), tag, count > 1 && h('span.count', ` (${count})`)))))
     : h('p.muted.small', t('explorer.no-tags'));
   return h('div.explorer-inner',
     h('div.search-box', icon('search'), input, displaySettingsButton()),
     shortcuts,
-    onDay ? calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
-      selected: chipValue('displayTime') || '', onDay}) : null,
+    onDay && calendarSection({stats, updated: view().time === 'update', weekStart: state.general?.weekStartDayOffset,
+      selected: chipValue('displayTime') || '', onDay}),
     h('section.explorer-section', {'aria-labelledby': 'tags-label'},
       h('h2.section-label', {id: 'tags-label'}, t('explorer.tags')), tags));
 }

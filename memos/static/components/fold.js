@@ -10,10 +10,10 @@ function fold(card) {
   if (!body || body.dataset.folded || !card.closest('.compact') || body.scrollHeight <= FOLD_AT) return;
   body.dataset.folded = 'true';
   body.classList.add('folded');
-  const toggle = h('button.fold-toggle', {'aria-expanded': 'false', onclick: () => {
+  const toggle = h('button.fold-toggle', {'aria-expanded': false, onclick: () => {
     const open = !body.classList.toggle('folded');
     toggle.textContent = t(open ? 'fold.show-less' : 'fold.show-more');
-    toggle.setAttribute('aria-expanded', String(open));
+    toggle.setAttribute('aria-expanded', open);
   }}, t('fold.show-more'));
   body.after(toggle);
 }

@@ -33,7 +33,7 @@ function show(link, count) {
   const label = count ? t('inbox.link-unread', {count}) : t('nav.inbox');
   link.setAttribute('aria-label', label);
   link.title = label;
-  if (count) link.append(h('span.badge', {'aria-hidden': 'true'}, count > 99 ? '99+' : count));
+  if (count) link.append(h('span.badge', {'aria-hidden': true}, count > 99 ? '99+' : count));
 }
 
 // Keeps `link` up to date while it is in the page.

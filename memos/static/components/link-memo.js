@@ -4,7 +4,7 @@
 //   links.button, links.chips, links.relations() (for CreateMemo/UpdateMemo), links.names(), links.reset()
 import {call} from '../core/api.js';
 import {h, icon, iconButton} from '../core/dom.js';
-import {modal} from '../core/ui.js';
+import {dialogHead, modal} from '../core/ui.js';
 import {dateTime, t} from '../core/i18n.js';
 import {state} from '../core/state.js';
 
@@ -42,16 +42,12 @@ function openDialog({exclude, linked, onPick}) {
   }});
   const results = h('ul.link-results', {'aria-label': t('link.results')});
   const {close} = modal('link-dialog', 'link-title',
-    h('div.year-head',
-      h('h2.dialog-title', {id: 'link-title'}, t('link.title')),
-      h('span.grow'),
-      iconButton('close', t('dialog.close'), () => close())),
-    input, results);
+    dialogHead(h('h2.dialog-title', {id: 'link-title'}, t('link.title'))), input, results);
   let timer = 0;
   let asked = 0;
   const search = async () => {
     const mine = ++asked;
-    const words = input.value.trim().split(/\s+/).filter(Boolean);
+    const words = input.value.split(/\s+/).filter(Boolean);
     try {
       const {memos = []} = await call('MemoService', 'ListMemos', {pageSize: RESULTS + 1, filter: searchFilter(words)});
       if (mine !== asked) return;
@@ -59,7 +55,7 @@ function openDialog({exclude, linked, onPick}) {
       results.replaceChildren(...shown.map((memo) => {
         const already = linked.includes(memo.name);
         return h('li', h('button.link-row', {
-          disabled: already, 'aria-disabled': String(already),
+          disabled: already, 'aria-disabled': already,
           onclick: () => {
             close();
             onPick({name: memo.name, snippet: snippet(memo)});
@@ -78,7 +74,7 @@ function openDialog({exclude, linked, onPick}) {
   search();
 }
 
-export function memoLinks({initial = [], exclude = null}) {
+export function memoLinks({initial = [], exclude}) {
   let links = initial;
   const chips = h('div.link-chips');
   const names = () => links.map((link) => link.name);

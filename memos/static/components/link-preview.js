@@ -19,8 +19,8 @@ export function linkPreviews(body) {
       if (!meta?.title && !meta?.description) return;
       paragraph.replaceWith(h('a.link-card', {href: link.href, target: '_blank', rel: 'noopener noreferrer'},
         h('span.muted.small', link.hostname),
-        meta.title ? h('strong', meta.title) : null,
-        meta.description ? h('span.link-card-text', meta.description) : null));
+        meta.title && h('strong', meta.title),
+        meta.description && h('span.link-card-text', meta.description)));
     });
   }
 }

@@ -7,6 +7,9 @@ const ITEM = /^(\s*)([-*+]|(\d+)([.)]))(\s+)(\[[ xX]\]\s+)?/;
 const QUOTE = /^(\s*>\s?)/;
 const INDENT = '  ';
 
+// The edit that inserts `insert` at `at`, the caret moving by its length.
+const insertAt = (at, insert, caret) => ({start: at, end: at, insert, caret: caret + insert.length});
+
 function lineAt(text, caret) {
   const start = text.lastIndexOf('\n', caret - 1) + 1;
   let end = text.indexOf('\n', caret);
@@ -27,8 +30,7 @@ function enterEdit(text, caret) {
     const [, indent, bullet, number, dot, space, task] = item;
     next = indent + (number ? Number(number) + 1 + dot : bullet) + space + (task ? '[ ] ' : '');
   }
-  const insert = `\n${next}`;
-  return {start: caret, end: caret, insert, caret: caret + insert.length};
+  return insertAt(caret, `\n${next}`, caret);
 }
 
 // The closest item of the list above `lineStart` whose indent width `fits`: with a smaller indent the
@@ -45,7 +47,7 @@ function tabEdit(text, caret, outdent) {
   const {start, line} = lineAt(text, caret);
   const item = ITEM.exec(line);
   if (!item) {
-    if (!outdent) return {start: caret, end: caret, insert: INDENT, caret: caret + INDENT.length};
+    if (!outdent) return insertAt(caret, INDENT, caret);
     const spaces = /^ {1,2}/.exec(line)?.[0].length || 0;
     return spaces ? {start, end: start + spaces, insert: '', caret: Math.max(start, caret - spaces)} : null;
   }
@@ -55,7 +57,7 @@ function tabEdit(text, caret, outdent) {
   if (number && !outdent) {
     // An ordered item nests under the text column of the item above, numbered from 1.
     const above = itemAbove(text, start, (width) => width <= indent.length);
-    if (!above) return {start, end: start, insert: INDENT, caret: caret + INDENT.length};
+    if (!above) return insertAt(start, INDENT, caret);
     nextIndent = ' '.repeat(above[1].length + above[2].length + above[5].length);
     nextMarker = '1' + dot + space + task;
   } else if (number) {
@@ -71,10 +73,8 @@ function tabEdit(text, caret, outdent) {
 // Makes the edit through the browser's editing commands, so undo and redo keep working.
 function applyEdit(textarea, edit) {
   textarea.setSelectionRange(edit.start, edit.end);
-  const done = edit.insert || edit.start !== edit.end
-    ? document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)
-    : true;
-  if (!done) {
+  if ((edit.insert || edit.start !== edit.end)
+    && !document.execCommand(edit.insert ? 'insertText' : 'delete', false, edit.insert)) {
     textarea.setRangeText(edit.insert, edit.start, edit.end, 'end');
     textarea.dispatchEvent(new Event('input'));
   }
@@ -86,7 +86,7 @@ export function listKey(textarea, event) {
   if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey
     || textarea.selectionStart !== textarea.selectionEnd) return false;
   const caret = textarea.selectionStart;
-  let edit = null;
+  let edit;
   if (event.key === 'Enter' && !event.shiftKey) edit = enterEdit(textarea.value, caret);
   else if (event.key === 'Tab') edit = tabEdit(textarea.value, caret, event.shiftKey);
   else return false;

@@ -6,7 +6,7 @@ import {state, subscribe} from '../core/state.js';
 
 export function withLiveDot(menu) {
   const button = menu.querySelector('button');
-  const dot = h('span.live-dot', {'aria-hidden': 'true'});
+  const dot = h('span.live-dot', {'aria-hidden': true});
   button.append(dot);
   const label = button.getAttribute('aria-label');
   const show = (status) => {

@@ -4,7 +4,8 @@ import {call} from '../core/api.js';
 import {h, icon, iconButton, serverHtml} from '../core/dom.js';
 import {dateTime, relativeTime, t} from '../core/i18n.js';
 import {canWrite, state} from '../core/state.js';
-import {confirmDialog, copyText, menuButton, toast, toastError} from '../core/ui.js';
+import {copyText, menuButton, toast, toastError} from '../core/ui.js';
+import {confirmThen} from '../core/attempt.js';
 import {createEditor} from './editor.js';
 import {attachmentSection, previewTextImages} from './attachments.js';
 import {reactionParts} from './reactions.js';
@@ -28,7 +29,7 @@ const VISIBILITY_ICONS = {PUBLIC: 'globe', PROTECTED: 'people'};
 
 function visibilityMarker({visibility}) {
   const name = VISIBILITY_ICONS[visibility];
-  return name ? icon(name, t(`visibility.${visibility.toLowerCase()}`)) : null;
+  return name && icon(name, t(`visibility.${visibility.toLowerCase()}`));
 }
 
 // Flips the task marker on a content line: '[ ]' <-> '[x]'.
@@ -36,7 +37,7 @@ function toggleTaskLine(content, lineIndex) {
   const lines = content.split('\n');
   const line = lines[lineIndex];
   if (line === undefined) return content;
-  lines[lineIndex] = line.replace(/\[( |x|X)\]/, (_, mark) => (mark === ' ' ? '[x]' : '[ ]'));
+  lines[lineIndex] = line.replace(/\[([ xX])\]/, (_, mark) => (mark === ' ' ? '[x]' : '[ ]'));
   return lines.join('\n');
 }
 
@@ -63,18 +64,18 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
   const username = memo.creator.split('/')[1];
   const header = h('header.memo-header',
     h('div.memo-meta',
-      showAuthor ? h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
-        author?.displayName || username) : null,
+      showAuthor && h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
+        author?.displayName || username),
       h('a.memo-time', {href: `/memos/${memoUid(memo)}`, title: tooltip},
         inArchive ? dateTime(created) : edited && view().time === 'update'
           ? `${t('view.updated')} ${relativeTime(updated)}` : relativeTime(created)),
-      isNew ? h('span.pill.pill-new', t('memo.new')) : null),
+      isNew && h('span.pill.pill-new', t('memo.new'))),
     h('div.memo-actions',
       reactions.trigger,
       visibilityMarker(memo),
-      memo.pinned ? iconButton('bookmark', t('memo.unpin'), () => pin(false),
-        {class: 'icon-btn pinned-marker', disabled: !writable}) : null,
-      readOnly ? null : menuButton({label: t('memo.actions'), items: menuItems})));
+      memo.pinned && iconButton('bookmark', t('memo.unpin'), () => pin(false),
+        {class: 'icon-btn pinned-marker', disabled: !writable}),
+      !readOnly && menuButton({label: t('memo.actions'), items: menuItems})));
 
   const body = h('div.memo-content', {hidden: html === undefined});
   if (html !== undefined) serverHtml(body, html);
@@ -83,7 +84,7 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
   linkPreviews(body);
   const card = h('article.card.memo-card', {dataset: {name: memo.name}}, header, body,
     attachmentSection(memo.attachments, {shareToken}),
-    readOnly ? null : relationsSection(memo), reactions.row);
+    !readOnly && relationsSection(memo), reactions.row);
   shieldIfSensitive(card, memo);
 
   // The items this reader may use (each guarded by its condition).
@@ -101,12 +102,9 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
     ].filter(Boolean);
   }
 
-  async function remove() {
-    if (!(await confirmDialog({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')}))) return;
-    call('MemoService', 'DeleteMemo', {name: memo.name}).then(() => {
-      toast(t('memo.deleted'));
-      onRemoved?.(memo);
-    }, toastError);
+  function remove() {
+    confirmThen({title: t('memo.delete-title'), message: t('memo.delete-message'), confirm: t('memo.delete')},
+      () => call('MemoService', 'DeleteMemo', {name: memo.name}), t('memo.deleted'), () => onRemoved?.(memo));
   }
 
   function edit() {
@@ -126,16 +124,16 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
 // Behaviour on the server's HTML: tasks toggle (writers only), tags filter, mentions link, code copies.
 function enhance(body, memo, writable, update, onTag) {
   for (const box of body.querySelectorAll('li.task-list-item > input[type="checkbox"]')) {
+    const item = box.parentElement;
     box.disabled = !writable;
-    const line = Number(box.parentElement.dataset.taskLine);
-    box.setAttribute('aria-label', box.parentElement.textContent.trim() || t('memo.task'));
+    box.setAttribute('aria-label', item.textContent.trim() || t('memo.task'));
     box.addEventListener('change', async () => {
-      const saved = await update({content: toggleTaskLine(memo.content, line)}, 'content,updateTime');
+      const saved = await update({content: toggleTaskLine(memo.content, Number(item.dataset.taskLine))}, 'content,updateTime');
       if (!saved) box.checked = !box.checked;
     });
   }
   for (const tag of body.querySelectorAll('span.tag[data-tag]')) {
-    const {tag: name} = tag.dataset;
+    const name = tag.dataset.tag;
     const link = h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(name)}`, onclick: (event) => {
       if (!onTag) return;
       event.preventDefault();
@@ -149,7 +147,7 @@ function enhance(body, memo, writable, update, onTag) {
   const mentions = [...body.querySelectorAll('span.mention[data-mention]')];
   if (mentions.length) usersNamed(mentions.map((mention) => mention.dataset.mention)).then((users) => {
     for (const mention of mentions) {
-      const {mention: name} = mention.dataset;
+      const name = mention.dataset.mention;
       if (users.get(name)) mention.replaceWith(h('a.mention', {href: '/u/' + encodeURIComponent(name)}, mention.textContent));
     }
   });

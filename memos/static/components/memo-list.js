@@ -12,10 +12,9 @@ export const PAGE_SIZE = 16;
 
 // memo name -> rendered HTML, for the memos asked (up to 100 a call).
 export async function memoHtml(memos) {
-  const names = memos.map((memo) => memo.name);
   const html = {};
-  for (let at = 0; at < names.length; at += 100) {
-    const {memos: rendered = []} = await call('MemoHtmlService', 'BatchGetMemoHtml', {names: names.slice(at, at + 100)});
+  for (let at = 0; at < memos.length; at += 100) {
+    const {memos: rendered = []} = await call('MemoHtmlService', 'BatchGetMemoHtml', {names: memos.slice(at, at + 100).map((memo) => memo.name)});
     for (const item of rendered) html[item.name] = item.html;
   }
   return html;
@@ -23,23 +22,22 @@ export async function memoHtml(memos) {
 
 export function memoList({fetchPage, cardOptions = {}, onChange}) {
   const items = h('div.memo-items');
-  const sentinel = h('div.list-end', {'aria-hidden': 'true'});
+  const sentinel = h('div.list-end', {'aria-hidden': true});
   const status = h('p.list-status.muted', {role: 'status'});
   const top = h('button.btn.back-to-top', {hidden: true,
     onclick: () => window.scrollTo({top: 0, behavior: 'smooth'})}, `${t('feed.back-to-top')} ↑`);
   const root = h('section.memo-list', {'aria-label': t('feed.memos')}, items, status, top, sentinel);
   // "Back to top" at the end of the whole list, once the reader has scrolled down a screen or so.
   const onScroll = () => (top.hidden = !done || !items.childElementCount || window.scrollY <= 400);
-  window.addEventListener('scroll', onScroll, {passive: true});
+  window.addEventListener('scroll', onScroll);
   const authors = new Map();
   let nextToken = '';
   let done = false;
   let loading = null;
   let generation = 0;
 
-  const changed = () => onChange?.();
   const shown = (name) => items.querySelector(`[data-name="${CSS.escape(name)}"]`);
-  const card = (memo, html, extra = {}) => {
+  const card = (memo, html, extra) => {
     const el = memoCard(memo, {
       ...cardOptions, ...extra, html: html[memo.name] ?? '', author: authors.get(memo.creator.split('/')[1]),
       onChanged: replace,
@@ -100,14 +98,14 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
     } else if (old) {
       old.replaceWith(await rendered(memo, {isNew: old.querySelector('.pill-new') !== null}));
     }
-    changed();
+    onChange?.();
   }
 
   async function prepend(memo) {
     items.prepend(await rendered(memo, {isNew: true}));
     status.textContent = '';
     status.classList.remove('empty');
-    changed();
+    onChange?.();
   }
 
   function reload() {
@@ -122,7 +120,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   // A memo the list shows was deleted elsewhere.
   function drop(name) {
     shown(name)?.remove();
-    changed();
+    onChange?.();
   }
   // Whether a card of the memo is shown (not an open inline editor of it).
   const shows = (name) => shown(name)?.tagName === 'ARTICLE';

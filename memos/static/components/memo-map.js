@@ -27,7 +27,7 @@ export async function memoMap(user) {
     [...pins.values()].map((group) => {
       const {location} = group[0];
       const pin = h('a.map-pin', {href: `/memos/${group[0].name.split('/')[1]}`},
-        h('span.pin-dot', group.length > 1 ? String(group.length) : ''),
+        h('span.pin-dot', group.length > 1 && group.length),
         h('span.pin-card', location.placeholder ? h('b', location.placeholder) : '',
           group.map((memo) => h('span', memo.snippet || memo.content.slice(0, 80)))));
       pin.style.left = `${x(location.longitude)}%`;

@@ -5,7 +5,7 @@ import {call} from '../core/api.js';
 import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {state} from '../core/state.js';
-import {toastError} from '../core/ui.js';
+import {popup, toastError} from '../core/ui.js';
 
 const NAMES_SHOWN = 4;
 
@@ -23,12 +23,11 @@ export function reactionParts(memo, {readOnly = false} = {}) {
   const locked = readOnly || !state.user || memo.state === 'ARCHIVED';
   let reactions = memo.reactions || [];
   const row = h('div.reactions');
-  let picker = null;
 
   const mine = (emoji) => reactions.find((item) => item.reactionType === emoji && item.creator === state.user?.name);
 
   async function toggle(emoji) {
-    closePicker();
+    picker.close(false);
     try {
       const own = mine(emoji);
       if (own) await call('MemoService', 'DeleteMemoReaction', {name: own.name});
@@ -43,7 +42,7 @@ export function reactionParts(memo, {readOnly = false} = {}) {
   // A button toggling the viewer's reaction, pressed while it is theirs.
   function reactionButton(kind, emoji, text, props) {
     const own = Boolean(mine(emoji));
-    return h('button', {class: kind + (own ? ' active' : ''), 'aria-pressed': String(own), onclick: () => toggle(emoji), ...props}, text);
+    return h('button', {class: kind + (own ? ' active' : ''), 'aria-pressed': own, onclick: () => toggle(emoji), ...props}, text);
   }
 
   function render() {
@@ -54,32 +53,16 @@ export function reactionParts(memo, {readOnly = false} = {}) {
     row.hidden = !groups.size;
   }
 
-  function closePicker() {
-    picker?.remove();
-    picker = null;
-    trigger?.setAttribute('aria-expanded', 'false');
-    document.removeEventListener('pointerdown', outside, true);
-  }
-  function outside(event) {
-    if (picker && !picker.contains(event.target) && !trigger.contains(event.target)) closePicker();
-  }
-  function openPicker() {
-    if (picker) return closePicker();
-    const choices = state.memoRelated?.reactions || [];
-    picker = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick'), onkeydown: (event) => {
-      if (event.key !== 'Escape') return;
-      closePicker();
-      trigger.focus();
-    }}, choices.map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
-    wrap.append(picker);
-    trigger.setAttribute('aria-expanded', 'true');
-    document.addEventListener('pointerdown', outside, true);
-    picker.querySelector('button')?.focus();
-  }
-
-  const trigger = locked ? null : iconButton('smile', t('reactions.add'), openPicker,
-    {class: 'icon-btn reaction-trigger', 'aria-expanded': 'false'});
-  const wrap = trigger ? h('span.menu-wrap', trigger) : null;
+  const trigger = !locked && iconButton('smile', t('reactions.add'), () => picker.toggle(),
+    {class: 'icon-btn reaction-trigger', 'aria-expanded': false});
+  const wrap = trigger && h('span.menu-wrap', trigger);
+  const picker = popup(trigger, () => {
+    const choices = h('div.reaction-picker', {role: 'group', 'aria-label': t('reactions.pick')},
+      (state.memoRelated?.reactions || []).map((emoji) => reactionButton('reaction-choice', emoji, emoji)));
+    wrap.append(choices);
+    choices.firstChild?.focus();
+    return choices;
+  });
   render();
   return {trigger: wrap, row};
 }

@@ -8,8 +8,7 @@ import {related, shortId, snippet} from './link-memo.js';
 
 const snippets = new Map();
 
-function snippetOf(name, known) {
-  if (known) return Promise.resolve(known);
+function snippetOf(name) {
   if (!snippets.has(name)) {
     snippets.set(name, call('MemoService', 'GetMemo', {name}).then(snippet, () => ''));
   }
@@ -19,7 +18,7 @@ function snippetOf(name, known) {
 function rows(items) {
   return h('ul.relation-list', items.map((item) => {
     const text = h('span.link-snippet', item.snippet || '…');
-    snippetOf(item.name, item.snippet).then((snippet) => (text.textContent = snippet || shortId(item.name)));
+    if (!item.snippet) snippetOf(item.name).then((snippet) => (text.textContent = snippet || shortId(item.name)));
     return h('li', h('a.relation-row', {href: `/${item.name}`},
       h('span.id-chip', shortId(item.name)), text));
   }));
@@ -27,23 +26,23 @@ function rows(items) {
 
 export function relationsSection(memo) {
   const groups = [
-    ['referencing', related(memo, 'memo', 'relatedMemo')],
-    ['referenced-by', related(memo, 'relatedMemo', 'memo')],
+    ['referencing', related(memo, 'memo', 'relatedMemo'), 'link'],
+    ['referenced-by', related(memo, 'relatedMemo', 'memo'), 'up'],
   ].filter(([, items]) => items.length);
   if (!groups.length) return null;
   const section = h('section.relations', {'aria-label': t('relations.label')});
   const panel = h('div.relation-panel');
   const show = (at) => {
     for (const [index, tab] of tabs.entries()) {
-      tab.setAttribute('aria-selected', String(index === at));
+      tab.setAttribute('aria-selected', index === at);
       tab.classList.toggle('active', index === at);
     }
     panel.replaceChildren(rows(groups[at][1]));
   };
-  const tabs = groups.map(([kind, items], at) => h('button', {
-    class: 'relation-tab', role: groups.length > 1 ? 'tab' : null, onclick: () => show(at),
-  }, icon(kind === 'referencing' ? 'link' : 'up'), t(`relations.${kind}`, {count: items.length})));
-  section.append(h('div.relation-tabs', {role: groups.length > 1 ? 'tablist' : null}, tabs), panel);
+  const tabs = groups.map(([kind, items, iconName], at) => h('button', {
+    class: 'relation-tab', role: groups.length > 1 && 'tab', onclick: () => show(at),
+  }, icon(iconName), t(`relations.${kind}`, {count: items.length})));
+  section.append(h('div.relation-tabs', {role: groups.length > 1 && 'tablist'}, tabs), panel);
   show(0);
   return section;
 }

@@ -3,14 +3,11 @@
 import {call} from '../core/api.js';
 import {h, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
-import {confirmDialog, copyText, modal, toast, toastError} from '../core/ui.js';
+import {copyText, modal, toastError} from '../core/ui.js';
+import {attempt, confirmThen} from '../core/attempt.js';
 
 const EXPIRIES = [0, 1, 7, 30];
 const DAY_MS = 86_400_000;
-
-function shareUrl(share) {
-  return `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
-}
 
 function expiryText(share) {
   if (!share.expireTime) return t('share.never-expires');
@@ -37,34 +34,23 @@ export function openShareDialog(memo) {
   }
 
   function row(share) {
-    const url = shareUrl(share);
+    const url = `${location.origin}/memos/shares/${share.name.split('/').pop()}`;
     return h('li.share-row',
       h('div.share-main',
         h('input.input.share-url', {readonly: true, value: url, 'aria-label': t('share.link')}),
         h('span.muted.small', expiryText(share))),
       iconButton('copy', t('memo.copy-link'), () => copyText(url, t('memo.link-copied'))),
-      iconButton('close', t('share.revoke'), async () => {
-        if (!(await confirmDialog({title: t('share.revoke-title'), message: t('share.revoke-message'), confirm: t('share.revoke')}))) return;
-        call('MemoService', 'DeleteMemoShare', {name: share.name}).then(() => {
-          toast(t('share.revoked'));
-          load();
-        }, toastError);
-      }, {class: 'icon-btn danger'}));
+      iconButton('close', t('share.revoke'), () => confirmThen({title: t('share.revoke-title'), message: t('share.revoke-message'),
+        confirm: t('share.revoke')}, () => call('MemoService', 'DeleteMemoShare', {name: share.name}), t('share.revoked'), load),
+      {class: 'icon-btn danger'}));
   }
 
   async function createShare() {
     const days = Number(expiry.value);
     const memoShare = days ? {expireTime: new Date(Date.now() + days * DAY_MS).toISOString()} : {};
     create.disabled = true;
-    try {
-      await call('MemoService', 'CreateMemoShare', {parent: memo.name, memoShare});
-      toast(t('share.created'));
-      await load();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      create.disabled = false;
-    }
+    await attempt(() => call('MemoService', 'CreateMemoShare', {parent: memo.name, memoShare}).then(load), t('share.created'));
+    create.disabled = false;
   }
 
   load();

@@ -9,10 +9,9 @@ import {saveUserGeneral, signOutEverywhere} from '../core/session.js';
 import {withLiveDot} from './live-dot.js';
 import {attachInboxBadge} from './inbox-badge.js';
 
-// The rail's links: [href, key of the label under nav., icon].
-const USER_NAV = [['/', 'home', 'home'], ['/explore', 'explore', 'explore'], ['/attachments', 'attachments', 'paperclip'],
-  ['/inbox', 'inbox', 'bell']];
-const GUEST_NAV = [['/explore', 'explore', 'explore'], ['/about', 'about', 'info'], ['/auth', 'sign-in', 'signin']];
+// The rail's links: [href, key of the label under nav., icon (if not named as the key)].
+const USER_NAV = [['/', 'home'], ['/explore', 'explore'], ['/attachments', 'attachments', 'paperclip'], ['/inbox', 'inbox', 'bell']];
+const GUEST_NAV = [['/explore', 'explore'], ['/about', 'about', 'info'], ['/auth', 'sign-in', 'signin']];
 
 function userMenu() {
   return menuButton({
@@ -20,9 +19,8 @@ function userMenu() {
     iconName: 'user',
     className: 'rail-link user-button',
     items: () => [
-      {label: t('nav.profile'), onSelect: () => go(`/u/${encodeURIComponent(state.user.username)}`)},
-      {label: t('nav.archived'), onSelect: () => go('/archived')},
-      {label: t('nav.settings'), onSelect: () => go('/setting')},
+      ...[['profile', `/u/${encodeURIComponent(state.user.username)}`], ['archived', '/archived'], ['settings', '/setting']]
+        .map(([key, path]) => ({label: t(`nav.${key}`), onSelect: () => go(path)})),
       'separator',
       ...THEMES.map((value) => ({
         label: t('settings.theme') + ': ' + t(`theme.${value}`),
@@ -55,7 +53,7 @@ function go(path) {
   import('../core/router.js').then(({navigate}) => navigate(path));
 }
 
-function navLink([href, key, iconName], onclick) {
+function navLink([href, key, iconName = key], onclick) {
   const label = t(`nav.${key}`);
   const active = href === '/' ? location.pathname === '/' : location.pathname.startsWith(href);
   return h('a', {class: active ? 'rail-link active' : 'rail-link', href, title: label, 'aria-current': active ? 'page' : null, onclick},
@@ -71,13 +69,13 @@ export function buildShell({withExplorer}) {
       h('span.rail-label', instanceTitle())),
     (state.user ? USER_NAV : GUEST_NAV).map((item) => navLink(item, closeSheets)),
     h('div.rail-spacer'),
-    state.user ? withLiveDot(userMenu()) : null);
+    state.user && withLiveDot(userMenu()));
   attachInboxBadge(rail.querySelector('a[href="/inbox"]'));
   const header = h('header.mobile-header',
     iconButton('menu', t('nav.open-navigation'), () => root.classList.toggle('nav-open'), {class: 'icon-btn nav-toggle'}),
     h('span.mobile-title', instanceTitle()),
-    withExplorer ? iconButton('sidebar', t('nav.open-explorer'), () => root.classList.toggle('explorer-open'),
-      {class: 'icon-btn explorer-toggle'}) : null);
+    withExplorer && iconButton('sidebar', t('nav.open-explorer'), () => root.classList.toggle('explorer-open'),
+      {class: 'icon-btn explorer-toggle'}));
   const main = h('main.main', {id: 'main'});
   const aside = withExplorer ? h('aside.explorer', {'aria-label': t('explorer.label')}) : null;
   const root = h('div', {class: withExplorer ? 'app has-explorer' : 'app', onkeydown: (event) => {

@@ -43,11 +43,11 @@ export function shortcutsPanel({onChange}) {
     const active = shortcut.name === selected;
     if (active) selectedFilter = shortcut.filter;
     return h('li.shortcut-row',
-      h('button', {class: active ? 'tag-link active' : 'tag-link', 'aria-pressed': String(active), onclick: () => {
+      h('button', {class: active ? 'tag-link active' : 'tag-link', 'aria-pressed': active, onclick: () => {
         selected = active ? '' : shortcut.name;
         selectedFilter = shortcut.filter;
         onChange({selected: !active});
-      }}, emoji ? [h('span.shortcut-emoji', emoji), ' '] : null, text),
+      }}, emoji && [h('span.shortcut-emoji', emoji), ' '], text),
       menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
         {label: t('memo.edit'), onSelect: () => navigate(`/shortcuts?edit=${encodeURIComponent(shortcut.name)}`)},
         {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && onChange({})},

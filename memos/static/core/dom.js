@@ -9,7 +9,7 @@ const absent = (value) => value === undefined || value === null || value === fal
 // (a string, node or array). A button is type=button unless its props say type: 'submit', so no button
 // submits a form by accident.
 export function h(tag, props = {}, ...children) {
-  if (typeof props !== 'object' || props instanceof Node || Array.isArray(props)) {
+  if (props?.constructor !== Object) {
     children.unshift(props);
     props = {};
   }
@@ -17,14 +17,15 @@ export function h(tag, props = {}, ...children) {
   const el = document.createElement(name);
   if (classes.length) el.className = classes.join(' ');
   if (name === 'button') el.type = 'button';
-  for (const [key, value] of Object.entries(props || {})) {
-    if (absent(value)) continue;
+  for (const [key, value] of Object.entries(props)) {
+    // An aria-* state keeps false ('aria-pressed': false); any other false prop is left out.
+    const aria = key.startsWith('aria-');
+    if (aria ? value == null : absent(value)) continue;
     if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (['value', 'checked', 'disabled', 'hidden'].includes(key)) el[key] = value;
-    else el.setAttribute(key, value === true ? '' : String(value));
+    else el.setAttribute(key, value === true && !aria ? '' : value);
   }
   append(el, children);
   return el;
@@ -32,7 +33,7 @@ export function h(tag, props = {}, ...children) {
 
 export function append(el, children) {
   for (const child of children.flat(Infinity)) {
-    if (!absent(child)) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (!absent(child)) el.append(child);  // text goes in as a text node
   }
   return el;
 }
@@ -49,17 +50,18 @@ export function serverHtml(el, html) {
 }
 
 // Inline SVG icons, drawn with paths of our own (24x24 viewBox, stroke icons).
+const CIRCLE = 'M12 3a9 9 0 100 18 9 9 0 000-18z';
 const ICONS = {
   home: 'M3 11l9-8 9 8M5 10v10h5v-6h4v6h5V10',
-  explore: 'M12 3a9 9 0 100 18 9 9 0 000-18zM15.5 8.5l-2 5-5 2 2-5z',
+  explore: CIRCLE + 'M15.5 8.5l-2 5-5 2 2-5z',
   paperclip: 'M21 11l-8.5 8.5a5 5 0 01-7-7L14 4a3.5 3.5 0 015 5l-8.5 8.5a2 2 0 01-3-3L15 7',
   bell: 'M6 16V11a6 6 0 0112 0v5l2 2H4zM10 20a2 2 0 004 0',
-  info: 'M12 3a9 9 0 100 18 9 9 0 000-18zM12 11v6M12 7.5v.5',
+  info: CIRCLE + 'M12 11v6M12 7.5v.5',
   signin: 'M14 4h5v16h-5M10 8l4 4-4 4M14 12H3',
   more: 'M12 5.5v.5M12 11.5v.5M12 17.5v.5',
   lock: 'M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 017 0v3',
   people: 'M9 11a3 3 0 100-6 3 3 0 000 6zM3 20a6 6 0 0112 0M16 5a3 3 0 010 6M18 14a5 5 0 013 6',
-  globe: 'M12 3a9 9 0 100 18 9 9 0 000-18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18',
+  globe: CIRCLE + 'M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18',
   bookmark: 'M6 3h12v18l-6-4-6 4z',
   search: 'M11 4a7 7 0 100 14 7 7 0 000-14zM20 20l-4-4',
   close: 'M6 6l12 12M18 6L6 18',
@@ -73,7 +75,7 @@ const ICONS = {
   link: 'M10 14a4 4 0 005.7 0l3-3a4 4 0 00-5.7-5.7l-1 1M14 10a4 4 0 00-5.7 0l-3 3a4 4 0 005.7 5.7l1-1',
   copy: 'M8 8h12v12H8zM4 16V4h12',
   plus: 'M12 5v14M5 12h14',
-  smile: 'M12 3a9 9 0 100 18 9 9 0 000-18zM8.5 14.5a4.5 4.5 0 007 0M9 9.5v.5M15 9.5v.5',
+  smile: CIRCLE + 'M8.5 14.5a4.5 4.5 0 007 0M9 9.5v.5M15 9.5v.5',
   share: 'M12 3v12M8 7l4-4 4 4M5 13v7h14v-7',
   settings: 'M12 9a3 3 0 100 6 3 3 0 000-6zM4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4',
   archive: 'M3 4h18v4H3zM5 8v12h14V8M10 12h4',
@@ -86,24 +88,20 @@ const ICONS = {
   check: 'M5 12l5 5 9-10',
 };
 
-// An icon-only button: its label is both the accessible name and the tooltip.
+// An icon-only button: its label is both the accessible name and the tooltip. `name` is an icon's
+// name or a short text drawn as one ('+', '×').
 export function iconButton(name, label, onclick, props = {}) {
-  return h('button.icon-btn', {'aria-label': label, title: label, onclick, ...props}, icon(name));
+  return h('button.icon-btn', {'aria-label': label, title: label, onclick, ...props}, ICONS[name] ? icon(name) : name);
+}
+
+function svg(tag, attributes, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, value);
+  el.append(...children);
+  return el;
 }
 
 export function icon(name, label) {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', `icon icon-${name}`);
-  if (label) {
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', label);
-  } else {
-    svg.setAttribute('aria-hidden', 'true');
-  }
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', ICONS[name] || ICONS.info);
-  svg.append(path);
-  return svg;
+  return svg('svg', {viewBox: '0 0 24 24', class: `icon icon-${name}`, ...(label ? {role: 'img', 'aria-label': label} : {'aria-hidden': true})},
+    svg('path', {d: ICONS[name] || ICONS.info}));
 }
