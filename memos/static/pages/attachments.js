@@ -1,7 +1,7 @@
 // The attachments library (/attachments): the user's files that belong to a memo, in tabs
 // Media / Audio / Documents (pages of 50, newest first, "Load more"), and a panel for unused
 // files (in no memo) that can all be deleted at once.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {confirmDialog, toastError} from '../core/ui.js';
@@ -67,7 +67,7 @@ function unusedPanel() {
       unused = [];
       let pageToken = '';
       do {
-        const page = await api.call('AttachmentService', 'ListAttachments',
+        const page = await call('AttachmentService', 'ListAttachments',
           {pageSize: UNUSED_PAGE, pageToken, filter: 'memo_id == null', orderBy: 'create_time desc'});
         unused.push(...(page.attachments || []));
         pageToken = page.nextPageToken || '';
@@ -97,7 +97,7 @@ function unusedPanel() {
     await attempt(async () => {
       const names = unused.map((item) => item.name);
       for (let at = 0; at < names.length; at += DELETE_BATCH) {
-        await api.call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
+        await call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
       }
     }, t('attachments.unused-deleted'));
     load();
@@ -142,7 +142,7 @@ export default {
       more.disabled = true;
       body.classList.add('loading');
       try {
-        const page = await api.call('AttachmentService', 'ListAttachments', {pageSize: PAGE_SIZE, pageToken: token, orderBy: 'create_time desc'});
+        const page = await call('AttachmentService', 'ListAttachments', {pageSize: PAGE_SIZE, pageToken: token, orderBy: 'create_time desc'});
         loaded.push(...(page.attachments || []));
         token = page.nextPageToken || '';
         more.hidden = !token;

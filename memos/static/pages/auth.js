@@ -1,5 +1,5 @@
 // Sign in (/auth), sign up and first-run setup (/auth/signup), admin sign-in (/auth/admin).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {LOCALES, locale, t} from '../core/i18n.js';
 import {route, safeRedirect} from '../core/router.js';
@@ -69,7 +69,7 @@ function card(...children) {
 // the "or" divider only when a password form follows.
 function providerButtons(withDivider) {
   const box = h('div.sso-buttons', h('div.skeleton'));
-  api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
+  call('IdentityProviderService', 'ListIdentityProviders').then(({identityProviders = []}) => {
     const returnTo = redirectTarget();
     box.replaceChildren(...identityProviders.map((provider) => h('button.btn.btn-block', {onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
     identityProviders.length && withDivider ? h('p.divider', t('sso.or')) : '');
@@ -114,7 +114,7 @@ function signUpPage() {
       submitLabel: firstRun ? t('auth.create-admin') : t('auth.sign-up'),
       newPassword: true,
       onSubmit: async (username, password) => {
-        await api.call('UserService', 'CreateUser', {user: {username, password, role: 'USER'}});
+        await call('UserService', 'CreateUser', {user: {username, password, role: 'USER'}});
         await signIn(username, password);
         await loadInstance();
         await signedIn();

@@ -1,5 +1,5 @@
 // The feeds: home (/), explore, archived and a user's profile (/u/:username).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon} from '../core/dom.js';
 import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
@@ -25,9 +25,9 @@ function feedQuery(kind, profileUser) {
 
 async function loadStats(kind, profileUser) {
   if (kind === 'home' || kind === 'profile') {
-    return api.call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
+    return call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
   }
-  const all = await api.call('UserService', 'ListAllUserStats', kind === 'archived' ? {state: 'ARCHIVED'} : {filter: visibleFilter()})
+  const all = await call('UserService', 'ListAllUserStats', kind === 'archived' ? {state: 'ARCHIVED'} : {filter: visibleFilter()})
     .catch(() => null);
   return mergeStats(all?.stats || []);
 }
@@ -73,7 +73,7 @@ export default {
     let profileUser = null;
     if (kind === 'profile') {
       try {
-        profileUser = await api.call('UserService', 'GetUser', {name: `users/${params.username}`});
+        profileUser = await call('UserService', 'GetUser', {name: `users/${params.username}`});
       } catch (error) {
         toastError(error);
         main.append(h('p.empty-note', t('feed.user-not-found')));
@@ -128,7 +128,7 @@ export default {
       list?.dispose();
       const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
-        fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
+        fetchPage: (pageToken) => call('MemoService', 'ListMemos', {
           pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: orderBy(query), filter,
         }),
         cardOptions: {

@@ -1,5 +1,5 @@
 // /inbox: comment and mention notifications, with tabs All / Unread / Archived.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -22,14 +22,14 @@ function headline(item) {
 }
 
 async function setStatus(item, status) {
-  await api.call('UserService', 'UpdateUserNotification', {notification: {name: item.name, status}, updateMask: 'status'});
+  await call('UserService', 'UpdateUserNotification', {notification: {name: item.name, status}, updateMask: 'status'});
   forgetUnread();
 }
 
 function entry(item, reload) {
   const payload = payloadOf(item);
   const remove = iconButton('trash', t('inbox.delete'), () => attempt(async () => {
-    await api.call('UserService', 'DeleteUserNotification', {name: item.name});
+    await call('UserService', 'DeleteUserNotification', {name: item.name});
     forgetUnread();
   }, null, reload));
   if (!payload) return h('li.inbox-item', h('p.grow.muted', t('inbox.broken')), remove);
@@ -78,7 +78,7 @@ export default {
     };
     const load = async () => {
       try {
-        const answer = await api.call('UserService', 'ListUserNotifications', {parent: state.user.name});
+        const answer = await call('UserService', 'ListUserNotifications', {parent: state.user.name});
         items = (answer.notifications || []).sort((a, b) => Date.parse(b.createTime) - Date.parse(a.createTime));
       } catch (error) {
         toastError(error);

@@ -1,7 +1,7 @@
 // A memo's own page (/memos/:uid): the parent link of a comment, the full card, the comments
 // with their composer, and the sidebar (actions, properties, tags, attachments). Unknown or
 // hidden memos show the 404 page.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -25,7 +25,7 @@ function property(label, value) {
 export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
   const writable = !shareToken && canWrite(memo);
   const owner = writable && !memo.parent;
-  const update = (patch, mask, message) => attempt(() => api.call('MemoService', 'UpdateMemo',
+  const update = (patch, mask, message) => attempt(() => call('MemoService', 'UpdateMemo',
     {memo: {name: memo.name, ...patch}, updateMask: mask}), message, (saved) => onChanged?.(saved, mask));
   const actions = shareToken ? null : h('div.side-actions',
     owner ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
@@ -125,7 +125,7 @@ function commentsSection(memo) {
   async function load() {
     more.disabled = true;
     try {
-      const page = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
+      const page = await call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
       const comments = page.memos || [];
       list.append(...await commentCards(comments));
       counted(comments.length);
@@ -143,7 +143,7 @@ function commentsSection(memo) {
 
 async function parentLink(name) {
   try {
-    const parent = await api.call('MemoService', 'GetMemo', {name});
+    const parent = await call('MemoService', 'GetMemo', {name});
     return h('a.parent-link', {href: `/${parent.name}`}, icon('up'),
       h('span', parent.snippet || t('detail.parent')));
   } catch {
@@ -157,7 +157,7 @@ export default {
   async render({params, main, aside}) {
     let memo;
     try {
-      memo = await api.call('MemoService', 'GetMemo', {name: `memos/${params.uid}`});
+      memo = await call('MemoService', 'GetMemo', {name: `memos/${params.uid}`});
     } catch (error) {
       if (HIDDEN.has(error.code)) return void navigate('/404', {replace: true});
       toastError(error);
@@ -166,7 +166,7 @@ export default {
     const [html, parent, author] = await Promise.all([
       memoHtml([memo]),
       memo.parent ? parentLink(memo.parent) : null,
-      api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
+      call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
     ]);
     aside?.setAttribute('aria-label', t('detail.sidebar'));
     const showSidebar = (current) => aside && clear(aside).append(memoSidebar(current, {author, onChanged: changed}));

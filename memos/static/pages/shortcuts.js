@@ -1,5 +1,5 @@
 // /shortcuts: create, check, edit and delete saved filters (shortcuts).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {replaceQuery} from '../core/router.js';
@@ -32,7 +32,7 @@ function shortcutForm(existing, done) {
     button.disabled = false;
   };
   const field = (label, input, hint) => h('div.field', h('label.field-label', {for: input.id}, label), input, h('p.muted.small', hint));
-  const validate = h('button.btn', {onclick: () => run(validate, () => api.call('ShortcutService', 'CreateShortcut',
+  const validate = h('button.btn', {onclick: () => run(validate, () => call('ShortcutService', 'CreateShortcut',
     {parent: state.user.name, shortcut: body(), validateOnly: true}), t('shortcuts.valid'))}, t('shortcuts.validate'));
   const save = h('button.btn.btn-primary', {type: 'submit'}, t('common.save'));
   const form = h('form.card.settings-form.shortcut-form',
@@ -42,8 +42,8 @@ function shortcutForm(existing, done) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     run(save, () => (existing
-      ? api.call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'})
-      : api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()})), t('settings.saved'), done);
+      ? call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'})
+      : call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()})), t('settings.saved'), done);
   });
   const examples = h('aside.card.shortcut-help',
     h('h2.section-label', t('shortcuts.examples')),

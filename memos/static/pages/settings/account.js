@@ -1,5 +1,5 @@
 // Settings: My account (profile, password, linked sign-in providers, deleting the account).
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
@@ -22,7 +22,7 @@ export function avatar(user, size = '') {
 async function saveUser(changes) {
   const fields = Object.keys(changes);
   if (!fields.length) return state.user;
-  const user = await api.call('UserService', 'UpdateUser', {
+  const user = await call('UserService', 'UpdateUser', {
     user: {name: state.user.name, ...changes}, updateMask: fields.join(','),
   });
   set({user});
@@ -102,8 +102,8 @@ function changePassword() {
 
 async function linkedAccounts(box, rerender) {
   const [{identityProviders = []}, {linkedIdentities = []}] = await Promise.all([
-    api.call('IdentityProviderService', 'ListIdentityProviders', {}),
-    api.call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
+    call('IdentityProviderService', 'ListIdentityProviders'),
+    call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
   ]);
   if (!identityProviders.length) return;
   box.append(h('h2.section-label', t('account.linked')), h('ul.rows.card',
@@ -113,7 +113,7 @@ async function linkedAccounts(box, rerender) {
         h('div.grow', h('strong', provider.title), ' ', h('span.pill', provider.type),
           h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
-          ? h('button.btn', {onclick: () => attempt(() => api.call('UserService', 'DeleteLinkedIdentity', {name: link.name}),
+          ? h('button.btn', {onclick: () => attempt(() => call('UserService', 'DeleteLinkedIdentity', {name: link.name}),
             t('account.unlinked'), rerender)}, t('account.unlink'))
           : h('button.btn', {onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
             t('account.link')));
@@ -122,7 +122,7 @@ async function linkedAccounts(box, rerender) {
 
 function deleteAccount() {
   return confirmThen({title: t('account.delete-title'), message: t('account.delete-message'), confirm: t('account.delete')}, async () => {
-    await api.call('UserService', 'DeleteUser', {name: state.user.name});
+    await call('UserService', 'DeleteUser', {name: state.user.name});
     await signOutEverywhere();
   });
 }

@@ -1,6 +1,6 @@
 // Settings (admin): the instance's GENERAL ("System"), MEMO_RELATED, STORAGE and NOTIFICATION
 // settings, and its resource statistics.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h, icon} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
@@ -13,14 +13,14 @@ const VALUE_FIELD = {GENERAL: 'generalSetting', MEMO_RELATED: 'memoRelatedSettin
 async function setting(key, value) {
   const name = `instance/settings/${key}`;
   const answer = await (value
-    ? api.call('InstanceService', 'UpdateInstanceSetting', {setting: {name, [VALUE_FIELD[key]]: value}})
-    : api.call('InstanceService', 'GetInstanceSetting', {name}));
+    ? call('InstanceService', 'UpdateInstanceSetting', {setting: {name, [VALUE_FIELD[key]]: value}})
+    : call('InstanceService', 'GetInstanceSetting', {name}));
   return answer[VALUE_FIELD[key]] || {};
 }
 
 export async function system() {
   const [general, {identityProviders = []}] = await Promise.all([setting('GENERAL'),
-    api.call('IdentityProviderService', 'ListIdentityProviders', {})]);
+    call('IdentityProviderService', 'ListIdentityProviders')]);
   const locked = Boolean(state.profile.demo);
   return settingsForm({
     values: {weekStartDayOffset: 0, ...general},
@@ -149,7 +149,7 @@ export async function notification() {
       && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
     onSave: (now) => setting('NOTIFICATION', now),
   });
-  const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => api.call('InstanceService',
+  const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => call('InstanceService',
     'TestInstanceEmailSetting', {recipientEmail: state.user.email}), t('notification.test-sent'))}, t('notification.test'));
   form.querySelector('.form-actions').prepend(test);
   return form;
@@ -167,7 +167,7 @@ function bytes(size) {
 }
 
 export async function resourceStats(rerender) {
-  const stats = await api.call('InstanceService', 'GetInstanceStats', {});
+  const stats = await call('InstanceService', 'GetInstanceStats');
   return h('div.card',
     h('dl.facts',
       h('dt', t('stats.database')), h('dd', `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),

@@ -1,5 +1,5 @@
 // Settings (admin): the members of the instance.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
@@ -21,7 +21,7 @@ async function allUsers() {
   const users = [];
   let pageToken = '';
   do {
-    const page = await api.call('UserService', 'ListUsers', {pageSize: 100, pageToken, showDeleted: true});
+    const page = await call('UserService', 'ListUsers', {pageSize: 100, pageToken, showDeleted: true});
     users.push(...(page.users || []));
     pageToken = page.nextPageToken || '';
   } while (pageToken);
@@ -32,7 +32,7 @@ function createMember(rerender) {
   return formDialog({
     title: t('members.create'), submitLabel: t('members.create'), values: {role: 'USER'}, fields: memberFields(t('auth.password'), true),
     onSubmit: async (user) => {
-      await api.call('UserService', 'CreateUser', {user});
+      await call('UserService', 'CreateUser', {user});
       toast(t('members.created', {name: user.username}));
       rerender();
     },
@@ -45,7 +45,7 @@ function updateMember(user, rerender) {
     onSubmit: async (values) => {
       const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value && value !== user[key]));
       if (Object.keys(changes).length) {
-        await api.call('UserService', 'UpdateUser', {user: {name: user.name, ...changes}, updateMask: Object.keys(changes).join(',')});
+        await call('UserService', 'UpdateUser', {user: {name: user.name, ...changes}, updateMask: Object.keys(changes).join(',')});
       }
       toast(t('settings.saved'));
       rerender();
@@ -55,7 +55,7 @@ function updateMember(user, rerender) {
 
 function actions(user, rerender) {
   const name = user.username;
-  const setState = (value) => () => api.call('UserService', 'UpdateUser', {user: {name: user.name, state: value}, updateMask: 'state'});
+  const setState = (value) => () => call('UserService', 'UpdateUser', {user: {name: user.name, state: value}, updateMask: 'state'});
   return menuButton({
     label: t('common.actions-for', {name}),
     items: () => [
@@ -64,7 +64,7 @@ function actions(user, rerender) {
         ? [{label: t('memo.restore'), onSelect: () => attempt(setState('NORMAL'), t('members.restored', {name}), rerender)},
           {label: t('members.delete'), danger: true, onSelect: () => confirmThen(
             {title: t('members.delete-title', {name}), message: t('members.delete-message'), confirm: t('memo.delete')},
-            () => api.call('UserService', 'DeleteUser', {name: user.name}), t('members.deleted', {name}), rerender)}]
+            () => call('UserService', 'DeleteUser', {name: user.name}), t('members.deleted', {name}), rerender)}]
         : [{label: t('members.archive'), danger: true, onSelect: () => confirmThen(
           {title: t('members.archive-title', {name}), confirm: t('members.archive')},
           setState('ARCHIVED'), t('members.archived', {name}), rerender)}]),

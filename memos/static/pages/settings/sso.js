@@ -1,5 +1,5 @@
 // Settings (admin): the OAuth2 identity providers people may sign in with.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {copyText, menuButton, toast} from '../../core/ui.js';
@@ -57,7 +57,7 @@ async function openEditor(existing, templateName, rerender) {
     : {...TEMPLATES[templateName], id: templateName === 'custom' ? '' : templateName};
   const saved = await formDialog({
     title: existing ? t('sso.edit') : t('sso.create'), fields: fields(!existing), values, intro: redirectBox(),
-    onSubmit: (now) => api.call('IdentityProviderService', existing ? 'UpdateIdentityProvider' : 'CreateIdentityProvider', existing
+    onSubmit: (now) => call('IdentityProviderService', existing ? 'UpdateIdentityProvider' : 'CreateIdentityProvider', existing
       ? {identityProvider: {name: existing.name, ...toProvider(now)}, updateMask: 'title,identifierFilter,config'}
       : {identityProvider: toProvider(now), identityProviderId: now.id}),
   });
@@ -69,11 +69,11 @@ async function openEditor(existing, templateName, rerender) {
 
 function remove(provider, rerender) {
   return confirmThen({title: t('sso.delete-title', {name: provider.title}), confirm: t('memo.delete')},
-    () => api.call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name}), t('sso.deleted'), rerender);
+    () => call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name}), t('sso.deleted'), rerender);
 }
 
 export async function ssoProviders(rerender) {
-  const {identityProviders = []} = await api.call('IdentityProviderService', 'ListIdentityProviders', {});
+  const {identityProviders = []} = await call('IdentityProviderService', 'ListIdentityProviders');
   const create = menuButton({label: t('sso.create'), iconName: 'plus', className: 'btn btn-primary',
     items: Object.entries(TEMPLATES).map(([name, template]) => ({label: template.title || t('sso.custom'),
       onSelect: () => openEditor(null, name, rerender)}))});
