@@ -1,6 +1,8 @@
 // Forms described as data, for the settings sections and their dialogs.
-//   A field: {key: 'customProfile.title', label, type: 'text'|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url',
-//             options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete}
+//   A field: [key, label, type, props], e.g. ['customProfile.logoUrl', t('system.logo'), 'url'];
+//     type: 'text' (when left out)|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url';
+//     props: {options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete, mono,
+//             min, max, placeholder, rows}
 // Keys are dotted paths into the values object; reading a form gives a copy with the edits applied.
 import {h, iconButton} from '../core/dom.js';
 import {t} from '../core/i18n.js';
@@ -30,7 +32,7 @@ function control(field, value) {
   }
   const typed = {...common, value: value ?? '', spellcheck: 'false'};
   if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
-  return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type || 'text',
+  return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type,
     autocomplete: field.autocomplete || 'off', min: field.min, max: field.max, placeholder: field.placeholder,
     autocapitalize: 'off'});
 }
@@ -44,7 +46,8 @@ function read({type, options}, {checked, value}) {
 // The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
 function fieldSet(fields, values = {}) {
   const inputs = new Map();
-  const rows = fields.map((field) => {
+  const rows = fields.map(([key, label, type = 'text', props]) => {
+    const field = {key, label, type, ...props};
     const input = control(field, getPath(values, field.key));
     inputs.set(field, input);
     return [field, h(field.type === 'checkbox' ? 'div.field.field-row' : 'div.field',

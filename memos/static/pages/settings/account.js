@@ -63,10 +63,10 @@ function editProfile() {
     intro: picker.el,
     values: state.user,
     fields: [
-      {key: 'username', label: t('auth.username'), required: true, readOnly: general.disallowChangeUsername},
-      {key: 'displayName', label: t('account.display-name'), readOnly: general.disallowChangeNickname},
-      {key: 'email', label: t('account.email'), type: 'email'},
-      {key: 'description', label: t('common.description'), type: 'textarea', rows: 3},
+      ['username', t('auth.username'), 'text', {required: true, readOnly: general.disallowChangeUsername}],
+      ['displayName', t('account.display-name'), 'text', {readOnly: general.disallowChangeNickname}],
+      ['email', t('account.email'), 'email'],
+      ['description', t('common.description'), 'textarea', {rows: 3}],
     ],
     onSubmit: async (values) => {
       const edited = {...values, avatarUrl: picker.value()};
@@ -82,8 +82,8 @@ function changePassword() {
   return formDialog({
     title: t('account.change-password'),
     fields: [
-      {key: 'password', label: t('account.new-password'), type: 'password', required: true, autocomplete: 'new-password'},
-      {key: 'repeat', label: t('account.repeat-password'), type: 'password', required: true, autocomplete: 'new-password'},
+      ['password', t('account.new-password'), 'password', {required: true, autocomplete: 'new-password'}],
+      ['repeat', t('account.repeat-password'), 'password', {required: true, autocomplete: 'new-password'}],
     ],
     onSubmit: async ({password, repeat}, form) => {
       if (password !== repeat) {

@@ -11,9 +11,9 @@ import {avatar} from './account.js';
 // The fields of a member's dialog; the password is the new one when updating.
 function memberFields(passwordLabel, creating) {
   return [
-    {key: 'username', label: t('auth.username'), required: true},
-    {key: 'password', label: passwordLabel, type: 'password', required: creating, autocomplete: 'new-password'},
-    {key: 'role', label: t('members.role'), type: 'select', options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]},
+    ['username', t('auth.username'), 'text', {required: true}],
+    ['password', passwordLabel, 'password', {required: creating, autocomplete: 'new-password'}],
+    ['role', t('members.role'), 'select', {options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]}],
   ];
 }
 

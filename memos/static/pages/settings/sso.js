@@ -21,18 +21,18 @@ const TEMPLATES = {
 
 function fields(creating) {
   return [
-    creating ? {key: 'id', label: t('sso.provider-id'), required: true, mono: true, hint: t('sso.provider-id-hint')} : null,
-    {key: 'title', label: t('sso.name'), required: true},
-    {key: 'identifierFilter', label: t('sso.identifier-filter'), mono: true},
-    {key: 'clientId', label: t('sso.client-id'), required: true},
-    {key: 'clientSecret', label: t('sso.client-secret'), type: 'password', required: creating, hint: creating ? null : t('common.blank-keeps')},
-    {key: 'authUrl', label: t('sso.auth-url'), type: 'url', required: true},
-    {key: 'tokenUrl', label: t('sso.token-url'), type: 'url', required: true},
-    {key: 'userInfoUrl', label: t('sso.user-info-url'), type: 'url', required: true},
-    {key: 'scopes', label: t('sso.scopes'), required: true, mono: true},
+    creating ? ['id', t('sso.provider-id'), 'text', {required: true, mono: true, hint: t('sso.provider-id-hint')}] : null,
+    ['title', t('sso.name'), 'text', {required: true}],
+    ['identifierFilter', t('sso.identifier-filter'), 'text', {mono: true}],
+    ['clientId', t('sso.client-id'), 'text', {required: true}],
+    ['clientSecret', t('sso.client-secret'), 'password', {required: creating, hint: creating ? null : t('common.blank-keeps')}],
+    ['authUrl', t('sso.auth-url'), 'url', {required: true}],
+    ['tokenUrl', t('sso.token-url'), 'url', {required: true}],
+    ['userInfoUrl', t('sso.user-info-url'), 'url', {required: true}],
+    ['scopes', t('sso.scopes'), 'text', {required: true, mono: true}],
     // The claims of the user info that fill the user's fields.
     ...[['identifier', t('sso.map-identifier'), true], ['displayName', t('sso.map-display-name')], ['email', t('sso.map-email')],
-      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ({key: `fieldMapping.${claim}`, label, required, mono: true})),
+      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ['fieldMapping.' + claim, label, 'text', {required, mono: true}]),
   ].filter(Boolean);
 }
 

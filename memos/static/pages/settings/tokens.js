@@ -23,9 +23,9 @@ async function create(rerender) {
     title: t('tokens.create'),
     submitLabel: t('tokens.create'),
     fields: [
-      {key: 'description', label: t('common.description'), required: true},
-      {key: 'days', label: t('tokens.expiration'), type: 'select',
-        options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]},
+      ['description', t('common.description'), 'text', {required: true}],
+      ['days', t('tokens.expiration'), 'select',
+        {options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]}],
     ],
     onSubmit: ({description, days}) => call('UserService', 'CreatePersonalAccessToken',
       {parent: state.user.name, description, expiresInDays: days}),

@@ -8,8 +8,8 @@ import {confirmThen} from '../../core/attempt.js';
 import {formDialog, secretDialog} from '../../components/form.js';
 
 const FIELDS = () => [
-  {key: 'displayName', label: t('webhooks.title'), required: true},
-  {key: 'url', label: t('webhooks.url'), type: 'url', required: true, mono: true},
+  ['displayName', t('webhooks.title'), 'text', {required: true}],
+  ['url', t('webhooks.url'), 'url', {required: true, mono: true}],
 ];
 
 // The signing secret, in a dialog that says (unless `again`) it is shown this once.
