@@ -5,6 +5,7 @@
 //             min, max, placeholder, rows}
 // Keys are dotted paths into the values object; reading a form gives a copy with the edits applied.
 import {h, iconButton} from '../core/dom.js';
+import {selectOf} from '../core/fields.js';
 import {t} from '../core/i18n.js';
 import {copyText, modal, toast, toastError} from '../core/ui.js';
 
@@ -25,11 +26,7 @@ let nextId = 0;
 function control(field, value) {
   const common = {id: `field-${++nextId}`, required: field.required, disabled: field.readOnly};
   if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: Boolean(value)});
-  if (field.type === 'select') {
-    const select = h('select', {...common, class: 'select'}, field.options.map(([option, text]) => h('option', {value: option}, text)));
-    select.value = value ?? field.options[0][0];
-    return select;
-  }
+  if (field.type === 'select') return selectOf(field.options, value ?? field.options[0][0], common);
   const typed = {...common, value: value ?? '', spellcheck: 'false'};
   if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
   return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type,
@@ -74,7 +71,7 @@ function fieldSet(fields, values = {}) {
 export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro, danger = false}) {
   return new Promise((resolve) => {
     const set = fieldSet(fields, values);
-    const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
+    const submit = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
     const titleId = `dialog-${nextId}`;
     const {dialog, close} = modal('', titleId, h('form.dialog-form', {onsubmit: async (event) => {

@@ -6,6 +6,7 @@ import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {confirmDialog, toastError} from '../core/ui.js';
 import {attempt} from '../core/attempt.js';
+import {allPages} from '../core/fields.js';
 import {documentRow, fileUrl, kindOf, mediaTile, openPreview, shortDate, typeLabel} from '../components/attachments.js';
 
 const PAGE_SIZE = 50;
@@ -64,14 +65,8 @@ function unusedPanel() {
   let unused = [];
   async function load() {
     try {
-      unused = [];
-      let pageToken = '';
-      do {
-        const page = await call('AttachmentService', 'ListAttachments',
-          {pageSize: UNUSED_PAGE, pageToken, filter: 'memo_id == null', orderBy: 'create_time desc'});
-        unused.push(...(page.attachments || []));
-        pageToken = page.nextPageToken || '';
-      } while (pageToken);
+      unused = await allPages('AttachmentService', 'ListAttachments',
+        {pageSize: UNUSED_PAGE, filter: 'memo_id == null', orderBy: 'create_time desc'}, 'attachments');
     } catch (error) {
       toastError(error);
     }

@@ -9,6 +9,7 @@ import {themePreference, THEMES} from '../core/theme.js';
 import {toastError} from '../core/ui.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
 import {startSso} from '../core/sso.js';
+import {choice} from '../core/fields.js';
 
 function field(label, input) {
   return h('label.field', h('span.field-label', label), input);
@@ -42,17 +43,10 @@ async function signedIn() {
   await route();
 }
 
-function select(label, options, value, onChange) {
-  const control = h('select.select', {'aria-label': label, onchange: () => onChange(control.value)},
-    options.map(([option, text]) => h('option', {value: option}, text)));
-  control.value = value;
-  return control;
-}
-
 function footer() {
   return h('div.auth-footer',
-    select(t('settings.language'), Object.entries(LOCALES), locale(), chooseLocale),
-    select(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme));
+    choice(t('settings.language'), Object.entries(LOCALES), locale(), chooseLocale),
+    choice(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme));
 }
 
 function card(...children) {

@@ -14,7 +14,7 @@ import {foldTallCards} from '../components/fold.js';
 import {followLive} from '../components/live-feed.js';
 import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
 
-const visibleFilter = () => `visibility in ${state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]'}`;
+const visibleFilter = () => 'visibility in ' + (state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]');
 
 // What each feed lists: its base filter, state and order (one person's feeds pin first).
 function feedQuery(kind, profileUser) {
@@ -141,7 +141,7 @@ export default {
         onChange: refreshExplorer,
       });
       const settings = view();
-      listSlot.className = `feed-list layout-${settings.layout}${compactCards(settings) ? ' compact' : ''}`;
+      listSlot.className = 'feed-list layout-' + settings.layout + (compactCards(settings) ? ' compact' : '');
       clear(listSlot).append(list.root);
       // Statistics after the first page: on a big instance they take the server longer than the
       // cards, and asked together they would hold the first screen back.

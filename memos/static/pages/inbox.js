@@ -38,11 +38,11 @@ function entry(item, reload) {
   // memo when the mention is in a comment (relatedMemo in both cases when set).
   const open = async () => {
     if (unread) await setStatus(item, 'ARCHIVED').catch(() => {});
-    navigate(`/${payload.relatedMemo || payload.memo}`);
+    navigate('/' + (payload.relatedMemo || payload.memo));
   };
   const original = item.memoComment ? payload.relatedMemoSnippet : payload.memoSnippet;
   const excerpt = item.memoComment ? payload.memoSnippet : payload.relatedMemoSnippet;
-  return h('li', {class: `inbox-item${unread ? ' unread' : ''}`},
+  return h(unread ? 'li.inbox-item.unread' : 'li.inbox-item',
     h('span.inbox-avatar', avatar(item.senderUser || {username: item.sender}),
       h('span.inbox-kind', icon(item.memoComment ? 'comment' : 'at'))),
     h('div.grow',

@@ -13,6 +13,7 @@ import {VISIBILITIES, createEditor} from '../components/editor.js';
 import {memoCard, memoLink, memoUid} from '../components/memo-card.js';
 import {memoHtml} from '../components/memo-list.js';
 import {openShareDialog} from '../components/share-dialog.js';
+import {choice} from '../core/fields.js';
 
 const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
 const COMMENTS_PAGE = 16;
@@ -33,9 +34,8 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
     owner ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
   const visibility = writable
-    ? h('select.select', {'aria-label': t('editor.visibility'),
-      onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},
-    VISIBILITIES.map((value) => h('option', {value, selected: value === memo.visibility}, t(`visibility.${value.toLowerCase()}`))))
+    ? choice(t('editor.visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]), memo.visibility,
+      (value) => update({visibility: value}, 'visibility', t('detail.visibility-saved')))
     : t(`visibility.${memo.visibility.toLowerCase()}`);
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);

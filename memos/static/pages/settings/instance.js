@@ -163,14 +163,14 @@ function bytes(size) {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(unit ? 1 : 0)} ${['B', 'KB', 'MB', 'GB', 'TB'][unit]}`;
+  return value.toFixed(unit ? 1 : 0) + ' ' + ['B', 'KB', 'MB', 'GB', 'TB'][unit];
 }
 
 export async function resourceStats(rerender) {
   const stats = await call('InstanceService', 'GetInstanceStats');
   return h('div.card',
     h('dl.facts',
-      h('dt', t('stats.database')), h('dd', `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
+      h('dt', t('stats.database')), h('dd', stats.database?.driver || '?', ' · ', bytes(stats.database?.sizeBytes)),
       h('dt', t('stats.local')), h('dd', bytes(stats.localStorageBytes ?? -1))),
     h('p.muted.small', t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
       h('button.btn', {onclick: rerender}, t('stats.refresh'))));

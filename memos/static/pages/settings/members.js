@@ -6,6 +6,7 @@ import {state} from '../../core/state.js';
 import {menuButton, toast} from '../../core/ui.js';
 import {attempt, confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
+import {allPages} from '../../core/fields.js';
 import {avatar} from './account.js';
 
 // The fields of a member's dialog; the password is the new one when updating.
@@ -15,17 +16,6 @@ function memberFields(passwordLabel, creating) {
     ['password', passwordLabel, 'password', {required: creating, autocomplete: 'new-password'}],
     ['role', t('members.role'), 'select', {options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]}],
   ];
-}
-
-async function allUsers() {
-  const users = [];
-  let pageToken = '';
-  do {
-    const page = await call('UserService', 'ListUsers', {pageSize: 100, pageToken, showDeleted: true});
-    users.push(...(page.users || []));
-    pageToken = page.nextPageToken || '';
-  } while (pageToken);
-  return users;
 }
 
 function createMember(rerender) {
@@ -73,7 +63,7 @@ function actions(user, rerender) {
 }
 
 export async function members(rerender) {
-  const users = await allUsers();
+  const users = await allPages('UserService', 'ListUsers', {pageSize: 100, showDeleted: true}, 'users');
   return h('div',
     h('div.section-head',
       h('button.btn.btn-primary', {onclick: () => createMember(rerender)}, t('members.create'))),

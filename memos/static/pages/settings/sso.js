@@ -88,7 +88,7 @@ export async function ssoProviders(rerender) {
             h('span.muted.small.mono', provider.name.split('/').pop()),
             h('div.chips.small',
               h('span.chip', new URL(config.authUrl || location.origin).host),
-              h('span.chip', `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
+              h('span.chip', t('sso.map-identifier'), ': ', config.fieldMapping?.identifier),
               h('span.chip', (config.scopes || []).join(' ')),
               provider.identifierFilter ? h('span.chip', provider.identifierFilter) : null)),
           menuButton({label: t('common.actions-for', {name: provider.title}), items: [
