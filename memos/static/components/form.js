@@ -25,7 +25,7 @@ let nextId = 0;
 
 function control(field, value) {
   const common = {id: `field-${++nextId}`, required: field.required, disabled: field.readOnly};
-  if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: Boolean(value)});
+  if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: value});
   if (field.type === 'select') return selectOf(field.options, value ?? field.options[0][0], common);
   const typed = {...common, value: value ?? '', spellcheck: 'false'};
   if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
@@ -48,9 +48,9 @@ function fieldSet(fields, values = {}) {
     const input = control(field, getPath(values, field.key));
     inputs.set(field, input);
     return [field, h(field.type === 'checkbox' ? 'div.field.field-row' : 'div.field',
-      h('label.field-label', {for: input.id}, field.label, field.required ? h('span.required', {'aria-hidden': 'true'}, ' *') : null),
+      h('label.field-label', {for: input.id}, field.label, field.required && h('span.required', {'aria-hidden': 'true'}, ' *')),
       input,
-      field.hint ? h('p.muted.small.field-hint', field.hint) : null)];
+      field.hint && h('p.muted.small.field-hint', field.hint))];
   });
   const readAll = () => {
     const result = structuredClone(values);
@@ -105,7 +105,7 @@ export function secretDialog({title, secret, note}) {
   return formDialog({
     title, fields: [], submitLabel: t('common.done'),
     intro: h('div',
-      note ? h('p.muted.small', note) : null,
+      note && h('p.muted.small', note),
       h('div.secret-row', h('input.input.mono', {readonly: true, value: secret, 'aria-label': title}),
         iconButton('copy', t('memo.copy'), () => copyText(secret)))),
     onSubmit: () => true,

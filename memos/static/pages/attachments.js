@@ -16,12 +16,11 @@ const TABS = ['media', 'audio', 'documents'];
 
 function tabOf(attachment) {
   const kind = kindOf(attachment.type);
-  if (kind === 'image' || kind === 'video') return 'media';
-  return kind === 'audio' ? 'audio' : 'documents';
+  return kind === 'image' || kind === 'video' ? 'media' : kind === 'audio' ? kind : 'documents';
 }
 
 function memoChip(attachment) {
-  return attachment.memo ? h('a.pill.memo-chip', {href: `/${attachment.memo}`}, t('attachments.memo')) : null;
+  return attachment.memo && h('a.pill.memo-chip', {href: `/${attachment.memo}`}, t('attachments.memo'));
 }
 
 function openLink(attachment) {
@@ -105,9 +104,15 @@ export default {
     const loaded = [];
     let token = '';
     let active = 'media';
-    const tabs = h('div.tabs', {role: 'tablist', 'aria-label': t('nav.attachments')});
+    const tabs = h('div.tabs', {role: 'tablist', 'aria-label': t('nav.attachments'), onkeydown: (event) => {
+      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+      const at = TABS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1);
+      active = TABS[at % TABS.length];
+      render();
+      tabs.querySelector('.tab.active')?.focus();
+    }});
     const body = h('div.library', {role: 'tabpanel'});
-    const more = h('button.btn', {hidden: true, onclick: () => load()}, t('comments.load-more'));
+    const more = h('button.btn', {hidden: true, onclick: load}, t('comments.load-more'));
     const unused = unusedPanel();
     main.append(h('h1.page-title', t('nav.attachments')), unused.panel, tabs, body, more);
 
@@ -125,13 +130,6 @@ export default {
       const shown = inTab(active);
       body.replaceChildren(...(shown.length ? TAB_VIEWS[active](shown) : [h('p.empty-note.muted', t(`attachments.empty-${active}`))]));
     }
-    tabs.addEventListener('keydown', (event) => {
-      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-      const at = TABS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1);
-      active = TABS[at % TABS.length];
-      render();
-      tabs.querySelector('.tab.active')?.focus();
-    });
 
     async function load() {
       more.disabled = true;
@@ -144,7 +142,7 @@ export default {
         render();
       } catch (error) {
         body.replaceChildren(h('div.error-box', h('p', error.message),
-          h('button.btn', {onclick: () => load()}, t('attachments.retry'))));
+          h('button.btn', {onclick: load}, t('attachments.retry'))));
       } finally {
         more.disabled = false;
         body.classList.remove('loading');
@@ -155,6 +153,5 @@ export default {
     body.replaceChildren(h('div.library-grid', {'aria-busy': 'true'},
       Array.from({length: 6}, () => h('div.skeleton.skeleton-tile'))));
     await Promise.all([load(), unused.load()]);
-    return undefined;
   },
 };

@@ -21,19 +21,16 @@ function credentialsForm({submitLabel, newPassword, onSubmit}) {
   const password = h('input.input', {name: 'password', type: 'password', required: true,
     autocomplete: newPassword ? 'new-password' : 'current-password'});
   const submit = h('button.btn.btn-primary.btn-block', {type: 'submit'}, submitLabel);
-  const form = h('form.auth-form',
-    field(t('auth.username'), username), field(t('auth.password'), password), submit);
   const busy = (on) => {
     username.readOnly = password.readOnly = submit.disabled = on;
     submit.classList.toggle('busy', on);
   };
-  form.addEventListener('submit', async (event) => {
+  return h('form.auth-form', {onsubmit: async (event) => {
     event.preventDefault();
     busy(true);
     await onSubmit(username.value.trim(), password.value).catch(toastError);
     busy(false);
-  });
-  return form;
+  }}, field(t('auth.username'), username), field(t('auth.password'), password), submit);
 }
 
 const redirectTarget = () => safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
@@ -76,20 +73,19 @@ function signInPage(admin) {
   const passwordAllowed = admin || !general.disallowPasswordAuth;
   const mayRegister = !general.disallowUserRegistration && !general.disallowPasswordAuth;
   return card(
-    admin ? h('span.pill', t('auth.admin')) : null,
+    admin && h('span.pill', t('auth.admin')),
     h('h1.auth-title', t('auth.sign-in')),
     h('p.muted', t('auth.welcome-back')),
-    admin ? null : providerButtons(passwordAllowed),
+    !admin && providerButtons(passwordAllowed),
     passwordAllowed
       ? credentialsForm({submitLabel: t('auth.sign-in'), onSubmit: async (username, password) => {
         await signIn(username, password);
         await signedIn();
       }})
       : h('div.empty-note', t('auth.sign-in-unavailable'), ' ', h('a', {href: '/auth/admin'}, t('auth.admin-sign-in'))),
-    admin ? h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in'))) : null,
+    admin && h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in'))),
     !admin && passwordAllowed && mayRegister
-      ? h('p.auth-alt', t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up')))
-      : null);
+      && h('p.auth-alt', t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up'))));
 }
 
 function signUpPage() {
@@ -98,10 +94,10 @@ function signUpPage() {
   if (!firstRun && (general.disallowUserRegistration || general.disallowPasswordAuth)) {
     const closed = general.disallowUserRegistration;
     return card(h('h1.auth-title', closed ? t('auth.sign-ups-closed') : t('auth.sign-up-unavailable')),
-      closed ? null : providerButtons(false), h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
+      !closed && providerButtons(false), h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   return card(
-    firstRun ? h('span.pill', t('auth.first-run')) : null,
+    firstRun && h('span.pill', t('auth.first-run')),
     h('h1.auth-title', firstRun ? t('auth.setup-title') : t('auth.sign-up')),
     firstRun ? h('p.note', t('auth.setup-note')) : h('p.muted', t('auth.sign-up-subtitle')),
     credentialsForm({
@@ -114,7 +110,7 @@ function signUpPage() {
         await signedIn();
       },
     }),
-    firstRun ? null : h('p.auth-alt', t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
+    !firstRun && h('p.auth-alt', t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
 }
 
 export default {

@@ -38,8 +38,8 @@ function mergeStats(list) {
   for (const stats of list) {
     for (const [tag, count] of Object.entries(stats.tagCount || {})) tagCount[tag] = (tagCount[tag] || 0) + count;
   }
-  return {tagCount, memoCreatedTimestamps: list.flatMap((stats) => stats.memoCreatedTimestamps || []),
-    memoUpdatedTimestamps: list.flatMap((stats) => stats.memoUpdatedTimestamps || [])};
+  const joined = (key) => list.flatMap((stats) => stats[key] || []);
+  return {tagCount, memoCreatedTimestamps: joined('memoCreatedTimestamps'), memoUpdatedTimestamps: joined('memoUpdatedTimestamps')};
 }
 
 const isChip = (factor, value) => (chip) => chip.factor === factor && chip.value === value;
@@ -58,8 +58,8 @@ function profileHeader(user) {
     h('div.avatar.avatar-large', {'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
     h('div',
       h('h1.profile-name', user.displayName || user.username),
-      user.displayName ? h('p.muted', `@${user.username}`) : null,
-      user.description ? h('p', user.description) : null),
+      user.displayName && h('p.muted', `@${user.username}`),
+      user.description && h('p', user.description)),
     h('button.btn', {onclick: () => navigator.clipboard
       .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
       .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
@@ -77,7 +77,7 @@ export default {
       } catch (error) {
         toastError(error);
         main.append(h('p.empty-note', t('feed.user-not-found')));
-        return undefined;
+        return;
       }
       const onMap = search.get('view') === 'map';
       const tab = (label, href, selected) => h('a', {role: 'tab', href, class: selected ? 'active' : '',
@@ -124,7 +124,7 @@ export default {
 
     function refresh() {
       const chips = readFilters();
-      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter((chip) => !isChip(gone.factor, gone.value)(chip)))));
+      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(chips.filter((chip) => chip !== gone))));
       list?.dispose();
       const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
@@ -146,7 +146,7 @@ export default {
       // Statistics after the first page: on a big instance they take the server longer than the
       // cards, and asked together they would hold the first screen back.
       list.loadMore().finally(() => refreshExplorer());
-      editor?.setDay(readFilters().find((chip) => chip.factor === 'displayTime')?.value || '');
+      editor?.setDay(chips.find((chip) => chip.factor === 'displayTime')?.value || '');
     }
 
     let editor = null;

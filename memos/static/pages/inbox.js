@@ -11,10 +11,6 @@ import {avatar} from './settings/account.js';
 
 const TABS = ['all', 'unread', 'archived'];
 
-function payloadOf(item) {
-  return item.memoComment || item.memoMention || null;
-}
-
 function headline(item) {
   const sender = item.senderUser?.displayName || item.senderUser?.username || item.sender;
   if (item.memoComment) return t('inbox.commented', {sender});
@@ -27,7 +23,7 @@ async function setStatus(item, status) {
 }
 
 function entry(item, reload) {
-  const payload = payloadOf(item);
+  const payload = item.memoComment || item.memoMention;
   const remove = iconButton('trash', t('inbox.delete'), () => attempt(async () => {
     await call('UserService', 'DeleteUserNotification', {name: item.name});
     forgetUnread();
@@ -49,8 +45,8 @@ function entry(item, reload) {
       h('p.inbox-head', h('strong', headline(item)), ' ',
         h('time.muted.small', {datetime: item.createTime}, dateTime(new Date(item.createTime)))),
       h('button.inbox-snippet', {onclick: open},
-        original ? h('q.muted', original) : null,
-        excerpt ? h('span.inbox-excerpt', excerpt) : null)),
+        original && h('q.muted', original),
+        excerpt && h('span.inbox-excerpt', excerpt))),
     unread
       ? iconButton('check', t('inbox.mark-read'), () => attempt(() => setStatus(item, 'ARCHIVED'), t('inbox.marked-read'), reload),
         {class: 'icon-btn reveal-on-hover'})

@@ -58,14 +58,15 @@ export default {
     const nav = h('nav.settings-nav', {'aria-label': t('nav.settings')},
       h('p.section-label', t('settings.basic')),
       links(BASIC),
-      isAdmin() ? [h('p.section-label', t('settings.admin')), links(ADMIN)] : null);
+      isAdmin() && [h('p.section-label', t('settings.admin')), links(ADMIN)]);
     let current = '';
     const show = (scroll = true) => {
       const wanted = location.hash.slice(1);
       const id = allowed.includes(wanted) ? wanted : 'my-account';
       for (const link of nav.querySelectorAll('a')) {
-        link.classList.toggle('active', link.dataset.section === id);
-        link.toggleAttribute('aria-current', link.dataset.section === id);
+        const here = link.dataset.section === id;
+        link.classList.toggle('active', here);
+        link.toggleAttribute('aria-current', here);
       }
       const body = h('div.settings-body', {'aria-busy': 'true'});
       clear(content).append(h('h1.page-title', t(`settings.section.${id}`)), body);

@@ -25,7 +25,7 @@ export default {
     } catch (error) {
       if (error.code === 'not_found') return void navigate('/404', {replace: true});
       toastError(error);
-      return undefined;
+      return;
     }
     // A guest of a private instance may not look users up; the username is shown instead.
     const author = state.user || instanceIsPublic()
@@ -38,6 +38,5 @@ export default {
       clear(aside).append(memoSidebar(memo, {author, shareToken}));
     }
     document.title = memo.snippet?.slice(0, 60) || t('nav.shared');
-    return undefined;
   },
 };

@@ -33,8 +33,7 @@ function avatarPicker(current) {
   let value = current || '';
   const preview = h('span.avatar-preview');
   const show = () => preview.replaceChildren(avatar({...state.user, avatarUrl: value}, 'avatar-large'));
-  const file = h('input', {type: 'file', accept: 'image/*', class: 'visually-hidden', 'aria-label': t('account.avatar')});
-  file.addEventListener('change', () => {
+  const file = h('input.visually-hidden', {type: 'file', accept: 'image/*', 'aria-label': t('account.avatar'), onchange: () => {
     const picked = file.files[0];
     if (!picked) return;
     if (picked.size > AVATAR_LIMIT) return void toast(t('account.avatar-too-large'), 'error');
@@ -44,7 +43,7 @@ function avatarPicker(current) {
       show();
     };
     reader.readAsDataURL(picked);
-  });
+  }});
   show();
   const el = h('div.avatar-picker', preview,
     h('button.btn', {onclick: () => file.click()}, t('account.avatar-choose')),
@@ -137,10 +136,10 @@ export function myAccount(rerender) {
       h('div.grow',
         h('h2.account-name', user.displayName || user.username),
         h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
-        user.description ? h('p', user.description) : null),
+        user.description && h('p', user.description)),
       h('div.account-actions',
         h('button.btn', {onclick: () => editProfile().then((done) => done && rerender())}, t('account.edit')),
-        h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),
+        h('button.btn', {onclick: changePassword}, t('account.change-password')))),
     linked,
     h('h2.section-label', t('account.danger-zone')),
     h('div.card.row', h('p.grow.muted', t('account.delete-message')),

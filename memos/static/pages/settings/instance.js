@@ -34,7 +34,7 @@ export async function system() {
       // Without an identity provider nobody but the admin could sign in any more.
       ['disallowPasswordAuth', t('system.no-password'), 'checkbox', {
         readOnly: locked || (!identityProviders.length && !general.disallowPasswordAuth),
-        hint: identityProviders.length ? null : t('system.no-password-hint')}],
+        hint: !identityProviders.length && t('system.no-password-hint')}],
       ['disallowChangeUsername', t('system.no-username-change'), 'checkbox'],
       ['disallowChangeNickname', t('system.no-nickname-change'), 'checkbox'],
       ['weekStartDayOffset', t('system.week-start'), 'select',
@@ -48,7 +48,12 @@ export async function system() {
 function reactionsEditor(initial) {
   const list = [...initial];
   const pills = h('div.chips');
-  const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction')});
+  const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction'), onkeydown: (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      add();
+    }
+  }});
   // Each drawing is a change of the form (the first, before the form holds the pills, reaches nobody).
   const draw = () => {
     pills.replaceChildren(...list.map((emoji) => h('span.chip', emoji,
@@ -65,12 +70,6 @@ function reactionsEditor(initial) {
     input.value = '';
     draw();
   };
-  input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') {
-      event.preventDefault();
-      add();
-    }
-  });
   draw();
   return {
     el: h('div.field', h('span.field-label', t('memo-settings.reactions')), pills,
@@ -121,7 +120,7 @@ export async function storage() {
         ['s3Config.insecureSkipTlsVerify', t('storage.skip-tls'), 'checkbox'],
       ]),
     ],
-    validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || Boolean(now.s3Config.bucket)),
+    validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || now.s3Config.bucket),
     onSave: (now) => setting('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
   });
 }
@@ -145,8 +144,8 @@ export async function notification() {
         ['email.useSsl', 'SSL', 'checkbox'],
       ]),
     ],
-    validate: (now) => !on(now) || (Boolean(now.email.smtpHost && now.email.fromEmail) && now.email.smtpPort >= 1
-      && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
+    validate: ({email}) => !email.enabled || (email.smtpHost && email.fromEmail && email.smtpPort >= 1 && email.smtpPort <= 65535
+      && !(email.useTls && email.useSsl)),
     onSave: (now) => setting('NOTIFICATION', now),
   });
   const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => call('InstanceService',

@@ -71,10 +71,10 @@ export async function members(rerender) {
       avatar(user),
       h('div.grow',
         user.displayName ? h('strong', user.displayName) : h('em.muted', t('members.empty-name')),
-        user.name === state.user.name ? h('span.pill', t('members.yourself')) : null,
+        user.name === state.user.name && h('span.pill', t('members.yourself')),
         h('p.muted.small', `@${user.username}`)),
       h('span.pill', t(user.role === 'USER' ? 'members.role.user' : 'members.role.admin')),
       h('span', {class: `pill state-${user.state}`}, t(user.state === 'ARCHIVED' ? 'members.state.archived' : 'members.state.active')),
-      user.email ? h('span.pill', user.email) : null,
+      user.email && h('span.pill', user.email),
       user.name === state.user.name ? h('span.icon-btn') : actions(user, rerender)))));
 }

@@ -7,25 +7,28 @@ import {confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
 import {callbackUrl} from '../../core/sso.js';
 
+// A template's claim mapping: the display name and email go by the same claims everywhere.
+const claims = (identifier, avatarUrl) => ({identifier, displayName: 'name', email: 'email', avatarUrl});
+
 // Pre-filled endpoints, scopes and claim mapping of well-known providers.
 const TEMPLATES = {
   github: {title: 'GitHub', authUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token',
-    userInfoUrl: 'https://api.github.com/user', scopes: 'read:user', fieldMapping: {identifier: 'login', displayName: 'name', email: 'email', avatarUrl: 'avatar_url'}},
+    userInfoUrl: 'https://api.github.com/user', scopes: 'read:user', fieldMapping: claims('login', 'avatar_url')},
   gitlab: {title: 'GitLab', authUrl: 'https://gitlab.com/oauth/authorize', tokenUrl: 'https://gitlab.com/oauth/token',
-    userInfoUrl: 'https://gitlab.com/oauth/userinfo', scopes: 'openid', fieldMapping: {identifier: 'name', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+    userInfoUrl: 'https://gitlab.com/oauth/userinfo', scopes: 'openid', fieldMapping: claims('name', 'picture')},
   google: {title: 'Google', authUrl: 'https://accounts.google.com/o/oauth2/v2/auth', tokenUrl: 'https://oauth2.googleapis.com/token',
     userInfoUrl: 'https://www.googleapis.com/oauth2/v2/userinfo', scopes: 'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
-    fieldMapping: {identifier: 'email', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+    fieldMapping: claims('email', 'picture')},
   custom: {},
 };
 
 function fields(creating) {
   return [
-    creating ? ['id', t('sso.provider-id'), 'text', {required: true, mono: true, hint: t('sso.provider-id-hint')}] : null,
+    creating && ['id', t('sso.provider-id'), 'text', {required: true, mono: true, hint: t('sso.provider-id-hint')}],
     ['title', t('sso.name'), 'text', {required: true}],
     ['identifierFilter', t('sso.identifier-filter'), 'text', {mono: true}],
     ['clientId', t('sso.client-id'), 'text', {required: true}],
-    ['clientSecret', t('sso.client-secret'), 'password', {required: creating, hint: creating ? null : t('common.blank-keeps')}],
+    ['clientSecret', t('sso.client-secret'), 'password', {required: creating, hint: !creating && t('common.blank-keeps')}],
     ['authUrl', t('sso.auth-url'), 'url', {required: true}],
     ['tokenUrl', t('sso.token-url'), 'url', {required: true}],
     ['userInfoUrl', t('sso.user-info-url'), 'url', {required: true}],
@@ -90,7 +93,7 @@ export async function ssoProviders(rerender) {
               h('span.chip', new URL(config.authUrl || location.origin).host),
               h('span.chip', t('sso.map-identifier'), ': ', config.fieldMapping?.identifier),
               h('span.chip', (config.scopes || []).join(' ')),
-              provider.identifierFilter ? h('span.chip', provider.identifierFilter) : null)),
+              provider.identifierFilter && h('span.chip', provider.identifierFilter))),
           menuButton({label: t('common.actions-for', {name: provider.title}), items: [
             {label: t('memo.edit'), onSelect: () => openEditor(provider, null, rerender)},
             {label: t('memo.delete'), danger: true, onSelect: () => remove(provider, rerender)},

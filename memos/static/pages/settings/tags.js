@@ -44,17 +44,16 @@ export async function tagRules(rerender) {
 
   function row(key, rule) {
     const color = h('input.color', {type: 'color', value: rule.backgroundColor ? toHex(rule.backgroundColor) : '#808080',
-      'aria-label': t('tags.color', {tag: key})});
+      'aria-label': t('tags.color', {tag: key}), oninput: () => {
+        rule.backgroundColor = fromHex(color.value);
+        clearColor.hidden = false;
+        changed();
+      }});
     const clearColor = iconButton('close', t('tags.clear-color', {tag: key}), () => {
       delete rule.backgroundColor;
       clearColor.hidden = true;
       changed();
     }, {hidden: !rule.backgroundColor});
-    color.addEventListener('input', () => {
-      rule.backgroundColor = fromHex(color.value);
-      clearColor.hidden = false;
-      changed();
-    });
     const blur = h('input.switch', {type: 'checkbox', role: 'switch', checked: Boolean(rule.blurContent),
       onchange: () => {
         rule.blurContent = blur.checked;

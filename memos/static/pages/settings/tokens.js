@@ -42,7 +42,7 @@ function remove(token, rerender) {
 
 export async function accessTokens(rerender) {
   const {personalAccessTokens = []} = await call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
-  const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
+  const tokens = personalAccessTokens.sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
   const createButton = h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('tokens.create'));
   if (!tokens.length) {
     return h('div', h('div.card.empty-box', h('p.muted', t('tokens.empty')), createButton), usage());

@@ -14,7 +14,7 @@ const FIELDS = () => [
 
 // The signing secret, in a dialog that says (unless `again`) it is shown this once.
 function showSecret(secret, again) {
-  return secretDialog({title: t('webhooks.secret'), secret, note: again ? null : t('webhooks.secret-once')});
+  return secretDialog({title: t('webhooks.secret'), secret, note: !again && t('webhooks.secret-once')});
 }
 
 async function storedSecret(webhook) {
