@@ -1,8 +1,11 @@
 // Forms described as data, for the settings sections and their dialogs.
-//   A field: {key: 'customProfile.title', label, type: 'text'|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url',
-//             options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete}
+//   A field: [key, label, type, props], e.g. ['customProfile.logoUrl', t('system.logo'), 'url'];
+//     type: 'text' (when left out)|'password'|'number'|'checkbox'|'select'|'textarea'|'email'|'url';
+//     props: {options: [[value, text]], required, readOnly, hint, when: (values) => shown?, autocomplete, mono,
+//             min, max, placeholder, rows}
 // Keys are dotted paths into the values object; reading a form gives a copy with the edits applied.
 import {h, iconButton} from '../core/dom.js';
+import {selectOf} from '../core/fields.js';
 import {t} from '../core/i18n.js';
 import {copyText, modal, toast, toastError} from '../core/ui.js';
 
@@ -22,15 +25,11 @@ let nextId = 0;
 
 function control(field, value) {
   const common = {id: `field-${++nextId}`, required: field.required, disabled: field.readOnly};
-  if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: Boolean(value)});
-  if (field.type === 'select') {
-    const select = h('select', {...common, class: 'select'}, field.options.map(([option, text]) => h('option', {value: option}, text)));
-    select.value = value ?? field.options[0][0];
-    return select;
-  }
+  if (field.type === 'checkbox') return h('input', {...common, type: 'checkbox', class: 'switch', checked: value});
+  if (field.type === 'select') return selectOf(field.options, value ?? field.options[0][0], common);
   const typed = {...common, value: value ?? '', spellcheck: 'false'};
   if (field.type === 'textarea') return h('textarea', {...typed, class: 'input textarea mono', rows: field.rows || 4});
-  return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type || 'text',
+  return h('input', {...typed, class: field.mono ? 'input mono' : 'input', type: field.type,
     autocomplete: field.autocomplete || 'off', min: field.min, max: field.max, placeholder: field.placeholder,
     autocapitalize: 'off'});
 }
@@ -44,13 +43,14 @@ function read({type, options}, {checked, value}) {
 // The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
 function fieldSet(fields, values = {}) {
   const inputs = new Map();
-  const rows = fields.map((field) => {
+  const rows = fields.map(([key, label, type = 'text', props]) => {
+    const field = {key, label, type, ...props};
     const input = control(field, getPath(values, field.key));
     inputs.set(field, input);
     return [field, h(field.type === 'checkbox' ? 'div.field.field-row' : 'div.field',
-      h('label.field-label', {for: input.id}, field.label, field.required ? h('span.required', {'aria-hidden': 'true'}, ' *') : null),
+      h('label.field-label', {for: input.id}, field.label, field.required && h('span.required', {'aria-hidden': 'true'}, ' *')),
       input,
-      field.hint ? h('p.muted.small.field-hint', field.hint) : null)];
+      field.hint && h('p.muted.small.field-hint', field.hint))];
   });
   const readAll = () => {
     const result = structuredClone(values);
@@ -71,7 +71,7 @@ function fieldSet(fields, values = {}) {
 export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro, danger = false}) {
   return new Promise((resolve) => {
     const set = fieldSet(fields, values);
-    const submit = h('button', {class: `btn ${danger ? 'btn-danger' : 'btn-primary'}`, type: 'submit'}, submitLabel || t('common.save'));
+    const submit = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
     const titleId = `dialog-${nextId}`;
     const {dialog, close} = modal('', titleId, h('form.dialog-form', {onsubmit: async (event) => {
@@ -105,7 +105,7 @@ export function secretDialog({title, secret, note}) {
   return formDialog({
     title, fields: [], submitLabel: t('common.done'),
     intro: h('div',
-      note ? h('p.muted.small', note) : null,
+      note && h('p.muted.small', note),
       h('div.secret-row', h('input.input.mono', {readonly: true, value: secret, 'aria-label': title}),
         iconButton('copy', t('memo.copy'), () => copyText(secret)))),
     onSubmit: () => true,

@@ -31,7 +31,7 @@ export default {
       h('div.about-head',
         h('img', {src: custom.logoUrl || '/logo.svg', alt: '', width: 64, height: 64}),
         h('div',
-          h('h1.page-title', instanceTitle(), demo ? h('span.pill', t('about.demo')) : null),
+          h('h1.page-title', instanceTitle(), demo && h('span.pill', t('about.demo'))),
           h('p.muted', custom.description || t('about.tagline')))),
       h('h2.section-label', t('about.build')),
       h('dl.card.facts',

@@ -1,11 +1,12 @@
 // The attachments library (/attachments): the user's files that belong to a memo, in tabs
 // Media / Audio / Documents (pages of 50, newest first, "Load more"), and a panel for unused
 // files (in no memo) that can all be deleted at once.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {confirmDialog, toastError} from '../core/ui.js';
 import {attempt} from '../core/attempt.js';
+import {allPages} from '../core/fields.js';
 import {documentRow, fileUrl, kindOf, mediaTile, openPreview, shortDate, typeLabel} from '../components/attachments.js';
 
 const PAGE_SIZE = 50;
@@ -15,12 +16,11 @@ const TABS = ['media', 'audio', 'documents'];
 
 function tabOf(attachment) {
   const kind = kindOf(attachment.type);
-  if (kind === 'image' || kind === 'video') return 'media';
-  return kind === 'audio' ? 'audio' : 'documents';
+  return kind === 'image' || kind === 'video' ? 'media' : kind === 'audio' ? kind : 'documents';
 }
 
 function memoChip(attachment) {
-  return attachment.memo ? h('a.pill.memo-chip', {href: `/${attachment.memo}`}, t('attachments.memo')) : null;
+  return attachment.memo && h('a.pill.memo-chip', {href: `/${attachment.memo}`}, t('attachments.memo'));
 }
 
 function openLink(attachment) {
@@ -64,14 +64,8 @@ function unusedPanel() {
   let unused = [];
   async function load() {
     try {
-      unused = [];
-      let pageToken = '';
-      do {
-        const page = await api.call('AttachmentService', 'ListAttachments',
-          {pageSize: UNUSED_PAGE, pageToken, filter: 'memo_id == null', orderBy: 'create_time desc'});
-        unused.push(...(page.attachments || []));
-        pageToken = page.nextPageToken || '';
-      } while (pageToken);
+      unused = await allPages('AttachmentService', 'ListAttachments',
+        {pageSize: UNUSED_PAGE, filter: 'memo_id == null', orderBy: 'create_time desc'}, 'attachments');
     } catch (error) {
       toastError(error);
     }
@@ -97,7 +91,7 @@ function unusedPanel() {
     await attempt(async () => {
       const names = unused.map((item) => item.name);
       for (let at = 0; at < names.length; at += DELETE_BATCH) {
-        await api.call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
+        await call('AttachmentService', 'BatchDeleteAttachments', {names: names.slice(at, at + DELETE_BATCH)});
       }
     }, t('attachments.unused-deleted'));
     load();
@@ -110,9 +104,15 @@ export default {
     const loaded = [];
     let token = '';
     let active = 'media';
-    const tabs = h('div.tabs', {role: 'tablist', 'aria-label': t('nav.attachments')});
+    const tabs = h('div.tabs', {role: 'tablist', 'aria-label': t('nav.attachments'), onkeydown: (event) => {
+      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+      const at = TABS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1);
+      active = TABS[at % TABS.length];
+      render();
+      tabs.querySelector('.tab.active')?.focus();
+    }});
     const body = h('div.library', {role: 'tabpanel'});
-    const more = h('button.btn', {hidden: true, onclick: () => load()}, t('comments.load-more'));
+    const more = h('button.btn', {hidden: true, onclick: load}, t('comments.load-more'));
     const unused = unusedPanel();
     main.append(h('h1.page-title', t('nav.attachments')), unused.panel, tabs, body, more);
 
@@ -130,26 +130,19 @@ export default {
       const shown = inTab(active);
       body.replaceChildren(...(shown.length ? TAB_VIEWS[active](shown) : [h('p.empty-note.muted', t(`attachments.empty-${active}`))]));
     }
-    tabs.addEventListener('keydown', (event) => {
-      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-      const at = TABS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1);
-      active = TABS[at % TABS.length];
-      render();
-      tabs.querySelector('.tab.active')?.focus();
-    });
 
     async function load() {
       more.disabled = true;
       body.classList.add('loading');
       try {
-        const page = await api.call('AttachmentService', 'ListAttachments', {pageSize: PAGE_SIZE, pageToken: token, orderBy: 'create_time desc'});
+        const page = await call('AttachmentService', 'ListAttachments', {pageSize: PAGE_SIZE, pageToken: token, orderBy: 'create_time desc'});
         loaded.push(...(page.attachments || []));
         token = page.nextPageToken || '';
         more.hidden = !token;
         render();
       } catch (error) {
         body.replaceChildren(h('div.error-box', h('p', error.message),
-          h('button.btn', {onclick: () => load()}, t('attachments.retry'))));
+          h('button.btn', {onclick: load}, t('attachments.retry'))));
       } finally {
         more.disabled = false;
         body.classList.remove('loading');
@@ -160,6 +153,5 @@ export default {
     body.replaceChildren(h('div.library-grid', {'aria-busy': 'true'},
       Array.from({length: 6}, () => h('div.skeleton.skeleton-tile'))));
     await Promise.all([load(), unused.load()]);
-    return undefined;
   },
 };

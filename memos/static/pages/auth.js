@@ -1,5 +1,5 @@
 // Sign in (/auth), sign up and first-run setup (/auth/signup), admin sign-in (/auth/admin).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {LOCALES, locale, t} from '../core/i18n.js';
 import {route, safeRedirect} from '../core/router.js';
@@ -9,6 +9,7 @@ import {themePreference, THEMES} from '../core/theme.js';
 import {toastError} from '../core/ui.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
 import {startSso} from '../core/sso.js';
+import {choice} from '../core/fields.js';
 
 function field(label, input) {
   return h('label.field', h('span.field-label', label), input);
@@ -20,19 +21,16 @@ function credentialsForm({submitLabel, newPassword, onSubmit}) {
   const password = h('input.input', {name: 'password', type: 'password', required: true,
     autocomplete: newPassword ? 'new-password' : 'current-password'});
   const submit = h('button.btn.btn-primary.btn-block', {type: 'submit'}, submitLabel);
-  const form = h('form.auth-form',
-    field(t('auth.username'), username), field(t('auth.password'), password), submit);
   const busy = (on) => {
     username.readOnly = password.readOnly = submit.disabled = on;
     submit.classList.toggle('busy', on);
   };
-  form.addEventListener('submit', async (event) => {
+  return h('form.auth-form', {onsubmit: async (event) => {
     event.preventDefault();
     busy(true);
     await onSubmit(username.value.trim(), password.value).catch(toastError);
     busy(false);
-  });
-  return form;
+  }}, field(t('auth.username'), username), field(t('auth.password'), password), submit);
 }
 
 const redirectTarget = () => safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
@@ -42,17 +40,10 @@ async function signedIn() {
   await route();
 }
 
-function select(label, options, value, onChange) {
-  const control = h('select.select', {'aria-label': label, onchange: () => onChange(control.value)},
-    options.map(([option, text]) => h('option', {value: option}, text)));
-  control.value = value;
-  return control;
-}
-
 function footer() {
   return h('div.auth-footer',
-    select(t('settings.language'), Object.entries(LOCALES), locale(), chooseLocale),
-    select(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme));
+    choice(t('settings.language'), Object.entries(LOCALES), locale(), chooseLocale),
+    choice(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme));
 }
 
 function card(...children) {
@@ -69,7 +60,7 @@ function card(...children) {
 // the "or" divider only when a password form follows.
 function providerButtons(withDivider) {
   const box = h('div.sso-buttons', h('div.skeleton'));
-  api.call('IdentityProviderService', 'ListIdentityProviders', {}).then(({identityProviders = []}) => {
+  call('IdentityProviderService', 'ListIdentityProviders').then(({identityProviders = []}) => {
     const returnTo = redirectTarget();
     box.replaceChildren(...identityProviders.map((provider) => h('button.btn.btn-block', {onclick: () => startSso(provider, {returnTo})}, t('sso.continue-with', {title: provider.title}))),
     identityProviders.length && withDivider ? h('p.divider', t('sso.or')) : '');
@@ -82,20 +73,19 @@ function signInPage(admin) {
   const passwordAllowed = admin || !general.disallowPasswordAuth;
   const mayRegister = !general.disallowUserRegistration && !general.disallowPasswordAuth;
   return card(
-    admin ? h('span.pill', t('auth.admin')) : null,
+    admin && h('span.pill', t('auth.admin')),
     h('h1.auth-title', t('auth.sign-in')),
     h('p.muted', t('auth.welcome-back')),
-    admin ? null : providerButtons(passwordAllowed),
+    !admin && providerButtons(passwordAllowed),
     passwordAllowed
       ? credentialsForm({submitLabel: t('auth.sign-in'), onSubmit: async (username, password) => {
         await signIn(username, password);
         await signedIn();
       }})
       : h('div.empty-note', t('auth.sign-in-unavailable'), ' ', h('a', {href: '/auth/admin'}, t('auth.admin-sign-in'))),
-    admin ? h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in'))) : null,
+    admin && h('p.auth-alt', h('a', {href: '/auth'}, t('auth.back-to-sign-in'))),
     !admin && passwordAllowed && mayRegister
-      ? h('p.auth-alt', t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up')))
-      : null);
+      && h('p.auth-alt', t('auth.no-account'), ' ', h('a', {href: `/auth/signup${location.search}`}, t('auth.sign-up'))));
 }
 
 function signUpPage() {
@@ -104,23 +94,23 @@ function signUpPage() {
   if (!firstRun && (general.disallowUserRegistration || general.disallowPasswordAuth)) {
     const closed = general.disallowUserRegistration;
     return card(h('h1.auth-title', closed ? t('auth.sign-ups-closed') : t('auth.sign-up-unavailable')),
-      closed ? null : providerButtons(false), h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
+      !closed && providerButtons(false), h('p.auth-alt', h('a', {href: '/auth'}, t('auth.sign-in'))));
   }
   return card(
-    firstRun ? h('span.pill', t('auth.first-run')) : null,
+    firstRun && h('span.pill', t('auth.first-run')),
     h('h1.auth-title', firstRun ? t('auth.setup-title') : t('auth.sign-up')),
     firstRun ? h('p.note', t('auth.setup-note')) : h('p.muted', t('auth.sign-up-subtitle')),
     credentialsForm({
       submitLabel: firstRun ? t('auth.create-admin') : t('auth.sign-up'),
       newPassword: true,
       onSubmit: async (username, password) => {
-        await api.call('UserService', 'CreateUser', {user: {username, password, role: 'USER'}});
+        await call('UserService', 'CreateUser', {user: {username, password, role: 'USER'}});
         await signIn(username, password);
         await loadInstance();
         await signedIn();
       },
     }),
-    firstRun ? null : h('p.auth-alt', t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
+    !firstRun && h('p.auth-alt', t('auth.have-account'), ' ', h('a', {href: '/auth'}, t('auth.sign-in'))));
 }
 
 export default {

@@ -1,5 +1,5 @@
 // /auth/callback: the end of an OAuth2 sign-in or account link started by core/sso.js.
-import * as api from '../core/api.js';
+import {call, signInWith} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {route, safeRedirect} from '../core/router.js';
@@ -18,9 +18,9 @@ async function finish(attempt, code) {
   const credentials = {idpName: attempt.provider, code, redirectUri: callbackUrl(), codeVerifier: attempt.verifier || ''};
   if (attempt.mode === 'link') {
     if (!state.user || state.user.name !== attempt.user) throw new Error(t('sso.not-same-user'));
-    await api.call('UserService', 'CreateLinkedIdentity', {parent: state.user.name, ...credentials});
+    await call('UserService', 'CreateLinkedIdentity', {parent: state.user.name, ...credentials});
   } else {
-    await api.signInWith({ssoCredentials: credentials});
+    await signInWith({ssoCredentials: credentials});
   }
   await Promise.all([loadInstance(), loadIdentity()]);
 }

@@ -1,5 +1,5 @@
 // The feeds: home (/), explore, archived and a user's profile (/u/:username).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon} from '../core/dom.js';
 import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
@@ -14,7 +14,7 @@ import {foldTallCards} from '../components/fold.js';
 import {followLive} from '../components/live-feed.js';
 import {shortcutFilters, shortcutsPanel} from '../components/shortcuts.js';
 
-const visibleFilter = () => `visibility in ${state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]'}`;
+const visibleFilter = () => 'visibility in ' + (state.user ? '["PUBLIC", "PROTECTED"]' : '["PUBLIC"]');
 
 // What each feed lists: its base filter, state and order (one person's feeds pin first).
 function feedQuery(kind, profileUser) {
@@ -25,9 +25,9 @@ function feedQuery(kind, profileUser) {
 
 async function loadStats(kind, profileUser) {
   if (kind === 'home' || kind === 'profile') {
-    return api.call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
+    return call('UserService', 'GetUserStats', {name: (profileUser || state.user).name}).catch(() => null);
   }
-  const all = await api.call('UserService', 'ListAllUserStats', kind === 'archived' ? {state: 'ARCHIVED'} : {filter: visibleFilter()})
+  const all = await call('UserService', 'ListAllUserStats', kind === 'archived' ? {state: 'ARCHIVED'} : {filter: visibleFilter()})
     .catch(() => null);
   return mergeStats(all?.stats || []);
 }
@@ -38,8 +38,8 @@ function mergeStats(list) {
   for (const stats of list) {
     for (const [tag, count] of Object.entries(stats.tagCount || {})) tagCount[tag] = (tagCount[tag] || 0) + count;
   }
-  return {tagCount, memoCreatedTimestamps: list.flatMap((stats) => stats.memoCreatedTimestamps || []),
-    memoUpdatedTimestamps: list.flatMap((stats) => stats.memoUpdatedTimestamps || [])};
+  const joined = (key) => list.flatMap((stats) => stats[key] || []);
+  return {tagCount, memoCreatedTimestamps: joined('memoCreatedTimestamps'), memoUpdatedTimestamps: joined('memoUpdatedTimestamps')};
 }
 
 const isChip = (factor, value) => (chip) => chip.factor === factor && chip.value === value;
@@ -58,8 +58,8 @@ function profileHeader(user) {
     h('div.avatar.avatar-large', {'aria-hidden': 'true'}, (user.displayName || user.username).slice(0, 1).toUpperCase()),
     h('div',
       h('h1.profile-name', user.displayName || user.username),
-      user.displayName ? h('p.muted', `@${user.username}`) : null,
-      user.description ? h('p', user.description) : null),
+      user.displayName && h('p.muted', `@${user.username}`),
+      user.description && h('p', user.description)),
     h('button.btn', {onclick: () => navigator.clipboard
       .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
       .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
@@ -73,11 +73,11 @@ export default {
     let profileUser = null;
     if (kind === 'profile') {
       try {
-        profileUser = await api.call('UserService', 'GetUser', {name: `users/${params.username}`});
+        profileUser = await call('UserService', 'GetUser', {name: `users/${params.username}`});
       } catch (error) {
         toastError(error);
         main.append(h('p.empty-note', t('feed.user-not-found')));
-        return undefined;
+        return;
       }
       const onMap = search.get('view') === 'map';
       const tab = (label, href, selected) => h('a', {role: 'tab', href, class: selected ? 'active' : '',
@@ -124,11 +124,11 @@ export default {
 
     function refresh() {
       const chips = readFilters();
-      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(readFilters().filter((chip) => !isChip(gone.factor, gone.value)(chip)))));
+      clear(chipsSlot).append(chipBar(chips, (gone) => setChips(chips.filter((chip) => chip !== gone))));
       list?.dispose();
       const filter = [...query.filters, ...chipExpressions(chips), ...(kind === 'home' ? shortcutFilters() : [])].join(' && ');
       list = memoList({
-        fetchPage: (pageToken) => api.call('MemoService', 'ListMemos', {
+        fetchPage: (pageToken) => call('MemoService', 'ListMemos', {
           pageSize: PAGE_SIZE, pageToken, state: query.state, orderBy: orderBy(query), filter,
         }),
         cardOptions: {
@@ -141,12 +141,12 @@ export default {
         onChange: refreshExplorer,
       });
       const settings = view();
-      listSlot.className = `feed-list layout-${settings.layout}${compactCards(settings) ? ' compact' : ''}`;
+      listSlot.className = 'feed-list layout-' + settings.layout + (compactCards(settings) ? ' compact' : '');
       clear(listSlot).append(list.root);
       // Statistics after the first page: on a big instance they take the server longer than the
       // cards, and asked together they would hold the first screen back.
       list.loadMore().finally(() => refreshExplorer());
-      editor?.setDay(readFilters().find((chip) => chip.factor === 'displayTime')?.value || '');
+      editor?.setDay(chips.find((chip) => chip.factor === 'displayTime')?.value || '');
     }
 
     let editor = null;

@@ -1,5 +1,5 @@
 // /inbox: comment and mention notifications, with tabs All / Unread / Archived.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -11,10 +11,6 @@ import {avatar} from './settings/account.js';
 
 const TABS = ['all', 'unread', 'archived'];
 
-function payloadOf(item) {
-  return item.memoComment || item.memoMention || null;
-}
-
 function headline(item) {
   const sender = item.senderUser?.displayName || item.senderUser?.username || item.sender;
   if (item.memoComment) return t('inbox.commented', {sender});
@@ -22,14 +18,14 @@ function headline(item) {
 }
 
 async function setStatus(item, status) {
-  await api.call('UserService', 'UpdateUserNotification', {notification: {name: item.name, status}, updateMask: 'status'});
+  await call('UserService', 'UpdateUserNotification', {notification: {name: item.name, status}, updateMask: 'status'});
   forgetUnread();
 }
 
 function entry(item, reload) {
-  const payload = payloadOf(item);
+  const payload = item.memoComment || item.memoMention;
   const remove = iconButton('trash', t('inbox.delete'), () => attempt(async () => {
-    await api.call('UserService', 'DeleteUserNotification', {name: item.name});
+    await call('UserService', 'DeleteUserNotification', {name: item.name});
     forgetUnread();
   }, null, reload));
   if (!payload) return h('li.inbox-item', h('p.grow.muted', t('inbox.broken')), remove);
@@ -38,19 +34,19 @@ function entry(item, reload) {
   // memo when the mention is in a comment (relatedMemo in both cases when set).
   const open = async () => {
     if (unread) await setStatus(item, 'ARCHIVED').catch(() => {});
-    navigate(`/${payload.relatedMemo || payload.memo}`);
+    navigate('/' + (payload.relatedMemo || payload.memo));
   };
   const original = item.memoComment ? payload.relatedMemoSnippet : payload.memoSnippet;
   const excerpt = item.memoComment ? payload.memoSnippet : payload.relatedMemoSnippet;
-  return h('li', {class: `inbox-item${unread ? ' unread' : ''}`},
+  return h(unread ? 'li.inbox-item.unread' : 'li.inbox-item',
     h('span.inbox-avatar', avatar(item.senderUser || {username: item.sender}),
       h('span.inbox-kind', icon(item.memoComment ? 'comment' : 'at'))),
     h('div.grow',
       h('p.inbox-head', h('strong', headline(item)), ' ',
         h('time.muted.small', {datetime: item.createTime}, dateTime(new Date(item.createTime)))),
       h('button.inbox-snippet', {onclick: open},
-        original ? h('q.muted', original) : null,
-        excerpt ? h('span.inbox-excerpt', excerpt) : null)),
+        original && h('q.muted', original),
+        excerpt && h('span.inbox-excerpt', excerpt))),
     unread
       ? iconButton('check', t('inbox.mark-read'), () => attempt(() => setStatus(item, 'ARCHIVED'), t('inbox.marked-read'), reload),
         {class: 'icon-btn reveal-on-hover'})
@@ -78,7 +74,7 @@ export default {
     };
     const load = async () => {
       try {
-        const answer = await api.call('UserService', 'ListUserNotifications', {parent: state.user.name});
+        const answer = await call('UserService', 'ListUserNotifications', {parent: state.user.name});
         items = (answer.notifications || []).sort((a, b) => Date.parse(b.createTime) - Date.parse(a.createTime));
       } catch (error) {
         toastError(error);

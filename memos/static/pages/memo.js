@@ -1,7 +1,7 @@
 // A memo's own page (/memos/:uid): the parent link of a comment, the full card, the comments
 // with their composer, and the sidebar (actions, properties, tags, attachments). Unknown or
 // hidden memos show the 404 page.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h, icon, iconButton} from '../core/dom.js';
 import {dateTime, t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -13,6 +13,7 @@ import {VISIBILITIES, createEditor} from '../components/editor.js';
 import {memoCard, memoLink, memoUid} from '../components/memo-card.js';
 import {memoHtml} from '../components/memo-list.js';
 import {openShareDialog} from '../components/share-dialog.js';
+import {choice} from '../core/fields.js';
 
 const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
 const COMMENTS_PAGE = 16;
@@ -21,44 +22,42 @@ function property(label, value) {
   return h('div.side-prop', h('dt.muted.small', label), h('dd', value));
 }
 
+// A titled list of the sidebar with its count, none when there is nothing to list.
+function sideList(title, items = [], tag, entry) {
+  return items.length ? h('div', h('div.section-label', `${title} (${items.length})`), h(tag, items.map(entry))) : null;
+}
+
 // The sidebar of a memo: `onChanged(memo)` after a change made here; `shareToken` on a shared page.
 export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
   const writable = !shareToken && canWrite(memo);
   const owner = writable && !memo.parent;
-  const update = (patch, mask, message) => attempt(() => api.call('MemoService', 'UpdateMemo',
+  const update = (patch, mask, message) => attempt(() => call('MemoService', 'UpdateMemo',
     {memo: {name: memo.name, ...patch}, updateMask: mask}), message, (saved) => onChanged?.(saved, mask));
-  const actions = shareToken ? null : h('div.side-actions',
-    owner ? iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
-      () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))) : null,
+  const actions = !shareToken && h('div.side-actions',
+    owner && iconButton('bookmark', memo.pinned ? t('memo.unpin') : t('memo.pin'),
+      () => update({pinned: !memo.pinned}, 'pinned', memo.pinned ? t('memo.unpinned') : t('memo.pinned'))),
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
-    owner ? iconButton('share', t('share.manage'), () => openShareDialog(memo)) : null);
+    owner && iconButton('share', t('share.manage'), () => openShareDialog(memo)));
   const visibility = writable
-    ? h('select.select', {'aria-label': t('editor.visibility'),
-      onchange: (event) => update({visibility: event.target.value}, 'visibility', t('detail.visibility-saved'))},
-    VISIBILITIES.map((value) => h('option', {value, selected: value === memo.visibility}, t(`visibility.${value.toLowerCase()}`))))
+    ? choice(t('editor.visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]), memo.visibility,
+      (value) => update({visibility: value}, 'visibility', t('detail.visibility-saved')))
     : t(`visibility.${memo.visibility.toLowerCase()}`);
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);
   const who = memo.creator.split('/')[1];
-  const tags = memo.tags || [];
-  const attachments = memo.attachments || [];
   return h('div.memo-sidebar',
     actions,
     h('dl.side-props',
       property(t('editor.visibility'), visibility),
       property(t('memo.created-at'), dateTime(created)),
-      Math.abs(updated - created) > 1000 ? property(t('memo.updated-at'), dateTime(updated)) : null,
+      Math.abs(updated - created) > 1000 && property(t('memo.updated-at'), dateTime(updated)),
       property(t('detail.author'), shareToken ? author?.displayName || who
         : h('a', {href: `/u/${encodeURIComponent(who)}`}, author?.displayName || who))),
-    tags.length ? h('div',
-      h('div.section-label', `${t('explorer.tags')} (${tags.length})`),
-      h('div.side-tags', tags.map((tag) => shareToken ? h('span.tag', `#${tag}`)
-        : h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)))) : null,
-    attachments.length ? h('div',
-      h('div.section-label', `${t('attachments.title')} (${attachments.length})`),
-      h('ul.side-files', attachments.map((item) => h('li',
-        h('a', {href: fileUrl(item, {shareToken}), target: '_blank', rel: 'noopener'}, item.filename),
-        h('span.muted.small', ` ${formatSize(item.size)}`))))) : null);
+    sideList(t('explorer.tags'), memo.tags, 'div.side-tags', (tag) => shareToken ? h('span.tag', `#${tag}`)
+      : h('a.tag', {href: `/?filter=tagSearch:${encodeURIComponent(tag)}`}, `#${tag}`)),
+    sideList(t('attachments.title'), memo.attachments, 'ul.side-files', (item) => h('li',
+      h('a', {href: fileUrl(item, {shareToken}), target: '_blank', rel: 'noopener'}, item.filename),
+      h('span.muted.small', ` ${formatSize(item.size)}`))));
 }
 
 // The comments of `memo`: a header with the count and "Write a comment", the composer, the
@@ -66,9 +65,9 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
 function commentsSection(memo) {
   const label = h('h2.comments-title');
   const list = h('div.comment-items');
-  const more = h('button.btn', {hidden: true, onclick: () => load()}, t('comments.load-more'));
+  const more = h('button.btn', {hidden: true, onclick: load}, t('comments.load-more'));
   const slot = h('div');
-  const write = state.user ? h('button.btn', {onclick: () => openComposer()}, t('comments.write')) : null;
+  const write = state.user && h('button.btn', {onclick: openComposer}, t('comments.write'));
   const section = h('section.comments', {id: 'comments', 'aria-label': t('comments.title')},
     h('div.comments-header', label, h('span.grow'), write), slot, list, more);
   let token = '';
@@ -110,7 +109,7 @@ function commentsSection(memo) {
         counted(1);
         closeComposer();
       },
-      onCancel: () => closeComposer(),
+      onCancel: closeComposer,
     });
     slot.append(composer.root);
     composer.focus();
@@ -125,7 +124,7 @@ function commentsSection(memo) {
   async function load() {
     more.disabled = true;
     try {
-      const page = await api.call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
+      const page = await call('MemoService', 'ListMemoComments', {name: memo.name, pageSize: COMMENTS_PAGE, pageToken: token});
       const comments = page.memos || [];
       list.append(...await commentCards(comments));
       counted(comments.length);
@@ -143,7 +142,7 @@ function commentsSection(memo) {
 
 async function parentLink(name) {
   try {
-    const parent = await api.call('MemoService', 'GetMemo', {name});
+    const parent = await call('MemoService', 'GetMemo', {name});
     return h('a.parent-link', {href: `/${parent.name}`}, icon('up'),
       h('span', parent.snippet || t('detail.parent')));
   } catch {
@@ -157,16 +156,16 @@ export default {
   async render({params, main, aside}) {
     let memo;
     try {
-      memo = await api.call('MemoService', 'GetMemo', {name: `memos/${params.uid}`});
+      memo = await call('MemoService', 'GetMemo', {name: `memos/${params.uid}`});
     } catch (error) {
       if (HIDDEN.has(error.code)) return void navigate('/404', {replace: true});
       toastError(error);
-      return undefined;
+      return;
     }
     const [html, parent, author] = await Promise.all([
       memoHtml([memo]),
-      memo.parent ? parentLink(memo.parent) : null,
-      api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
+      memo.parent && parentLink(memo.parent),
+      call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
     ]);
     aside?.setAttribute('aria-label', t('detail.sidebar'));
     const showSidebar = (current) => aside && clear(aside).append(memoSidebar(current, {author, onChanged: changed}));
@@ -186,8 +185,6 @@ export default {
     showSidebar(memo);
     document.title = memo.snippet?.slice(0, 60) || t('nav.memo');
     await comments.load();
-    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
-    target?.scrollIntoView({block: 'center'});
-    return undefined;
+    if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView({block: 'center'});
   },
 };

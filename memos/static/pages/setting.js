@@ -8,6 +8,7 @@ import {saveUserGeneral} from '../core/session.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
 import {VISIBILITIES} from '../components/editor.js';
 import {toast, toastError} from '../core/ui.js';
+import {choice} from '../core/fields.js';
 import {myAccount} from './settings/account.js';
 import {accessTokens} from './settings/tokens.js';
 import {webhooks} from './settings/webhooks.js';
@@ -20,11 +21,8 @@ const BASIC = ['my-account', 'access-token', 'preference', 'webhook', 'tags'];
 const ADMIN = ['member', 'system', 'memo', 'storage', 'notification', 'sso', 'ai', 'resource-stats'];
 
 // A labelled select: onChange(value) when another option is picked.
-function choice(label, options, value, onChange) {
-  const control = h('select.select', {'aria-label': label, onchange: () => onChange(control.value)},
-    options.map(([option, text]) => h('option', {value: option}, text)));
-  control.value = value;
-  return h('label.field.field-row', h('span.field-label', label), control);
+function choiceRow(label, options, value, onChange) {
+  return h('label.field.field-row', h('span.field-label', label), choice(label, options, value, onChange));
 }
 
 function links(ids) {
@@ -44,9 +42,9 @@ const SECTIONS = {
   sso: ssoProviders,
   'resource-stats': resourceStats,
   preference: () => h('div.card.settings-form',
-    choice(t('settings.language'), Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]), locale(), chooseLocale),
-    choice(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme),
-    choice(t('settings.default-visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
+    choiceRow(t('settings.language'), Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]), locale(), chooseLocale),
+    choiceRow(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme),
+    choiceRow(t('settings.default-visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
       state.userGeneral.memoVisibility || 'PRIVATE', async (value) => {
         await saveUserGeneral({memoVisibility: value}, 'memoVisibility');
         toast(t('settings.saved'));
@@ -60,14 +58,15 @@ export default {
     const nav = h('nav.settings-nav', {'aria-label': t('nav.settings')},
       h('p.section-label', t('settings.basic')),
       links(BASIC),
-      isAdmin() ? [h('p.section-label', t('settings.admin')), links(ADMIN)] : null);
+      isAdmin() && [h('p.section-label', t('settings.admin')), links(ADMIN)]);
     let current = '';
     const show = (scroll = true) => {
       const wanted = location.hash.slice(1);
       const id = allowed.includes(wanted) ? wanted : 'my-account';
       for (const link of nav.querySelectorAll('a')) {
-        link.classList.toggle('active', link.dataset.section === id);
-        link.toggleAttribute('aria-current', link.dataset.section === id);
+        const here = link.dataset.section === id;
+        link.classList.toggle('active', here);
+        link.toggleAttribute('aria-current', here);
       }
       const body = h('div.settings-body', {'aria-busy': 'true'});
       clear(content).append(h('h1.page-title', t(`settings.section.${id}`)), body);

@@ -1,7 +1,7 @@
 // A shared memo (/memos/shares/:token), open to anyone holding the link, also on a private
 // instance: the read-only card with author and sidebar, files fetched with the share token,
 // no comments. A token that opens nothing shows the 404 page.
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
@@ -19,17 +19,17 @@ export default {
     let rendered;
     try {
       [memo, rendered] = await Promise.all([
-        api.call('MemoService', 'GetSharedMemo', {shareToken}),
-        api.call('MemoHtmlService', 'GetSharedMemoHtml', {shareToken}),
+        call('MemoService', 'GetSharedMemo', {shareToken}),
+        call('MemoHtmlService', 'GetSharedMemoHtml', {shareToken}),
       ]);
     } catch (error) {
       if (error.code === 'not_found') return void navigate('/404', {replace: true});
       toastError(error);
-      return undefined;
+      return;
     }
     // A guest of a private instance may not look users up; the username is shown instead.
     const author = state.user || instanceIsPublic()
-      ? await api.call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
+      ? await call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
     main.append(h('div.detail.shared',
       h('p.muted.small.shared-note', t('share.viewing')),
       memoCard(memo, {html: rendered.html, showAuthor: true, readOnly: true, shareToken, author})));
@@ -38,6 +38,5 @@ export default {
       clear(aside).append(memoSidebar(memo, {author, shareToken}));
     }
     document.title = memo.snippet?.slice(0, 60) || t('nav.shared');
-    return undefined;
   },
 };

@@ -1,5 +1,5 @@
 // /shortcuts: create, check, edit and delete saved filters (shortcuts).
-import * as api from '../core/api.js';
+import {call} from '../core/api.js';
 import {clear, h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {replaceQuery} from '../core/router.js';
@@ -32,19 +32,18 @@ function shortcutForm(existing, done) {
     button.disabled = false;
   };
   const field = (label, input, hint) => h('div.field', h('label.field-label', {for: input.id}, label), input, h('p.muted.small', hint));
-  const validate = h('button.btn', {onclick: () => run(validate, () => api.call('ShortcutService', 'CreateShortcut',
+  const validate = h('button.btn', {onclick: () => run(validate, () => call('ShortcutService', 'CreateShortcut',
     {parent: state.user.name, shortcut: body(), validateOnly: true}), t('shortcuts.valid'))}, t('shortcuts.validate'));
   const save = h('button.btn.btn-primary', {type: 'submit'}, t('common.save'));
-  const form = h('form.card.settings-form.shortcut-form',
-    field(t('shortcuts.title'), title, t('shortcuts.title-hint')),
-    field(t('shortcuts.filter'), filter, t('shortcuts.filter-hint')),
-    h('div.form-actions', validate, save));
-  form.addEventListener('submit', (event) => {
+  const form = h('form.card.settings-form.shortcut-form', {onsubmit: (event) => {
     event.preventDefault();
     run(save, () => (existing
-      ? api.call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'})
-      : api.call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()})), t('settings.saved'), done);
-  });
+      ? call('ShortcutService', 'UpdateShortcut', {shortcut: {name: existing.name, ...body()}, updateMask: 'title,filter'})
+      : call('ShortcutService', 'CreateShortcut', {parent: state.user.name, shortcut: body()})), t('settings.saved'), done);
+  }},
+  field(t('shortcuts.title'), title, t('shortcuts.title-hint')),
+  field(t('shortcuts.filter'), filter, t('shortcuts.filter-hint')),
+  h('div.form-actions', validate, save));
   const examples = h('aside.card.shortcut-help',
     h('h2.section-label', t('shortcuts.examples')),
     h('ul.plain', EXAMPLES.map(([name, expression]) => h('li',
@@ -62,7 +61,7 @@ export default {
     const slot = h('div');
     const list = h('ul.card.rows', {'aria-label': t('nav.shortcuts')});
     let editing = query.get('create') ? 'new' : query.get('edit') || '';
-    const toggle = h('button.btn.btn-primary');
+    const toggle = h('button.btn.btn-primary', {onclick: () => startEditing(editing ? '' : 'new')});
     const draw = async () => {
       const shortcuts = await listShortcuts().catch((error) => {
         toastError(error);
@@ -71,7 +70,7 @@ export default {
       const existing = shortcuts.find((shortcut) => shortcut.name === editing);
       if (editing && editing !== 'new' && !existing) editing = '';
       toggle.textContent = editing ? t('common.cancel') : t('shortcuts.create');
-      clear(slot).append(editing ? shortcutForm(existing, () => finishEditing()) : '');
+      clear(slot).append(editing ? shortcutForm(existing, () => startEditing('')) : '');
       clear(list).append(...(shortcuts.length ? shortcuts.map((shortcut) => h('li.row',
         h('div.grow', h('strong', shortcut.title), ' ', h('span.muted.small.mono', shortcut.name.split('/').pop()),
           h('p.mono.small.muted.truncate', shortcut.filter)),
@@ -85,8 +84,6 @@ export default {
       replaceQuery(new URLSearchParams(name === 'new' ? {create: '1'} : name ? {edit: name} : {}));
       draw();
     };
-    const finishEditing = () => startEditing('');
-    toggle.addEventListener('click', () => startEditing(editing ? '' : 'new'));
     main.append(h('div.section-head', h('h1.page-title.grow', t('nav.shortcuts')), toggle),
       h('p.muted', t('shortcuts.intro')), slot, list);
     await draw();

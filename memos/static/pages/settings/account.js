@@ -1,5 +1,5 @@
 // Settings: My account (profile, password, linked sign-in providers, deleting the account).
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
@@ -22,7 +22,7 @@ export function avatar(user, size = '') {
 async function saveUser(changes) {
   const fields = Object.keys(changes);
   if (!fields.length) return state.user;
-  const user = await api.call('UserService', 'UpdateUser', {
+  const user = await call('UserService', 'UpdateUser', {
     user: {name: state.user.name, ...changes}, updateMask: fields.join(','),
   });
   set({user});
@@ -33,8 +33,7 @@ function avatarPicker(current) {
   let value = current || '';
   const preview = h('span.avatar-preview');
   const show = () => preview.replaceChildren(avatar({...state.user, avatarUrl: value}, 'avatar-large'));
-  const file = h('input', {type: 'file', accept: 'image/*', class: 'visually-hidden', 'aria-label': t('account.avatar')});
-  file.addEventListener('change', () => {
+  const file = h('input.visually-hidden', {type: 'file', accept: 'image/*', 'aria-label': t('account.avatar'), onchange: () => {
     const picked = file.files[0];
     if (!picked) return;
     if (picked.size > AVATAR_LIMIT) return void toast(t('account.avatar-too-large'), 'error');
@@ -44,7 +43,7 @@ function avatarPicker(current) {
       show();
     };
     reader.readAsDataURL(picked);
-  });
+  }});
   show();
   const el = h('div.avatar-picker', preview,
     h('button.btn', {onclick: () => file.click()}, t('account.avatar-choose')),
@@ -63,10 +62,10 @@ function editProfile() {
     intro: picker.el,
     values: state.user,
     fields: [
-      {key: 'username', label: t('auth.username'), required: true, readOnly: general.disallowChangeUsername},
-      {key: 'displayName', label: t('account.display-name'), readOnly: general.disallowChangeNickname},
-      {key: 'email', label: t('account.email'), type: 'email'},
-      {key: 'description', label: t('common.description'), type: 'textarea', rows: 3},
+      ['username', t('auth.username'), 'text', {required: true, readOnly: general.disallowChangeUsername}],
+      ['displayName', t('account.display-name'), 'text', {readOnly: general.disallowChangeNickname}],
+      ['email', t('account.email'), 'email'],
+      ['description', t('common.description'), 'textarea', {rows: 3}],
     ],
     onSubmit: async (values) => {
       const edited = {...values, avatarUrl: picker.value()};
@@ -82,8 +81,8 @@ function changePassword() {
   return formDialog({
     title: t('account.change-password'),
     fields: [
-      {key: 'password', label: t('account.new-password'), type: 'password', required: true, autocomplete: 'new-password'},
-      {key: 'repeat', label: t('account.repeat-password'), type: 'password', required: true, autocomplete: 'new-password'},
+      ['password', t('account.new-password'), 'password', {required: true, autocomplete: 'new-password'}],
+      ['repeat', t('account.repeat-password'), 'password', {required: true, autocomplete: 'new-password'}],
     ],
     onSubmit: async ({password, repeat}, form) => {
       if (password !== repeat) {
@@ -102,8 +101,8 @@ function changePassword() {
 
 async function linkedAccounts(box, rerender) {
   const [{identityProviders = []}, {linkedIdentities = []}] = await Promise.all([
-    api.call('IdentityProviderService', 'ListIdentityProviders', {}),
-    api.call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
+    call('IdentityProviderService', 'ListIdentityProviders'),
+    call('UserService', 'ListLinkedIdentities', {parent: state.user.name}),
   ]);
   if (!identityProviders.length) return;
   box.append(h('h2.section-label', t('account.linked')), h('ul.rows.card',
@@ -113,7 +112,7 @@ async function linkedAccounts(box, rerender) {
         h('div.grow', h('strong', provider.title), ' ', h('span.pill', provider.type),
           h('p.muted.small', link ? t('account.linked-as', {uid: link.externUid}) : t('account.not-linked'))),
         link
-          ? h('button.btn', {onclick: () => attempt(() => api.call('UserService', 'DeleteLinkedIdentity', {name: link.name}),
+          ? h('button.btn', {onclick: () => attempt(() => call('UserService', 'DeleteLinkedIdentity', {name: link.name}),
             t('account.unlinked'), rerender)}, t('account.unlink'))
           : h('button.btn', {onclick: () => startSso(provider, {mode: 'link', returnTo: '/setting#my-account'})},
             t('account.link')));
@@ -122,7 +121,7 @@ async function linkedAccounts(box, rerender) {
 
 function deleteAccount() {
   return confirmThen({title: t('account.delete-title'), message: t('account.delete-message'), confirm: t('account.delete')}, async () => {
-    await api.call('UserService', 'DeleteUser', {name: state.user.name});
+    await call('UserService', 'DeleteUser', {name: state.user.name});
     await signOutEverywhere();
   });
 }
@@ -137,10 +136,10 @@ export function myAccount(rerender) {
       h('div.grow',
         h('h2.account-name', user.displayName || user.username),
         h('p.muted', `@${user.username}`, user.email ? ` · ${user.email}` : ''),
-        user.description ? h('p', user.description) : null),
+        user.description && h('p', user.description)),
       h('div.account-actions',
         h('button.btn', {onclick: () => editProfile().then((done) => done && rerender())}, t('account.edit')),
-        h('button.btn', {onclick: () => changePassword()}, t('account.change-password')))),
+        h('button.btn', {onclick: changePassword}, t('account.change-password')))),
     linked,
     h('h2.section-label', t('account.danger-zone')),
     h('div.card.row', h('p.grow.muted', t('account.delete-message')),

@@ -1,6 +1,6 @@
 // Settings (admin): the instance's GENERAL ("System"), MEMO_RELATED, STORAGE and NOTIFICATION
 // settings, and its resource statistics.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h, icon} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
@@ -13,32 +13,32 @@ const VALUE_FIELD = {GENERAL: 'generalSetting', MEMO_RELATED: 'memoRelatedSettin
 async function setting(key, value) {
   const name = `instance/settings/${key}`;
   const answer = await (value
-    ? api.call('InstanceService', 'UpdateInstanceSetting', {setting: {name, [VALUE_FIELD[key]]: value}})
-    : api.call('InstanceService', 'GetInstanceSetting', {name}));
+    ? call('InstanceService', 'UpdateInstanceSetting', {setting: {name, [VALUE_FIELD[key]]: value}})
+    : call('InstanceService', 'GetInstanceSetting', {name}));
   return answer[VALUE_FIELD[key]] || {};
 }
 
 export async function system() {
   const [general, {identityProviders = []}] = await Promise.all([setting('GENERAL'),
-    api.call('IdentityProviderService', 'ListIdentityProviders', {})]);
+    call('IdentityProviderService', 'ListIdentityProviders')]);
   const locked = Boolean(state.profile.demo);
   return settingsForm({
     values: {weekStartDayOffset: 0, ...general},
     fields: [
-      {key: 'customProfile.title', label: t('system.name'), placeholder: 'Memos'},
-      {key: 'customProfile.logoUrl', label: t('system.logo'), type: 'url'},
-      {key: 'customProfile.description', label: t('common.description')},
-      {key: 'additionalStyle', label: t('system.style'), type: 'textarea', placeholder: 'body { }'},
-      {key: 'additionalScript', label: t('system.script'), type: 'textarea'},
-      {key: 'disallowUserRegistration', label: t('system.no-registration'), type: 'checkbox', readOnly: locked},
+      ['customProfile.title', t('system.name'), 'text', {placeholder: 'Memos'}],
+      ['customProfile.logoUrl', t('system.logo'), 'url'],
+      ['customProfile.description', t('common.description')],
+      ['additionalStyle', t('system.style'), 'textarea', {placeholder: 'body { }'}],
+      ['additionalScript', t('system.script'), 'textarea'],
+      ['disallowUserRegistration', t('system.no-registration'), 'checkbox', {readOnly: locked}],
       // Without an identity provider nobody but the admin could sign in any more.
-      {key: 'disallowPasswordAuth', label: t('system.no-password'), type: 'checkbox',
+      ['disallowPasswordAuth', t('system.no-password'), 'checkbox', {
         readOnly: locked || (!identityProviders.length && !general.disallowPasswordAuth),
-        hint: identityProviders.length ? null : t('system.no-password-hint')},
-      {key: 'disallowChangeUsername', label: t('system.no-username-change'), type: 'checkbox'},
-      {key: 'disallowChangeNickname', label: t('system.no-nickname-change'), type: 'checkbox'},
-      {key: 'weekStartDayOffset', label: t('system.week-start'), type: 'select',
-        options: [[-1, t('system.saturday')], [0, t('system.sunday')], [1, t('system.monday')]]},
+        hint: !identityProviders.length && t('system.no-password-hint')}],
+      ['disallowChangeUsername', t('system.no-username-change'), 'checkbox'],
+      ['disallowChangeNickname', t('system.no-nickname-change'), 'checkbox'],
+      ['weekStartDayOffset', t('system.week-start'), 'select',
+        {options: [[-1, t('system.saturday')], [0, t('system.sunday')], [1, t('system.monday')]]}],
     ],
     onSave: async (value) => set({general: await setting('GENERAL', value)}),
   });
@@ -48,7 +48,12 @@ export async function system() {
 function reactionsEditor(initial) {
   const list = [...initial];
   const pills = h('div.chips');
-  const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction')});
+  const input = h('input.input.narrow', {'aria-label': t('memo-settings.reaction'), onkeydown: (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      add();
+    }
+  }});
   // Each drawing is a change of the form (the first, before the form holds the pills, reaches nobody).
   const draw = () => {
     pills.replaceChildren(...list.map((emoji) => h('span.chip', emoji,
@@ -65,12 +70,6 @@ function reactionsEditor(initial) {
     input.value = '';
     draw();
   };
-  input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') {
-      event.preventDefault();
-      add();
-    }
-  });
   draw();
   return {
     el: h('div.field', h('span.field-label', t('memo-settings.reactions')), pills,
@@ -86,8 +85,8 @@ export async function memoSettings() {
   return settingsForm({
     values: value,
     fields: [
-      {key: 'enableDoubleClickEdit', label: t('memo-settings.double-click'), type: 'checkbox'},
-      {key: 'contentLengthLimit', label: t('memo-settings.length-limit'), type: 'number', min: 0},
+      ['enableDoubleClickEdit', t('memo-settings.double-click'), 'checkbox'],
+      ['contentLengthLimit', t('memo-settings.length-limit'), 'number', {min: 0}],
     ],
     extra: reactionsEditor(value.reactions || []),
     validate: (now) => now.reactions.length > 0,
@@ -97,7 +96,7 @@ export async function memoSettings() {
 
 // Fields shown only while `shown(values)` holds.
 function shownWhen(shown, fields) {
-  return fields.map((field) => ({...field, when: shown}));
+  return fields.map(([key, label, type, props]) => [key, label, type, {...props, when: shown}]);
 }
 
 export async function storage() {
@@ -107,21 +106,21 @@ export async function storage() {
     values: {storageType: 'LOCAL', uploadSizeLimitMb: 30, filepathTemplate: 'assets/{timestamp}_{uuid}_{filename}', ...value,
       s3Config: {accessKeySecret: '', ...(value.s3Config || {})}},
     fields: [
-      {key: 'storageType', label: t('storage.type'), type: 'select',
-        options: [['LOCAL', t('storage.local')], ['DATABASE', t('storage.database')], ['S3', 'S3']]},
-      {key: 'uploadSizeLimitMb', label: t('storage.max-size'), type: 'number', min: 1, max: 1024},
-      {key: 'filepathTemplate', label: t('storage.template'), mono: true, when: (now) => now.storageType !== 'DATABASE'},
+      ['storageType', t('storage.type'), 'select',
+        {options: [['LOCAL', t('storage.local')], ['DATABASE', t('storage.database')], ['S3', 'S3']]}],
+      ['uploadSizeLimitMb', t('storage.max-size'), 'number', {min: 1, max: 1024}],
+      ['filepathTemplate', t('storage.template'), 'text', {mono: true, when: (now) => now.storageType !== 'DATABASE'}],
       ...shownWhen(isS3, [
-        {key: 's3Config.accessKeyId', label: t('storage.access-key')},
-        {key: 's3Config.accessKeySecret', label: t('storage.secret'), type: 'password', hint: t('common.blank-keeps')},
-        {key: 's3Config.endpoint', label: t('storage.endpoint'), type: 'url'},
-        {key: 's3Config.region', label: t('storage.region')},
-        {key: 's3Config.bucket', label: t('storage.bucket')},
-        {key: 's3Config.usePathStyle', label: t('storage.path-style'), type: 'checkbox'},
-        {key: 's3Config.insecureSkipTlsVerify', label: t('storage.skip-tls'), type: 'checkbox'},
+        ['s3Config.accessKeyId', t('storage.access-key')],
+        ['s3Config.accessKeySecret', t('storage.secret'), 'password', {hint: t('common.blank-keeps')}],
+        ['s3Config.endpoint', t('storage.endpoint'), 'url'],
+        ['s3Config.region', t('storage.region')],
+        ['s3Config.bucket', t('storage.bucket')],
+        ['s3Config.usePathStyle', t('storage.path-style'), 'checkbox'],
+        ['s3Config.insecureSkipTlsVerify', t('storage.skip-tls'), 'checkbox'],
       ]),
     ],
-    validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || Boolean(now.s3Config.bucket)),
+    validate: (now) => now.uploadSizeLimitMb > 0 && (!isS3(now) || now.s3Config.bucket),
     onSave: (now) => setting('STORAGE', isS3(now) ? now : {...now, s3Config: undefined}),
   });
 }
@@ -132,24 +131,24 @@ export async function notification() {
   const form = settingsForm({
     values: {email: {smtpPort: 587, useTls: true, smtpPassword: '', ...(value.email || {})}},
     fields: [
-      {key: 'email.enabled', label: t('notification.enabled'), type: 'checkbox'},
+      ['email.enabled', t('notification.enabled'), 'checkbox'],
       ...shownWhen(on, [
-        {key: 'email.smtpHost', label: t('notification.host')},
-        {key: 'email.smtpPort', label: t('notification.port'), type: 'number', min: 1, max: 65535},
-        {key: 'email.smtpUsername', label: t('notification.username')},
-        {key: 'email.smtpPassword', label: t('auth.password'), type: 'password', hint: t('common.blank-keeps')},
-        {key: 'email.fromEmail', label: t('notification.from-email'), type: 'email'},
-        {key: 'email.fromName', label: t('notification.from-name')},
-        {key: 'email.replyTo', label: t('notification.reply-to'), type: 'email'},
-        {key: 'email.useTls', label: 'TLS', type: 'checkbox'},
-        {key: 'email.useSsl', label: 'SSL', type: 'checkbox'},
+        ['email.smtpHost', t('notification.host')],
+        ['email.smtpPort', t('notification.port'), 'number', {min: 1, max: 65535}],
+        ['email.smtpUsername', t('notification.username')],
+        ['email.smtpPassword', t('auth.password'), 'password', {hint: t('common.blank-keeps')}],
+        ['email.fromEmail', t('notification.from-email'), 'email'],
+        ['email.fromName', t('notification.from-name')],
+        ['email.replyTo', t('notification.reply-to'), 'email'],
+        ['email.useTls', 'TLS', 'checkbox'],
+        ['email.useSsl', 'SSL', 'checkbox'],
       ]),
     ],
-    validate: (now) => !on(now) || (Boolean(now.email.smtpHost && now.email.fromEmail) && now.email.smtpPort >= 1
-      && now.email.smtpPort <= 65535 && !(now.email.useTls && now.email.useSsl)),
+    validate: ({email}) => !email.enabled || (email.smtpHost && email.fromEmail && email.smtpPort >= 1 && email.smtpPort <= 65535
+      && !(email.useTls && email.useSsl)),
     onSave: (now) => setting('NOTIFICATION', now),
   });
-  const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => api.call('InstanceService',
+  const test = h('button.btn', {disabled: !state.user.email, onclick: () => attempt(() => call('InstanceService',
     'TestInstanceEmailSetting', {recipientEmail: state.user.email}), t('notification.test-sent'))}, t('notification.test'));
   form.querySelector('.form-actions').prepend(test);
   return form;
@@ -163,14 +162,14 @@ function bytes(size) {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(unit ? 1 : 0)} ${['B', 'KB', 'MB', 'GB', 'TB'][unit]}`;
+  return value.toFixed(unit ? 1 : 0) + ' ' + ['B', 'KB', 'MB', 'GB', 'TB'][unit];
 }
 
 export async function resourceStats(rerender) {
-  const stats = await api.call('InstanceService', 'GetInstanceStats', {});
+  const stats = await call('InstanceService', 'GetInstanceStats');
   return h('div.card',
     h('dl.facts',
-      h('dt', t('stats.database')), h('dd', `${stats.database?.driver || '?'} · ${bytes(stats.database?.sizeBytes)}`),
+      h('dt', t('stats.database')), h('dd', stats.database?.driver || '?', ' · ', bytes(stats.database?.sizeBytes)),
       h('dt', t('stats.local')), h('dd', bytes(stats.localStorageBytes ?? -1))),
     h('p.muted.small', t('stats.updated', {time: relativeTime(new Date(stats.generatedTime || Date.now()))}), ' ',
       h('button.btn', {onclick: rerender}, t('stats.refresh'))));

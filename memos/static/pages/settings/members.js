@@ -1,38 +1,28 @@
 // Settings (admin): the members of the instance.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
 import {menuButton, toast} from '../../core/ui.js';
 import {attempt, confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
+import {allPages} from '../../core/fields.js';
 import {avatar} from './account.js';
 
 // The fields of a member's dialog; the password is the new one when updating.
 function memberFields(passwordLabel, creating) {
   return [
-    {key: 'username', label: t('auth.username'), required: true},
-    {key: 'password', label: passwordLabel, type: 'password', required: creating, autocomplete: 'new-password'},
-    {key: 'role', label: t('members.role'), type: 'select', options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]},
+    ['username', t('auth.username'), 'text', {required: true}],
+    ['password', passwordLabel, 'password', {required: creating, autocomplete: 'new-password'}],
+    ['role', t('members.role'), 'select', {options: [['USER', t('members.role.user')], ['ADMIN', t('members.role.admin')]]}],
   ];
-}
-
-async function allUsers() {
-  const users = [];
-  let pageToken = '';
-  do {
-    const page = await api.call('UserService', 'ListUsers', {pageSize: 100, pageToken, showDeleted: true});
-    users.push(...(page.users || []));
-    pageToken = page.nextPageToken || '';
-  } while (pageToken);
-  return users;
 }
 
 function createMember(rerender) {
   return formDialog({
     title: t('members.create'), submitLabel: t('members.create'), values: {role: 'USER'}, fields: memberFields(t('auth.password'), true),
     onSubmit: async (user) => {
-      await api.call('UserService', 'CreateUser', {user});
+      await call('UserService', 'CreateUser', {user});
       toast(t('members.created', {name: user.username}));
       rerender();
     },
@@ -45,7 +35,7 @@ function updateMember(user, rerender) {
     onSubmit: async (values) => {
       const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value && value !== user[key]));
       if (Object.keys(changes).length) {
-        await api.call('UserService', 'UpdateUser', {user: {name: user.name, ...changes}, updateMask: Object.keys(changes).join(',')});
+        await call('UserService', 'UpdateUser', {user: {name: user.name, ...changes}, updateMask: Object.keys(changes).join(',')});
       }
       toast(t('settings.saved'));
       rerender();
@@ -55,7 +45,7 @@ function updateMember(user, rerender) {
 
 function actions(user, rerender) {
   const name = user.username;
-  const setState = (value) => () => api.call('UserService', 'UpdateUser', {user: {name: user.name, state: value}, updateMask: 'state'});
+  const setState = (value) => () => call('UserService', 'UpdateUser', {user: {name: user.name, state: value}, updateMask: 'state'});
   return menuButton({
     label: t('common.actions-for', {name}),
     items: () => [
@@ -64,7 +54,7 @@ function actions(user, rerender) {
         ? [{label: t('memo.restore'), onSelect: () => attempt(setState('NORMAL'), t('members.restored', {name}), rerender)},
           {label: t('members.delete'), danger: true, onSelect: () => confirmThen(
             {title: t('members.delete-title', {name}), message: t('members.delete-message'), confirm: t('memo.delete')},
-            () => api.call('UserService', 'DeleteUser', {name: user.name}), t('members.deleted', {name}), rerender)}]
+            () => call('UserService', 'DeleteUser', {name: user.name}), t('members.deleted', {name}), rerender)}]
         : [{label: t('members.archive'), danger: true, onSelect: () => confirmThen(
           {title: t('members.archive-title', {name}), confirm: t('members.archive')},
           setState('ARCHIVED'), t('members.archived', {name}), rerender)}]),
@@ -73,7 +63,7 @@ function actions(user, rerender) {
 }
 
 export async function members(rerender) {
-  const users = await allUsers();
+  const users = await allPages('UserService', 'ListUsers', {pageSize: 100, showDeleted: true}, 'users');
   return h('div',
     h('div.section-head',
       h('button.btn.btn-primary', {onclick: () => createMember(rerender)}, t('members.create'))),
@@ -81,10 +71,10 @@ export async function members(rerender) {
       avatar(user),
       h('div.grow',
         user.displayName ? h('strong', user.displayName) : h('em.muted', t('members.empty-name')),
-        user.name === state.user.name ? h('span.pill', t('members.yourself')) : null,
+        user.name === state.user.name && h('span.pill', t('members.yourself')),
         h('p.muted.small', `@${user.username}`)),
       h('span.pill', t(user.role === 'USER' ? 'members.role.user' : 'members.role.admin')),
       h('span', {class: `pill state-${user.state}`}, t(user.state === 'ARCHIVED' ? 'members.state.archived' : 'members.state.active')),
-      user.email ? h('span.pill', user.email) : null,
+      user.email && h('span.pill', user.email),
       user.name === state.user.name ? h('span.icon-btn') : actions(user, rerender)))));
 }

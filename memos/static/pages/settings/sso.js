@@ -1,5 +1,5 @@
 // Settings (admin): the OAuth2 identity providers people may sign in with.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {copyText, menuButton, toast} from '../../core/ui.js';
@@ -7,32 +7,35 @@ import {confirmThen} from '../../core/attempt.js';
 import {formDialog} from '../../components/form.js';
 import {callbackUrl} from '../../core/sso.js';
 
+// A template's claim mapping: the display name and email go by the same claims everywhere.
+const claims = (identifier, avatarUrl) => ({identifier, displayName: 'name', email: 'email', avatarUrl});
+
 // Pre-filled endpoints, scopes and claim mapping of well-known providers.
 const TEMPLATES = {
   github: {title: 'GitHub', authUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token',
-    userInfoUrl: 'https://api.github.com/user', scopes: 'read:user', fieldMapping: {identifier: 'login', displayName: 'name', email: 'email', avatarUrl: 'avatar_url'}},
+    userInfoUrl: 'https://api.github.com/user', scopes: 'read:user', fieldMapping: claims('login', 'avatar_url')},
   gitlab: {title: 'GitLab', authUrl: 'https://gitlab.com/oauth/authorize', tokenUrl: 'https://gitlab.com/oauth/token',
-    userInfoUrl: 'https://gitlab.com/oauth/userinfo', scopes: 'openid', fieldMapping: {identifier: 'name', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+    userInfoUrl: 'https://gitlab.com/oauth/userinfo', scopes: 'openid', fieldMapping: claims('name', 'picture')},
   google: {title: 'Google', authUrl: 'https://accounts.google.com/o/oauth2/v2/auth', tokenUrl: 'https://oauth2.googleapis.com/token',
     userInfoUrl: 'https://www.googleapis.com/oauth2/v2/userinfo', scopes: 'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
-    fieldMapping: {identifier: 'email', displayName: 'name', email: 'email', avatarUrl: 'picture'}},
+    fieldMapping: claims('email', 'picture')},
   custom: {},
 };
 
 function fields(creating) {
   return [
-    creating ? {key: 'id', label: t('sso.provider-id'), required: true, mono: true, hint: t('sso.provider-id-hint')} : null,
-    {key: 'title', label: t('sso.name'), required: true},
-    {key: 'identifierFilter', label: t('sso.identifier-filter'), mono: true},
-    {key: 'clientId', label: t('sso.client-id'), required: true},
-    {key: 'clientSecret', label: t('sso.client-secret'), type: 'password', required: creating, hint: creating ? null : t('common.blank-keeps')},
-    {key: 'authUrl', label: t('sso.auth-url'), type: 'url', required: true},
-    {key: 'tokenUrl', label: t('sso.token-url'), type: 'url', required: true},
-    {key: 'userInfoUrl', label: t('sso.user-info-url'), type: 'url', required: true},
-    {key: 'scopes', label: t('sso.scopes'), required: true, mono: true},
+    creating && ['id', t('sso.provider-id'), 'text', {required: true, mono: true, hint: t('sso.provider-id-hint')}],
+    ['title', t('sso.name'), 'text', {required: true}],
+    ['identifierFilter', t('sso.identifier-filter'), 'text', {mono: true}],
+    ['clientId', t('sso.client-id'), 'text', {required: true}],
+    ['clientSecret', t('sso.client-secret'), 'password', {required: creating, hint: !creating && t('common.blank-keeps')}],
+    ['authUrl', t('sso.auth-url'), 'url', {required: true}],
+    ['tokenUrl', t('sso.token-url'), 'url', {required: true}],
+    ['userInfoUrl', t('sso.user-info-url'), 'url', {required: true}],
+    ['scopes', t('sso.scopes'), 'text', {required: true, mono: true}],
     // The claims of the user info that fill the user's fields.
     ...[['identifier', t('sso.map-identifier'), true], ['displayName', t('sso.map-display-name')], ['email', t('sso.map-email')],
-      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ({key: `fieldMapping.${claim}`, label, required, mono: true})),
+      ['avatarUrl', t('sso.map-avatar')]].map(([claim, label, required]) => ['fieldMapping.' + claim, label, 'text', {required, mono: true}]),
   ].filter(Boolean);
 }
 
@@ -57,7 +60,7 @@ async function openEditor(existing, templateName, rerender) {
     : {...TEMPLATES[templateName], id: templateName === 'custom' ? '' : templateName};
   const saved = await formDialog({
     title: existing ? t('sso.edit') : t('sso.create'), fields: fields(!existing), values, intro: redirectBox(),
-    onSubmit: (now) => api.call('IdentityProviderService', existing ? 'UpdateIdentityProvider' : 'CreateIdentityProvider', existing
+    onSubmit: (now) => call('IdentityProviderService', existing ? 'UpdateIdentityProvider' : 'CreateIdentityProvider', existing
       ? {identityProvider: {name: existing.name, ...toProvider(now)}, updateMask: 'title,identifierFilter,config'}
       : {identityProvider: toProvider(now), identityProviderId: now.id}),
   });
@@ -69,11 +72,11 @@ async function openEditor(existing, templateName, rerender) {
 
 function remove(provider, rerender) {
   return confirmThen({title: t('sso.delete-title', {name: provider.title}), confirm: t('memo.delete')},
-    () => api.call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name}), t('sso.deleted'), rerender);
+    () => call('IdentityProviderService', 'DeleteIdentityProvider', {name: provider.name}), t('sso.deleted'), rerender);
 }
 
 export async function ssoProviders(rerender) {
-  const {identityProviders = []} = await api.call('IdentityProviderService', 'ListIdentityProviders', {});
+  const {identityProviders = []} = await call('IdentityProviderService', 'ListIdentityProviders');
   const create = menuButton({label: t('sso.create'), iconName: 'plus', className: 'btn btn-primary',
     items: Object.entries(TEMPLATES).map(([name, template]) => ({label: template.title || t('sso.custom'),
       onSelect: () => openEditor(null, name, rerender)}))});
@@ -88,9 +91,9 @@ export async function ssoProviders(rerender) {
             h('span.muted.small.mono', provider.name.split('/').pop()),
             h('div.chips.small',
               h('span.chip', new URL(config.authUrl || location.origin).host),
-              h('span.chip', `${t('sso.map-identifier')}: ${config.fieldMapping?.identifier || ''}`),
+              h('span.chip', t('sso.map-identifier'), ': ', config.fieldMapping?.identifier),
               h('span.chip', (config.scopes || []).join(' ')),
-              provider.identifierFilter ? h('span.chip', provider.identifierFilter) : null)),
+              provider.identifierFilter && h('span.chip', provider.identifierFilter))),
           menuButton({label: t('common.actions-for', {name: provider.title}), items: [
             {label: t('memo.edit'), onSelect: () => openEditor(provider, null, rerender)},
             {label: t('memo.delete'), danger: true, onSelect: () => remove(provider, rerender)},

@@ -1,7 +1,7 @@
 // Settings > Tags (S8): the user's tag rules. A rule is a tag name or a regular expression matching
 // whole tags, with an optional pill colour and "blur content"; all rules are saved together, and
 // Save is enabled only when something changed.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
@@ -19,7 +19,7 @@ function problemWith(key, rules) {
 }
 
 export async function tagRules(rerender) {
-  const {tagCount = {}} = await api.call('UserService', 'GetUserStats', {name: state.user.name}).catch(() => ({}));
+  const {tagCount = {}} = await call('UserService', 'GetUserStats', {name: state.user.name}).catch(() => ({}));
   const rules = structuredClone(state.tagRules || {});
   const saved = JSON.stringify(rules);
   const save = h('button.btn.btn-primary', {disabled: true, onclick: store}, t('common.save'));
@@ -29,7 +29,7 @@ export async function tagRules(rerender) {
 
   async function store() {
     try {
-      await api.call('UserService', 'UpdateUserSetting', {
+      await call('UserService', 'UpdateUserSetting', {
         setting: {name: `${state.user.name}/settings/TAGS`, tagsSetting: {tags: rules}}, updateMask: 'tags'});
       set({tagRules: rules});
       toast(t('settings.saved'));
@@ -44,17 +44,16 @@ export async function tagRules(rerender) {
 
   function row(key, rule) {
     const color = h('input.color', {type: 'color', value: rule.backgroundColor ? toHex(rule.backgroundColor) : '#808080',
-      'aria-label': t('tags.color', {tag: key})});
+      'aria-label': t('tags.color', {tag: key}), oninput: () => {
+        rule.backgroundColor = fromHex(color.value);
+        clearColor.hidden = false;
+        changed();
+      }});
     const clearColor = iconButton('close', t('tags.clear-color', {tag: key}), () => {
       delete rule.backgroundColor;
       clearColor.hidden = true;
       changed();
     }, {hidden: !rule.backgroundColor});
-    color.addEventListener('input', () => {
-      rule.backgroundColor = fromHex(color.value);
-      clearColor.hidden = false;
-      changed();
-    });
     const blur = h('input.switch', {type: 'checkbox', role: 'switch', checked: Boolean(rule.blurContent),
       onchange: () => {
         rule.blurContent = blur.checked;

@@ -1,5 +1,5 @@
 // Settings: personal access tokens (newest first; the token itself is shown once, at creation).
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {relativeTime, t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
@@ -23,11 +23,11 @@ async function create(rerender) {
     title: t('tokens.create'),
     submitLabel: t('tokens.create'),
     fields: [
-      {key: 'description', label: t('common.description'), required: true},
-      {key: 'days', label: t('tokens.expiration'), type: 'select',
-        options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]},
+      ['description', t('common.description'), 'text', {required: true}],
+      ['days', t('tokens.expiration'), 'select',
+        {options: [[0, t('tokens.never')], [30, t('tokens.days', {n: 30})], [90, t('tokens.days', {n: 90})]]}],
     ],
-    onSubmit: ({description, days}) => api.call('UserService', 'CreatePersonalAccessToken',
+    onSubmit: ({description, days}) => call('UserService', 'CreatePersonalAccessToken',
       {parent: state.user.name, description, expiresInDays: days}),
   });
   if (!created) return;
@@ -37,12 +37,12 @@ async function create(rerender) {
 
 function remove(token, rerender) {
   return confirmThen({title: t('tokens.delete-title'), message: token.description, confirm: t('memo.delete')},
-    () => api.call('UserService', 'DeletePersonalAccessToken', {name: token.name}), t('tokens.deleted'), rerender);
+    () => call('UserService', 'DeletePersonalAccessToken', {name: token.name}), t('tokens.deleted'), rerender);
 }
 
 export async function accessTokens(rerender) {
-  const {personalAccessTokens = []} = await api.call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
-  const tokens = [...personalAccessTokens].sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
+  const {personalAccessTokens = []} = await call('UserService', 'ListPersonalAccessTokens', {parent: state.user.name});
+  const tokens = personalAccessTokens.sort((a, b) => Date.parse(b.createdAt || 0) - Date.parse(a.createdAt || 0));
   const createButton = h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('tokens.create'));
   if (!tokens.length) {
     return h('div', h('div.card.empty-box', h('p.muted', t('tokens.empty')), createButton), usage());

@@ -1,5 +1,5 @@
 // Settings: the user's webhooks, with their signing secrets.
-import * as api from '../../core/api.js';
+import {call} from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {state} from '../../core/state.js';
@@ -8,23 +8,23 @@ import {confirmThen} from '../../core/attempt.js';
 import {formDialog, secretDialog} from '../../components/form.js';
 
 const FIELDS = () => [
-  {key: 'displayName', label: t('webhooks.title'), required: true},
-  {key: 'url', label: t('webhooks.url'), type: 'url', required: true, mono: true},
+  ['displayName', t('webhooks.title'), 'text', {required: true}],
+  ['url', t('webhooks.url'), 'url', {required: true, mono: true}],
 ];
 
 // The signing secret, in a dialog that says (unless `again`) it is shown this once.
 function showSecret(secret, again) {
-  return secretDialog({title: t('webhooks.secret'), secret, note: again ? null : t('webhooks.secret-once')});
+  return secretDialog({title: t('webhooks.secret'), secret, note: !again && t('webhooks.secret-once')});
 }
 
 async function storedSecret(webhook) {
-  return (await api.call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name})).signingSecret;
+  return (await call('UserService', 'GetUserWebhookSigningSecret', {name: webhook.name})).signingSecret;
 }
 
 async function create(rerender) {
   const webhook = await formDialog({
     title: t('webhooks.create'), submitLabel: t('webhooks.create'), fields: FIELDS(),
-    onSubmit: (values) => api.call('UserService', 'CreateUserWebhook', {parent: state.user.name, webhook: values}),
+    onSubmit: (values) => call('UserService', 'CreateUserWebhook', {parent: state.user.name, webhook: values}),
   });
   if (!webhook) return;
   rerender();
@@ -35,7 +35,7 @@ async function create(rerender) {
 async function generate(webhook) {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const signingSecret = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  await api.call('UserService', 'UpdateUserWebhook', {webhook: {name: webhook.name, signingSecret}, updateMask: 'signingSecret'});
+  await call('UserService', 'UpdateUserWebhook', {webhook: {name: webhook.name, signingSecret}, updateMask: 'signingSecret'});
   await showSecret(signingSecret);
 }
 
@@ -46,7 +46,7 @@ async function edit(webhook, rerender) {
   const saved = await formDialog({
     title: t('webhooks.edit'), fields: FIELDS(), values: webhook,
     intro: h('div.field.field-row', h('span.field-label', t('webhooks.secret')), secretButton),
-    onSubmit: ({displayName, url}) => api.call('UserService', 'UpdateUserWebhook',
+    onSubmit: ({displayName, url}) => call('UserService', 'UpdateUserWebhook',
       {webhook: {name: webhook.name, displayName, url}, updateMask: 'displayName,url'}),
   });
   if (saved) {
@@ -57,11 +57,11 @@ async function edit(webhook, rerender) {
 
 function remove(webhook, rerender) {
   return confirmThen({title: t('webhooks.delete-title'), message: webhook.displayName, confirm: t('memo.delete')},
-    () => api.call('UserService', 'DeleteUserWebhook', {name: webhook.name}), t('webhooks.deleted'), rerender);
+    () => call('UserService', 'DeleteUserWebhook', {name: webhook.name}), t('webhooks.deleted'), rerender);
 }
 
 export async function webhooks(rerender) {
-  const {webhooks: list = []} = await api.call('UserService', 'ListUserWebhooks', {parent: state.user.name});
+  const {webhooks: list = []} = await call('UserService', 'ListUserWebhooks', {parent: state.user.name});
   return h('div',
     h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('webhooks.create'))),
     list.length
