@@ -12,10 +12,9 @@ const REFRESH_MARGIN_MS = 30_000;
 const SESSION_HINT = 'memos-session';
 
 export class ApiError extends Error {
-  constructor(code, message, status) {
+  constructor(code, message) {
     super(message || code);
     this.code = code;
-    this.status = status;
   }
 }
 
@@ -55,11 +54,11 @@ async function post(path, body) {
   try {
     response = await fetch(path, {method: 'POST', headers, body: JSON.stringify(body || {}), credentials: 'same-origin'});
   } catch (error) {
-    throw new ApiError('unavailable', error.message, 0);
+    throw new ApiError('unavailable', error.message);
   }
   // An empty or non-JSON body (a proxy's error page) reads as {}.
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(data.code || 'unknown', data.message || response.statusText, response.status);
+  if (!response.ok) throw new ApiError(data.code || 'unknown', data.message || response.statusText);
   return data;
 }
 
@@ -109,9 +108,7 @@ export async function bearer() {
   return accessToken ? `Bearer ${accessToken}` : '';
 }
 
-export async function signIn(username, password) {
-  return signInWith({passwordCredentials: {username, password}});
-}
+export const signIn = (username, password) => signInWith({passwordCredentials: {username, password}});
 
 // credentials: {passwordCredentials} or {ssoCredentials}, as SignIn takes them.
 export async function signInWith(credentials) {

@@ -7,30 +7,26 @@
 // target) navigate without reloading.
 import {state, instanceIsPublic} from './state.js';
 
-// pages/<name>.js, loaded when first needed.
-const lazy = (name) => () => import(`../pages/${name}.js`);
-const feed = lazy('feed');
-const auth = lazy('auth');
-
+// [path, page module (pages/<name>.js, loaded when first needed), access, title key, other options]
 export const ROUTES = [
-  {path: '/', page: feed, access: 'user', feed: 'home', title: 'nav.home'},
-  {path: '/explore', page: feed, access: 'public', feed: 'explore', title: 'nav.explore'},
-  {path: '/archived', page: feed, access: 'user', feed: 'archived', title: 'nav.archived'},
-  {path: '/u/:username', page: feed, access: 'public', feed: 'profile', title: 'nav.profile'},
-  {path: '/memos/shares/:token', page: lazy('shared'), access: 'open', title: 'nav.shared'},
-  {path: '/memos/:uid', page: lazy('memo'), access: 'public', title: 'nav.memo'},
-  {path: '/attachments', page: lazy('attachments'), access: 'user', title: 'nav.attachments'},
-  {path: '/inbox', page: lazy('inbox'), access: 'user', title: 'nav.inbox'},
-  {path: '/shortcuts', page: lazy('shortcuts'), access: 'user', title: 'nav.shortcuts'},
-  {path: '/setting', page: lazy('setting'), access: 'user', title: 'nav.settings'},
-  {path: '/about', page: lazy('about'), access: 'public', title: 'nav.about'},
-  {path: '/auth', page: auth, access: 'guest', mode: 'signin', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/auth/signup', page: auth, access: 'guest', mode: 'signup', layout: 'auth', title: 'auth.sign-up'},
-  {path: '/auth/admin', page: auth, access: 'guest', mode: 'admin', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/auth/callback', page: lazy('callback'), access: 'open', layout: 'auth', title: 'auth.sign-in'},
-  {path: '/403', page: lazy('error'), access: 'open', status: 403, title: 'error.forbidden'},
-  {path: '/404', page: lazy('error'), access: 'open', status: 404, title: 'error.not-found'},
-];
+  ['/', 'feed', 'user', 'nav.home', {feed: 'home'}],
+  ['/explore', 'feed', 'public', 'nav.explore', {feed: 'explore'}],
+  ['/archived', 'feed', 'user', 'nav.archived', {feed: 'archived'}],
+  ['/u/:username', 'feed', 'public', 'nav.profile', {feed: 'profile'}],
+  ['/memos/shares/:token', 'shared', 'open', 'nav.shared'],
+  ['/memos/:uid', 'memo', 'public', 'nav.memo'],
+  ['/attachments', 'attachments', 'user', 'nav.attachments'],
+  ['/inbox', 'inbox', 'user', 'nav.inbox'],
+  ['/shortcuts', 'shortcuts', 'user', 'nav.shortcuts'],
+  ['/setting', 'setting', 'user', 'nav.settings'],
+  ['/about', 'about', 'public', 'nav.about'],
+  ['/auth', 'auth', 'guest', 'auth.sign-in', {mode: 'signin', layout: 'auth'}],
+  ['/auth/signup', 'auth', 'guest', 'auth.sign-up', {mode: 'signup', layout: 'auth'}],
+  ['/auth/admin', 'auth', 'guest', 'auth.sign-in', {mode: 'admin', layout: 'auth'}],
+  ['/auth/callback', 'callback', 'open', 'auth.sign-in', {layout: 'auth'}],
+  ['/403', 'error', 'open', 'error.forbidden', {status: 403}],
+  ['/404', 'error', 'open', 'error.not-found', {status: 404}],
+].map(([path, name, access, title, options]) => ({path, page: () => import(`../pages/${name}.js`), access, title, ...options}));
 const NOT_FOUND = ROUTES.find((route) => route.path === '/404');
 const REDIRECTS = {'/home': '/'};
 
@@ -57,9 +53,7 @@ export function prefetchPage() {
 
 // A redirect target is honoured only when it stays on this origin and outside /auth.
 export function safeRedirect(value) {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
-  if (value === '/auth' || value.startsWith('/auth/') || value.startsWith('/auth?')) return null;
-  return value;
+  return /^\/(?![/\\])/.test(value) && !/^\/auth([/?]|$)/.test(value) ? value : null;
 }
 
 function currentLocation() {
@@ -94,7 +88,7 @@ export function startRouter(render) {
     if (!link || link.target || link.hasAttribute('download') || event.defaultPrevented) return;
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     const url = new URL(link.href, location.href);
-    if (url.origin !== location.origin || url.pathname.startsWith('/file/') || url.pathname.startsWith('/api/')) return;
+    if (url.origin !== location.origin || /^\/(file|api)\//.test(url.pathname)) return;
     // A link to a place on this page: the browser scrolls and fires hashchange itself.
     if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
     event.preventDefault();

@@ -22,13 +22,13 @@ export function callbackUrl() {
 export function savedAttempt() {
   let saved = null;
   try {
-    saved = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    saved = JSON.parse(sessionStorage.getItem(KEY));
   } catch {
-    saved = null;
+    // unreadable: forgotten below
   }
-  if (saved && Date.now() - saved.time > LIFETIME_MS) saved = null;
-  if (!saved) sessionStorage.removeItem(KEY);
-  return saved;
+  if (Date.now() - saved?.time <= LIFETIME_MS) return saved;
+  forgetAttempt();
+  return null;
 }
 
 export function forgetAttempt() {

@@ -18,8 +18,7 @@ function resolve() {
 
 export function applyTheme() {
   const theme = resolve();
-  const root = document.documentElement;
-  root.dataset.theme = theme;
+  document.documentElement.dataset.theme = theme;
   document.querySelector('meta[name="theme-color"]')?.setAttribute('content', theme === 'default-dark' ? '#1d1f23' : '#faf9f5');
 }
 
