@@ -1,7 +1,7 @@
 """Colour contrast of the UI's design tokens (frontend.md Y6): WCAG AA in every theme.
 
 The tokens are read from memos/static/app.css as the browser would resolve them: the light block
-(`:root, [data-theme="default"]`), and the dark and paper blocks overriding it. Body text, muted
+(`:root`), and the dark and paper blocks overriding it. Body text, muted
 text, links and the filled buttons must reach 4.5:1 against the surfaces they are drawn on.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from support import ROOT
 
 STYLESHEET = ROOT / "memos" / "static" / "app.css"
-THEMES = {"default": ':root, [data-theme="default"]', "default-dark": '[data-theme="default-dark"]',
+THEMES = {"default": ":root", "default-dark": '[data-theme="default-dark"]',
           "paper": '[data-theme="paper"]'}
 AA_TEXT = 4.5
 
@@ -50,9 +50,19 @@ def contrast(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-# The calendar's shaded days: `background: color-mix(in srgb, var(--primary) N%, var(--card)); color: var(--x)`.
-SHADE = re.compile(r"\.calendar-day\.level-\d \{ background: color-mix\(in srgb, var\(--primary\) (\d+)%, "
-                   r"var\(--card\)\); color: var\(--([\w-]+)\); \}")
+# The calendar's shaded days: each level sets its share of the primary colour (`--level: N%`), one rule
+# mixes it into the card colour, and the darker levels take another text colour than the body's.
+LEVEL = re.compile(r"\.calendar-day\.level-(\d) \{ --level: (\d+)%; \}")
+MIX = ".calendar-day:is(.level-1, .level-2, .level-3) { background: color-mix(in srgb, var(--primary) var(--level), var(--card)); }"
+LEVEL_TEXT = re.compile(r"\.calendar-day:is\(([^)]*)\) \{ color: var\(--([\w-]+)\); \}")
+
+
+def shades() -> dict[str, tuple[int, str]]:
+    """level -> (share of the primary colour in %, text colour token)."""
+    css = STYLESHEET.read_text()
+    assert MIX in css
+    coloured = {level: token for group, token in LEVEL_TEXT.findall(css) for level in re.findall(r"level-(\d)", group)}
+    return {level: (int(share), coloured.get(level, "text")) for level, share in LEVEL.findall(css)}
 
 
 def mixed(first: str, second: str, share: float) -> str:
@@ -77,9 +87,9 @@ def test_text_on_every_surface_passes_wcag_aa(theme: str) -> None:
 @pytest.mark.parametrize("theme", sorted(THEMES))
 def test_day_numbers_on_the_calendar_shades_pass_wcag_aa(theme: str) -> None:
     colours = tokens(theme)
-    shades = SHADE.findall(STYLESHEET.read_text())
-    assert len(shades) == 3  # level 4 is the plain primary colour, checked above
-    ratios = {share: contrast(colours[fg], mixed(colours["primary"], colours["card"], int(share) / 100))
-              for share, fg in shades}
+    found = shades()
+    assert sorted(found) == ["1", "2", "3"]  # level 4 is the plain primary colour, checked above
+    ratios = {share: contrast(colours[fg], mixed(colours["primary"], colours["card"], share / 100))
+              for share, fg in found.values()}
     failing = {f"level {share}%: {ratio:.2f}" for share, ratio in ratios.items() if ratio < AA_TEXT}
     assert failing == set()

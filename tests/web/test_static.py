@@ -35,20 +35,17 @@ def served_size(path: Path) -> int:
     return len(compact(path.read_bytes(), path.suffix))
 
 
-# Issue 9 asks for less than 200 KB; the UI is over it (about 205.5 KiB served) and the issue stays open
-# until a trim pass gets there. Until then this ceiling keeps it from growing while features are added:
-# lower it with every trim, never raise it.
-GOAL_BYTES = 200 * 1024
-CEILING_BYTES = 206 * 1024
+# The UI must weigh less than 200 KB before compression (issue 9), counted as sent: a feature that
+# needs bytes finds them by making older code smaller, never by raising this.
+BUDGET_BYTES = 200_000
 
 
-def test_the_whole_ui_stays_under_its_size_ceiling() -> None:
+def test_the_whole_ui_weighs_less_than_200_kb_as_served() -> None:
     # What a browser can load in one language: every file as served, with the English catalog; any other
     # catalog replaces it when chosen and is checked on its own below.
     files = [path for path in STATIC.rglob("*") if path.is_file() and path.suffix != ".md"]
     shipped = [path for path in files if path.parent.name != "i18n" or path.name == "en.js"]
-    assert GOAL_BYTES < CEILING_BYTES
-    assert sum(served_size(path) for path in shipped) < CEILING_BYTES
+    assert sum(served_size(path) for path in shipped) < BUDGET_BYTES
     english = served_size(STATIC / "i18n" / "en.js")
     for catalog_file in (STATIC / "i18n").glob("*.js"):
         assert served_size(catalog_file) < 1.5 * english, catalog_file.name

@@ -5,7 +5,7 @@ import {state} from './state.js';
 
 // Nested quantifiers such as (a+)+ can take exponential time in the browser's backtracking engine
 // (the server's RE2 check accepts them): such a key only ever matches its own text.
-export const RISKY = /\([^()]*[*+}][^()]*\)[*+{?]/;
+export const RISKY = /\([^()]*[*+}][^()]*\)[*+{]/;
 const compiled = new Map();
 
 export function patternOf(key) {

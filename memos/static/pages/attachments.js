@@ -78,7 +78,7 @@ function unusedPanel() {
       h('span.grow'),
       h('button.btn', {'aria-expanded': 'false', onclick: (event) => {
         names.hidden = !names.hidden;
-        event.currentTarget.setAttribute('aria-expanded', String(!names.hidden));
+        event.currentTarget.setAttribute('aria-expanded', !names.hidden);
       }}, t('attachments.show-unused')),
       h('button.btn.btn-danger', {onclick: removeAll}, t('attachments.delete-unused')),
       names);
@@ -120,7 +120,7 @@ export default {
       const inTab = (tab) => loaded.filter((item) => item.memo && tabOf(item) === tab);
       tabs.replaceChildren(...TABS.map((tab) => h('button', {
         class: tab === active ? 'tab active' : 'tab', role: 'tab', id: `tab-${tab}`,
-        'aria-selected': String(tab === active), tabindex: tab === active ? 0 : -1,
+        'aria-selected': tab === active, tabindex: tab === active ? 0 : -1,
         onclick: () => {
           active = tab;
           render();

@@ -81,7 +81,7 @@ export default {
       }
       const onMap = search.get('view') === 'map';
       const tab = (label, href, selected) => h('a', {role: 'tab', href, class: selected ? 'active' : '',
-        'aria-selected': String(selected)}, label);
+        'aria-selected': selected}, label);
       main.append(profileHeader(profileUser), h('nav.segmented', {role: 'tablist'},
         tab(t('profile.memos'), location.pathname, !onMap), tab(t('profile.map'), '?view=map', onMap)));
       if (onMap) return void main.append(await memoMap(profileUser).catch((error) => {

@@ -65,7 +65,7 @@ export default {
       const counts = {all: items.length, unread: unread.length, archived: items.length - unread.length};
       count.textContent = String(unread.length);
       tabs.replaceChildren(...TABS.map((name) => h('button', {role: 'tab', class: name === tab ? 'active' : '',
-        'aria-selected': String(name === tab), onclick: () => {
+        'aria-selected': name === tab, onclick: () => {
           tab = name;
           draw();
         }}, t('inbox.' + name) + ` (${counts[name]})`)));
