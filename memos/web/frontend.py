@@ -103,15 +103,18 @@ def compact(content: bytes, suffix: str) -> bytes:
     template literal as one string up to the next backtick, so the sources never nest one
     template literal inside another (tests/web/test_static.py checks).
     """
+    minified: str
     if suffix in (".js", ".mjs"):
         import rjsmin  # the bundle is compacted once, at start-up
 
-        return (rjsmin.jsmin(content.decode()) + "\n").encode()
-    if suffix == ".css":
+        minified = rjsmin.jsmin(content.decode())
+    elif suffix == ".css":
         import rcssmin
 
-        return (rcssmin.cssmin(content.decode()) + "\n").encode()
-    return content
+        minified = rcssmin.cssmin(content.decode())
+    else:
+        return content
+    return (minified + "\n").encode()
 
 
 class BundleFile:

@@ -53,7 +53,8 @@ def contrast(first: str, second: str) -> float:
 # The calendar's shaded days: each level sets its share of the primary colour (`--level: N%`), one rule
 # mixes it into the card colour, and the darker levels take another text colour than the body's.
 LEVEL = re.compile(r"\.calendar-day\.level-(\d) \{ --level: (\d+)%; \}")
-MIX = ".calendar-day:is(.level-1, .level-2, .level-3) { background: color-mix(in srgb, var(--primary) var(--level), var(--card)); }"
+MIX = (".calendar-day:is(.level-1, .level-2, .level-3) "
+       "{ background: color-mix(in srgb, var(--primary) var(--level), var(--card)); }")
 LEVEL_TEXT = re.compile(r"\.calendar-day:is\(([^)]*)\) \{ color: var\(--([\w-]+)\); \}")
 
 

@@ -236,7 +236,8 @@ def test_m12_a_tag_rule_colours_matching_pills_and_bad_patterns_are_refused(sign
     expect(pills.filter(has_text="#work/meeting")).to_have_attribute("style", "--tag: #cc3300;")
     for plain in ("#workout", "#home"):
         expect(pills.filter(has_text=plain)).not_to_have_attribute("style", re.compile("."))
-    assert pills.filter(has_text="#work/meeting").evaluate(background) != pills.filter(has_text="#home").evaluate(background)
+    coloured, plain_pill = pills.filter(has_text="#work/meeting"), pills.filter(has_text="#home")
+    assert coloured.evaluate(background) != plain_pill.evaluate(background)
 
 
 def test_bt23_copy_link_puts_the_memo_address_on_the_clipboard(signed_in: Any, user: User, server: Server) -> None:
