@@ -1,7 +1,7 @@
 // The composer's attachments: files picked, pasted or dropped are staged (shown with a preview,
 // reorderable, removable) and uploaded only on save, in order; existing attachments of an edited
 // memo are listed the same way.
-//   const stage = attachmentStager({onChange}); stage.insertMenu, stage.root, stage.add(files),
+//   const stage = attachmentStager({onChange}); stage.insertMenu, stage.root,
 //   await stage.upload() -> [{name}], stage.count(), stage.changed(), stage.reset()
 import {call} from '../core/api.js';
 import {h, icon} from '../core/dom.js';
@@ -148,7 +148,7 @@ export function attachmentStager({onChange, existing = []}) {
 
   render(false);
   return {
-    root, insertMenu, add, upload, reset, acceptFrom,
+    root, insertMenu, upload, reset, acceptFrom,
     count: () => items.length,
     busy: () => uploading,
     changed: () => names() !== original,

@@ -10,10 +10,12 @@ import {attachmentStager} from './attach-stage.js';
 import {listKey} from './list-keys.js';
 import {memoLinks, referencesOf} from './link-memo.js';
 import {dayStamp, dayTimeOf} from './editor-day.js';
+import {selectOf} from '../core/fields.js';
 
 export const VISIBILITIES = ['PRIVATE', 'PROTECTED', 'PUBLIC'];
+// [value, label] of each visibility, for selectOf() and choice().
+export const visibilityOptions = () => VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]);
 const DRAFT_DELAY_MS = 500;
-let editorCount = 0;
 
 function defaultVisibility() {
   const chosen = state.userGeneral?.memoVisibility;
@@ -23,7 +25,7 @@ function defaultVisibility() {
 export function createEditor({memo, parent, draftKey, onSaved, onCancel, placeholder}) {
   const draftName = draftKey && state.user ? `${state.user.name}-${draftKey}` : null;
   const text = h('textarea', {
-    id: `editor-${++editorCount}`, class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
+    class: 'editor-text', rows: 3, placeholder: placeholder || t('editor.placeholder'),
     'aria-label': t('editor.label'), spellcheck: 'true', value: memo ? memo.content : (draftName && localStorage.getItem(draftName)) || '',
     oninput: () => {
       refresh();
@@ -45,9 +47,8 @@ export function createEditor({memo, parent, draftKey, onSaved, onCancel, placeho
     },
     onblur: () => setTimeout(() => (suggestions.hidden = true), 150),
   });
-  const visibility = h('select.select', {'aria-label': t('editor.visibility')},
-    VISIBILITIES.map((value) => h('option', {value}, t(`visibility.${value.toLowerCase()}`))));
-  visibility.value = memo ? memo.visibility : defaultVisibility();
+  const visibility = selectOf(visibilityOptions(), memo ? memo.visibility : defaultVisibility(),
+    {'aria-label': t('editor.visibility')});
   const save = h('button.btn.btn-primary', {onclick: submit}, t('common.save'));
   const cancel = onCancel && h('button.btn', {onclick: onCancel}, t('common.cancel'));
   const suggestions = h('ul.suggestions', {role: 'listbox', hidden: true, 'aria-label': t('editor.tags')});

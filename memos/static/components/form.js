@@ -40,7 +40,7 @@ function read({type, options}, {checked, value}) {
   return type === 'textarea' || type === 'password' ? value : value.trim();
 }
 
-// The fields as labelled rows: {el, read() -> values with the edits, onInput(fn)}.
+// The fields as labelled rows: {el, read() -> values with the edits, inputs (key -> control)}.
 function fieldSet(fields, values = {}) {
   const inputs = new Map();
   const rows = fields.map(([key, label, type = 'text', props]) => {
@@ -68,10 +68,10 @@ function fieldSet(fields, values = {}) {
 
 // A modal form. Resolves with what onSubmit returned, or null when cancelled. onSubmit may throw
 // (the server's message is shown and the dialog stays) or return false to stay open.
-export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro, danger = false}) {
+export function formDialog({title, fields, values = {}, submitLabel, onSubmit, intro}) {
   return new Promise((resolve) => {
     const set = fieldSet(fields, values);
-    const submit = h(danger ? 'button.btn.btn-danger' : 'button.btn.btn-primary', {type: 'submit'}, submitLabel || t('common.save'));
+    const submit = h('button.btn.btn-primary', {type: 'submit'}, submitLabel || t('common.save'));
     let result = null;
     const titleId = `dialog-${nextId}`;
     const {dialog, close} = modal('', titleId, h('form.dialog-form', {onsubmit: async (event) => {

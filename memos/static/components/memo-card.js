@@ -12,7 +12,7 @@ import {reactionParts} from './reactions.js';
 import {relationsSection} from './relations.js';
 import {linkPreviews} from './link-preview.js';
 import {view} from '../core/view.js';
-import {usersNamed} from '../core/users.js';
+import {creatorName, usersNamed} from '../core/users.js';
 import {ruleFor, toHex} from '../core/tag-rules.js';
 import {shieldIfSensitive} from './sensitive.js';
 
@@ -42,8 +42,9 @@ function toggleTaskLine(content, lineIndex) {
 }
 
 // html: the memo's rendered body; archived (inArchive): shown in the archive; readOnly: no menu, no reaction
-// picker; shareToken: file addresses for a shared-memo page; onChanged(memo, mask), onRemoved(memo), onTag(tag).
-export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, author, onChanged, onRemoved, onTag, readOnly, shareToken}) {
+// picker; shareToken: file addresses for a shared-memo page; strip: the comment strip below it (blurred with
+// the rest of a sensitive memo); onChanged(memo, mask), onRemoved(memo), onTag(tag).
+export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, author, onChanged, onRemoved, onTag, readOnly, shareToken, strip}) {
   const writable = canWrite(memo);
   const archived = memo.state === 'ARCHIVED';
 
@@ -61,7 +62,7 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
   const updated = new Date(memo.updateTime);
   const edited = Math.abs(updated - created) > 1000;
   const tooltip = `${t('memo.created-at')}: ${dateTime(created)}` + (edited ? `\n${t('memo.updated-at')}: ${dateTime(updated)}` : '');
-  const username = memo.creator.split('/')[1];
+  const username = creatorName(memo);
   const header = h('header.memo-header',
     h('div.memo-meta',
       showAuthor && h('a.memo-author', {href: `/u/${encodeURIComponent(username)}`},
@@ -84,7 +85,7 @@ export function memoCard(memo, {html, showAuthor, isNew, archived: inArchive, au
   linkPreviews(body);
   const card = h('article.card.memo-card', {dataset: {name: memo.name}}, header, body,
     attachmentSection(memo.attachments, {shareToken}),
-    !readOnly && relationsSection(memo), reactions.row);
+    !readOnly && relationsSection(memo), reactions.row, strip);
   shieldIfSensitive(card, memo);
 
   // The items this reader may use (each guarded by its condition).
@@ -152,11 +153,12 @@ function enhance(body, memo, writable, update, onTag) {
     }
   });
   for (const block of body.querySelectorAll('pre.code-block')) {
-    const copy = h('button.code-copy', {'aria-label': t('memo.copy-code'), onclick: async () => {
-      await navigator.clipboard.writeText(block.querySelector('code')?.textContent || '').catch(() => {});
-      copy.textContent = t('memo.copied');
-      setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
-    }}, t('memo.copy'));
+    // "Copied" only once the clipboard took it.
+    const copy = h('button.code-copy', {'aria-label': t('memo.copy-code'), onclick: () =>
+      navigator.clipboard.writeText(block.querySelector('code')?.textContent || '').then(() => {
+        copy.textContent = t('memo.copied');
+        setTimeout(() => (copy.textContent = t('memo.copy')), 2000);
+      }, () => {})}, t('memo.copy'));
     block.before(h('div.code-header', h('span', block.dataset.language || 'text'), copy));
   }
 }

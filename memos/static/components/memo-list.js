@@ -6,7 +6,7 @@ import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {memoCard} from './memo-card.js';
 import {commentStrip} from './comment-strip.js';
-import {usersNamed} from '../core/users.js';
+import {creatorName, usersNamed} from '../core/users.js';
 
 export const PAGE_SIZE = 16;
 
@@ -37,15 +37,12 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
   let generation = 0;
 
   const shown = (name) => items.querySelector(`[data-name="${CSS.escape(name)}"]`);
-  const card = (memo, html, extra) => {
-    const el = memoCard(memo, {
-      ...cardOptions, ...extra, html: html[memo.name] ?? '', author: authors.get(memo.creator.split('/')[1]),
-      onChanged: replace,
-      onRemoved: (removed) => drop(removed.name),
-    });
-    if (!cardOptions.archived) el.append(commentStrip(memo) || '');
-    return el;
-  };
+  const card = (memo, html, extra) => memoCard(memo, {
+    ...cardOptions, ...extra, html: html[memo.name] ?? '', author: authors.get(creatorName(memo)),
+    strip: !cardOptions.archived && commentStrip(memo),
+    onChanged: replace,
+    onRemoved: (removed) => drop(removed.name),
+  });
   const rendered = async (memo, extra) => card(memo, await memoHtml([memo]), extra);
 
   async function loadMore() {
@@ -58,7 +55,7 @@ export function memoList({fetchPage, cardOptions = {}, onChange}) {
         const page = await fetchPage(nextToken);
         const memos = page.memos || [];
         const [html, found] = await Promise.all([memoHtml(memos),
-          cardOptions.showAuthor ? usersNamed(memos.map((memo) => memo.creator.split('/')[1])) : null]);
+          cardOptions.showAuthor ? usersNamed(memos.map(creatorName)) : null]);
         found?.forEach((user, name) => authors.set(name, user));
         if (mine !== generation) return;
         items.append(...memos.map((memo) => card(memo, html)));

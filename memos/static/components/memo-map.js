@@ -1,15 +1,18 @@
 // The Map tab of a profile (/u/:username?view=map): the user's memos that carry a location, as pins
 // on a plain latitude/longitude grid fitted around them (no tiles: nothing is fetched from other
 // hosts). Memos within about a kilometre share one pin; each pin opens its memo and previews it.
-import * as api from '../core/api.js';
+import {allPages} from '../core/fields.js';
 import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
+import {memoUid} from './memo-card.js';
+import {snippet} from './link-memo.js';
 
 const place = ({location}) => `${location.latitude.toFixed(2)},${location.longitude.toFixed(2)}`;
 
 export async function memoMap(user) {
-  const {memos = []} = await api.call('MemoService', 'ListMemos', {
-    pageSize: 1000, filter: `creator == "${user.name}"`, state: 'NORMAL'});
+  // The filter language has no location field: all the user's memos, 1000 a page, filtered here.
+  const memos = await allPages('MemoService', 'ListMemos',
+    {pageSize: 1000, filter: `creator == "${user.name}"`, state: 'NORMAL'}, 'memos');
   const pins = Map.groupBy(memos.filter((memo) => memo.location), place);
   if (!pins.size) return h('p.empty-note.card', t('map.empty'));
   const spots = [...pins.values()].map((group) => group[0].location);
@@ -26,10 +29,10 @@ export async function memoMap(user) {
     h('p.map-count', t('map.pinned', {count: pins.size})),
     [...pins.values()].map((group) => {
       const {location} = group[0];
-      const pin = h('a.map-pin', {href: `/memos/${group[0].name.split('/')[1]}`},
+      const pin = h('a.map-pin', {href: '/memos/' + memoUid(group[0])},
         h('span.pin-dot', group.length > 1 && group.length),
         h('span.pin-card', location.placeholder ? h('b', location.placeholder) : '',
-          group.map((memo) => h('span', memo.snippet || memo.content.slice(0, 80)))));
+          group.map((memo) => h('span', snippet(memo)))));
       pin.style.left = `${x(location.longitude)}%`;
       pin.style.top = `${100 - y(location.latitude)}%`;
       return pin;

@@ -4,7 +4,7 @@ import {h, icon, iconButton} from '../core/dom.js';
 import {LOCALES, locale, setLocale, t} from '../core/i18n.js';
 import {state, instanceTitle} from '../core/state.js';
 import {setTheme, themePreference, THEMES} from '../core/theme.js';
-import {menuButton} from '../core/ui.js';
+import {menuButton, toastError} from '../core/ui.js';
 import {saveUserGeneral, signOutEverywhere} from '../core/session.js';
 import {withLiveDot} from './live-dot.js';
 import {attachInboxBadge} from './inbox-badge.js';
@@ -41,12 +41,12 @@ function userMenu() {
 
 export async function chooseTheme(value) {
   setTheme(value);
-  if (state.user) await saveUserGeneral({theme: value}, 'theme');
+  if (state.user) await saveUserGeneral({theme: value}, 'theme').catch(toastError);
 }
 
 export async function chooseLocale(code) {
   await setLocale(code, {remember: true});
-  if (state.user) await saveUserGeneral({locale: code}, 'locale');
+  if (state.user) await saveUserGeneral({locale: code}, 'locale').catch(toastError);
 }
 
 function go(path) {

@@ -5,7 +5,8 @@ import {h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
 import {state} from '../core/state.js';
-import {confirmDialog, menuButton, toast, toastError} from '../core/ui.js';
+import {menuButton} from '../core/ui.js';
+import {confirmThen} from '../core/attempt.js';
 
 let selected = '';
 let selectedFilter = '';
@@ -26,13 +27,13 @@ export function listShortcuts() {
   return call('ShortcutService', 'ListShortcuts', {parent: state.user.name}).then(({shortcuts = []}) => shortcuts);
 }
 
-export async function deleteShortcut(shortcut) {
-  if (!(await confirmDialog({title: t('shortcuts.delete-title', {title: shortcut.title}), confirm: t('memo.delete')}))) return false;
-  return call('ShortcutService', 'DeleteShortcut', {name: shortcut.name}).then(() => {
-    if (selected === shortcut.name) selected = '';
-    toast(t('shortcuts.deleted'));
-    return true;
-  }, toastError);
+// After confirming; then() once it is gone.
+export function deleteShortcut(shortcut, then) {
+  return confirmThen({title: t('shortcuts.delete-title', {title: shortcut.title}), confirm: t('memo.delete')},
+    () => call('ShortcutService', 'DeleteShortcut', {name: shortcut.name}), t('shortcuts.deleted'), () => {
+      if (selected === shortcut.name) selected = '';
+      then();
+    });
 }
 
 // The explorer's "Shortcuts" section; onChange() after the selection (or the list) changed.
@@ -50,7 +51,7 @@ export function shortcutsPanel({onChange}) {
       }}, emoji && [h('span.shortcut-emoji', emoji), ' '], text),
       menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
         {label: t('memo.edit'), onSelect: () => navigate(`/shortcuts?edit=${encodeURIComponent(shortcut.name)}`)},
-        {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && onChange({})},
+        {label: t('memo.delete'), danger: true, onSelect: () => deleteShortcut(shortcut, () => onChange({}))},
       ]}));
   }));
   listShortcuts().then((shortcuts) => {

@@ -60,6 +60,11 @@ function currentLocation() {
   return location.pathname + location.search + location.hash;
 }
 
+// Where a sign-in on this page leads: its ?redirect= when safe, else home.
+export function redirectTarget() {
+  return safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
+}
+
 // The sign-in page, coming back here afterwards.
 export function signInHere() {
   return `/auth?redirect=${encodeURIComponent(currentLocation())}`;
@@ -68,9 +73,7 @@ export function signInHere() {
 // Where a visitor of `route` must go instead, or null.
 function guard(route) {
   if (state.profile.needsSetup && !state.user && route.mode !== 'signup') return '/auth/signup';
-  if (route.access === 'guest' && state.user) {
-    return safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
-  }
+  if (route.access === 'guest' && state.user) return redirectTarget();
   if (state.user || route.access === 'open' || route.access === 'guest') return null;
   if (route.access === 'public' && instanceIsPublic()) return null;
   if (route.path === '/' && instanceIsPublic()) return `/explore${location.search}${location.hash}`;

@@ -51,13 +51,14 @@ export async function signIn(username, password) {
   return loadIdentity();
 }
 
+// Applied here at once; rejects (for the caller to show) when the server did not store it.
 export async function saveUserGeneral(patch, mask) {
   const generalSetting = {...state.userGeneral, ...patch};
   set({userGeneral: generalSetting});
   await api.call('UserService', 'UpdateUserSetting', {
     setting: {name: `${state.user.name}/settings/GENERAL`, generalSetting},
     updateMask: mask,
-  }).catch(() => {});
+  });
 }
 
 export async function signOutEverywhere() {

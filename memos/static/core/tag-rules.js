@@ -21,9 +21,11 @@ export function patternOf(key) {
   return compiled.get(key);
 }
 
+export const matches = (key, tag) => key === tag || Boolean(patternOf(key)?.test(tag));
+
 export function ruleFor(tag) {
-  for (const [key, rule] of Object.entries(state.tagRules || {})) {
-    if (key === tag || patternOf(key)?.test(tag)) return rule;
+  for (const [key, rule] of Object.entries(state.tagRules)) {
+    if (matches(key, tag)) return rule;
   }
   return null;
 }

@@ -19,7 +19,9 @@ export async function copyText(text, message = t('memo.copied')) {
     await navigator.clipboard.writeText(text);
     toast(message);
     return true;
-  } catch {
+  } catch (error) {
+    // The browser refused (no permission, page not focused): say so rather than pretend.
+    toastError(error);
     return false;
   }
 }

@@ -30,9 +30,11 @@ function openLink(attachment) {
 
 function mediaGrid(items) {
   const groups = new Map();
+  const monthOf = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {year: 'numeric', month: 'long'});
   for (const item of items) {
-    const month = new Date(item.createTime).toLocaleDateString(document.documentElement.lang || undefined, {year: 'numeric', month: 'long'});
-    groups.set(month, [...(groups.get(month) || []), item]);
+    const month = monthOf.format(new Date(item.createTime));
+    if (!groups.has(month)) groups.set(month, []);
+    groups.get(month).push(item);
   }
   return [...groups].map(([month, group]) => h('section.library-month',
     h('div.section-label', month),

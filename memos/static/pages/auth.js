@@ -2,7 +2,7 @@
 import {call} from '../core/api.js';
 import {h} from '../core/dom.js';
 import {LOCALES, locale, t} from '../core/i18n.js';
-import {route, safeRedirect} from '../core/router.js';
+import {redirectTarget, route} from '../core/router.js';
 import {signIn, loadInstance} from '../core/session.js';
 import {state, instanceTitle} from '../core/state.js';
 import {themePreference, THEMES} from '../core/theme.js';
@@ -32,8 +32,6 @@ function credentialsForm({submitLabel, newPassword, onSubmit}) {
     busy(false);
   }}, field(t('auth.username'), username), field(t('auth.password'), password), submit);
 }
-
-const redirectTarget = () => safeRedirect(new URLSearchParams(location.search).get('redirect')) || '/';
 
 async function signedIn() {
   history.replaceState(null, '', redirectTarget());

@@ -4,7 +4,7 @@ import {clear, h, icon} from '../core/dom.js';
 import {chipExpressions, readFilters, writeFilters} from '../core/filters.js';
 import {t} from '../core/i18n.js';
 import {set, state, subscribe} from '../core/state.js';
-import {toast, toastError} from '../core/ui.js';
+import {copyText, toastError} from '../core/ui.js';
 import {memoMap} from '../components/memo-map.js';
 import {compactCards, orderBy, view} from '../core/view.js';
 import {createEditor} from '../components/editor.js';
@@ -60,13 +60,13 @@ function profileHeader(user) {
       h('h1.profile-name', user.displayName || user.username),
       user.displayName && h('p.muted', `@${user.username}`),
       user.description && h('p', user.description)),
-    h('button.btn', {onclick: () => navigator.clipboard
-      .writeText(`${location.origin}/u/${encodeURIComponent(user.username)}`)
-      .then(() => toast(t('profile.link-copied')), toastError)}, icon('share'), t('profile.share')));
+    h('button.btn', {onclick: () => copyText(`${location.origin}/u/${encodeURIComponent(user.username)}`,
+      t('profile.link-copied'))}, icon('share'), t('profile.share')));
 }
 
 export default {
-  explorer: () => true,
+  // The map of a profile takes the whole width.
+  explorer: () => new URLSearchParams(location.search).get('view') !== 'map',
 
   async render({route, main, aside, params, query: search}) {
     const kind = route.feed;
@@ -82,7 +82,7 @@ export default {
       const onMap = search.get('view') === 'map';
       const tab = (label, href, selected) => h('a', {role: 'tab', href, class: selected ? 'active' : '',
         'aria-selected': selected}, label);
-      main.append(profileHeader(profileUser), h('nav.segmented', {role: 'tablist'},
+      main.append(profileHeader(profileUser), h('nav.segmented', {role: 'tablist', 'aria-label': t('nav.profile')},
         tab(t('profile.memos'), location.pathname, !onMap), tab(t('profile.map'), '?view=map', onMap)));
       if (onMap) return void main.append(await memoMap(profileUser).catch((error) => {
         toastError(error);

@@ -9,11 +9,12 @@ import {canWrite, state} from '../core/state.js';
 import {copyText, toastError} from '../core/ui.js';
 import {attempt} from '../core/attempt.js';
 import {fileUrl, formatSize} from '../components/attachments.js';
-import {VISIBILITIES, createEditor} from '../components/editor.js';
+import {createEditor, visibilityOptions} from '../components/editor.js';
 import {memoCard, memoLink, memoUid} from '../components/memo-card.js';
 import {memoHtml} from '../components/memo-list.js';
 import {openShareDialog} from '../components/share-dialog.js';
 import {choice} from '../core/fields.js';
+import {authorOf, creatorName, usersNamed} from '../core/users.js';
 
 const HIDDEN = new Set(['not_found', 'permission_denied', 'unauthenticated']);
 const COMMENTS_PAGE = 16;
@@ -39,12 +40,12 @@ export function memoSidebar(memo, {author, onChanged, shareToken = ''} = {}) {
     iconButton('copy', t('memo.copy-link'), () => copyText(memoLink(memo), t('memo.link-copied'))),
     owner && iconButton('share', t('share.manage'), () => openShareDialog(memo)));
   const visibility = writable
-    ? choice(t('editor.visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]), memo.visibility,
+    ? choice(t('editor.visibility'), visibilityOptions(), memo.visibility,
       (value) => update({visibility: value}, 'visibility', t('detail.visibility-saved')))
     : t(`visibility.${memo.visibility.toLowerCase()}`);
   const created = new Date(memo.createTime);
   const updated = new Date(memo.updateTime);
-  const who = memo.creator.split('/')[1];
+  const who = creatorName(memo);
   return h('div.memo-sidebar',
     actions,
     h('dl.side-props',
@@ -80,9 +81,9 @@ function commentsSection(memo) {
     label.hidden = !count;
     section.classList.toggle('empty', !count);
   };
-  const commentCard = (comment, html) => {
+  const commentCard = (comment, html, author) => {
     const item = memoCard(comment, {
-      html, showAuthor: true,
+      html, showAuthor: true, author,
       onChanged: async (updated) => {
         list.querySelector(`[data-name="${CSS.escape(updated.name)}"]`)?.replaceWith(...await commentCards([updated]));
       },
@@ -96,8 +97,8 @@ function commentsSection(memo) {
     return item;
   };
   const commentCards = async (comments) => {
-    const html = await memoHtml(comments);
-    return comments.map((comment) => commentCard(comment, html[comment.name] ?? ''));
+    const [html, authors] = await Promise.all([memoHtml(comments), usersNamed(comments.map(creatorName))]);
+    return comments.map((comment) => commentCard(comment, html[comment.name] ?? '', authors.get(creatorName(comment))));
   };
 
   function openComposer() {
@@ -165,7 +166,7 @@ export default {
     const [html, parent, author] = await Promise.all([
       memoHtml([memo]),
       memo.parent && parentLink(memo.parent),
-      call('UserService', 'GetUser', {name: memo.creator}).catch(() => null),
+      authorOf(memo),
     ]);
     aside?.setAttribute('aria-label', t('detail.sidebar'));
     const showSidebar = (current) => aside && clear(aside).append(memoSidebar(current, {author, onChanged: changed}));

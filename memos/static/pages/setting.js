@@ -6,8 +6,9 @@ import {isAdmin, state} from '../core/state.js';
 import {themePreference, THEMES} from '../core/theme.js';
 import {saveUserGeneral} from '../core/session.js';
 import {chooseLocale, chooseTheme} from '../components/shell.js';
-import {VISIBILITIES} from '../components/editor.js';
-import {toast, toastError} from '../core/ui.js';
+import {visibilityOptions} from '../components/editor.js';
+import {toastError} from '../core/ui.js';
+import {attempt} from '../core/attempt.js';
 import {choice} from '../core/fields.js';
 import {myAccount} from './settings/account.js';
 import {accessTokens} from './settings/tokens.js';
@@ -44,11 +45,9 @@ const SECTIONS = {
   preference: () => h('div.card.settings-form',
     choiceRow(t('settings.language'), Object.entries(LOCALES).map(([code, name]) => [code, `${name} (${code})`]), locale(), chooseLocale),
     choiceRow(t('settings.theme'), THEMES.map((value) => [value, t(`theme.${value}`)]), themePreference(), chooseTheme),
-    choiceRow(t('settings.default-visibility'), VISIBILITIES.map((value) => [value, t(`visibility.${value.toLowerCase()}`)]),
-      state.userGeneral.memoVisibility || 'PRIVATE', async (value) => {
-        await saveUserGeneral({memoVisibility: value}, 'memoVisibility');
-        toast(t('settings.saved'));
-      })),
+    choiceRow(t('settings.default-visibility'), visibilityOptions(),
+      state.userGeneral.memoVisibility || 'PRIVATE',
+      (value) => attempt(() => saveUserGeneral({memoVisibility: value}, 'memoVisibility'), t('settings.saved')))),
 };
 
 export default {

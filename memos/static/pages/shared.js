@@ -5,10 +5,10 @@ import {call} from '../core/api.js';
 import {clear, h} from '../core/dom.js';
 import {t} from '../core/i18n.js';
 import {navigate} from '../core/router.js';
-import {instanceIsPublic, state} from '../core/state.js';
 import {toastError} from '../core/ui.js';
 import {memoCard} from '../components/memo-card.js';
 import {memoSidebar} from './memo.js';
+import {authorOf} from '../core/users.js';
 
 export default {
   explorer: () => true,
@@ -27,9 +27,8 @@ export default {
       toastError(error);
       return;
     }
-    // A guest of a private instance may not look users up; the username is shown instead.
-    const author = state.user || instanceIsPublic()
-      ? await call('UserService', 'GetUser', {name: memo.creator}).catch(() => null) : null;
+    // Null for a guest of a private instance, who may not look users up: the username is shown instead.
+    const author = await authorOf(memo);
     main.append(h('div.detail.shared',
       h('p.muted.small.shared-note', t('share.viewing')),
       memoCard(memo, {html: rendered.html, showAuthor: true, readOnly: true, shareToken, author})));

@@ -76,7 +76,7 @@ export default {
           h('p.mono.small.muted.truncate', shortcut.filter)),
         menuButton({label: t('shortcuts.actions', {title: shortcut.title}), items: [
           {label: t('memo.edit'), onSelect: () => startEditing(shortcut.name)},
-          {label: t('memo.delete'), danger: true, onSelect: async () => (await deleteShortcut(shortcut)) && draw()},
+          {label: t('memo.delete'), danger: true, onSelect: () => deleteShortcut(shortcut, draw)},
         ]}))) : [h('li.empty-box', t('shortcuts.empty'))]));
     };
     const startEditing = (name) => {

@@ -173,6 +173,7 @@ def test_bt38_the_profile_map_tab_pins_the_memos_that_have_a_location(context_fa
     expect(cards(page)).to_have_count(4)
     page.get_by_role("tab", name="Map").click()
     assert page.url.endswith(f"/u/{writer.username}?view=map")
+    expect(page.locator("aside.explorer")).to_have_count(0)  # the map takes the explorer's width
     expect(page.get_by_text("Places pinned: 2")).to_be_visible()
     pins = page.locator("a.map-pin")
     expect(pins).to_have_count(2)
@@ -190,6 +191,7 @@ def test_bt38_the_profile_map_tab_pins_the_memos_that_have_a_location(context_fa
     page.go_back()
     page.get_by_role("tab", name="Memos").click()
     expect(cards(page)).to_have_count(4)
+    expect(page.locator("aside.explorer")).to_have_count(1)
     other = make_user(server)
     page.goto(f"/u/{other.username}?view=map")
     expect(page.get_by_text("No memos with a location yet.")).to_be_visible()

@@ -167,12 +167,23 @@ def test_m7_copy_content_puts_the_memo_text_on_the_clipboard(signed_in: Any, use
 def test_m13_a_mention_links_only_when_the_user_exists(signed_in: Any, user: User, server: Server) -> None:
     page = signed_in
     friend = make_user(server, "friend")
+    others = [make_user(server, "other") for _ in range(3)]
+    for other in others:
+        user.memo(f"m13 note for @{other.username}")
     user.memo(f"hello @{friend.username} and @nobody-here-at-all")
+    lookups: list[Any] = []
+    page.on("request", lambda request: "UserService/BatchGetUsers" in request.url and lookups.append(request))
     page.reload()
+    for other in others:
+        expect(card(page, f"@{other.username}").get_by_role("link", name=f"@{other.username}")).to_be_visible()
     body = card(page, "hello").locator(".memo-content")
     expect(body.get_by_role("link", name=f"@{friend.username}")).to_have_attribute("href", f"/u/{friend.username}")
     expect(body.locator("span.mention")).to_have_text("@nobody-here-at-all")
     expect(body.get_by_role("link", name="@nobody-here-at-all")).to_have_count(0)
+    # The cards of one feed page ask for their users together.
+    assert len(lookups) == 1
+    assert sorted(lookups[0].post_data_json["usernames"]) == sorted(
+        [friend.username, "nobody-here-at-all", *(other.username for other in others)])
 
 
 def tag_rules(user: User) -> dict[str, Any]:
@@ -183,7 +194,9 @@ def tag_rules(user: User) -> dict[str, Any]:
 
 def test_bt39_a_blur_rule_made_in_settings_hides_tagged_memos_until_revealed(signed_in: Any, user: User) -> None:
     page = signed_in
-    user.memo("bt39 the diary #secret entry")
+    diary_memo = user.memo("bt39 the diary #secret entry")
+    reply = {"name": diary_memo["name"], "comment": {"content": "a reply to hide"}}
+    user.call("MemoService", "CreateMemoComment", reply)
     user.memo("bt39 an open memo #public")
     page.goto("/setting#tags")
     save = page.get_by_role("button", name="Save")
@@ -202,10 +215,15 @@ def test_bt39_a_blur_rule_made_in_settings_hides_tagged_memos_until_revealed(sig
     content = diary.locator(".memo-content")
     expect(content).to_have_class(re.compile(r"\bblurred\b"))
     expect(card(page, "bt39 an open memo").locator(".memo-content")).not_to_have_class(re.compile(r"\bblurred\b"))
-    # Out of reach while blurred: the tag link inside cannot take focus.
+    # Out of reach while blurred: the tag link inside cannot take focus; the comment strip is covered too.
     assert content.evaluate("(el) => el.inert") is True
+    strip = diary.locator(".comment-strip")
+    expect(strip).to_contain_text("a reply to hide")
+    expect(strip).to_have_class(re.compile(r"\bblurred\b"))
+    assert strip.evaluate("(el) => el.inert") is True
     diary.get_by_role("button", name="Click to show sensitive content").click()
     expect(content).not_to_have_class(re.compile(r"\bblurred\b"))
+    expect(strip).not_to_have_class(re.compile(r"\bblurred\b"))
     expect(diary.get_by_role("link", name="#secret")).to_be_visible()
 
 

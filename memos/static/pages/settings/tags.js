@@ -5,17 +5,15 @@ import {call} from '../../core/api.js';
 import {h, iconButton} from '../../core/dom.js';
 import {t} from '../../core/i18n.js';
 import {set, state} from '../../core/state.js';
-import {fromHex, patternOf, RISKY, toHex} from '../../core/tag-rules.js';
-import {toast, toastError} from '../../core/ui.js';
+import {fromHex, matches, patternOf, RISKY, toHex} from '../../core/tag-rules.js';
+import {toast} from '../../core/ui.js';
+import {attempt} from '../../core/attempt.js';
 
+// Why a new rule cannot be added ('' when it can): patternOf() refuses the same keys the matching does.
 function problemWith(key, rules) {
-  if (key in rules) return t('tags.duplicate');
-  try {
-    new RegExp(key, 'u');
-  } catch {
-    return t('tags.invalid');
-  }
-  return RISKY.test(key) ? t('tags.risky') : '';
+  if (Object.hasOwn(rules, key)) return t('tags.duplicate');
+  if (patternOf(key)) return '';
+  return RISKY.test(key) ? t('tags.risky') : t('tags.invalid');
 }
 
 export async function tagRules(rerender) {
@@ -27,20 +25,16 @@ export async function tagRules(rerender) {
   const rows = h('ul.card.rule-list');
   const input = h('input.input', {list: 'known-tags', placeholder: t('tags.new-rule'), 'aria-label': t('tags.new-rule')});
 
-  async function store() {
-    try {
+  function store() {
+    return attempt(async () => {
       await call('UserService', 'UpdateUserSetting', {
         setting: {name: `${state.user.name}/settings/TAGS`, tagsSetting: {tags: rules}}, updateMask: 'tags'});
       set({tagRules: rules});
-      toast(t('settings.saved'));
-      rerender();
-    } catch (error) {
-      toastError(error);
-    }
+    }, t('settings.saved'), rerender);
   }
 
   const uses = (key) => Object.entries(tagCount)
-    .filter(([tag]) => tag === key || patternOf(key)?.test(tag)).reduce((sum, [, count]) => sum + count, 0);
+    .filter(([tag]) => matches(key, tag)).reduce((sum, [, count]) => sum + count, 0);
 
   function row(key, rule) {
     const color = h('input.color', {type: 'color', value: rule.backgroundColor ? toHex(rule.backgroundColor) : '#808080',

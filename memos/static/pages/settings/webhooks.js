@@ -63,7 +63,7 @@ function remove(webhook, rerender) {
 export async function webhooks(rerender) {
   const {webhooks: list = []} = await call('UserService', 'ListUserWebhooks', {parent: state.user.name});
   return h('div',
-    h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender)}, t('webhooks.create'))),
+    h('div.section-head', h('button.btn.btn-primary', {onclick: () => create(rerender).catch(toastError)}, t('webhooks.create'))),
     list.length
       ? h('table.card.table',
         h('thead', h('tr', h('th', t('webhooks.title')), h('th', t('webhooks.url')), h('th', h('span.visually-hidden', t('memo.actions'))))),
